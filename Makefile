@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: MIT
+# SCCrypt: end-to-end encrypted serial consoles for Xen guests.
+# GNU make.  `make` builds the tools into bin/; see README.md for the rest.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+VERSION := 0.1.0
+
+CC      ?= cc
+SCDOC   ?= scdoc
+# -Werror only where we decide (make check, CI), never forced on packagers.
+WERROR  ?=
+ifeq ($(WERROR),1)
+  ERRFLAG := -Werror
+endif
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+        -Wformat=2 -Wno-unused-parameter
+override CFLAGS := -std=gnu99 -O2 -g $(WARN) $(ERRFLAG) -D_GNU_SOURCE \
+        -DSC_VERSION='"$(VERSION)"' -Isrc -Isrc/core -Isrc/lib $(CFLAGS)
+
+# The freestanding core: Xen's own flags, no SIMD where the target has it.
+CORE_CFLAGS := -std=gnu99 -O2 -g -ffreestanding -fno-builtin -fno-strict-aliasing \
+        -Wall -Wextra -Wdeclaration-after-statement -Wvla -Wstrict-prototypes \
+        -Wmissing-prototypes $(ERRFLAG)
+ifeq ($(shell uname -m),x86_64)
+  CORE_CFLAGS += -mno-sse -mno-mmx -mno-avx -mno-red-zone
+endif
+
+CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
+XEN_LIBS    := $(shell pkg-config --libs xencall xenevtchn 2>/dev/null)
+
+CORE_SRC   := $(wildcard src/core/*.c)
+LIB_SRC    := $(wildcard src/lib/*.c)
+CLIENT_SRC := $(wildcard src/client/*.c)
+SIM_SRC    := $(wildcard src/sim/*.c)
+CORE_OBJ   := $(CORE_SRC:src/%.c=bin/obj/%.o)
+LIB_OBJ    := $(LIB_SRC:src/%.c=bin/obj/%.o)
+CLIENT_OBJ := $(CLIENT_SRC:src/%.c=bin/obj/%.o)
+SIM_OBJ    := $(SIM_SRC:src/%.c=bin/obj/%.o)
+
+RELAY_SRC := src/relay_sim.c
+ifneq ($(XEN_LIBS),)
+  RELAY_SRC += src/relay_xen.c
+else
+  RELAY_SRC += src/relay_noxen.c
+endif
+RELAY_OBJ := $(RELAY_SRC:src/%.c=bin/obj/%.o)
+
+CLIENT_TOOLS := $(foreach t,sc-keygen sc-enc sc-dec,$(if $(wildcard src/$(t).c),bin/$(t)))
+SIM_TOOL     := $(if $(wildcard src/sc-vmmsim.c),bin/sc-vmmsim)
+RELAY_TOOL   := $(if $(wildcard src/sc-relay.c),bin/sc-relay)
+TOOLS := $(CLIENT_TOOLS) $(SIM_TOOL) $(RELAY_TOOL)
+
+TEST_SRC  := $(wildcard test/unit/*.c test/ct/*.c test/bench/*.c test/tools/*.c)
+TEST_BIN  := $(foreach s,$(TEST_SRC),bin/test/$(basename $(notdir $(s))))
+
+MAN_SRC := $(wildcard man/*.scd)
+MAN_OUT := $(MAN_SRC:.scd=)
+
+.PHONY: all tools tests man check check-xen demo bench install uninstall clean deps patch
+all: tools tests
+tools: $(TOOLS)
+tests: $(TEST_BIN)
+
+bin/obj/core/%.o: src/core/%.c $(wildcard src/core/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CFLAGS) -c -o $@ $<
+
+bin/obj/%.o: src/%.c $(wildcard src/*.h src/core/*.h src/lib/*.h src/client/*.h src/sim/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(CLIENT_TOOLS): bin/%: bin/obj/%.o $(CLIENT_OBJ) $(LIB_OBJ) $(CORE_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+
+# The simulator plays the hypervisor: the core's crypto, no OpenSSL.
+bin/sc-vmmsim: bin/obj/sc-vmmsim.o $(SIM_OBJ) $(LIB_OBJ) $(CORE_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lutil
+
+# The relay runs as root in dom0 and holds no key: no crypto, no core.
+bin/sc-relay: bin/obj/sc-relay.o $(RELAY_OBJ) $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(XEN_LIBS)
+
+define test_rule
+bin/test/$(basename $(notdir $(1))): $(1) $(CLIENT_OBJ) $(SIM_OBJ) $(LIB_OBJ) $(CORE_OBJ)
+	@mkdir -p bin/test
+	$$(CC) $$(CFLAGS) -Isrc/client -Isrc/sim $$(LDFLAGS) -o $$@ $$^ $$(CRYPTO_LIBS) -lutil
+endef
+$(foreach s,$(TEST_SRC),$(eval $(call test_rule,$(s))))
+
+man: $(MAN_OUT)
+man/%: man/%.scd
+	$(SCDOC) < $< > $@
+
+# Installs what is missing (Debian, as root) and says so; elsewhere names it.
+deps:
+	@sh test/deps.sh
+
+check: deps
+	$(MAKE) WERROR=1 all man
+	PATH="$(CURDIR)/bin:$$PATH" bats test/
+
+check-xen: deps
+	$(MAKE) WERROR=1 all
+	$(MAKE) -C hcall check-xen
+
+demo: deps
+	$(MAKE) tools
+	sh test/demo.sh
+
+bench: deps
+	$(MAKE) tests
+	@for b in $(filter bin/test/bench_%,$(TEST_BIN)); do $$b || exit 1; done
+
+patch:
+	$(MAKE) -C hcall patch
+
+install: tools man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(CLIENT_TOOLS) $(SIM_TOOL) $(DESTDIR)$(BINDIR)
+	$(if $(RELAY_TOOL),install -m 755 $(RELAY_TOOL) $(DESTDIR)$(SBINDIR))
+	for m in $(filter %.1,$(MAN_OUT)); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man1; done
+	for m in $(filter %.7,$(MAN_OUT)); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man7; done
+	for m in $(filter %.8,$(MAN_OUT)); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man8; done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,sc-keygen sc-enc sc-dec sc-vmmsim)
+	rm -f $(DESTDIR)$(SBINDIR)/sc-relay
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,sc-keygen.1 sc-enc.1 sc-dec.1 sc-vmmsim.1)
+	rm -f $(DESTDIR)$(MANDIR)/man7/sccrypt.7 $(DESTDIR)$(MANDIR)/man8/sc-relay.8
+
+clean:
+	rm -rf bin $(MAN_OUT)

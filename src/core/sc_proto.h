@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SCCrypt wire protocol, version 1: the code both ends share.
+ *
+ * man/sccrypt.7.scd is the normative text; this header is its constants and
+ * the functions that build and check each message.  The functions take their
+ * crypto through struct sc_crypto, so that the user's tools run them on
+ * OpenSSL and the VMM on the core's own code, and they take randomness as
+ * arguments: nothing here allocates, prints, reads a clock or keeps state
+ * outside what the caller passes in.
+ *
+ * Every function returns 0 on success or a negative SC_E* code; on failure it
+ * leaves its outputs wiped (never a half-built message or key).
+ */
+#ifndef SC_PROTO_H
+#define SC_PROTO_H
+
+#include "sc_types.h"
+
+#define SC_PROTO_VERSION    1
+
+#define SC_KEY_LEN          32      /* the user's console key K */
+#define SC_PUB_LEN          32      /* an X25519 public key */
+#define SC_TAG_LEN          16
+#define SC_UUID_LEN         16
+#define SC_INSTANCE_LEN     16
+#define SC_HASH_LEN         32
+
+/* Every message on a stream is a frame: a 2-byte big-endian body length, then the body. */
+#define SC_FRAME_HDR        2
+
+/* Bind request: ver | 'B' | 0 0 | E[32] | AEAD(K[32] | uuid[16]) | tag[16] */
+#define SC_BIND_LEN         (4 + SC_PUB_LEN + SC_KEY_LEN + SC_UUID_LEN + SC_TAG_LEN)   /* 100 */
+/* Hello: ver | 'H' | options be16 | C[32] | tag[16] (empty AEAD plaintext) */
+#define SC_HELLO_LEN        (4 + SC_PUB_LEN + SC_TAG_LEN)                               /* 52 */
+/* Answer: ver | 'A' | 0 0 | hello-id[16] | S[32] | AEAD(identity[44]) | tag[16] */
+#define SC_HELLO_ID_LEN     16
+#define SC_IDENTITY_LEN     (SC_INSTANCE_LEN + SC_UUID_LEN + 4 + 8)                     /* 44 */
+#define SC_ANSWER_LEN       (4 + SC_HELLO_ID_LEN + SC_PUB_LEN + SC_IDENTITY_LEN + SC_TAG_LEN) /* 112 */
+
+#define SC_KIND_BIND        0x42    /* 'B' */
+#define SC_KIND_HELLO       0x48    /* 'H' */
+#define SC_KIND_ANSWER      0x41    /* 'A' */
+
+/* Hello options (be16). Unknown bits are refused. */
+#define SC_OPT_CHAFF        0x0001  /* the client sends chaff; answer each with chaff */
+#define SC_OPT_KNOWN        SC_OPT_CHAFF
+
+/*
+ * Records.  Plaintext: type[1] | datalen be16 | data | zero padding, padded to
+ * at least SC_REC_MIN_PT bytes.  Body on the wire: ciphertext | tag.
+ * Interactive records are exactly SC_REC_MIN_PT bytes of plaintext.
+ */
+#define SC_REC_HDR          3
+#define SC_REC_MIN_PT       32
+#define SC_REC_MAX_DATA     1024
+#define SC_REC_MAX_PT       (SC_REC_HDR + SC_REC_MAX_DATA)
+#define SC_REC_MIN_BODY     (SC_REC_MIN_PT + SC_TAG_LEN)                   /* 48 */
+#define SC_REC_MAX_BODY     (SC_REC_MAX_PT + SC_TAG_LEN)                   /* 1043 */
+#define SC_REC_MAX_FRAME    (SC_FRAME_HDR + SC_REC_MAX_BODY)               /* 1045 */
+#define SC_KEYSTROKE_DATA   (SC_REC_MIN_PT - SC_REC_HDR)                   /* 29 */
+#define SC_KEYSTROKE_FRAME  (SC_FRAME_HDR + SC_REC_MIN_BODY)               /* 50 */
+
+#define SC_REC_DATA         1
+#define SC_REC_CLOSE        2       /* data: reason[1], then for input closes quiet_ms be32 */
+#define SC_REC_CHAFF        3
+#define SC_REC_REKEY        4       /* the sender's next record uses the next epoch's key */
+
+/* Close reasons.  Only SC_CLOSE_QUIET is a clean end of a session. */
+#define SC_CLOSE_QUIET      0       /* VMM: input ended and the guest was quiet as asked */
+#define SC_CLOSE_EOF        1       /* client: end of input (quiet_ms follows) */
+#define SC_CLOSE_ESCAPE     2       /* client: the user typed the escape sequence */
+#define SC_CLOSE_RELAY      3       /* VMM: the relay asked to end the session */
+#define SC_CLOSE_GUEST_GONE 4       /* VMM: the domain died or its guest went away */
+#define SC_CLOSE_TAKEOVER   5       /* VMM: another session took this domain over */
+#define SC_CLOSE_PROTOCOL   6       /* VMM: an input record failed authentication */
+#define SC_CLOSE_MAX        6
+#define SC_CLOSE_INPUT_LEN  5       /* reason + quiet_ms */
+
+/* Directions: also the first word of every record nonce. */
+#define SC_DIR_IN           1       /* user -> guest */
+#define SC_DIR_OUT          2       /* guest -> user */
+
+/* A sender moves to the next epoch (REKEY record) before its counter reaches this. */
+#define SC_REKEY_AFTER      ((uint64_t)1 << 32)
+
+/* Errors (negated). */
+#define SC_EINVAL           1       /* malformed: bad length, kind, padding, type */
+#define SC_EVERSION         2       /* a protocol version we do not speak */
+#define SC_EAUTH            3       /* authentication failed: forged, replayed, reordered, wrong key */
+#define SC_EREPLAY          4       /* bind request already used during this boot */
+#define SC_EFULL            5       /* the used-request table is full */
+#define SC_EUUID            6       /* the request names another domain */
+#define SC_EKEYINUSE        7       /* the key is bound to another live domain */
+#define SC_EBOUND           8       /* the domain is bound already */
+#define SC_ENOTBOUND        9       /* the domain has no binding */
+#define SC_ENOSESSION       10      /* no session is open */
+#define SC_ECLOSED          11      /* the session has ended */
+#define SC_ESPACE           12      /* the output buffer is too small */
+#define SC_ENORANDOM        13      /* no cryptographic randomness (the VMM fails closed) */
+#define SC_EMAX             13
+
+/* The crypto a protocol end runs on. Same contracts as sccrypt_crypto.h. */
+struct sc_crypto {
+    void (*seal)(uint8_t *ct, uint8_t tag[16], const uint8_t key[32], const uint8_t nonce[12],
+                 const uint8_t *ad, size_t adlen, const uint8_t *pt, size_t ptlen);
+    int (*open)(uint8_t *pt, const uint8_t key[32], const uint8_t nonce[12],
+                const uint8_t *ad, size_t adlen, const uint8_t *ct, size_t ctlen,
+                const uint8_t tag[16]);
+    int (*x25519)(uint8_t out[32], const uint8_t scalar[32], const uint8_t point[32]);
+    void (*x25519_base)(uint8_t out[32], const uint8_t scalar[32]);
+    int (*hkdf)(uint8_t *out, size_t outlen, const uint8_t *salt, size_t saltlen,
+                const uint8_t *ikm, size_t ikmlen, const uint8_t *info, size_t infolen);
+    void (*sha256)(uint8_t out[32], const uint8_t *m, size_t len);
+};
+
+/* The core's own crypto, for the VMM and the tests. */
+extern const struct sc_crypto sc_core_crypto;
+
+/* One direction of a session: its key, epoch and next record counter. */
+struct sc_dir {
+    uint8_t key[SC_KEY_LEN];
+    uint64_t counter;
+    uint32_t epoch;
+    uint32_t dir;                   /* SC_DIR_IN or SC_DIR_OUT */
+};
+
+/* What the VMM vouches for in its answer. */
+struct sc_identity {
+    uint8_t instance[SC_INSTANCE_LEN];
+    uint8_t uuid[SC_UUID_LEN];
+    uint32_t domid;
+    uint64_t dropped;               /* backlog bytes lost while nobody was attached */
+};
+
+/* A human-readable name for an error or close reason, for messages. */
+const char *sc_strerror(int err);
+const char *sc_close_reason(unsigned int reason);
+
+/*
+ * Frames.  sc_frame_body_len() reads a frame header and returns the body
+ * length, or -SC_EINVAL when it is not a possible record length
+ * (< SC_REC_MIN_BODY or > SC_REC_MAX_BODY).  Hello and answer frames have
+ * their own fixed lengths and are checked by their own functions.
+ */
+int sc_frame_body_len(const uint8_t hdr[SC_FRAME_HDR]);
+void sc_frame_put_hdr(uint8_t hdr[SC_FRAME_HDR], size_t body_len);
+
+/*
+ * Bind request (sccrypt(7) BIND REQUEST).
+ * sc_bind_seal: eph is 32 fresh random bytes (the request's ephemeral
+ * secret); writes SC_BIND_LEN bytes to req.  -SC_EAUTH if vmm_pub is a
+ * low-order point.
+ * sc_bind_open: on success writes the key and the UUID the request names and
+ * req_id, the 16 bytes by which the VMM remembers the request was used.
+ */
+int sc_bind_seal(const struct sc_crypto *cr, uint8_t req[SC_BIND_LEN],
+                 const uint8_t key[SC_KEY_LEN], const uint8_t uuid[SC_UUID_LEN],
+                 const uint8_t vmm_pub[SC_PUB_LEN], const uint8_t eph[32]);
+int sc_bind_open(const struct sc_crypto *cr, const uint8_t *req, size_t len,
+                 const uint8_t vmm_secret[32], const uint8_t vmm_pub[SC_PUB_LEN],
+                 uint8_t key[SC_KEY_LEN], uint8_t uuid[SC_UUID_LEN], uint8_t req_id[16]);
+
+/*
+ * Hello (client -> VMM).  eph is the client's ephemeral secret c (32 random
+ * bytes), kept by the caller for sc_answer_check().
+ * sc_hello_check (VMM): checks version, kind, options and tag under the
+ * bound key; writes the options and the client's ephemeral public key C.
+ */
+int sc_hello_make(const struct sc_crypto *cr, uint8_t hello[SC_HELLO_LEN],
+                  const uint8_t key[SC_KEY_LEN], const uint8_t vmm_pub[SC_PUB_LEN],
+                  const uint8_t eph[32], uint16_t options);
+int sc_hello_check(const struct sc_crypto *cr, const uint8_t *hello, size_t len,
+                   const uint8_t key[SC_KEY_LEN], const uint8_t vmm_secret[32],
+                   const uint8_t vmm_pub[SC_PUB_LEN], uint16_t *options);
+
+/* The 16-byte id of a hello: SHA-256(hello)[0..16]; names the rendezvous. */
+void sc_hello_id(const struct sc_crypto *cr, uint8_t id[SC_HELLO_ID_LEN],
+                 const uint8_t hello[SC_HELLO_LEN]);
+
+/*
+ * Answer (VMM -> client) and the session keys.
+ * sc_answer_make (VMM): hello must have passed sc_hello_check; eph is the
+ * VMM's fresh ephemeral secret s.  Writes the answer and both directions'
+ * epoch-0 state (in: user->guest, out: guest->user).
+ * sc_answer_check (client): eph is the hello's c.  Checks the answer,
+ * writes the identity, both directions and the VMM's ephemeral public S.
+ */
+int sc_answer_make(const struct sc_crypto *cr, uint8_t answer[SC_ANSWER_LEN],
+                   const uint8_t hello[SC_HELLO_LEN], const uint8_t key[SC_KEY_LEN],
+                   const uint8_t vmm_secret[32], const uint8_t vmm_pub[SC_PUB_LEN],
+                   const uint8_t eph[32], const struct sc_identity *id,
+                   struct sc_dir *in, struct sc_dir *out);
+int sc_answer_check(const struct sc_crypto *cr, const uint8_t *answer, size_t len,
+                    const uint8_t hello[SC_HELLO_LEN], const uint8_t key[SC_KEY_LEN],
+                    const uint8_t vmm_pub[SC_PUB_LEN], const uint8_t eph[32],
+                    struct sc_identity *id, struct sc_dir *in, struct sc_dir *out,
+                    uint8_t vmm_eph_pub[SC_PUB_LEN]);
+/*
+ * sc-enc's half once sc-dec has checked the answer: derive both directions
+ * from the hello's secret c and the VMM's ephemeral S that sc-dec handed over.
+ */
+int sc_session_keys_client(const struct sc_crypto *cr, const uint8_t hello[SC_HELLO_LEN],
+                           const uint8_t key[SC_KEY_LEN], const uint8_t vmm_pub[SC_PUB_LEN],
+                           const uint8_t eph[32], const uint8_t vmm_eph_pub[SC_PUB_LEN],
+                           struct sc_dir *in, struct sc_dir *out);
+
+/*
+ * Records.
+ * sc_rec_seal: seals one record of the given type carrying len data bytes
+ * (len <= SC_REC_MAX_DATA), its plaintext padded to max(pt_min, 3 + len),
+ * into frame (header included); returns the frame length, or -SC_ESPACE if
+ * cap is too small, -SC_EINVAL on a bad length.  A REKEY record moves d to
+ * the next epoch after it is sealed.
+ * sc_rec_open: frame is one whole frame (header included) of len bytes.
+ * Authenticates it under d's key and counter, then writes the type and the
+ * data (datalen bytes) into data, which must hold SC_REC_MAX_DATA.  A REKEY
+ * record moves d to the next epoch.  On any failure nothing is written to
+ * data and d is unchanged: -SC_EAUTH for a forged, replayed, reordered or
+ * reflected record, -SC_EINVAL for an authentic record that breaks the format.
+ */
+int sc_rec_seal(const struct sc_crypto *cr, struct sc_dir *d, uint8_t *frame, size_t cap,
+                unsigned int type, const uint8_t *data, size_t len, size_t pt_min);
+int sc_rec_open(const struct sc_crypto *cr, struct sc_dir *d, const uint8_t *frame,
+                size_t len, unsigned int *type, uint8_t *data, size_t *datalen);
+
+/* Wipe a direction's key and counters. */
+void sc_dir_wipe(struct sc_dir *d);
+
+#endif /* SC_PROTO_H */

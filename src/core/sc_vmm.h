@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VMM's protocol engine: what the hypervisor (hcall/) and the
+ * user-space simulator both run, unchanged, for each console operation.
+ *
+ * The host owns the memory (one struct sc_vmm per boot, one struct sc_dom
+ * per bound domain, the backlog's buffer), the locking, the clock and the
+ * random bytes; the engine only computes.  Times are milliseconds of a
+ * monotonic clock the host keeps; they decide when a finished scripted
+ * session ends, never whether anything is authentic.
+ */
+#ifndef SC_VMM_H
+#define SC_VMM_H
+
+#include "sc_types.h"
+#include "sc_proto.h"
+#include "sc_ring.h"
+
+/* Bind requests remembered per boot; when full, binds are refused. */
+#define SC_VMM_USED_MAX     1024
+/* Output chaff owed is capped: a flood of input chaff earns no more than this. */
+#define SC_VMM_CHAFF_MAX    64
+
+struct sc_vmm {
+    const struct sc_crypto *cr;
+    uint8_t secret[32];
+    uint8_t pub[SC_PUB_LEN];
+    uint32_t nused;
+    uint8_t used[SC_VMM_USED_MAX][16];
+};
+
+/* Session states of one domain. */
+#define SC_SESS_NONE        0       /* no session since the bind, or the last one ended */
+#define SC_SESS_OPEN        1       /* hello accepted, records flow both ways */
+#define SC_SESS_DRAINING    2       /* input closed; output flows until the guest is quiet */
+#define SC_SESS_CLOSING     3       /* a close record is owed to the output stream */
+
+struct sc_dom {
+    uint32_t domid;
+    uint8_t uuid[SC_UUID_LEN];
+    uint32_t bound;
+    uint8_t key[SC_KEY_LEN];
+    uint8_t instance[SC_INSTANCE_LEN];
+
+    uint32_t state;
+    uint16_t options;
+    uint8_t close_reason;           /* with SC_SESS_CLOSING */
+    uint8_t pad0;
+    uint32_t quiet_ms;              /* from the client's close */
+    uint64_t last_output_ms;        /* when the guest last produced output */
+    uint32_t chaff_owed;
+    struct sc_dir in, out;
+
+    /* Input opened but not yet in the ring because it was full. */
+    uint32_t pending_off, pending_len;
+    uint8_t pending[SC_REC_MAX_DATA];
+};
+
+/* sc_vmm_init: the VMM identity from 32 random bytes; -SC_EINVAL if unusable. */
+int sc_vmm_init(struct sc_vmm *v, const struct sc_crypto *cr, const uint8_t secret[32]);
+void sc_vmm_wipe(struct sc_vmm *v);
+
+/* A domain the host created, not yet bound. */
+void sc_dom_init(struct sc_dom *d, uint32_t domid, const uint8_t uuid[SC_UUID_LEN]);
+/* Wipes keys, session and pending input; the domain is unbound after it. */
+void sc_dom_wipe(struct sc_dom *d);
+
+/*
+ * sc_vmm_bind: unseal req and bind its key to d when the request is new
+ * this boot (and there is room to remember it), names d's UUID, d is not
+ * bound, and key_in_use(ctx, key) says no other live domain has the key.
+ * instance is 16 fresh random bytes.  The host checks beforehand that d's
+ * UUID is unique among live domains.  A request that unseals is used up
+ * whether or not the bind then succeeds.  Returns 0 or -SC_E*.
+ */
+int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t len,
+                const uint8_t instance[SC_INSTANCE_LEN],
+                int (*key_in_use)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx);
+
+/*
+ * sc_vmm_open: check a hello against d's binding and start a session,
+ * replacing any session d had (the host closes that one first when it
+ * wants the old client told).  eph is 32 fresh random bytes; dropped is the
+ * backlog bytes lost while nobody was attached, vouched for in the answer.
+ * Writes SC_ANSWER_LEN bytes to answer.  A refused hello leaves d as it was.
+ */
+int sc_vmm_open(struct sc_vmm *v, struct sc_dom *d, const uint8_t *hello, size_t len,
+                uint8_t answer[SC_ANSWER_LEN], const uint8_t eph[32], uint64_t dropped,
+                uint64_t now_ms);
+
+/*
+ * sc_vmm_input: open whole frames from buf (len bytes) and copy their data
+ * into the guest's in ring; stops at the first frame that does not fit
+ * (the ring full and input pending), the first incomplete frame, or the
+ * session's end.  *consumed says how many bytes of buf were taken; the
+ * caller keeps the rest and offers it again later.  *written says how many
+ * bytes went into the ring (notify the guest when > 0).
+ * A frame that fails authentication or format ends the session: the
+ * engine owes the client a close record SC_CLOSE_PROTOCOL and returns
+ * -SC_EAUTH (or -SC_EINVAL); nothing of that frame reaches the ring.
+ */
+int sc_vmm_input(struct sc_dom *d, volatile struct sc_xencons *ring,
+                 const uint8_t *buf, size_t len, size_t *consumed, size_t *written,
+                 uint64_t now_ms);
+
+/* Moves pending input into the ring as space allows (call on a guest event). */
+size_t sc_vmm_flush_input(struct sc_dom *d, volatile struct sc_xencons *ring);
+
+/*
+ * sc_vmm_output: seal what is owed to the client into frames in out (cap
+ * bytes, at least SC_REC_MAX_FRAME): output chaff, then backlog bytes
+ * (taken from the backlog only once sealed), then a close record when one is
+ * owed or when, after the client's close, the backlog is empty and the guest
+ * has been quiet for the time asked.  *outlen is the bytes written.
+ * Returns 1 when the session ended with this output (its close is in out),
+ * 0 when it goes on, -SC_ENOSESSION when no session is open.
+ */
+int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t cap,
+                  size_t *outlen, uint64_t now_ms);
+
+/*
+ * Milliseconds after now_ms at which sc_vmm_output must be called again
+ * for a quiet close to happen, or -1 when nothing is timed.
+ */
+int64_t sc_vmm_wake_in(const struct sc_dom *d, uint64_t now_ms);
+
+/* Records that the guest produced output at now_ms (for the quiet time). */
+void sc_vmm_guest_output(struct sc_dom *d, uint64_t now_ms);
+
+/* True when the engine owes the client output (chaff or a close). */
+int sc_vmm_output_owed(const struct sc_dom *d);
+
+/*
+ * sc_vmm_close: end d's session with reason (SC_CLOSE_RELAY,
+ * SC_CLOSE_GUEST_GONE, SC_CLOSE_TAKEOVER); the next sc_vmm_output carries
+ * the close record.  No effect when no session is open.
+ */
+void sc_vmm_close(struct sc_dom *d, unsigned int reason);
+
+#endif /* SC_VMM_H */

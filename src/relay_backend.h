@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sc-relay's view of a VMM: the operations of the sccrypt_op hypercall,
+ * served either by the hypervisor (relay_xen.c) or by the simulator's socket
+ * (relay_sim.c).  The relay links no crypto: every buffer here is
+ * ciphertext or a public key.
+ *
+ * Every function returns 0 on success or -1 with a message already written
+ * to *err (a static or backend-owned string, never secret) and errno set
+ * where it applies.  VMM refusals come back as vmm_err (an SC_E* code from
+ * src/core/sc_proto.h, positive) so the relay can name them.
+ */
+#ifndef RELAY_BACKEND_H
+#define RELAY_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct relay_conn;                  /* a backend's connection, opaque */
+
+struct relay_backend {
+    const char *name;               /* "xen" or "sim" */
+    /* Is this backend present on this machine? (for automatic choice) */
+    int (*available)(void);
+    int (*connect)(struct relay_conn **c, const char **err);
+    void (*disconnect)(struct relay_conn *c);
+    /* Protocol version the VMM speaks. */
+    int (*status)(struct relay_conn *c, uint32_t *version, const char **err);
+    int (*vmm_key)(struct relay_conn *c, uint8_t pub[32], const char **err);
+    int (*bind)(struct relay_conn *c, uint32_t domid, const uint8_t *req, size_t len,
+                int *vmm_err, const char **err);
+    /*
+     * Attach to domid's console and hand over the hello; answer gets the
+     * VMM's answer frame body (alen in: capacity, out: length).  Refuses with
+     * vmm_err when another relay holds the domain unless takeover is set.
+     */
+    int (*open)(struct relay_conn *c, uint32_t domid, int takeover, const uint8_t *hello,
+                size_t hlen, uint8_t *answer, size_t *alen, int *vmm_err, const char **err);
+    /* Whole input frames in; *consumed bytes were taken (the rest waits for room). */
+    int (*input)(struct relay_conn *c, const uint8_t *buf, size_t len, size_t *consumed,
+                 int *vmm_err, const char **err);
+    /*
+     * Output frames out, up to cap bytes; *ended set when the VMM closed the
+     * session (its close record is in buf).
+     */
+    int (*output)(struct relay_conn *c, uint8_t *buf, size_t cap, size_t *len, int *ended,
+                  int *vmm_err, const char **err);
+    /* Ask the VMM to end the session with reason (SC_CLOSE_*). */
+    int (*close)(struct relay_conn *c, unsigned int reason, const char **err);
+    /*
+     * A descriptor that becomes readable when output is waiting or input
+     * room freed up; call ack() after poll() says so.
+     */
+    int (*event_fd)(struct relay_conn *c);
+    int (*ack)(struct relay_conn *c, const char **err);
+};
+
+extern const struct relay_backend relay_backend_sim;
+extern const struct relay_backend relay_backend_xen;
+
+#endif /* RELAY_BACKEND_H */
