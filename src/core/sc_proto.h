@@ -208,9 +208,10 @@ int sc_session_keys_client(const struct sc_crypto *cr, const uint8_t hello[SC_HE
 /*
  * Records.
  * sc_rec_seal: seals one record of the given type carrying len data bytes
- * (len <= SC_REC_MAX_DATA), its plaintext padded to max(pt_min, 3 + len),
- * into frame (header included); returns the frame length, or -SC_ESPACE if
- * cap is too small, -SC_EINVAL on a bad length.  A REKEY record moves d to
+ * (len <= SC_REC_MAX_DATA), its plaintext padded to max(SC_REC_MIN_PT, 3 + len)
+ * (pt_min is 0 or SC_REC_MIN_PT; a larger value is -SC_EINVAL), into frame
+ * (header included); returns the frame length, or -SC_ESPACE if cap is too
+ * small, -SC_EINVAL on a bad length.  A REKEY record moves d to
  * the next epoch after it is sealed.
  * sc_rec_open: frame is one whole frame (header included) of len bytes.
  * Authenticates it under d's key and counter, then writes the type and the

@@ -42,6 +42,7 @@ struct sc_dom {
     uint8_t key[SC_KEY_LEN];
     uint8_t instance[SC_INSTANCE_LEN];
 
+    const struct sc_crypto *cr;     /* the VMM's, set when a session opens */
     uint32_t state;
     uint16_t options;
     uint8_t close_reason;           /* with SC_SESS_CLOSING */

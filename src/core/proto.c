@@ -1,0 +1,604 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SCCrypt v1 messages: bind request, hello, answer and records, and the
+ * key schedule under them.  man/sccrypt.7.scd is the normative text; every
+ * label here appears there byte for byte.
+ */
+#include "sc_proto.h"
+#include "sccrypt_crypto.h"
+
+/* HKDF salts and labels (ASCII, no terminating NUL on the wire). */
+#define L_BIND          "sccrypt v1 bind"
+#define L_HELLO         "sccrypt v1 hello"
+#define L_TRANSCRIPT    "sccrypt v1 transcript"
+#define L_ANSWER        "sccrypt v1 answer"
+#define L_INPUT         "sccrypt v1 input"
+#define L_OUTPUT        "sccrypt v1 output"
+#define L_INPUT_REKEY   "sccrypt v1 input rekey"
+#define L_OUTPUT_REKEY  "sccrypt v1 output rekey"
+#define LLEN(s)         (sizeof(s) - 1)
+
+#define TRANSCRIPT_MAX  (LLEN(L_TRANSCRIPT) + SC_HELLO_LEN + 2 * SC_PUB_LEN)
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+    put_be32(p, (uint32_t)(v >> 32));
+    put_be32(p + 4, (uint32_t)v);
+}
+
+static uint16_t get_be16(const uint8_t *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+           ((uint32_t)p[2] << 8) | p[3];
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+    return ((uint64_t)get_be32(p) << 32) | get_be32(p + 4);
+}
+
+static void copy(uint8_t *d, const uint8_t *s, size_t n)
+{
+    size_t i;
+
+    for ( i = 0; i < n; i++ )
+        d[i] = s[i];
+}
+
+static const uint8_t zero_nonce[12];
+
+const char *sc_strerror(int err)
+{
+    static const char *const msg[SC_EMAX + 1] = {
+        [0] = "success",
+        [SC_EINVAL] = "malformed message",
+        [SC_EVERSION] = "unsupported protocol version",
+        [SC_EAUTH] = "authentication failed",
+        [SC_EREPLAY] = "bind request already used",
+        [SC_EFULL] = "no room left to remember bind requests until the VMM restarts",
+        [SC_EUUID] = "bind request names another domain's UUID",
+        [SC_EKEYINUSE] = "key already bound to another live domain",
+        [SC_EBOUND] = "domain already bound",
+        [SC_ENOTBOUND] = "domain not bound",
+        [SC_ENOSESSION] = "no session open",
+        [SC_ECLOSED] = "session ended",
+        [SC_ESPACE] = "buffer too small",
+        [SC_ENORANDOM] = "no hardware random source: the VMM refuses to bind",
+    };
+
+    if ( err < 0 )
+        err = -err;
+    if ( err > SC_EMAX )
+        return "unknown error";
+    return msg[err];
+}
+
+const char *sc_close_reason(unsigned int reason)
+{
+    static const char *const msg[SC_CLOSE_MAX + 1] = {
+        [SC_CLOSE_QUIET] = "input ended and the guest went quiet",
+        [SC_CLOSE_EOF] = "end of input",
+        [SC_CLOSE_ESCAPE] = "the user typed the escape sequence",
+        [SC_CLOSE_RELAY] = "the relay asked to end the session",
+        [SC_CLOSE_GUEST_GONE] = "the guest went away",
+        [SC_CLOSE_TAKEOVER] = "another session took the console over",
+        [SC_CLOSE_PROTOCOL] = "the VMM refused a record that failed authentication",
+    };
+
+    if ( reason > SC_CLOSE_MAX )
+        return "unknown reason";
+    return msg[reason];
+}
+
+int sc_frame_body_len(const uint8_t hdr[SC_FRAME_HDR])
+{
+    uint16_t n = get_be16(hdr);
+
+    if ( n < SC_REC_MIN_BODY || n > SC_REC_MAX_BODY )
+        return -SC_EINVAL;
+    return n;
+}
+
+void sc_frame_put_hdr(uint8_t hdr[SC_FRAME_HDR], size_t body_len)
+{
+    put_be16(hdr, (uint16_t)body_len);
+}
+
+static int check_header(const uint8_t *m, size_t len, size_t want, uint8_t kind)
+{
+    if ( len < 1 )
+        return -SC_EINVAL;
+    if ( m[0] != SC_PROTO_VERSION )
+        return -SC_EVERSION;
+    if ( len != want || m[1] != kind )
+        return -SC_EINVAL;
+    return 0;
+}
+
+/* ---- bind request: ver | 'B' | 0 0 | E | AEAD(K | uuid) | tag ---- */
+
+static int bind_key(const struct sc_crypto *cr, uint8_t k[32], const uint8_t dh[32],
+                    const uint8_t e_pub[32], const uint8_t vmm_pub[32])
+{
+    uint8_t info[64];
+    int rc;
+
+    copy(info, e_pub, 32);
+    copy(info + 32, vmm_pub, 32);
+    rc = cr->hkdf(k, 32, (const uint8_t *)L_BIND, LLEN(L_BIND), dh, 32, info, sizeof(info));
+    sc_wipe(info, sizeof(info));
+    return rc;
+}
+
+int sc_bind_seal(const struct sc_crypto *cr, uint8_t req[SC_BIND_LEN],
+                 const uint8_t key[SC_KEY_LEN], const uint8_t uuid[SC_UUID_LEN],
+                 const uint8_t vmm_pub[SC_PUB_LEN], const uint8_t eph[32])
+{
+    uint8_t dh[32], k[32], pt[SC_KEY_LEN + SC_UUID_LEN];
+    int rc = -SC_EAUTH;
+
+    req[0] = SC_PROTO_VERSION;
+    req[1] = SC_KIND_BIND;
+    req[2] = req[3] = 0;
+    cr->x25519_base(req + 4, eph);
+    if ( cr->x25519(dh, eph, vmm_pub) != 0 )
+        goto out;
+    if ( bind_key(cr, k, dh, req + 4, vmm_pub) != 0 )
+        goto out;
+    copy(pt, key, SC_KEY_LEN);
+    copy(pt + SC_KEY_LEN, uuid, SC_UUID_LEN);
+    cr->seal(req + 36, req + 36 + sizeof(pt), k, zero_nonce, req, 36, pt, sizeof(pt));
+    rc = 0;
+ out:
+    sc_wipe(dh, sizeof(dh));
+    sc_wipe(k, sizeof(k));
+    sc_wipe(pt, sizeof(pt));
+    if ( rc )
+        sc_wipe(req, SC_BIND_LEN);
+    return rc;
+}
+
+int sc_bind_open(const struct sc_crypto *cr, const uint8_t *req, size_t len,
+                 const uint8_t vmm_secret[32], const uint8_t vmm_pub[SC_PUB_LEN],
+                 uint8_t key[SC_KEY_LEN], uint8_t uuid[SC_UUID_LEN], uint8_t req_id[16])
+{
+    uint8_t dh[32], k[32], pt[SC_KEY_LEN + SC_UUID_LEN], h[32];
+    int rc;
+
+    rc = check_header(req, len, SC_BIND_LEN, SC_KIND_BIND);
+    if ( rc )
+        return rc;
+    if ( req[2] || req[3] )
+        return -SC_EINVAL;
+    rc = -SC_EAUTH;
+    if ( cr->x25519(dh, vmm_secret, req + 4) != 0 )
+        goto out;
+    if ( bind_key(cr, k, dh, req + 4, vmm_pub) != 0 )
+        goto out;
+    if ( cr->open(pt, k, zero_nonce, req, 36, req + 36, sizeof(pt), req + 36 + sizeof(pt)) )
+        goto out;
+    copy(key, pt, SC_KEY_LEN);
+    copy(uuid, pt + SC_KEY_LEN, SC_UUID_LEN);
+    cr->sha256(h, req, SC_BIND_LEN);
+    copy(req_id, h, 16);
+    rc = 0;
+ out:
+    sc_wipe(dh, sizeof(dh));
+    sc_wipe(k, sizeof(k));
+    sc_wipe(pt, sizeof(pt));
+    return rc;
+}
+
+/* ---- hello: ver | 'H' | options | C | tag ---- */
+
+static int hello_key(const struct sc_crypto *cr, uint8_t k[32], const uint8_t key[32],
+                     const uint8_t dh1[32], const uint8_t vmm_pub[32], const uint8_t c_pub[32])
+{
+    uint8_t ikm[64], info[64];
+    int rc;
+
+    copy(ikm, key, 32);
+    copy(ikm + 32, dh1, 32);
+    copy(info, vmm_pub, 32);
+    copy(info + 32, c_pub, 32);
+    rc = cr->hkdf(k, 32, (const uint8_t *)L_HELLO, LLEN(L_HELLO), ikm, sizeof(ikm),
+                  info, sizeof(info));
+    sc_wipe(ikm, sizeof(ikm));
+    return rc;
+}
+
+int sc_hello_make(const struct sc_crypto *cr, uint8_t hello[SC_HELLO_LEN],
+                  const uint8_t key[SC_KEY_LEN], const uint8_t vmm_pub[SC_PUB_LEN],
+                  const uint8_t eph[32], uint16_t options)
+{
+    uint8_t dh1[32], k[32];
+    int rc = -SC_EAUTH;
+
+    if ( options & ~SC_OPT_KNOWN )
+        return -SC_EINVAL;
+    hello[0] = SC_PROTO_VERSION;
+    hello[1] = SC_KIND_HELLO;
+    put_be16(hello + 2, options);
+    cr->x25519_base(hello + 4, eph);
+    if ( cr->x25519(dh1, eph, vmm_pub) != 0 )
+        goto out;
+    if ( hello_key(cr, k, key, dh1, vmm_pub, hello + 4) != 0 )
+        goto out;
+    cr->seal(hello + 36, hello + 36, k, zero_nonce, hello, 36, hello + 36, 0);
+    rc = 0;
+ out:
+    sc_wipe(dh1, sizeof(dh1));
+    sc_wipe(k, sizeof(k));
+    if ( rc )
+        sc_wipe(hello, SC_HELLO_LEN);
+    return rc;
+}
+
+int sc_hello_check(const struct sc_crypto *cr, const uint8_t *hello, size_t len,
+                   const uint8_t key[SC_KEY_LEN], const uint8_t vmm_secret[32],
+                   const uint8_t vmm_pub[SC_PUB_LEN], uint16_t *options)
+{
+    uint8_t dh1[32], k[32], none[1];
+    uint16_t opt;
+    int rc;
+
+    rc = check_header(hello, len, SC_HELLO_LEN, SC_KIND_HELLO);
+    if ( rc )
+        return rc;
+    opt = get_be16(hello + 2);
+    if ( opt & ~SC_OPT_KNOWN )
+        return -SC_EINVAL;
+    rc = -SC_EAUTH;
+    if ( cr->x25519(dh1, vmm_secret, hello + 4) != 0 )
+        goto out;
+    if ( hello_key(cr, k, key, dh1, vmm_pub, hello + 4) != 0 )
+        goto out;
+    if ( cr->open(none, k, zero_nonce, hello, 36, hello + 36, 0, hello + 36) )
+        goto out;
+    *options = opt;
+    rc = 0;
+ out:
+    sc_wipe(dh1, sizeof(dh1));
+    sc_wipe(k, sizeof(k));
+    return rc;
+}
+
+void sc_hello_id(const struct sc_crypto *cr, uint8_t id[SC_HELLO_ID_LEN],
+                 const uint8_t hello[SC_HELLO_LEN])
+{
+    uint8_t h[32];
+
+    cr->sha256(h, hello, SC_HELLO_LEN);
+    copy(id, h, SC_HELLO_ID_LEN);
+}
+
+/* ---- key schedule ---- */
+
+static int dir_init(const struct sc_crypto *cr, struct sc_dir *d, uint32_t dir,
+                    const uint8_t th[32], const uint8_t *ikm, size_t ikmlen)
+{
+    uint8_t info[LLEN(L_OUTPUT) + 4];
+    size_t n;
+
+    if ( dir == SC_DIR_IN )
+    {
+        n = LLEN(L_INPUT);
+        copy(info, (const uint8_t *)L_INPUT, n);
+    }
+    else
+    {
+        n = LLEN(L_OUTPUT);
+        copy(info, (const uint8_t *)L_OUTPUT, n);
+    }
+    put_be32(info + n, 0);
+    d->counter = 0;
+    d->epoch = 0;
+    d->dir = dir;
+    return cr->hkdf(d->key, 32, th, 32, ikm, ikmlen, info, n + 4);
+}
+
+/*
+ * Session keys: salt TH = SHA-256(L_TRANSCRIPT | hello | S | V),
+ * ikm = K | DH(c, V) | DH(c, S), one label per purpose and direction.
+ */
+static int session_keys(const struct sc_crypto *cr, uint8_t k_answer[32],
+                        struct sc_dir *in, struct sc_dir *out,
+                        const uint8_t hello[SC_HELLO_LEN], const uint8_t key[32],
+                        const uint8_t dh1[32], const uint8_t dh2[32],
+                        const uint8_t s_pub[32], const uint8_t vmm_pub[32])
+{
+    uint8_t t[TRANSCRIPT_MAX], th[32], ikm[96];
+    int rc = -SC_EAUTH;
+
+    copy(t, (const uint8_t *)L_TRANSCRIPT, LLEN(L_TRANSCRIPT));
+    copy(t + LLEN(L_TRANSCRIPT), hello, SC_HELLO_LEN);
+    copy(t + LLEN(L_TRANSCRIPT) + SC_HELLO_LEN, s_pub, 32);
+    copy(t + LLEN(L_TRANSCRIPT) + SC_HELLO_LEN + 32, vmm_pub, 32);
+    cr->sha256(th, t, sizeof(t));
+    copy(ikm, key, 32);
+    copy(ikm + 32, dh1, 32);
+    copy(ikm + 64, dh2, 32);
+    if ( cr->hkdf(k_answer, 32, th, 32, ikm, sizeof(ikm),
+                  (const uint8_t *)L_ANSWER, LLEN(L_ANSWER)) )
+        goto out;
+    if ( dir_init(cr, in, SC_DIR_IN, th, ikm, sizeof(ikm)) )
+        goto out;
+    if ( dir_init(cr, out, SC_DIR_OUT, th, ikm, sizeof(ikm)) )
+        goto out;
+    rc = 0;
+ out:
+    sc_wipe(ikm, sizeof(ikm));
+    sc_wipe(th, sizeof(th));
+    if ( rc )
+    {
+        sc_wipe(k_answer, 32);
+        sc_dir_wipe(in);
+        sc_dir_wipe(out);
+    }
+    return rc;
+}
+
+static void identity_put(uint8_t p[SC_IDENTITY_LEN], const struct sc_identity *id)
+{
+    copy(p, id->instance, SC_INSTANCE_LEN);
+    copy(p + 16, id->uuid, SC_UUID_LEN);
+    put_be32(p + 32, id->domid);
+    put_be64(p + 36, id->dropped);
+}
+
+static void identity_get(struct sc_identity *id, const uint8_t p[SC_IDENTITY_LEN])
+{
+    copy(id->instance, p, SC_INSTANCE_LEN);
+    copy(id->uuid, p + 16, SC_UUID_LEN);
+    id->domid = get_be32(p + 32);
+    id->dropped = get_be64(p + 36);
+}
+
+/* Answer layout offsets. */
+#define A_ID    4
+#define A_S     (A_ID + SC_HELLO_ID_LEN)
+#define A_CT    (A_S + SC_PUB_LEN)
+#define A_TAG   (A_CT + SC_IDENTITY_LEN)
+
+int sc_answer_make(const struct sc_crypto *cr, uint8_t answer[SC_ANSWER_LEN],
+                   const uint8_t hello[SC_HELLO_LEN], const uint8_t key[SC_KEY_LEN],
+                   const uint8_t vmm_secret[32], const uint8_t vmm_pub[SC_PUB_LEN],
+                   const uint8_t eph[32], const struct sc_identity *id,
+                   struct sc_dir *in, struct sc_dir *out)
+{
+    uint8_t dh1[32], dh2[32], k[32], pt[SC_IDENTITY_LEN];
+    int rc = -SC_EAUTH;
+
+    answer[0] = SC_PROTO_VERSION;
+    answer[1] = SC_KIND_ANSWER;
+    answer[2] = answer[3] = 0;
+    sc_hello_id(cr, answer + A_ID, hello);
+    cr->x25519_base(answer + A_S, eph);
+    if ( cr->x25519(dh1, vmm_secret, hello + 4) != 0 )
+        goto out;
+    if ( cr->x25519(dh2, eph, hello + 4) != 0 )
+        goto out;
+    if ( session_keys(cr, k, in, out, hello, key, dh1, dh2, answer + A_S, vmm_pub) )
+        goto out;
+    identity_put(pt, id);
+    cr->seal(answer + A_CT, answer + A_TAG, k, zero_nonce, answer, A_CT, pt, sizeof(pt));
+    rc = 0;
+ out:
+    sc_wipe(dh1, sizeof(dh1));
+    sc_wipe(dh2, sizeof(dh2));
+    sc_wipe(k, sizeof(k));
+    if ( rc )
+        sc_wipe(answer, SC_ANSWER_LEN);
+    return rc;
+}
+
+int sc_answer_check(const struct sc_crypto *cr, const uint8_t *answer, size_t len,
+                    const uint8_t hello[SC_HELLO_LEN], const uint8_t key[SC_KEY_LEN],
+                    const uint8_t vmm_pub[SC_PUB_LEN], const uint8_t eph[32],
+                    struct sc_identity *id, struct sc_dir *in, struct sc_dir *out,
+                    uint8_t vmm_eph_pub[SC_PUB_LEN])
+{
+    uint8_t dh1[32], dh2[32], k[32], pt[SC_IDENTITY_LEN], hid[SC_HELLO_ID_LEN];
+    int rc;
+
+    rc = check_header(answer, len, SC_ANSWER_LEN, SC_KIND_ANSWER);
+    if ( rc )
+        return rc;
+    if ( answer[2] || answer[3] )
+        return -SC_EINVAL;
+    sc_hello_id(cr, hid, hello);
+    if ( !sc_ct_equal(hid, answer + A_ID, SC_HELLO_ID_LEN) )
+        return -SC_EAUTH;
+    rc = -SC_EAUTH;
+    if ( cr->x25519(dh1, eph, vmm_pub) != 0 )
+        goto out;
+    if ( cr->x25519(dh2, eph, answer + A_S) != 0 )
+        goto out;
+    if ( session_keys(cr, k, in, out, hello, key, dh1, dh2, answer + A_S, vmm_pub) )
+        goto out;
+    if ( cr->open(pt, k, zero_nonce, answer, A_CT, answer + A_CT, SC_IDENTITY_LEN,
+                  answer + A_TAG) )
+    {
+        sc_dir_wipe(in);
+        sc_dir_wipe(out);
+        goto out;
+    }
+    identity_get(id, pt);
+    copy(vmm_eph_pub, answer + A_S, SC_PUB_LEN);
+    rc = 0;
+ out:
+    sc_wipe(dh1, sizeof(dh1));
+    sc_wipe(dh2, sizeof(dh2));
+    sc_wipe(k, sizeof(k));
+    sc_wipe(pt, sizeof(pt));
+    return rc;
+}
+
+int sc_session_keys_client(const struct sc_crypto *cr, const uint8_t hello[SC_HELLO_LEN],
+                           const uint8_t key[SC_KEY_LEN], const uint8_t vmm_pub[SC_PUB_LEN],
+                           const uint8_t eph[32], const uint8_t vmm_eph_pub[SC_PUB_LEN],
+                           struct sc_dir *in, struct sc_dir *out)
+{
+    uint8_t dh1[32], dh2[32], k[32];
+    int rc = -SC_EAUTH;
+
+    if ( cr->x25519(dh1, eph, vmm_pub) != 0 )
+        goto out;
+    if ( cr->x25519(dh2, eph, vmm_eph_pub) != 0 )
+        goto out;
+    rc = session_keys(cr, k, in, out, hello, key, dh1, dh2, vmm_eph_pub, vmm_pub);
+ out:
+    sc_wipe(dh1, sizeof(dh1));
+    sc_wipe(dh2, sizeof(dh2));
+    sc_wipe(k, sizeof(k));
+    return rc;
+}
+
+/* ---- records ---- */
+
+void sc_dir_wipe(struct sc_dir *d)
+{
+    sc_wipe(d, sizeof(*d));
+}
+
+static void rec_nonce(uint8_t nonce[12], const struct sc_dir *d)
+{
+    put_be32(nonce, d->dir);
+    put_be64(nonce + 4, d->counter);
+}
+
+/* The next epoch's key from this one's; the old key is overwritten. */
+static int dir_rekey(const struct sc_crypto *cr, struct sc_dir *d)
+{
+    uint8_t info[LLEN(L_OUTPUT_REKEY) + 4], next[32];
+    size_t n;
+    int rc;
+
+    if ( d->dir == SC_DIR_IN )
+    {
+        n = LLEN(L_INPUT_REKEY);
+        copy(info, (const uint8_t *)L_INPUT_REKEY, n);
+    }
+    else
+    {
+        n = LLEN(L_OUTPUT_REKEY);
+        copy(info, (const uint8_t *)L_OUTPUT_REKEY, n);
+    }
+    put_be32(info + n, d->epoch + 1);
+    rc = cr->hkdf(next, 32, NULL, 0, d->key, 32, info, n + 4);
+    if ( rc == 0 )
+    {
+        copy(d->key, next, 32);
+        d->epoch++;
+        d->counter = 0;
+    }
+    sc_wipe(next, sizeof(next));
+    return rc;
+}
+
+int sc_rec_seal(const struct sc_crypto *cr, struct sc_dir *d, uint8_t *frame, size_t cap,
+                unsigned int type, const uint8_t *data, size_t len, size_t pt_min)
+{
+    uint8_t nonce[12];
+    size_t ptlen, i;
+
+    if ( type < SC_REC_DATA || type > SC_REC_REKEY || len > SC_REC_MAX_DATA )
+        return -SC_EINVAL;
+    if ( d->counter == UINT64_MAX || d->epoch == UINT32_MAX )
+        return -SC_EINVAL;
+    /* Records are padded to SC_REC_MIN_PT and no further (sc_rec_open checks it). */
+    if ( pt_min > SC_REC_MIN_PT )
+        return -SC_EINVAL;
+    ptlen = SC_REC_HDR + len;
+    if ( ptlen < SC_REC_MIN_PT )
+        ptlen = SC_REC_MIN_PT;
+    if ( cap < SC_FRAME_HDR + ptlen + SC_TAG_LEN )
+        return -SC_ESPACE;
+
+    put_be16(frame, (uint16_t)(ptlen + SC_TAG_LEN));
+    frame[2] = (uint8_t)type;
+    put_be16(frame + 3, (uint16_t)len);
+    for ( i = 0; i < len; i++ )
+        frame[5 + i] = data[i];
+    for ( i = SC_REC_HDR + len; i < ptlen; i++ )
+        frame[2 + i] = 0;
+    rec_nonce(nonce, d);
+    cr->seal(frame + 2, frame + 2 + ptlen, d->key, nonce, frame, 2, frame + 2, ptlen);
+    d->counter++;
+    if ( type == SC_REC_REKEY && dir_rekey(cr, d) )
+        return -SC_EINVAL;
+    return (int)(SC_FRAME_HDR + ptlen + SC_TAG_LEN);
+}
+
+int sc_rec_open(const struct sc_crypto *cr, struct sc_dir *d, const uint8_t *frame,
+                size_t len, unsigned int *type, uint8_t *data, size_t *datalen)
+{
+    uint8_t pt[SC_REC_MAX_PT], nonce[12], nz = 0;
+    size_t ptlen, n, i;
+    unsigned int t;
+    int rc;
+
+    if ( len < SC_FRAME_HDR )
+        return -SC_EINVAL;
+    rc = sc_frame_body_len(frame);
+    if ( rc < 0 || (size_t)rc != len - SC_FRAME_HDR )
+        return -SC_EINVAL;
+    if ( d->counter == UINT64_MAX )
+        return -SC_EINVAL;
+    ptlen = (size_t)rc - SC_TAG_LEN;
+    rec_nonce(nonce, d);
+    if ( cr->open(pt, d->key, nonce, frame, 2, frame + 2, ptlen, frame + 2 + ptlen) )
+    {
+        sc_wipe(pt, ptlen);
+        return -SC_EAUTH;
+    }
+
+    /* Authentic: now the format must hold exactly. */
+    rc = -SC_EINVAL;
+    t = pt[0];
+    n = get_be16(pt + 1);
+    if ( t < SC_REC_DATA || t > SC_REC_REKEY || n > ptlen - SC_REC_HDR ||
+         n > SC_REC_MAX_DATA )
+        goto out;
+    if ( (t == SC_REC_CHAFF || t == SC_REC_REKEY) && n != 0 )
+        goto out;
+    for ( i = SC_REC_HDR + n; i < ptlen; i++ )
+        nz |= pt[i];
+    if ( nz )
+        goto out;
+    /* Padding beyond what the type needs would be a covert length channel; refuse it. */
+    if ( ptlen > SC_REC_MIN_PT && ptlen != SC_REC_HDR + n )
+        goto out;
+    if ( t == SC_REC_REKEY && d->epoch == UINT32_MAX )
+        goto out;
+
+    d->counter++;
+    if ( t == SC_REC_REKEY && dir_rekey(cr, d) )
+        goto out;
+    copy(data, pt + SC_REC_HDR, n);
+    *type = t;
+    *datalen = n;
+    rc = 0;
+ out:
+    sc_wipe(pt, ptlen);
+    return rc;
+}

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VMM's protocol engine (sc_vmm.h): bindings, sessions, and the
+ * decrypt-into-ring / encrypt-from-backlog steps, identical in the
+ * hypervisor and in the simulator.
+ */
+#include "sc_vmm.h"
+#include "sccrypt_crypto.h"
+
+static void copy(uint8_t *d, const uint8_t *s, size_t n)
+{
+    size_t i;
+
+    for ( i = 0; i < n; i++ )
+        d[i] = s[i];
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+    uint8_t acc = 0;
+    size_t i;
+
+    for ( i = 0; i < n; i++ )
+        acc |= p[i];
+    return acc == 0;
+}
+
+int sc_vmm_init(struct sc_vmm *v, const struct sc_crypto *cr, const uint8_t secret[32])
+{
+    sc_wipe(v, sizeof(*v));
+    v->cr = cr;
+    copy(v->secret, secret, 32);
+    cr->x25519_base(v->pub, v->secret);
+    if ( all_zero(v->secret, 32) || all_zero(v->pub, SC_PUB_LEN) )
+    {
+        sc_vmm_wipe(v);
+        return -SC_EINVAL;
+    }
+    return 0;
+}
+
+void sc_vmm_wipe(struct sc_vmm *v)
+{
+    sc_wipe(v, sizeof(*v));
+}
+
+void sc_dom_init(struct sc_dom *d, uint32_t domid, const uint8_t uuid[SC_UUID_LEN])
+{
+    sc_wipe(d, sizeof(*d));
+    d->domid = domid;
+    copy(d->uuid, uuid, SC_UUID_LEN);
+}
+
+void sc_dom_wipe(struct sc_dom *d)
+{
+    uint32_t domid = d->domid;
+    uint8_t uuid[SC_UUID_LEN];
+
+    copy(uuid, d->uuid, SC_UUID_LEN);
+    sc_dom_init(d, domid, uuid);
+}
+
+/* End the session: keys, counters and undelivered input are wiped. */
+static void session_end(struct sc_dom *d)
+{
+    sc_dir_wipe(&d->in);
+    sc_dir_wipe(&d->out);
+    sc_wipe(d->pending, sizeof(d->pending));
+    d->pending_off = d->pending_len = 0;
+    d->state = SC_SESS_NONE;
+    d->options = 0;
+    d->close_reason = 0;
+    d->quiet_ms = 0;
+    d->chaff_owed = 0;
+}
+
+int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t len,
+                const uint8_t instance[SC_INSTANCE_LEN],
+                int (*key_in_use)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx)
+{
+    uint8_t key[SC_KEY_LEN], uuid[SC_UUID_LEN], id[16];
+    uint32_t i;
+    int rc;
+
+    rc = sc_bind_open(v->cr, req, len, v->secret, v->pub, key, uuid, id);
+    if ( rc )
+        return rc;
+
+    /* Remember it first: an unsealed request is spent, whatever follows. */
+    for ( i = 0; i < v->nused; i++ )
+        if ( sc_ct_equal(v->used[i], id, sizeof(id)) )
+        {
+            rc = -SC_EREPLAY;
+            goto out;
+        }
+    if ( v->nused == SC_VMM_USED_MAX )
+    {
+        rc = -SC_EFULL;
+        goto out;
+    }
+    copy(v->used[v->nused++], id, sizeof(id));
+
+    if ( !sc_ct_equal(uuid, d->uuid, SC_UUID_LEN) )
+        rc = -SC_EUUID;
+    else if ( d->bound )
+        rc = -SC_EBOUND;
+    else if ( key_in_use && key_in_use(ctx, key) )
+        rc = -SC_EKEYINUSE;
+    else
+    {
+        session_end(d);
+        copy(d->key, key, SC_KEY_LEN);
+        copy(d->instance, instance, SC_INSTANCE_LEN);
+        d->bound = 1;
+        rc = 0;
+    }
+ out:
+    sc_wipe(key, sizeof(key));
+    return rc;
+}
+
+int sc_vmm_open(struct sc_vmm *v, struct sc_dom *d, const uint8_t *hello, size_t len,
+                uint8_t answer[SC_ANSWER_LEN], const uint8_t eph[32], uint64_t dropped,
+                uint64_t now_ms)
+{
+    struct sc_identity id;
+    struct sc_dir in, out;
+    uint16_t options;
+    int rc;
+
+    if ( !d->bound )
+        return -SC_ENOTBOUND;
+    rc = sc_hello_check(v->cr, hello, len, d->key, v->secret, v->pub, &options);
+    if ( rc )
+        return rc;
+    copy(id.instance, d->instance, SC_INSTANCE_LEN);
+    copy(id.uuid, d->uuid, SC_UUID_LEN);
+    id.domid = d->domid;
+    id.dropped = dropped;
+    rc = sc_answer_make(v->cr, answer, hello, d->key, v->secret, v->pub, eph, &id,
+                        &in, &out);
+    if ( rc )
+        return rc;
+
+    session_end(d);
+    d->in = in;
+    d->out = out;
+    d->cr = v->cr;
+    d->options = options;
+    d->state = SC_SESS_OPEN;
+    d->last_output_ms = now_ms;
+    sc_dir_wipe(&in);
+    sc_dir_wipe(&out);
+    return 0;
+}
+
+size_t sc_vmm_flush_input(struct sc_dom *d, volatile struct sc_xencons *ring)
+{
+    size_t n;
+
+    if ( d->pending_len == 0 )
+        return 0;
+    n = sc_ring_put_in(ring, d->pending + d->pending_off, d->pending_len);
+    d->pending_off += (uint32_t)n;
+    d->pending_len -= (uint32_t)n;
+    if ( d->pending_len == 0 )
+    {
+        sc_wipe(d->pending, d->pending_off);
+        d->pending_off = 0;
+    }
+    return n;
+}
+
+/* A record we could not accept ends the session; the client is told why. */
+static int refuse(struct sc_dom *d, int rc)
+{
+    sc_wipe(d->pending, sizeof(d->pending));
+    d->pending_off = d->pending_len = 0;
+    d->state = SC_SESS_CLOSING;
+    d->close_reason = SC_CLOSE_PROTOCOL;
+    return rc;
+}
+
+int sc_vmm_input(struct sc_dom *d, volatile struct sc_xencons *ring,
+                 const uint8_t *buf, size_t len, size_t *consumed, size_t *written,
+                 uint64_t now_ms)
+{
+    unsigned int type;
+    size_t off = 0, n, flen;
+    int body;
+    int rc = 0;
+
+    *consumed = 0;
+    *written = 0;
+    if ( d->state == SC_SESS_NONE )
+        return -SC_ENOSESSION;
+    *written = sc_vmm_flush_input(d, ring);
+    if ( d->state != SC_SESS_OPEN )
+        return -SC_ECLOSED;
+
+    while ( d->pending_len == 0 && len - off >= SC_FRAME_HDR )
+    {
+        body = sc_frame_body_len(buf + off);
+        if ( body < 0 )
+        {
+            rc = refuse(d, -SC_EINVAL);
+            break;
+        }
+        flen = SC_FRAME_HDR + (size_t)body;
+        if ( len - off < flen )
+            break;
+        rc = sc_rec_open(d->cr, &d->in, buf + off, flen, &type, d->pending, &n);
+        if ( rc )
+        {
+            rc = refuse(d, rc);
+            break;
+        }
+        off += flen;
+        if ( type == SC_REC_DATA )
+        {
+            d->pending_off = 0;
+            d->pending_len = (uint32_t)n;
+            *written += sc_vmm_flush_input(d, ring);
+        }
+        else if ( type == SC_REC_CHAFF )
+        {
+            if ( d->chaff_owed < SC_VMM_CHAFF_MAX )
+                d->chaff_owed++;
+        }
+        else if ( type == SC_REC_CLOSE )
+        {
+            if ( n != SC_CLOSE_INPUT_LEN ||
+                 (d->pending[0] != SC_CLOSE_EOF && d->pending[0] != SC_CLOSE_ESCAPE) )
+            {
+                rc = refuse(d, -SC_EINVAL);
+                break;
+            }
+            d->quiet_ms = ((uint32_t)d->pending[1] << 24) | ((uint32_t)d->pending[2] << 16) |
+                          ((uint32_t)d->pending[3] << 8) | d->pending[4];
+            sc_wipe(d->pending, n);
+            d->state = SC_SESS_DRAINING;
+            d->last_output_ms = now_ms;
+            break;
+        }
+        /* SC_REC_REKEY: sc_rec_open moved to the next epoch already. */
+    }
+    *consumed = off;
+    return rc;
+}
+
+void sc_vmm_guest_output(struct sc_dom *d, uint64_t now_ms)
+{
+    d->last_output_ms = now_ms;
+}
+
+int sc_vmm_output_owed(const struct sc_dom *d)
+{
+    return d->state == SC_SESS_CLOSING || d->chaff_owed > 0;
+}
+
+int64_t sc_vmm_wake_in(const struct sc_dom *d, uint64_t now_ms)
+{
+    uint64_t since;
+
+    if ( sc_vmm_output_owed(d) )
+        return 0;
+    if ( d->state != SC_SESS_DRAINING || d->pending_len )
+        return -1;
+    since = now_ms - d->last_output_ms;
+    if ( now_ms < d->last_output_ms || since >= d->quiet_ms )
+        return 0;
+    return (int64_t)(d->quiet_ms - since);
+}
+
+void sc_vmm_close(struct sc_dom *d, unsigned int reason)
+{
+    if ( d->state != SC_SESS_OPEN && d->state != SC_SESS_DRAINING )
+        return;
+    d->state = SC_SESS_CLOSING;
+    d->close_reason = (uint8_t)reason;
+}
+
+/* Seal one output record, moving to the next epoch first when the counter says so. */
+static int seal_out(struct sc_dom *d, const struct sc_crypto *cr, uint8_t *out, size_t cap,
+                    size_t *off, unsigned int type, const uint8_t *data, size_t len)
+{
+    int n;
+
+    if ( d->out.counter >= SC_REKEY_AFTER - 1 )
+    {
+        n = sc_rec_seal(cr, &d->out, out + *off, cap - *off, SC_REC_REKEY, NULL, 0, 0);
+        if ( n < 0 )
+            return n;
+        *off += (size_t)n;
+    }
+    n = sc_rec_seal(cr, &d->out, out + *off, cap - *off, type, data, len, 0);
+    if ( n < 0 )
+        return n;
+    *off += (size_t)n;
+    if ( d->chaff_owed )
+        d->chaff_owed--;
+    return 0;
+}
+
+int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t cap,
+                  size_t *outlen, uint64_t now_ms)
+{
+    /* Room for a full record, plus a rekey record in front of it. */
+    const size_t need = SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME;
+    uint8_t data[SC_REC_MAX_DATA];
+    uint8_t reason;
+    size_t off = 0, n;
+    int rc = 0;
+
+    *outlen = 0;
+    if ( d->state == SC_SESS_NONE )
+        return -SC_ENOSESSION;
+    if ( cap < need )
+        return -SC_ESPACE;
+
+    while ( cap - off >= need )
+    {
+        if ( d->state == SC_SESS_CLOSING )
+        {
+            reason = d->close_reason;
+            rc = seal_out(d, d->cr, out, cap, &off, SC_REC_CLOSE, &reason, 1);
+            if ( rc == 0 )
+            {
+                session_end(d);
+                rc = 1;
+            }
+            break;
+        }
+        if ( b && b->len )
+        {
+            n = sc_backlog_peek(b, data, sizeof(data));
+            rc = seal_out(d, d->cr, out, cap, &off, SC_REC_DATA, data, n);
+            sc_wipe(data, n);
+            if ( rc )
+                break;
+            sc_backlog_drop(b, n);
+            continue;
+        }
+        if ( d->chaff_owed )
+        {
+            rc = seal_out(d, d->cr, out, cap, &off, SC_REC_CHAFF, NULL, 0);
+            if ( rc )
+                break;
+            continue;
+        }
+        if ( d->state == SC_SESS_DRAINING && sc_vmm_wake_in(d, now_ms) == 0 )
+        {
+            d->state = SC_SESS_CLOSING;
+            d->close_reason = SC_CLOSE_QUIET;
+            continue;
+        }
+        break;
+    }
+    *outlen = off;
+    return rc;
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# The protocol and the VMM engine, in one process (test/unit/proto_vmm.c).
+
+@test "the VMM engine enforces bind rules, the handshake and record integrity" {
+    run bin/test/proto_vmm
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *" passed, 0 failed"* ]]
+}
+
+@test "the per-domain VMM state fits in one 4 KiB page" {
+    run bin/test/proto_vmm
+    [[ "$output" =~ sizeof\(struct\ sc_dom\)\ =\ ([0-9]+) ]]
+    [ "${BASH_REMATCH[1]}" -le 4096 ]
+}
