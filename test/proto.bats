@@ -14,3 +14,17 @@
     [[ "$output" =~ sizeof\(struct\ sc_dom\)\ =\ ([0-9]+) ]]
     [ "${BASH_REMATCH[1]}" -le 4096 ]
 }
+
+@test "the protocol test vectors hold for the OpenSSL client code and for the core" {
+    run bin/test/proto_vectors test/vectors/protocol-v1.txt
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *" passed, 0 failed"* ]]
+}
+
+@test "a changed vector is caught" {
+    sed 's/^hello = \(..\)/hello = ff/' test/vectors/protocol-v1.txt > "$BATS_TEST_TMPDIR/v.txt"
+    run -1 bin/test/proto_vectors "$BATS_TEST_TMPDIR/v.txt"
+    [[ "$output" == *"FAIL openssl: hello differs"* ]]
+    [[ "$output" == *"FAIL core: hello differs"* ]]
+}

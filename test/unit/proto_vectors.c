@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The protocol's test vectors (test/vectors/protocol-v1.txt): fixed key,
+ * fixed VMM secret, fixed random bytes; the exact bytes of a bind request, a
+ * hello, an answer, records each way and the derived keys.  Every value is
+ * computed twice, with the OpenSSL-based crypto of the client tools and with
+ * the freestanding core the VMM runs, and both must equal the file.
+ *
+ * proto_vectors FILE      check; prints "N passed, N failed"
+ * proto_vectors --print   print the vectors (how the file was made)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ossl_crypto.h"
+#include "sc_proto.h"
+#include "sc_vmm.h"
+#include "sccrypt_crypto.h"
+
+#define MAXV 64
+
+struct vec {
+    char name[48];
+    uint8_t val[2048];
+    size_t len;
+};
+
+static struct vec got[MAXV];
+static int ngot;
+
+static void put(const char *name, const uint8_t *p, size_t n)
+{
+    struct vec *v = &got[ngot++];
+
+    snprintf(v->name, sizeof(v->name), "%s", name);
+    memcpy(v->val, p, n);
+    v->len = n;
+}
+
+static void fill(uint8_t *p, size_t n, uint8_t start)
+{
+    size_t i;
+
+    for ( i = 0; i < n; i++ )
+        p[i] = (uint8_t)(start + i);
+}
+
+/* Computes every vector with cr; 0 or -1 if a step failed. */
+static int compute(const struct sc_crypto *cr)
+{
+    uint8_t K[32], v[32], V[32], e[32], uuid[16], c[32], s[32], inst[16];
+    uint8_t req[SC_BIND_LEN], hello[SC_HELLO_LEN], answer[SC_ANSWER_LEN], S[32];
+    uint8_t k2[32], u2[16], id[16], fr[SC_REC_MAX_FRAME], data[SC_REC_MAX_DATA];
+    uint8_t close_in[5] = { SC_CLOSE_EOF, 0, 0, 0x03, 0xe8 }, quiet = SC_CLOSE_QUIET;
+    uint16_t opt;
+    struct sc_identity ident = { .domid = 5, .dropped = 0 }, ident2;
+    struct sc_dir vin, vout, cin, cout;
+    unsigned type;
+    size_t n;
+    int len;
+
+    ngot = 0;
+    fill(K, 32, 0x00);
+    fill(v, 32, 0x40);
+    fill(e, 32, 0x60);
+    fill(c, 32, 0x80);
+    fill(s, 32, 0xa0);
+    fill(inst, 16, 0xc0);
+    fill(uuid, 16, 0xd0);
+    memcpy(ident.instance, inst, 16);
+    memcpy(ident.uuid, uuid, 16);
+
+    put("key", K, 32);
+    put("vmm_secret", v, 32);
+    cr->x25519_base(V, v);
+    put("vmm_public", V, 32);
+    put("bind_eph_secret", e, 32);
+    put("domain_uuid", uuid, 16);
+    if ( sc_bind_seal(cr, req, K, uuid, V, e) )
+        return -1;
+    put("bind_request", req, sizeof(req));
+    if ( sc_bind_open(cr, req, sizeof(req), v, V, k2, u2, id) ||
+         memcmp(k2, K, 32) || memcmp(u2, uuid, 16) )
+        return -1;
+    put("bind_request_id", id, 16);
+
+    put("hello_eph_secret", c, 32);
+    if ( sc_hello_make(cr, hello, K, V, c, SC_OPT_CHAFF) )
+        return -1;
+    put("hello", hello, sizeof(hello));
+    if ( sc_hello_check(cr, hello, sizeof(hello), K, v, V, &opt) || opt != SC_OPT_CHAFF )
+        return -1;
+    put("answer_eph_secret", s, 32);
+    put("instance_id", inst, 16);
+    if ( sc_answer_make(cr, answer, hello, K, v, V, s, &ident, &vin, &vout) )
+        return -1;
+    put("answer", answer, sizeof(answer));
+    put("input_key_epoch0", vin.key, 32);
+    put("output_key_epoch0", vout.key, 32);
+    if ( sc_answer_check(cr, answer, sizeof(answer), hello, K, V, c, &ident2, &cin, &cout, S) ||
+         memcmp(cin.key, vin.key, 32) || memcmp(cout.key, vout.key, 32) ||
+         ident2.domid != 5 || memcmp(ident2.instance, inst, 16) )
+        return -1;
+
+    /* Input: a keystroke-sized DATA, a CHAFF, a bulk DATA, a REKEY, a DATA, the close. */
+    len = sc_rec_seal(cr, &cin, fr, sizeof(fr), SC_REC_DATA, (const uint8_t *)"root\n", 5, 0);
+    put("input_record_0_data", fr, (size_t)len);
+    if ( sc_rec_open(cr, &vin, fr, (size_t)len, &type, data, &n) || type != SC_REC_DATA )
+        return -1;
+    len = sc_rec_seal(cr, &cin, fr, sizeof(fr), SC_REC_CHAFF, NULL, 0, 0);
+    put("input_record_1_chaff", fr, (size_t)len);
+    if ( sc_rec_open(cr, &vin, fr, (size_t)len, &type, data, &n) || type != SC_REC_CHAFF )
+        return -1;
+    fill(data, 100, 0x20);
+    len = sc_rec_seal(cr, &cin, fr, sizeof(fr), SC_REC_DATA, data, 100, 0);
+    put("input_record_2_data100", fr, (size_t)len);
+    if ( sc_rec_open(cr, &vin, fr, (size_t)len, &type, data, &n) || n != 100 )
+        return -1;
+    len = sc_rec_seal(cr, &cin, fr, sizeof(fr), SC_REC_REKEY, NULL, 0, 0);
+    put("input_record_3_rekey", fr, (size_t)len);
+    if ( sc_rec_open(cr, &vin, fr, (size_t)len, &type, data, &n) || type != SC_REC_REKEY )
+        return -1;
+    put("input_key_epoch1", vin.key, 32);
+    len = sc_rec_seal(cr, &cin, fr, sizeof(fr), SC_REC_DATA, (const uint8_t *)"ls\n", 3, 0);
+    put("input_record_4_data_epoch1", fr, (size_t)len);
+    if ( sc_rec_open(cr, &vin, fr, (size_t)len, &type, data, &n) || n != 3 )
+        return -1;
+    len = sc_rec_seal(cr, &cin, fr, sizeof(fr), SC_REC_CLOSE, close_in, 5, 0);
+    put("input_record_5_close_eof_1000ms", fr, (size_t)len);
+    if ( sc_rec_open(cr, &vin, fr, (size_t)len, &type, data, &n) || type != SC_REC_CLOSE )
+        return -1;
+
+    /* Output: DATA, CHAFF, CLOSE QUIET. */
+    len = sc_rec_seal(cr, &vout, fr, sizeof(fr), SC_REC_DATA, (const uint8_t *)"login: ", 7, 0);
+    put("output_record_0_data", fr, (size_t)len);
+    if ( sc_rec_open(cr, &cout, fr, (size_t)len, &type, data, &n) || n != 7 )
+        return -1;
+    len = sc_rec_seal(cr, &vout, fr, sizeof(fr), SC_REC_CHAFF, NULL, 0, 0);
+    put("output_record_1_chaff", fr, (size_t)len);
+    if ( sc_rec_open(cr, &cout, fr, (size_t)len, &type, data, &n) || type != SC_REC_CHAFF )
+        return -1;
+    len = sc_rec_seal(cr, &vout, fr, sizeof(fr), SC_REC_CLOSE, &quiet, 1, 0);
+    put("output_record_2_close_quiet", fr, (size_t)len);
+    if ( sc_rec_open(cr, &cout, fr, (size_t)len, &type, data, &n) || data[0] != SC_CLOSE_QUIET )
+        return -1;
+    return 0;
+}
+
+static void hex(FILE *f, const uint8_t *p, size_t n)
+{
+    size_t i;
+
+    for ( i = 0; i < n; i++ )
+        fprintf(f, "%02x", p[i]);
+}
+
+static int unhex(const char *s, uint8_t *p, size_t max, size_t *n)
+{
+    size_t i = 0;
+    unsigned b;
+
+    while ( s[0] && s[0] != '\n' )
+    {
+        if ( i == max || sscanf(s, "%2x", &b) != 1 )
+            return -1;
+        p[i++] = (uint8_t)b;
+        s += 2;
+    }
+    *n = i;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static struct vec want[MAXV];
+    const struct { const char *name; const struct sc_crypto *cr; } sides[] = {
+        { "openssl", &sc_ossl_crypto }, { "core", &sc_core_crypto },
+    };
+    char line[5000], *eq;
+    int nwant = 0, i, j, k, passed = 0, failed = 0;
+    FILE *f;
+
+    if ( argc == 2 && strcmp(argv[1], "--print") == 0 )
+    {
+        if ( compute(&sc_core_crypto) )
+            return 1;
+        printf("# SCCrypt protocol v1 test vectors (sccrypt(7)). name = hex\n");
+        for ( i = 0; i < ngot; i++ )
+        {
+            printf("%s = ", got[i].name);
+            hex(stdout, got[i].val, got[i].len);
+            printf("\n");
+        }
+        return 0;
+    }
+    if ( argc != 2 || !(f = fopen(argv[1], "r")) )
+    {
+        fprintf(stderr, "usage: proto_vectors FILE | --print\n");
+        return 2;
+    }
+    while ( fgets(line, sizeof(line), f) && nwant < MAXV )
+    {
+        if ( line[0] == '#' || !(eq = strstr(line, " = ")) )
+            continue;
+        *eq = 0;
+        if ( strlen(line) >= sizeof(want[nwant].name) )
+            return 2;
+        memcpy(want[nwant].name, line, strlen(line) + 1);
+        if ( unhex(eq + 3, want[nwant].val, sizeof(want[nwant].val), &want[nwant].len) )
+            return 2;
+        nwant++;
+    }
+    fclose(f);
+
+    for ( k = 0; k < 2; k++ )
+    {
+        if ( compute(sides[k].cr) )
+        {
+            printf("FAIL %s: a protocol step failed\n", sides[k].name);
+            failed++;
+            continue;
+        }
+        if ( ngot != nwant )
+        {
+            printf("FAIL %s: %d values, file has %d\n", sides[k].name, ngot, nwant);
+            failed++;
+        }
+        for ( i = 0; i < nwant; i++ )
+        {
+            for ( j = 0; j < ngot && strcmp(got[j].name, want[i].name); j++ )
+                ;
+            if ( j < ngot && got[j].len == want[i].len &&
+                 memcmp(got[j].val, want[i].val, want[i].len) == 0 )
+                passed++;
+            else
+            {
+                printf("FAIL %s: %s differs\n", sides[k].name, want[i].name);
+                failed++;
+            }
+        }
+        for ( i = 0; i < ngot; i++ )
+            if ( strcmp(got[i].name, "input_key_epoch0") == 0 )
+                for ( j = 0; j < ngot; j++ )
+                    if ( strcmp(got[j].name, "output_key_epoch0") == 0 )
+                    {
+                        if ( memcmp(got[i].val, got[j].val, 32) == 0 )
+                        {
+                            printf("FAIL %s: input key equals output key\n", sides[k].name);
+                            failed++;
+                        }
+                        else
+                            passed++;
+                    }
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
