@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The protocol and the VMM engine, in one process (test/unit/proto_vmm.c).
 
+bats_require_minimum_version 1.5.0
+
 @test "the VMM engine enforces bind rules, the handshake and record integrity" {
     run bin/test/proto_vmm
     echo "$output"

@@ -65,15 +65,15 @@ int sc_hkdf_sha256(uint8_t *out, size_t outlen, const uint8_t *salt, size_t salt
  * u-coordinate point (its top bit is ignored, non-canonical values are
  * reduced), written to the 32-byte out.  Returns 0, or -1 when out is all
  * zero, i.e. the point had small order (RFC 7748, section 6.1): callers
- * doing Diffie-Hellman must then abort.  Montgomery ladder with
- * constant-time swaps.
+ * doing Diffie-Hellman must then abort.  out may be the same buffer as
+ * scalar or point.  Montgomery ladder with constant-time swaps.
  */
 /* out is always written; returns -1 when it is all zero (a low-order point), else 0 */
 int sc_x25519(uint8_t out[32], const uint8_t scalar[32], const uint8_t point[32]);
 /*
  * sc_x25519_base: the X25519 public key of the 32-byte scalar, i.e. the
  * scalar times the base point u = 9 (RFC 7748, section 6.1), into the
- * 32-byte out.
+ * 32-byte out (which may be the same buffer as scalar).
  */
 void sc_x25519_base(uint8_t out[32], const uint8_t scalar[32]);
 /*
