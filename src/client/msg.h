@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Messages of the client tools: "prog: what went wrong[: strerror]" on
+ * stderr.  Nothing here exits; callers return -1 and main() unwinds.
+ */
+#ifndef SC_CLIENT_MSG_H
+#define SC_CLIENT_MSG_H
+
+#include <stddef.h>
+
+/* Sets the name every message starts with (the tool's name). */
+void msg_init(const char *prog);
+const char *msg_prog(void);
+/* "prog: text\n" */
+void msg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog: text: strerror(errno)\n" (errno as it was on entry) */
+void msg_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Wipes len bytes at p that held a secret, in a way the compiler keeps. */
+void cl_wipe(void *p, size_t len);
+
+#endif /* SC_CLIENT_MSG_H */

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+#include <limits.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include "ossl_crypto.h"
+
+/*
+ * ChaCha20-Poly1305 (RFC 8439, 2.8).  The table's seal cannot fail; should
+ * OpenSSL fail (no memory), ct and tag are zeroed so nothing of the
+ * plaintext leaves and the receiver refuses the record.
+ */
+static void ossl_seal(uint8_t *ct, uint8_t tag[16], const uint8_t key[32],
+                      const uint8_t nonce[12], const uint8_t *ad, size_t adlen,
+                      const uint8_t *pt, size_t ptlen)
+{
+    EVP_CIPHER_CTX *ctx;
+    uint8_t fin[16];
+    int n, ok = 0;
+
+    if (ptlen > INT_MAX || adlen > INT_MAX)
+        goto out;
+    ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL)
+        goto out;
+    if (EVP_EncryptInit_ex(ctx, EVP_chacha20_poly1305(), NULL, NULL, NULL) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) == 1 &&
+        EVP_EncryptInit_ex(ctx, NULL, NULL, key, nonce) == 1 &&
+        (adlen == 0 || EVP_EncryptUpdate(ctx, NULL, &n, ad, (int)adlen) == 1) &&
+        (ptlen == 0 || EVP_EncryptUpdate(ctx, ct, &n, pt, (int)ptlen) == 1) &&
+        EVP_EncryptFinal_ex(ctx, fin, &n) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag) == 1)
+        ok = 1;
+    EVP_CIPHER_CTX_free(ctx);
+out:
+    if (!ok) {
+        OPENSSL_cleanse(ct, ptlen);
+        OPENSSL_cleanse(tag, 16);
+    }
+}
+
+/* 0 when authentic; -1 when forged, and then pt is all zero. */
+static int ossl_open(uint8_t *pt, const uint8_t key[32], const uint8_t nonce[12],
+                     const uint8_t *ad, size_t adlen, const uint8_t *ct, size_t ctlen,
+                     const uint8_t tag[16])
+{
+    EVP_CIPHER_CTX *ctx;
+    uint8_t t[16], fin[16];
+    int n, ok = 0;
+
+    if (ctlen > INT_MAX || adlen > INT_MAX)
+        goto out;
+    ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL)
+        goto out;
+    memcpy(t, tag, 16);
+    if (EVP_DecryptInit_ex(ctx, EVP_chacha20_poly1305(), NULL, NULL, NULL) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) == 1 &&
+        EVP_DecryptInit_ex(ctx, NULL, NULL, key, nonce) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, t) == 1 &&
+        (adlen == 0 || EVP_DecryptUpdate(ctx, NULL, &n, ad, (int)adlen) == 1) &&
+        (ctlen == 0 || EVP_DecryptUpdate(ctx, pt, &n, ct, (int)ctlen) == 1) &&
+        EVP_DecryptFinal_ex(ctx, fin, &n) == 1)
+        ok = 1;
+    EVP_CIPHER_CTX_free(ctx);
+out:
+    if (!ok) {
+        /* EVP decrypts before it checks the tag: wipe what it wrote. */
+        OPENSSL_cleanse(pt, ctlen);
+        return -1;
+    }
+    return 0;
+}
+
+static int all_zero(const uint8_t *p, size_t len)
+{
+    uint8_t acc = 0;
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        acc |= p[i];
+    return acc == 0;
+}
+
+/* X25519 (RFC 7748, 5): out always written; -1 (out zero) on a low-order point. */
+static int ossl_x25519(uint8_t out[32], const uint8_t scalar[32], const uint8_t point[32])
+{
+    EVP_PKEY *priv = NULL, *peer = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    uint8_t p[32];
+    size_t outlen = 32;
+    int ok = 0;
+
+    /* RFC 7748, 5: the top bit of the u-coordinate is ignored. */
+    memcpy(p, point, 32);
+    p[31] &= 0x7f;
+    priv = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, scalar, 32);
+    peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, p, 32);
+    if (priv != NULL && peer != NULL)
+        ctx = EVP_PKEY_CTX_new(priv, NULL);
+    if (ctx != NULL && EVP_PKEY_derive_init(ctx) == 1 &&
+        EVP_PKEY_derive_set_peer(ctx, peer) == 1 &&
+        EVP_PKEY_derive(ctx, out, &outlen) == 1 && outlen == 32)
+        ok = 1;
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(peer);
+    EVP_PKEY_free(priv);
+    if (!ok || all_zero(out, 32)) {
+        OPENSSL_cleanse(out, 32);
+        return -1;
+    }
+    return 0;
+}
+
+static void ossl_x25519_base(uint8_t out[32], const uint8_t scalar[32])
+{
+    EVP_PKEY *priv;
+    size_t outlen = 32;
+
+    priv = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, scalar, 32);
+    if (priv == NULL || EVP_PKEY_get_raw_public_key(priv, out, &outlen) != 1 || outlen != 32)
+        OPENSSL_cleanse(out, 32);   /* all zero: a low-order point every peer refuses */
+    EVP_PKEY_free(priv);
+}
+
+/* HKDF-SHA256 (RFC 5869): 0, or -1 (out untouched) when outlen > 255 * 32. */
+static int ossl_hkdf(uint8_t *out, size_t outlen, const uint8_t *salt, size_t saltlen,
+                     const uint8_t *ikm, size_t ikmlen, const uint8_t *info, size_t infolen)
+{
+    static const uint8_t zero_salt[32];
+    static const uint8_t empty[1];
+    EVP_KDF *kdf;
+    EVP_KDF_CTX *ctx = NULL;
+    OSSL_PARAM params[5], *p = params;
+    uint8_t tmp[255 * 32];
+    int ok = 0;
+
+    if (outlen > sizeof(tmp))
+        return -1;
+    if (saltlen == 0) {
+        salt = zero_salt;
+        saltlen = sizeof(zero_salt);
+    }
+    *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+                                             (void *)(ikmlen ? ikm : empty), ikmlen);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, saltlen);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+                                             (void *)(infolen ? info : empty), infolen);
+    *p = OSSL_PARAM_construct_end();
+    kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    if (kdf != NULL)
+        ctx = EVP_KDF_CTX_new(kdf);
+    if (ctx != NULL && outlen > 0 && EVP_KDF_derive(ctx, tmp, outlen, params) == 1)
+        ok = 1;
+    EVP_KDF_CTX_free(ctx);
+    EVP_KDF_free(kdf);
+    if (ok)
+        memcpy(out, tmp, outlen);
+    else if (outlen == 0)
+        ok = 1;
+    else
+        OPENSSL_cleanse(out, outlen);  /* should OpenSSL fail: no key from garbage */
+    OPENSSL_cleanse(tmp, outlen);
+    return ok ? 0 : -1;
+}
+
+static void ossl_sha256(uint8_t out[32], const uint8_t *m, size_t len)
+{
+    static const uint8_t empty[1];
+    unsigned int n = 32;
+
+    if (EVP_Digest(len ? m : empty, len, out, &n, EVP_sha256(), NULL) != 1)
+        OPENSSL_cleanse(out, 32);
+}
+
+const struct sc_crypto sc_ossl_crypto = {
+    .seal = ossl_seal,
+    .open = ossl_open,
+    .x25519 = ossl_x25519,
+    .x25519_base = ossl_x25519_base,
+    .hkdf = ossl_hkdf,
+    .sha256 = ossl_sha256,
+};
+
+int sc_ossl_random(void *buf, size_t len)
+{
+    if (len > INT_MAX || RAND_priv_bytes(buf, (int)len) != 1) {
+        OPENSSL_cleanse(buf, len);
+        return -1;
+    }
+    return 0;
+}

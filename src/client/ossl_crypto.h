@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The protocol's crypto table on OpenSSL libcrypto (the user's side):
+ * EVP ChaCha20-Poly1305, X25519, HKDF-SHA256 and SHA-256, with the
+ * contracts of src/core/sccrypt_crypto.h.
+ */
+#ifndef SC_CLIENT_OSSL_CRYPTO_H
+#define SC_CLIENT_OSSL_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sc_proto.h"
+
+extern const struct sc_crypto sc_ossl_crypto;
+
+/* len bytes from OpenSSL's private CSPRNG into buf: 0, or -1 (buf wiped). */
+int sc_ossl_random(void *buf, size_t len);
+
+#endif /* SC_CLIENT_OSSL_CRYPTO_H */

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "msg.h"
+#include "rendezvous.h"
+#include "text.h"
+
+#define RV_FILE_MAX 128
+
+int rv_init(struct rv *r)
+{
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    struct stat st;
+    int n, made = 0;
+
+    r->pgid = (long)getpgrp();
+    if (xdg != NULL && xdg[0] == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) &&
+        st.st_uid == geteuid())
+        n = snprintf(r->dir, sizeof(r->dir), "%s/sccrypt", xdg);
+    else
+        n = snprintf(r->dir, sizeof(r->dir), "/tmp/sccrypt-%lu", (unsigned long)geteuid());
+    if (n < 0 || (size_t)n >= sizeof(r->dir) - 64) {
+        msg_err("XDG_RUNTIME_DIR: path too long");
+        return -1;
+    }
+    if (mkdir(r->dir, 0700) == 0)
+        made = 1;
+    else if (errno != EEXIST) {
+        msg_errno("cannot create the rendezvous directory %s", r->dir);
+        return -1;
+    }
+    if (made && chmod(r->dir, 0700) < 0) {
+        msg_errno("%s", r->dir);
+        return -1;
+    }
+    if (lstat(r->dir, &st) < 0) {
+        msg_errno("%s", r->dir);
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 07777) != 0700) {
+        msg_err("%s: the rendezvous directory must be a directory (not a symlink) owned by "
+                "you with mode 0700; fix or remove it", r->dir);
+        return -1;
+    }
+    return 0;
+}
+
+int rv_path(const struct rv *r, const uint8_t id[16], const char *ext, char *buf, size_t cap)
+{
+    char hex[33];
+    int n;
+
+    hex_encode(hex, id, 16);
+    n = snprintf(buf, cap, "%s/%ld-%s.%s", r->dir, r->pgid, hex, ext);
+    if (n < 0 || (size_t)n >= cap) {
+        msg_err("%s: path too long", r->dir);
+        return -1;
+    }
+    return 0;
+}
+
+int rv_put(const struct rv *r, const uint8_t id[16], const char *ext,
+           const uint8_t *data, size_t len)
+{
+    char path[CL_PATH_MAX], tmp[CL_PATH_MAX];
+    int fd, n;
+
+    if (rv_path(r, id, ext, path, sizeof(path)) < 0)
+        return -1;
+    n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    if (n < 0 || (size_t)n >= sizeof(tmp)) {
+        msg_err("%s: path too long", r->dir);
+        return -1;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY, 0600);
+    if (fd < 0) {
+        msg_errno("cannot create %s", tmp);
+        return -1;
+    }
+    if (io_write_all(fd, data, len) < 0) {
+        msg_errno("%s", tmp);
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    if (close(fd) < 0 || rename(tmp, path) < 0) {
+        msg_errno("%s", path);
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int rv_take(const struct rv *r, const uint8_t id[16], const char *ext,
+            uint8_t *data, size_t len)
+{
+    static const uint8_t zero[RV_FILE_MAX];
+    char path[CL_PATH_MAX];
+    struct stat st;
+    ssize_t n;
+    int fd, rc = -1;
+
+    if (len > RV_FILE_MAX || rv_path(r, id, ext, path, sizeof(path)) < 0)
+        return -1;
+    fd = open(path, O_RDWR | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        msg_errno("%s", path);
+        return -1;
+    }
+    if (fstat(fd, &st) < 0) {
+        msg_errno("%s", path);
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0 ||
+        st.st_size != (off_t)len) {
+        msg_err("%s: not a rendezvous file of this session (wrong type, owner, mode or size)",
+                path);
+        unlink(path);
+        goto out;
+    }
+    n = io_read_full(fd, data, len);
+    if (n != (ssize_t)len) {
+        if (n < 0)
+            msg_errno("%s", path);
+        else
+            msg_err("%s: short rendezvous file", path);
+        cl_wipe(data, len);
+        goto out;
+    }
+    /* The hello file holds the ephemeral secret c: overwrite, then unlink. */
+    if (lseek(fd, 0, SEEK_SET) == 0)
+        (void)io_write_all(fd, zero, len);
+    rc = 1;
+out:
+    if (rc == 1 && unlink(path) < 0) {
+        msg_errno("cannot remove %s", path);
+        cl_wipe(data, len);
+        rc = -1;
+    }
+    close(fd);
+    return rc;
+}
+
+void rv_discard(const struct rv *r, const uint8_t id[16], const char *ext)
+{
+    static const uint8_t zero[RV_FILE_MAX];
+    char path[CL_PATH_MAX], tmp[CL_PATH_MAX];
+    struct stat st;
+    int fd;
+
+    if (rv_path(r, id, ext, path, sizeof(path)) < 0)
+        return;
+    fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+    if (fd >= 0) {
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+            st.st_size <= RV_FILE_MAX)
+            (void)io_write_all(fd, zero, (size_t)st.st_size);
+        close(fd);
+    }
+    unlink(path);
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) < (int)sizeof(tmp))
+        unlink(tmp);
+}
+
+int rv_other_hellos(const struct rv *r, const uint8_t *id, uint8_t other[16])
+{
+    char prefix[32], want[33];
+    size_t pl;
+    struct dirent *de;
+    DIR *d;
+    int count = 0;
+
+    snprintf(prefix, sizeof(prefix), "%ld-", r->pgid);
+    pl = strlen(prefix);
+    if (id != NULL)
+        hex_encode(want, id, 16);
+    d = opendir(r->dir);
+    if (d == NULL)
+        return 0;
+    while ((de = readdir(d)) != NULL) {
+        const char *nm = de->d_name;
+        uint8_t got[16];
+
+        if (strlen(nm) != pl + 32 + 6 || strncmp(nm, prefix, pl) != 0 ||
+            strcmp(nm + pl + 32, ".hello") != 0)
+            continue;
+        if (id != NULL && strncmp(nm + pl, want, 32) == 0)
+            continue;
+        {
+            char hex[33];
+
+            memcpy(hex, nm + pl, 32);
+            hex[32] = '\0';
+            if (hex_decode(got, 16, hex) < 0)
+                continue;
+        }
+        if (count++ == 0)
+            memcpy(other, got, 16);
+    }
+    closedir(d);
+    return count;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The rendezvous of sc-enc and sc-dec (sccrypt(7) RENDEZVOUS): files in a
+ * private directory ($XDG_RUNTIME_DIR/sccrypt, else /tmp/sccrypt-UID),
+ * named "<pgid>-<32 hex of the hello id>.hello|.answer".  The process group
+ * pairs the two ends of one pipeline; dom0 cannot influence it, and the
+ * hello id, not bytes from dom0, names the file.
+ */
+#ifndef SC_CLIENT_RENDEZVOUS_H
+#define SC_CLIENT_RENDEZVOUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keyfile.h"
+
+#define RV_HELLO    "hello"
+#define RV_ANSWER   "answer"
+
+struct rv {
+    char dir[CL_PATH_MAX];
+    long pgid;
+};
+
+/* Finds or makes the directory and checks it is private (lstat, owner, 0700): 0 or -1. */
+int rv_init(struct rv *r);
+/* The path of a rendezvous file into buf (CL_PATH_MAX): 0 or -1. */
+int rv_path(const struct rv *r, const uint8_t id[16], const char *ext, char *buf,
+            size_t cap);
+/* Writes len bytes atomically (a .tmp file made O_EXCL|O_NOFOLLOW 0600, then renamed): 0 or -1. */
+int rv_put(const struct rv *r, const uint8_t id[16], const char *ext,
+           const uint8_t *data, size_t len);
+/*
+ * Takes the file if it is there: reads exactly len bytes, overwrites them
+ * with zeros, unlinks it.  1 when taken, 0 when not there yet, -1 on an
+ * error (a file of the wrong size, owner or mode, or an I/O error).
+ */
+int rv_take(const struct rv *r, const uint8_t id[16], const char *ext,
+            uint8_t *data, size_t len);
+/* Wipes and unlinks the file if it is there (no message). */
+void rv_discard(const struct rv *r, const uint8_t id[16], const char *ext);
+/*
+ * Hello files of our process group other than id (id may be NULL): returns
+ * how many there are (0, 1, ...) and the first one's id in other.
+ */
+int rv_other_hellos(const struct rv *r, const uint8_t *id, uint8_t other[16]);
+
+#endif /* SC_CLIENT_RENDEZVOUS_H */

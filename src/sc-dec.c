@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sc-dec: the output end of an SCCrypt console session (sc-dec(1)).
+ *
+ * Reads the VMM's answer at the head of the relay's output, checks it with
+ * the hello's secret that sc-enc left in the rendezvous, hands the VMM's
+ * ephemeral key back to sc-enc, then writes the guest's output as each
+ * record proves authentic.  Exit 0 only on the VMM's authenticated "quiet"
+ * close.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sc_proto.h"
+#include "io.h"
+#include "client/fingerprint.h"
+#include "client/frame.h"
+#include "client/instances.h"
+#include "client/keyfile.h"
+#include "client/known_vmms.h"
+#include "client/msg.h"
+#include "client/ossl_crypto.h"
+#include "client/rendezvous.h"
+#include "client/text.h"
+
+#define EXIT_INTEGRITY  1
+#define EXIT_USAGE      2
+
+#define HELLO_FILE_LEN  (32 + SC_HELLO_LEN)
+#define ANSWER_FILE_LEN (1 + SC_PUB_LEN)
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: sc-dec [-q] [-k FILE] [-t SECONDS] [-V NAME]\n"
+        "       sc-dec -h | --version\n"
+        "  -k FILE       console key (default $SCCRYPT_KEY, else ~/.config/sccrypt/key)\n"
+        "  -V NAME       the VMM from known_vmms (default $SCCRYPT_VMM, the only or \"default\")\n"
+        "  -q            do not print which domain the session reached\n"
+        "  -t SECONDS    wait this long for sc-enc's hello in the rendezvous (default 10)\n");
+}
+
+struct dec {
+    uint8_t key[SC_KEY_LEN];
+    uint8_t vmm_pub[SC_PUB_LEN];
+    uint8_t hfile[HELLO_FILE_LEN];  /* c || hello, from sc-enc */
+    uint8_t afile[ANSWER_FILE_LEN];
+    uint8_t frame[SC_FRAME_HDR + 65535];
+    uint8_t data[SC_REC_MAX_DATA];
+    struct sc_dir in, out;
+    struct sc_identity id;
+    struct rv rv;
+    int rv_ok;
+};
+
+static struct dec D;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Tells sc-enc waiting on hello id that there will be no session (status 1). */
+static void refuse_peer(const uint8_t id[SC_HELLO_ID_LEN])
+{
+    uint8_t a[ANSWER_FILE_LEN];
+
+    memset(a, 0, sizeof(a));
+    a[0] = 1;
+    (void)rv_put(&D.rv, id, RV_ANSWER, a, sizeof(a));
+}
+
+/* Before we know the hello: refuse the one sc-enc of our pipeline, if there is one. */
+static void refuse_pipeline(void)
+{
+    uint8_t other[SC_HELLO_ID_LEN];
+
+    if (D.rv_ok && rv_other_hellos(&D.rv, NULL, other) == 1)
+        refuse_peer(other);
+}
+
+static int fail_record(unsigned long long n, int err)
+{
+    if (err == -SC_EINVAL)
+        msg_err("record %llu is malformed: the stream was modified or the VMM is broken; "
+                "session ended", n);
+    else
+        msg_err("record %llu failed authentication: the stream was modified, replayed or "
+                "reordered; session ended", n);
+    return EXIT_INTEGRITY;
+}
+
+static void loud_warning(const char *keyfp, const char *vmm, const char *uuid,
+                         const uint8_t prev[16], const uint8_t now[16])
+{
+    char ph[33], nh[33];
+
+    hex_encode(ph, prev, 16);
+    hex_encode(nh, now, 16);
+    msg_err("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
+    msg_err("@   WARNING: YOUR KEY REACHED ANOTHER DOMAIN INSTANCE!      @");
+    msg_err("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
+    msg_err("key %s on VMM %s reached domain uuid %s", keyfp, vmm, uuid);
+    msg_err("as instance %s last time; the VMM now vouches for instance %s.", ph, nh);
+    msg_err("A rebooted or re-created guest is a new instance and needs a new bind.");
+    msg_err("If you did not bind this key again yourself, someone else did (an impostor");
+    msg_err("domain made to look like yours): do not type secrets into this console.");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "key", required_argument, NULL, 'k' },
+        { "vmm", required_argument, NULL, 'V' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "timeout", required_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 256 },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *kopt = NULL, *vname = NULL;
+    char path[CL_PATH_MAX], vmm_name[KV_NAME_MAX], keyfp[FP_BUFLEN], us[37], ih[33];
+    const uint8_t *ans, *hid;
+    uint8_t other[SC_HELLO_ID_LEN], check[SC_HELLO_ID_LEN], prev[16];
+    unsigned long timeout_s = 10;
+    unsigned long long nrec = 0;
+    uint64_t deadline;
+    unsigned int type;
+    size_t dlen;
+    ssize_t flen;
+    int c, rc = EXIT_USAGE, is_default, r, quiet = 0, nothers;
+    char *end;
+
+    msg_init("sc-dec");
+    while ((c = getopt_long(argc, argv, "k:V:qt:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'k': kopt = optarg; break;
+        case 'V': vname = optarg; break;
+        case 'q': quiet = 1; break;
+        case 't':
+            errno = 0;
+            timeout_s = strtoul(optarg, &end, 10);
+            if (errno || *end != '\0' || optarg[0] < '0' || optarg[0] > '9' ||
+                timeout_s == 0 || timeout_s > 86400) {
+                msg_err("-t %s: seconds from 1 to 86400", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'h': usage(stdout); return 0;
+        case 256: printf("sc-dec %s\n", SC_VERSION); return 0;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        msg_err("unexpected argument: %s", argv[optind]);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (isatty(0)) {
+        msg_err("refusing to read ciphertext from a terminal; pipe the relay's output in, "
+                "e.g. sc-enc | ssh HOST sudo sc-relay DOMID | sc-dec");
+        return EXIT_USAGE;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (key_path(path, sizeof(path), kopt, &is_default) < 0 || key_load(path, D.key) < 0)
+        goto out;
+    if (kv_select(vname, D.vmm_pub, vmm_name) < 0)
+        goto out;
+    if (rv_init(&D.rv) < 0)
+        goto out;
+    D.rv_ok = 1;
+
+    /* The answer: the first frame of the stream. */
+    flen = frame_read(0, D.frame, sizeof(D.frame));
+    if (flen == FRAME_ERR) {
+        msg_errno("standard input");
+        refuse_pipeline();
+        goto out;
+    }
+    if (flen == FRAME_EOF || flen == FRAME_TRUNC) {
+        msg_err("the stream ended before the VMM's answer (truncated; did the relay fail?)");
+        refuse_pipeline();
+        rc = EXIT_INTEGRITY;
+        goto out;
+    }
+    if (flen != SC_FRAME_HDR + SC_ANSWER_LEN) {
+        msg_err("the stream does not start with a VMM answer; session refused");
+        refuse_pipeline();
+        rc = EXIT_INTEGRITY;
+        goto out;
+    }
+    ans = D.frame + SC_FRAME_HDR;
+    hid = ans + 4;
+
+    /* Our sc-enc's hello, named by the id the answer claims to answer. */
+    deadline = now_ms() + (uint64_t)timeout_s * 1000;
+    for (;;) {
+        r = rv_take(&D.rv, hid, RV_HELLO, D.hfile, sizeof(D.hfile));
+        if (r < 0) {
+            refuse_peer(hid);
+            goto out;
+        }
+        if (r == 1)
+            break;
+        nothers = rv_other_hellos(&D.rv, hid, other);
+        if (nothers > 0) {
+            /* sc-enc writes its hello before sending it: the answer is not for it. */
+            msg_err("the VMM's answer is not for this session's hello (replayed or swapped by "
+                    "the relay); session refused");
+            if (nothers == 1)
+                refuse_peer(other);
+            rc = EXIT_INTEGRITY;
+            goto out;
+        }
+        if (now_ms() >= deadline) {
+            msg_err("no hello from sc-enc for the VMM's answer within %lu s: is sc-enc in this "
+                    "pipeline (the same process group)? A replayed answer also ends here",
+                    timeout_s);
+            rc = EXIT_INTEGRITY;
+            goto out;
+        }
+        (void)poll(NULL, 0, 10);
+    }
+    sc_hello_id(&sc_ossl_crypto, check, D.hfile + 32);
+    if (memcmp(check, hid, SC_HELLO_ID_LEN) != 0) {
+        msg_err("the rendezvous file does not hold the hello it is named after");
+        refuse_peer(hid);
+        rc = EXIT_INTEGRITY;
+        goto out;
+    }
+    r = sc_answer_check(&sc_ossl_crypto, ans, SC_ANSWER_LEN, D.hfile + 32, D.key, D.vmm_pub,
+                        D.hfile, &D.id, &D.in, &D.out, D.afile + 1);
+    cl_wipe(D.hfile, 32);
+    if (r < 0) {
+        if (r == -SC_EVERSION)
+            msg_err("the VMM's answer speaks another protocol version; session refused");
+        else
+            msg_err("the VMM's answer failed authentication (%s): a wrong key or VMM, or "
+                    "forged by the relay; session refused", sc_strerror(-r));
+        refuse_peer(hid);
+        rc = EXIT_INTEGRITY;
+        goto out;
+    }
+    sc_dir_wipe(&D.in);             /* sc-dec only reads the output direction */
+    D.afile[0] = 0;
+    if (rv_put(&D.rv, hid, RV_ANSWER, D.afile, sizeof(D.afile)) < 0)
+        goto out;
+
+    /* What the VMM vouches for (authenticated in the answer). */
+    uuid_format(us, D.id.uuid);
+    hex_encode(ih, D.id.instance, 16);
+    if (!quiet)
+        msg_err("connected to domain %lu uuid %s instance %s", (unsigned long)D.id.domid, us,
+                ih);
+    if (D.id.dropped)
+        msg_err("warning: %llu bytes of console output were lost while nobody was attached",
+                (unsigned long long)D.id.dropped);
+    fp_key(keyfp, D.key);
+    r = inst_check(keyfp, vmm_name, D.id.uuid, D.id.instance, prev);
+    if (r == INST_CHANGED)
+        loud_warning(keyfp, vmm_name, us, prev, D.id.instance);
+    else if (r < 0)
+        msg_err("warning: could not check the domain instance against the last session");
+
+    /* Records. */
+    for (;;) {
+        nrec++;
+        flen = frame_read(0, D.frame, sizeof(D.frame));
+        if (flen == FRAME_ERR) {
+            msg_errno("standard input");
+            goto out;
+        }
+        if (flen == FRAME_EOF || flen == FRAME_TRUNC) {
+            msg_err("the stream ended without an authenticated close (truncated)");
+            rc = EXIT_INTEGRITY;
+            goto out;
+        }
+        if (flen < 0 || sc_frame_body_len(D.frame) < 0) {
+            rc = fail_record(nrec, -SC_EINVAL);
+            goto out;
+        }
+        r = sc_rec_open(&sc_ossl_crypto, &D.out, D.frame, (size_t)flen, &type, D.data, &dlen);
+        if (r < 0) {
+            rc = fail_record(nrec, r);
+            goto out;
+        }
+        if (type == SC_REC_DATA) {
+            if (io_write_all(1, D.data, dlen) < 0) {
+                if (errno == EPIPE)
+                    msg_err("output closed: %s", strerror(EPIPE));
+                else
+                    msg_errno("standard output");
+                goto out;
+            }
+        } else if (type == SC_REC_CLOSE) {
+            if (dlen >= 1 && D.data[0] == SC_CLOSE_QUIET) {
+                rc = 0;
+                goto out;
+            }
+            msg_err("the VMM ended the session: %s",
+                    dlen >= 1 ? sc_close_reason(D.data[0]) : "no reason given");
+            rc = EXIT_INTEGRITY;
+            goto out;
+        }
+        /* SC_REC_CHAFF: nothing; SC_REC_REKEY: sc_rec_open moved to the next epoch. */
+        cl_wipe(D.data, dlen);
+    }
+out:
+    cl_wipe(&D, sizeof(D));
+    return rc;
+}

@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sc-enc: the input end of an SCCrypt console session (sc-enc(1)).
+ *
+ *     sc-enc | ssh host sudo sc-relay DOMID | sc-dec
+ *
+ * Sends a hello, learns the VMM's answer from sc-dec through the
+ * rendezvous, then seals what it reads from stdin into records on stdout.
+ * Nothing of stdin leaves before the handshake is complete.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "sc_proto.h"
+#include "io.h"
+#include "client/keyfile.h"
+#include "client/known_vmms.h"
+#include "client/msg.h"
+#include "client/ossl_crypto.h"
+#include "client/rendezvous.h"
+#include "client/tty.h"
+
+#define EXIT_INTEGRITY  1
+#define EXIT_USAGE      2
+
+#define TICK_MS         20          /* the keystroke cadence */
+#define TAIL_MIN_MS     1000        /* chaff goes on 1 to 3 s after the last key */
+#define TAIL_SPAN_MS    2000
+#define PEND_MAX        65536       /* input read but not yet sent */
+#define HELLO_FILE_LEN  (32 + SC_HELLO_LEN)
+#define ANSWER_FILE_LEN (1 + SC_PUB_LEN)
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: sc-enc [-N] [-e CHAR|none] [-k FILE] [-t SECONDS] [-V NAME] [-w MS]\n"
+        "       sc-enc -h | --version\n"
+        "  -k FILE       console key (default $SCCRYPT_KEY, else ~/.config/sccrypt/key)\n"
+        "  -V NAME       the VMM from known_vmms (default $SCCRYPT_VMM, the only or \"default\")\n"
+        "  -e CHAR       escape character (default ~; ^X for a control key; none: no escape)\n"
+        "  -N            no keystroke-timing obfuscation (no chaff)\n"
+        "  -t SECONDS    wait this long for the VMM's answer (default 30)\n"
+        "  -w MS         after end of input, end once the guest is quiet this long (default 1000)\n");
+}
+
+/* Everything main() must wipe or undo on the way out. */
+struct enc {
+    uint8_t key[SC_KEY_LEN];
+    uint8_t vmm_pub[SC_PUB_LEN];
+    uint8_t hfile[HELLO_FILE_LEN];  /* c[32] || hello */
+    uint8_t afile[ANSWER_FILE_LEN];
+    uint8_t hid[SC_HELLO_ID_LEN];
+    struct sc_dir in, out;
+    struct rv rv;
+    int rv_live;                    /* our hello file may exist */
+    uint8_t pend[PEND_MAX];
+    size_t plen;
+    uint8_t frame[SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME];
+    /* interactive */
+    int tty, chaff, esc;            /* esc: the escape byte, or -1 */
+    int line_start, esc_held, escaped;
+    int eof;
+};
+
+static struct enc E;
+static char hello_path[CL_PATH_MAX];
+
+/* Async-signal-safe: wipe and remove the hello file (it holds the secret c). */
+static void signal_hook(void)
+{
+    static const uint8_t zero[HELLO_FILE_LEN];
+    int fd;
+
+    if (hello_path[0] == '\0')
+        return;
+    fd = open(hello_path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK);
+    if (fd >= 0) {
+        ssize_t w = write(fd, zero, sizeof(zero));
+
+        (void)w;
+        close(fd);
+    }
+    unlink(hello_path);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int parse_escape(const char *s)
+{
+    if (strcmp(s, "none") == 0)
+        return -1;
+    if (s[0] != '\0' && s[1] == '\0')
+        return (unsigned char)s[0];
+    if (s[0] == '^' && s[1] != '\0' && s[2] == '\0') {
+        if (s[1] == '?')
+            return 0x7f;
+        if ((s[1] >= '@' && s[1] <= '_') || (s[1] >= 'a' && s[1] <= 'z'))
+            return s[1] & 0x1f;
+    }
+    return -2;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *v)
+{
+    char *end;
+
+    errno = 0;
+    if (s[0] < '0' || s[0] > '9')
+        return -1;
+    *v = strtoul(s, &end, 10);
+    if (errno || *end != '\0' || *v > max)
+        return -1;
+    return 0;
+}
+
+static void pend_add(uint8_t b)
+{
+    E.pend[E.plen++] = b;
+}
+
+/*
+ * Takes n bytes read from stdin into the pending buffer, watching for the
+ * escape sequence (interactive only): the escape character right after
+ * CR or LF (or at the start) is held; '.' then ends the session, the escape
+ * character again sends one, anything else sends both.
+ */
+static void take_input(const uint8_t *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n && !E.escaped; i++) {
+        uint8_t b = p[i];
+
+        if (E.esc < 0 || !E.tty) {
+            pend_add(b);
+            continue;
+        }
+        if (E.esc_held) {
+            E.esc_held = 0;
+            if (b == '.') {
+                E.escaped = 1;
+                break;
+            }
+            pend_add((uint8_t)E.esc);
+            if (b == (uint8_t)E.esc) {
+                E.line_start = 0;
+                continue;
+            }
+        }
+        if (E.line_start && b == (uint8_t)E.esc) {
+            E.esc_held = 1;
+            continue;
+        }
+        pend_add(b);
+        E.line_start = (b == '\r' || b == '\n');
+    }
+}
+
+static int out_closed_msg(void)
+{
+    msg_err("output closed (the relay or ssh ended): %s", strerror(EPIPE));
+    return -1;
+}
+
+static int put(const uint8_t *p, size_t n)
+{
+    if (io_write_all(1, p, n) < 0) {
+        if (errno == EPIPE)
+            return out_closed_msg();
+        msg_errno("standard output");
+        return -1;
+    }
+    return 0;
+}
+
+/* Seals and writes one record (a REKEY first when the counter says so). */
+static int send_rec(unsigned int type, const uint8_t *data, size_t len, size_t pt_min)
+{
+    int n;
+
+    if (E.in.counter >= SC_REKEY_AFTER - 1) {
+        n = sc_rec_seal(&sc_ossl_crypto, &E.in, E.frame, sizeof(E.frame), SC_REC_REKEY,
+                        NULL, 0, pt_min);
+        if (n < 0 || put(E.frame, (size_t)n) < 0)
+            goto fail;
+    }
+    n = sc_rec_seal(&sc_ossl_crypto, &E.in, E.frame, sizeof(E.frame), type, data, len, pt_min);
+    if (n < 0)
+        goto fail;
+    if (put(E.frame, (size_t)n) < 0) {
+        cl_wipe(E.frame, sizeof(E.frame));
+        return -1;
+    }
+    cl_wipe(E.frame, sizeof(E.frame));
+    return 0;
+fail:
+    if (n < 0)
+        msg_err("cannot seal a record: %s", sc_strerror(-n));
+    cl_wipe(E.frame, sizeof(E.frame));
+    return -1;
+}
+
+static void pend_drop(size_t n)
+{
+    memmove(E.pend, E.pend + n, E.plen - n);
+    E.plen -= n;
+    cl_wipe(E.pend + E.plen, n);
+}
+
+/* Sends pending input now: bulk records, or keystroke-size ones when interactive. */
+static int flush_pending(int keystroke)
+{
+    size_t n, max = keystroke ? SC_KEYSTROKE_DATA : SC_REC_MAX_DATA;
+
+    while (E.plen > 0) {
+        n = E.plen < max ? E.plen : max;
+        if (send_rec(SC_REC_DATA, E.pend, n, SC_REC_MIN_PT) < 0)
+            return -1;
+        pend_drop(n);
+    }
+    return 0;
+}
+
+static int send_close(unsigned int reason, uint32_t quiet)
+{
+    uint8_t d[SC_CLOSE_INPUT_LEN];
+
+    d[0] = (uint8_t)reason;
+    d[1] = (uint8_t)(quiet >> 24);
+    d[2] = (uint8_t)(quiet >> 16);
+    d[3] = (uint8_t)(quiet >> 8);
+    d[4] = (uint8_t)quiet;
+    return send_rec(SC_REC_CLOSE, d, sizeof(d), SC_REC_MIN_PT);
+}
+
+/* Reads what stdin has; -1 on an error.  Sets E.eof at end of input. */
+static int read_stdin(void)
+{
+    uint8_t buf[4096];
+    size_t room = PEND_MAX - E.plen;
+    ssize_t n;
+
+    if (room > sizeof(buf))
+        room = sizeof(buf);
+    n = io_read(0, buf, room);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        msg_errno("standard input");
+        return -1;
+    }
+    if (n == 0) {
+        E.eof = 1;
+        return 0;
+    }
+    take_input(buf, (size_t)n);
+    cl_wipe(buf, (size_t)n);
+    return (int)n;
+}
+
+/* Is stdout's reader gone? (poll reports POLLERR on a pipe without a reader) */
+static int out_gone(short revents)
+{
+    return (revents & (POLLERR | POLLHUP)) != 0;
+}
+
+/*
+ * Waits for sc-dec's answer file, reading stdin meanwhile.  0 when the
+ * keys are there, else the exit code.
+ */
+static int handshake(unsigned long timeout_s)
+{
+    uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
+    struct pollfd pfd[2];
+    int r;
+
+    for (;;) {
+        r = rv_take(&E.rv, E.hid, RV_ANSWER, E.afile, sizeof(E.afile));
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r == 1)
+            break;
+        if (E.escaped)
+            return -1;
+        if (now_ms() >= deadline) {
+            msg_err("no answer from the VMM within %lu s: is sc-dec reading the relay's output?",
+                    timeout_s);
+            return EXIT_USAGE;
+        }
+        pfd[0].fd = (E.eof || E.plen == PEND_MAX) ? -1 : 0;
+        pfd[0].events = POLLIN;
+        pfd[1].fd = 1;
+        pfd[1].events = 0;
+        r = poll(pfd, 2, 10);
+        if (r < 0 && errno != EINTR) {
+            msg_errno("poll");
+            return EXIT_USAGE;
+        }
+        if (r > 0 && out_gone(pfd[1].revents)) {
+            out_closed_msg();
+            return EXIT_USAGE;
+        }
+        if (r > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && read_stdin() < 0)
+            return EXIT_USAGE;
+    }
+    E.rv_live = 0;
+    hello_path[0] = '\0';
+    if (E.afile[0] != 0) {
+        msg_err("the VMM's answer failed authentication (see sc-dec)");
+        return EXIT_INTEGRITY;
+    }
+    r = sc_session_keys_client(&sc_ossl_crypto, E.hfile + 32, E.key, E.vmm_pub, E.hfile,
+                               E.afile + 1, &E.in, &E.out);
+    cl_wipe(E.hfile, 32);           /* c: the session's keys are all we need now */
+    sc_dir_wipe(&E.out);
+    if (r < 0) {
+        msg_err("cannot derive the session keys: %s", sc_strerror(-r));
+        return EXIT_INTEGRITY;
+    }
+    return 0;
+}
+
+/* Forward each read at once (not a terminal, or no obfuscation). */
+static int run_direct(uint32_t quiet)
+{
+    struct pollfd pfd[2];
+    int r;
+
+    for (;;) {
+        if (flush_pending(0) < 0)
+            return EXIT_USAGE;
+        if (E.escaped)
+            return send_close(SC_CLOSE_ESCAPE, 0) < 0 ? EXIT_USAGE : 0;
+        if (E.eof)
+            return send_close(SC_CLOSE_EOF, quiet) < 0 ? EXIT_USAGE : 0;
+        pfd[0].fd = 0;
+        pfd[0].events = POLLIN;
+        pfd[1].fd = 1;
+        pfd[1].events = 0;
+        r = poll(pfd, 2, -1);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            msg_errno("poll");
+            return EXIT_USAGE;
+        }
+        if (out_gone(pfd[1].revents)) {
+            out_closed_msg();
+            return EXIT_USAGE;
+        }
+        if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && read_stdin() < 0)
+            return EXIT_USAGE;
+    }
+}
+
+/*
+ * Keystroke-timing obfuscation: while keys come and for a random 1 to 3 s
+ * after the last one, exactly one keystroke-size record leaves every tick:
+ * up to 29 bytes of what was typed, else chaff.
+ */
+static int run_chaff(uint32_t quiet)
+{
+    uint64_t t0 = now_ms(), next = 0, until = 0, t;
+    struct pollfd pfd[2];
+    uint16_t rnd;
+    size_t n;
+    int r, active = 0, timeout;
+
+    for (;;) {
+        t = now_ms();
+        if (E.escaped || E.eof) {
+            if (flush_pending(1) < 0)
+                return EXIT_USAGE;
+            if (E.escaped)
+                return send_close(SC_CLOSE_ESCAPE, 0) < 0 ? EXIT_USAGE : 0;
+            return send_close(SC_CLOSE_EOF, quiet) < 0 ? EXIT_USAGE : 0;
+        }
+        if (active && t >= next) {
+            if (E.plen > 0) {
+                n = E.plen < SC_KEYSTROKE_DATA ? E.plen : SC_KEYSTROKE_DATA;
+                if (send_rec(SC_REC_DATA, E.pend, n, SC_REC_MIN_PT) < 0)
+                    return EXIT_USAGE;
+                pend_drop(n);
+            } else if (send_rec(SC_REC_CHAFF, NULL, 0, SC_REC_MIN_PT) < 0) {
+                return EXIT_USAGE;
+            }
+            /* The next slot on the grid; never a burst to catch up. */
+            next += TICK_MS;
+            if (next <= t)
+                next = t0 + ((t - t0) / TICK_MS + 1) * TICK_MS;
+            if (t >= until && E.plen == 0)
+                active = 0;
+            continue;
+        }
+        timeout = active ? (int)(next - t) : -1;
+        pfd[0].fd = E.plen == PEND_MAX ? -1 : 0;
+        pfd[0].events = POLLIN;
+        pfd[1].fd = 1;
+        pfd[1].events = 0;
+        r = poll(pfd, 2, timeout);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            msg_errno("poll");
+            return EXIT_USAGE;
+        }
+        if (r > 0 && out_gone(pfd[1].revents)) {
+            out_closed_msg();
+            return EXIT_USAGE;
+        }
+        if (r > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            r = read_stdin();
+            if (r < 0)
+                return EXIT_USAGE;
+            if (r > 0) {
+                t = now_ms();
+                if (sc_ossl_random(&rnd, sizeof(rnd)) < 0) {
+                    msg_err("no random bytes from OpenSSL");
+                    return EXIT_USAGE;
+                }
+                until = t + TAIL_MIN_MS + rnd % (TAIL_SPAN_MS + 1);
+                if (!active) {
+                    active = 1;
+                    next = t0 + ((t - t0) / TICK_MS + 1) * TICK_MS;
+                }
+            }
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "key", required_argument, NULL, 'k' },
+        { "vmm", required_argument, NULL, 'V' },
+        { "escape", required_argument, NULL, 'e' },
+        { "no-chaff", no_argument, NULL, 'N' },
+        { "timeout", required_argument, NULL, 't' },
+        { "quiet-time", required_argument, NULL, 'w' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 256 },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *kopt = NULL, *vname = NULL;
+    char path[CL_PATH_MAX], vmm_name[KV_NAME_MAX];
+    unsigned long timeout_s = 30, quiet = 1000;
+    int c, rc = EXIT_USAGE, is_default, r, nochaff = 0;
+    uint16_t options;
+    uint8_t hframe[SC_FRAME_HDR + SC_HELLO_LEN];
+
+    msg_init("sc-enc");
+    E.esc = '~';
+    while ((c = getopt_long(argc, argv, "k:V:e:Nt:w:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'k': kopt = optarg; break;
+        case 'V': vname = optarg; break;
+        case 'e':
+            E.esc = parse_escape(optarg);
+            if (E.esc == -2) {
+                msg_err("-e %s: the escape must be one character, ^X or none", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'N': nochaff = 1; break;
+        case 't':
+            if (parse_uint(optarg, 86400, &timeout_s) < 0 || timeout_s == 0) {
+                msg_err("-t %s: seconds from 1 to 86400", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'w':
+            if (parse_uint(optarg, UINT32_MAX, &quiet) < 0) {
+                msg_err("-w %s: milliseconds from 0 to 4294967295", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'h': usage(stdout); return 0;
+        case 256: printf("sc-enc %s\n", SC_VERSION); return 0;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        msg_err("unexpected argument: %s", argv[optind]);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (isatty(1)) {
+        msg_err("refusing to write ciphertext to a terminal; pipe it to the relay, e.g. "
+                "sc-enc | ssh HOST sudo sc-relay DOMID | sc-dec");
+        return EXIT_USAGE;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    E.tty = isatty(0);
+    E.chaff = E.tty && !nochaff;
+    E.line_start = 1;
+
+    if (key_path(path, sizeof(path), kopt, &is_default) < 0 || key_load(path, E.key) < 0)
+        goto out;
+    if (kv_select(vname, E.vmm_pub, vmm_name) < 0)
+        goto out;
+    if (rv_init(&E.rv) < 0)
+        goto out;
+    if (tty_signals(signal_hook) < 0) {
+        msg_errno("sigaction");
+        goto out;
+    }
+
+    if (sc_ossl_random(E.hfile, 32) < 0) {
+        msg_err("no random bytes from OpenSSL");
+        goto out;
+    }
+    options = E.chaff ? SC_OPT_CHAFF : 0;
+    r = sc_hello_make(&sc_ossl_crypto, E.hfile + 32, E.key, E.vmm_pub, E.hfile, options);
+    if (r < 0) {
+        msg_err("cannot make the hello: %s", sc_strerror(-r));
+        rc = r == -SC_EAUTH ? EXIT_INTEGRITY : EXIT_USAGE;
+        goto out;
+    }
+    sc_hello_id(&sc_ossl_crypto, E.hid, E.hfile + 32);
+    if (rv_path(&E.rv, E.hid, RV_HELLO, hello_path, sizeof(hello_path)) < 0)
+        goto out;
+    E.rv_live = 1;
+    if (rv_put(&E.rv, E.hid, RV_HELLO, E.hfile, sizeof(E.hfile)) < 0)
+        goto out;
+
+    /* Raw mode before the hello goes: what is typed from now on is ours, unechoed. */
+    if (E.tty && tty_raw(0) < 0) {
+        msg_errno("cannot set the terminal to raw mode");
+        goto out;
+    }
+    sc_frame_put_hdr(hframe, SC_HELLO_LEN);
+    memcpy(hframe + SC_FRAME_HDR, E.hfile + 32, SC_HELLO_LEN);
+    if (put(hframe, sizeof(hframe)) < 0)
+        goto out;
+
+    r = handshake(timeout_s);
+    if (r < 0) {
+        rc = 0;                     /* ~. before the VMM answered: nothing was sent */
+        goto out;
+    }
+    if (r > 0) {
+        rc = r;
+        goto out;
+    }
+    rc = E.chaff ? run_chaff((uint32_t)quiet) : run_direct((uint32_t)quiet);
+out:
+    tty_restore();
+    if (E.rv_live) {
+        rv_discard(&E.rv, E.hid, RV_HELLO);
+        rv_discard(&E.rv, E.hid, RV_ANSWER);
+        hello_path[0] = '\0';
+    }
+    cl_wipe(&E, sizeof(E));
+    return rc;
+}

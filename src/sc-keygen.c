@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sc-keygen: makes the user's console key, prints fingerprints, and seals
+ * the key to a VMM in a bind request (sc-keygen(1), sccrypt(7)).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sc_proto.h"
+#include "io.h"
+#include "client/fingerprint.h"
+#include "client/keyfile.h"
+#include "client/known_vmms.h"
+#include "client/msg.h"
+#include "client/ossl_crypto.h"
+#include "client/text.h"
+
+#define EXIT_INTEGRITY  1
+#define EXIT_USAGE      2
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: sc-keygen [-f] [-k FILE]              make a console key, print its fingerprint\n"
+        "       sc-keygen -l [-k FILE]                print the key's fingerprint\n"
+        "       sc-keygen --vmm-fingerprint FILE|-    print a VMM public key's fingerprint\n"
+        "       sc-keygen --seal VMMPUB|- --expect FINGERPRINT --domain UUID\n"
+        "                 [--name NAME] [--replace] [-k FILE] [-o OUT]\n"
+        "                                             write a bind request sealed to the VMM\n"
+        "       sc-keygen -h | --version\n");
+}
+
+enum { OPT_VMMFP = 256, OPT_SEAL, OPT_EXPECT, OPT_DOMAIN, OPT_NAME, OPT_REPLACE, OPT_VERSION };
+
+static const struct option longopts[] = {
+    { "force", no_argument, NULL, 'f' },
+    { "key", required_argument, NULL, 'k' },
+    { "fingerprint", no_argument, NULL, 'l' },
+    { "output", required_argument, NULL, 'o' },
+    { "vmm-fingerprint", required_argument, NULL, OPT_VMMFP },
+    { "seal", required_argument, NULL, OPT_SEAL },
+    { "expect", required_argument, NULL, OPT_EXPECT },
+    { "domain", required_argument, NULL, OPT_DOMAIN },
+    { "name", required_argument, NULL, OPT_NAME },
+    { "replace", no_argument, NULL, OPT_REPLACE },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+static int write_request(const char *out, const uint8_t req[SC_BIND_LEN])
+{
+    int fd = 1;
+
+    if (out != NULL && strcmp(out, "-") != 0) {
+        fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NOCTTY, 0600);
+        if (fd < 0) {
+            msg_errno("cannot create %s", out);
+            return -1;
+        }
+    }
+    if (io_write_all(fd, req, SC_BIND_LEN) < 0) {
+        msg_errno("%s", fd == 1 ? "standard output" : out);
+        if (fd != 1)
+            close(fd);
+        return -1;
+    }
+    if (fd != 1 && close(fd) < 0) {
+        msg_errno("%s", out);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *kopt = NULL, *out = NULL, *vmmfp = NULL, *seal = NULL, *expect = NULL;
+    const char *domain = NULL, *name = NULL;
+    int force = 0, list = 0, replace = 0, c, rc = EXIT_USAGE, is_default, r;
+    char path[CL_PATH_MAX], fp[FP_BUFLEN], want[FP_BUFLEN];
+    uint8_t key[SC_KEY_LEN], pub[SC_PUB_LEN], uuid[SC_UUID_LEN], eph[32];
+    uint8_t req[SC_BIND_LEN];
+
+    msg_init("sc-keygen");
+    while ((c = getopt_long(argc, argv, "fk:lo:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f': force = 1; break;
+        case 'k': kopt = optarg; break;
+        case 'l': list = 1; break;
+        case 'o': out = optarg; break;
+        case OPT_VMMFP: vmmfp = optarg; break;
+        case OPT_SEAL: seal = optarg; break;
+        case OPT_EXPECT: expect = optarg; break;
+        case OPT_DOMAIN: domain = optarg; break;
+        case OPT_NAME: name = optarg; break;
+        case OPT_REPLACE: replace = 1; break;
+        case 'h': usage(stdout); return 0;
+        case OPT_VERSION: printf("sc-keygen %s\n", SC_VERSION); return 0;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        msg_err("unexpected argument: %s", argv[optind]);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if ((list != 0) + (vmmfp != NULL) + (seal != NULL) > 1 ||
+        ((list || vmmfp) && force)) {
+        msg_err("-l, --vmm-fingerprint, --seal and -f do not go together");
+        return EXIT_USAGE;
+    }
+    if (seal == NULL && (expect || domain || name || replace || out)) {
+        msg_err("--expect, --domain, --name, --replace and -o go with --seal");
+        return EXIT_USAGE;
+    }
+
+    /* --vmm-fingerprint: no key involved. */
+    if (vmmfp != NULL) {
+        if (vmmpub_read(vmmfp, pub) < 0)
+            return EXIT_USAGE;
+        fp_vmm(fp, pub);
+        printf("%s\n", fp);
+        return fflush(stdout) == 0 ? 0 : EXIT_USAGE;
+    }
+
+    if (seal != NULL) {
+        if (expect == NULL) {
+            msg_err("--seal needs --expect FINGERPRINT: the VMM key's fingerprint as the "
+                    "provider published it (not as dom0 printed it)");
+            return EXIT_USAGE;
+        }
+        if (domain == NULL) {
+            msg_err("--seal needs --domain UUID: the UUID of the domain to bind");
+            return EXIT_USAGE;
+        }
+        if (strncmp(expect, "SHA256:", 7) != 0)
+            r = snprintf(want, sizeof(want), "SHA256:%s", expect);
+        else
+            r = snprintf(want, sizeof(want), "%s", expect);
+        if (r < 0 || (size_t)r >= sizeof(want) || !fp_valid(want)) {
+            msg_err("%s: not a VMM key fingerprint (SHA256: and 43 base64 characters)", expect);
+            return EXIT_USAGE;
+        }
+        if (uuid_parse(uuid, domain) < 0) {
+            msg_err("%s: not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", domain);
+            return EXIT_USAGE;
+        }
+        if (name == NULL)
+            name = "default";
+        if (!kv_name_valid(name)) {
+            msg_err("%s: not a valid VMM name (letters, digits, '.', '_' and '-')", name);
+            return EXIT_USAGE;
+        }
+        if ((out == NULL || strcmp(out, "-") == 0) && isatty(1)) {
+            msg_err("refusing to write the binary bind request to a terminal; "
+                    "use -o FILE or redirect standard output");
+            return EXIT_USAGE;
+        }
+    }
+
+    if (key_path(path, sizeof(path), kopt, &is_default) < 0)
+        return EXIT_USAGE;
+
+    if (list) {
+        if (key_load(path, key) < 0)
+            goto out;
+        fp_key(fp, key);
+        printf("%s\n", fp);
+        rc = fflush(stdout) == 0 ? 0 : EXIT_USAGE;
+        goto out;
+    }
+
+    if (seal != NULL) {
+        if (vmmpub_read(seal, pub) < 0)
+            goto out;
+        fp_vmm(fp, pub);
+        if (strcmp(fp, want) != 0) {
+            msg_err("the VMM key's fingerprint %s is not the expected %s: refusing to seal "
+                    "(dom0 may be handing out a key of its own)", fp, want);
+            rc = EXIT_INTEGRITY;
+            goto out;
+        }
+        if (key_load(path, key) < 0)
+            goto out;
+        r = kv_record(name, pub, replace);
+        if (r != 0) {
+            rc = r > 0 ? EXIT_INTEGRITY : EXIT_USAGE;
+            goto out;
+        }
+        if (sc_ossl_random(eph, sizeof(eph)) < 0) {
+            msg_err("no random bytes from OpenSSL");
+            goto out;
+        }
+        r = sc_bind_seal(&sc_ossl_crypto, req, key, uuid, pub, eph);
+        if (r < 0) {
+            msg_err("cannot seal the bind request: %s", sc_strerror(-r));
+            rc = r == -SC_EAUTH ? EXIT_INTEGRITY : EXIT_USAGE;
+            goto out;
+        }
+        if (write_request(out, req) < 0)
+            goto out;
+        fp_key(want, key);
+        msg_err("bind request for domain %s: key %s sealed to VMM %s (%s)", domain, want,
+                name, fp);
+        rc = 0;
+        goto out;
+    }
+
+    /* Make a key. */
+    if (is_default && cl_mkdirs_for(path) < 0)
+        goto out;
+    if (sc_ossl_random(key, sizeof(key)) < 0) {
+        msg_err("no random bytes from OpenSSL");
+        goto out;
+    }
+    if (key_save(path, key, force) < 0)
+        goto out;
+    fp_key(fp, key);
+    msg_err("wrote the console key to %s", path);
+    printf("%s\n", fp);
+    rc = fflush(stdout) == 0 ? 0 : EXIT_USAGE;
+out:
+    cl_wipe(key, sizeof(key));
+    cl_wipe(eph, sizeof(eph));
+    cl_wipe(req, sizeof(req));
+    return rc;
+}

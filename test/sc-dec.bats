@@ -1,0 +1,338 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# sc-dec, and the whole protocol end to end through the real sc-enc and
+# sc-dec around the VMM engine (test/tools/vmm_harness), with a hostile
+# relay (test/tools/tamper) in either direction.
+
+load helpers
+
+setup() {
+    setup_home
+    setup_vmm
+    printf 'abc\n' > in
+}
+
+AUTH_FAIL="the stream was modified, replayed or reordered; session ended"
+
+@test "sc-dec -h prints usage on stdout and exits 0" {
+    run -0 sc-dec -h
+    [[ "$output" == usage:* ]]
+}
+
+@test "sc-dec --version prints its name and version" {
+    run -0 sc-dec --version
+    [[ "$output" =~ ^sc-dec\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+}
+
+@test "sc-dec rejects bad options with exit 2" {
+    run -2 sc-dec -t x < /dev/null
+    [ "$output" = "sc-dec: -t x: seconds from 1 to 86400" ]
+}
+
+@test "sc-dec refuses a key that group or others can read" {
+    chmod 604 "$XDG_CONFIG_HOME/sccrypt/key"
+    run -2 sc-dec < /dev/null
+    f="$XDG_CONFIG_HOME/sccrypt/key"
+    [ "$output" = "sc-dec: $f: group or others can access the key file; run chmod 600 $f" ]
+}
+
+@test "sc-dec exits 1 on an empty stream" {
+    run -1 sc-dec < /dev/null
+    [ "$output" = "sc-dec: the stream ended before the VMM's answer (truncated; did the relay fail?)" ]
+}
+
+@test "a scripted session round-trips bytes exactly and every tool exits 0" {
+    head -c 100000 /dev/urandom > in
+    session
+    [ "$ENC_RC" = 0 ] && [ "$H_RC" = 0 ] && [ "$DEC_RC" = 0 ]
+    cmp in out
+}
+
+@test "sc-dec says which domain the VMM vouches for, and -q quiets it" {
+    H_ARGS="--domid 42 --instance 00112233445566778899aabbccddeeff"
+    session
+    [ "$DEC_RC" = 0 ]
+    [ "$(cat dec.err)" = "sc-dec: connected to domain 42 uuid $UUID instance 00112233445566778899aabbccddeeff" ]
+    DEC_ARGS=-q
+    session
+    [ "$DEC_RC" = 0 ]
+    [ -z "$(cat dec.err)" ]
+}
+
+@test "sc-dec warns loudly when the key reaches another instance than last time" {
+    H_ARGS="--instance 00112233445566778899aabbccddeeff"
+    session
+    H_ARGS="--instance 00112233445566778899aabbccddeeff"
+    session
+    ! grep -q WARNING dec.err
+    H_ARGS="--instance ffeeddccbbaa99887766554433221100"
+    session
+    [ "$DEC_RC" = 0 ]
+    grep -q "WARNING: YOUR KEY REACHED ANOTHER DOMAIN INSTANCE" dec.err
+    grep -q "as instance 00112233445566778899aabbccddeeff last time; the VMM now vouches for instance ffeeddccbbaa99887766554433221100" dec.err
+    [ -f "$XDG_STATE_HOME/sccrypt/instances" ]
+    # and that instance is remembered
+    session
+    ! grep -q WARNING dec.err
+}
+
+@test "sc-dec warns when the VMM says output was lost while nobody was attached" {
+    H_ARGS="--backlog 16 --pre-output 0123456789abcdefghijklmnopqrstuvwxyz --guest sink"
+    session
+    [ "$DEC_RC" = 0 ]
+    grep -qx "sc-dec: warning: 20 bytes of console output were lost while nobody was attached" dec.err
+    [ "$(cat out)" = "klmnopqrstuvwxyz" ]
+}
+
+# ---- the output direction (relay -> sc-dec) ----
+
+out_session() {
+    head -c 3000 /dev/urandom | od -An -tx1 | tr -d ' \n' | head -c 3000 > pre
+    H_ARGS="--guest sink --pre-output $(cat pre)"
+    : > in
+    session
+}
+
+@test "output: a flipped bit in a record: exit 1, nothing of that record written" {
+    OUT_T="flip 2"
+    out_session
+    [ "$DEC_RC" = 1 ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: record 2 failed authentication: $AUTH_FAIL" ]
+    [ "$(stat -c %s out)" = 1024 ]
+    cmp out <(head -c 1024 pre)
+}
+
+@test "output: a flipped length header: exit 1" {
+    OUT_T="flip 1 -1"
+    out_session
+    [ "$DEC_RC" = 1 ]
+    [ ! -s out ]
+}
+
+@test "output: a dropped record: exit 1" {
+    OUT_T="drop 1"
+    out_session
+    [ "$DEC_RC" = 1 ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: record 1 failed authentication: $AUTH_FAIL" ]
+    [ ! -s out ]
+}
+
+@test "output: a duplicated record: exit 1 after writing it once" {
+    OUT_T="dup 1"
+    out_session
+    [ "$DEC_RC" = 1 ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: record 2 failed authentication: $AUTH_FAIL" ]
+    cmp out <(head -c 1024 pre)
+}
+
+@test "output: two records swapped: exit 1, nothing written" {
+    OUT_T="swap 1"
+    out_session
+    [ "$DEC_RC" = 1 ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: record 1 failed authentication: $AUTH_FAIL" ]
+    [ ! -s out ]
+}
+
+@test "output: a stream cut between records is reported as truncated" {
+    OUT_T="truncate 3"
+    out_session
+    [ "$DEC_RC" = 1 ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: the stream ended without an authenticated close (truncated)" ]
+    cmp out <(head -c 2048 pre)
+}
+
+@test "output: a stream cut inside a record is reported as truncated, nothing of it written" {
+    OUT_T="cut 2 100"
+    out_session
+    [ "$DEC_RC" = 1 ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: the stream ended without an authenticated close (truncated)" ]
+    cmp out <(head -c 1024 pre)
+}
+
+@test "output: the close record removed is truncation, not a clean end" {
+    printf 'x' > in
+    OUT_T="truncate 2"
+    H_ARGS="--guest sink --pre-output hi"
+    session
+    [ "$(frame_lengths wire.out | wc -l)" = 3 ]
+    [ "$DEC_RC" = 1 ]
+    [ "$(cat out)" = hi ]
+}
+
+@test "output: a forged answer is refused by sc-dec and sc-enc sends no data" {
+    OUT_T="flip 0 60"
+    session
+    [ "$DEC_RC" = 1 ] && [ "$ENC_RC" = 1 ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: the VMM's answer failed authentication (authentication failed): a wrong key or VMM, or forged by the relay; session refused" ]
+    [ "$(frame_lengths wire.in)" = 52 ]
+    [ ! -s out ]
+}
+
+@test "output: a replayed answer from an earlier session is refused" {
+    session
+    cp wire.out old.out
+    OUT_T="replace 0 old.out 0"
+    session
+    [ "$DEC_RC" = 1 ] && [ "$ENC_RC" = 1 ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: the VMM's answer is not for this session's hello (replayed or swapped by the relay); session refused" ]
+    [ ! -s out ]
+}
+
+@test "output: a whole recorded output session replayed is refused" {
+    H_ARGS="--guest sink --pre-output secret-output"
+    session
+    cp wire.out old.out
+    run -1 bash -c 'sc-enc -t 2 < in | { cat > /dev/null & cat old.out; wait; } | sc-dec > out2'
+    [ ! -s out2 ]
+}
+
+@test "output: a record replayed from an earlier session is refused" {
+    out_session
+    cp wire.out old.out
+    OUT_T="replace 1 old.out 1"
+    out_session
+    [ "$DEC_RC" = 1 ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: record 1 failed authentication: $AUTH_FAIL" ]
+    [ ! -s out ]
+}
+
+@test "output: an input record reflected into the output stream is refused" {
+    H_ARGS="--evil reflect-in"
+    session
+    [ "$DEC_RC" = 1 ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: record 1 failed authentication: $AUTH_FAIL" ]
+    [ ! -s out ]
+}
+
+@test "output: an end the relay asked for is not a clean end" {
+    IN_T="truncate 2"
+    session
+    [ "$DEC_RC" = 1 ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: the VMM ended the session: the relay asked to end the session" ]
+}
+
+# ---- the input direction (sc-enc -> VMM) ----
+
+@test "input: a flipped bit in a record: the VMM refuses it, the guest gets nothing, sc-dec exits 1" {
+    H_ARGS="--guest-log glog"
+    IN_T="flip 1"
+    session
+    [ "$DEC_RC" = 1 ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: the VMM ended the session: the VMM refused a record that failed authentication" ]
+    [ ! -s glog ]
+    [ "$(cat h.err)" = "vmm_harness: input refused: authentication failed" ]
+}
+
+@test "input: a dropped record is detected at the next one" {
+    head -c 2000 /dev/urandom > in
+    H_ARGS="--guest-log glog"
+    IN_T="drop 1"
+    session
+    [ "$DEC_RC" = 1 ]
+    [ ! -s glog ]
+}
+
+@test "input: a duplicated record is delivered once, then refused" {
+    H_ARGS="--guest-log glog"
+    IN_T="dup 1"
+    session
+    [ "$DEC_RC" = 1 ]
+    [ "$(cat glog)" = abc ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: the VMM ended the session: the VMM refused a record that failed authentication" ]
+}
+
+@test "input: two records swapped are refused" {
+    head -c 2000 /dev/urandom > in
+    H_ARGS="--guest-log glog"
+    IN_T="swap 1"
+    session
+    [ "$DEC_RC" = 1 ]
+    [ ! -s glog ]
+}
+
+@test "input: a forged hello gets no answer and no data is sent" {
+    H_ARGS="--guest-log glog"
+    IN_T="flip 0"
+    session
+    [ "$H_RC" = 3 ]
+    [ "$(cat h.err)" = "vmm_harness: hello refused: authentication failed" ]
+    [ "$DEC_RC" = 1 ] && [ "$ENC_RC" = 1 ]
+    [ "$(frame_lengths wire.in)" = 52 ]
+    [ ! -s glog ]
+}
+
+@test "input: a recorded input session replayed to the VMM does nothing" {
+    H_ARGS="--guest-log glog"
+    printf 'rm -rf /important\n' > in
+    session
+    [ "$(cat glog)" = "rm -rf /important" ]
+    rm glog
+    vmm_harness run --secret "$SEC" --bind req --uuid "$UUID" --guest-log glog < wire.in > /dev/null 2> err
+    [ "$(cat err)" = "vmm_harness: input refused: authentication failed" ]
+    [ ! -s glog ]
+}
+
+@test "input: a record replayed from an earlier session is refused" {
+    session
+    cp wire.in old.in
+    H_ARGS="--guest-log glog"
+    IN_T="replace 1 old.in 1"
+    session
+    [ "$DEC_RC" = 1 ]
+    [ ! -s glog ]
+}
+
+@test "input: an output record reflected into the input stream is refused" {
+    H_ARGS="--evil reflect-out --guest-log glog"
+    mkfifo slow
+    { printf 'abc\n'; sleep 1; } > slow &
+    INPUT=slow
+    session
+    wait
+    [ "$DEC_RC" = 1 ]
+    [ "$(cat h.err)" = "vmm_harness: input refused: authentication failed" ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: the VMM ended the session: the VMM refused a record that failed authentication" ]
+}
+
+@test "input: a hello replayed in place of this session's is answered but the session fails" {
+    session
+    cp wire.in old.in
+    IN_T="replace 0 old.in 0"
+    session
+    [ "$DEC_RC" = 1 ] && [ "$ENC_RC" = 1 ]
+    [ ! -s out ]
+}
+
+# ---- two sessions ----
+
+@test "two concurrent sessions whose answers are swapped do not cross-wire" {
+    mkfifo bhold
+    # Session B (its own process group): its answer lands in b.out; it waits for sc-dec.
+    setsid bash -c 'sc-enc -t 3 < bhold 2> encB.err | vmm_harness run --secret "$0" --bind req --uuid "$1" > b.out 2> /dev/null' "$SEC" "$UUID" &
+    exec 7> bhold
+    for _ in $(seq 100); do [ "$(stat -c %s b.out 2> /dev/null || echo 0)" -ge 114 ] && break; sleep 0.05; done
+    [ "$(stat -c %s b.out)" -ge 114 ]
+    # Session A gets B's answer.
+    OUT_T="replace 0 b.out 0"
+    H_ARGS="--guest-log glogA"
+    session
+    exec 7>&-
+    wait
+    [ "$DEC_RC" = 1 ] && [ "$ENC_RC" = 1 ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: the VMM's answer is not for this session's hello (replayed or swapped by the relay); session refused" ]
+    [ ! -s out ]
+    [ ! -s glogA ]
+}
+
+@test "two concurrent sessions in one process group with swapped answers still show nothing" {
+    mkfifo bhold
+    bash -c 'sc-enc -t 3 < bhold 2> encB.err | vmm_harness run --secret "$0" --bind req --uuid "$1" > b.out 2> /dev/null' "$SEC" "$UUID" &
+    exec 7> bhold
+    for _ in $(seq 100); do [ "$(stat -c %s b.out 2> /dev/null || echo 0)" -ge 114 ] && break; sleep 0.05; done
+    OUT_T="replace 0 b.out 0"
+    session
+    exec 7>&-
+    wait
+    [ "$DEC_RC" = 1 ]
+    [ ! -s out ]
+}

@@ -1,0 +1,169 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# sc-enc alone and through the VMM engine (test/tools/vmm_harness).
+
+load helpers
+
+setup() {
+    setup_home
+}
+
+@test "sc-enc -h prints usage on stdout and exits 0" {
+    run -0 sc-enc -h
+    [[ "$output" == usage:* ]]
+}
+
+@test "sc-enc --version prints its name and version" {
+    run -0 sc-enc --version
+    [[ "$output" =~ ^sc-enc\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+}
+
+@test "sc-enc rejects bad options with exit 2" {
+    run -2 sc-enc -e ab
+    [ "$output" = "sc-enc: -e ab: the escape must be one character, ^X or none" ]
+    run -2 sc-enc -t 0
+    [ "$output" = "sc-enc: -t 0: seconds from 1 to 86400" ]
+    run -2 sc-enc -w -5
+    [ "$output" = "sc-enc: -w -5: milliseconds from 0 to 4294967295" ]
+    run -2 sc-enc extra
+}
+
+@test "sc-enc exits 2 without a key and says how to make one" {
+    run -2 sc-enc < /dev/null
+    [ "$output" = "sc-enc: $XDG_CONFIG_HOME/sccrypt/key: no such key file (create one with sc-keygen)" ]
+}
+
+@test "sc-enc refuses a key that group or others can read" {
+    setup_vmm
+    chmod 640 "$XDG_CONFIG_HOME/sccrypt/key"
+    run -2 sc-enc < /dev/null
+    f="$XDG_CONFIG_HOME/sccrypt/key"
+    [ "$output" = "sc-enc: $f: group or others can access the key file; run chmod 600 $f" ]
+}
+
+@test "sc-enc exits 2 when no VMM is known" {
+    sc-keygen > /dev/null 2>&1
+    run -2 sc-enc < /dev/null
+    [ "$output" = "sc-enc: no known VMM; run sc-keygen --seal" ]
+}
+
+@test "sc-enc -V names an unknown VMM: exit 2" {
+    setup_vmm
+    run -2 sc-enc -V nosuch < /dev/null
+    [ "$output" = "sc-enc: no known VMM named nosuch in $XDG_CONFIG_HOME/sccrypt/known_vmms; run sc-keygen --seal --name nosuch" ]
+}
+
+@test "sc-enc refuses a rendezvous directory that others can enter" {
+    setup_vmm
+    mkdir -p "$XDG_RUNTIME_DIR/sccrypt"
+    chmod 755 "$XDG_RUNTIME_DIR/sccrypt"
+    run -2 sc-enc < /dev/null
+    [ "$output" = "sc-enc: $XDG_RUNTIME_DIR/sccrypt: the rendezvous directory must be a directory (not a symlink) owned by you with mode 0700; fix or remove it" ]
+}
+
+@test "sc-enc refuses a rendezvous directory that is a symlink" {
+    setup_vmm
+    mkdir -m 700 real
+    ln -s "$PWD/real" "$XDG_RUNTIME_DIR/sccrypt"
+    run -2 sc-enc < /dev/null
+    [[ "$output" == *"the rendezvous directory must be a directory (not a symlink)"* ]]
+}
+
+@test "sc-enc sends only the 54-byte hello before the handshake and exits 2 when no answer comes" {
+    setup_vmm
+    printf 'secret typed early\n' > in
+    run -2 --separate-stderr bash -c 'sc-enc -t 1 < in > wire'
+    [ "$stderr" = "sc-enc: no answer from the VMM within 1 s: is sc-dec reading the relay's output?" ]
+    [ "$(stat -c %s wire)" = 54 ]
+    [ "$(frame_lengths wire)" = 52 ]
+    # the hello file (it holds the ephemeral secret) is gone
+    [ -z "$(ls -A "$XDG_RUNTIME_DIR/sccrypt")" ]
+}
+
+@test "sc-enc says the output closed (not a silent SIGPIPE) and exits 2" {
+    setup_vmm
+    run -0 bash -c 'sc-enc -t 5 < /dev/zero 2> err | true; echo "${PIPESTATUS[0]}"'
+    [ "$output" = 2 ]
+    [ "$(cat err)" = "sc-enc: output closed (the relay or ssh ended): Broken pipe" ]
+}
+
+@test "sc-enc sends nothing but the hello when sc-dec refuses the answer" {
+    setup_vmm
+    printf 'abc\n' > in
+    OUT_T="flip 0"
+    session
+    [ "$ENC_RC" = 1 ]
+    [ "$(cat enc.err)" = "sc-enc: the VMM's answer failed authentication (see sc-dec)" ]
+    [ "$(frame_lengths wire.in)" = 52 ]
+}
+
+@test "sc-enc sends one bulk record and an EOF close for piped input" {
+    setup_vmm
+    printf 'abc\n' > in
+    session
+    [ "$ENC_RC" = 0 ] && [ "$H_RC" = 0 ] && [ "$DEC_RC" = 0 ]
+    [ "$(frame_lengths wire.in | tr '\n' ' ')" = "52 48 48 " ]
+    [ "$(stat -c %s wire.in)" = 154 ]
+}
+
+@test "sc-enc splits piped input into records of at most 1024 data bytes" {
+    setup_vmm
+    head -c 3000 /dev/urandom > in
+    session
+    [ "$DEC_RC" = 0 ]
+    cmp in out
+    # every record body is between 48 and 1043 bytes; the data needs at least 3 records
+    n=0
+    for l in $(frame_lengths wire.in | tail -n +2); do
+        [ "$l" -ge 48 ] && [ "$l" -le 1043 ]
+        n=$((n + 1))
+    done
+    [ "$n" -ge 4 ]
+}
+
+@test "sc-enc's hellos and records differ between two sessions of the same input" {
+    setup_vmm
+    printf 'abc\n' > in
+    session
+    cp wire.in w1
+    session
+    ! cmp -s w1 wire.in
+    [ "$(head -c 54 w1 | od -An -tx1)" != "$(head -c 54 wire.in | od -An -tx1)" ]
+}
+
+@test "sc-enc -w sets the quiet time after end of input" {
+    setup_vmm
+    printf 'abc\n' > in
+    ENC_ARGS="-w 1500"
+    start=$(date +%s%N)
+    session
+    end=$(date +%s%N)
+    [ "$DEC_RC" = 0 ]
+    [ $(( (end - start) / 1000000 )) -ge 1400 ]
+    ENC_ARGS="-w 0"
+    start=$(date +%s%N)
+    session
+    end=$(date +%s%N)
+    [ "$DEC_RC" = 0 ]
+    [ $(( (end - start) / 1000000 )) -lt 1400 ]
+}
+
+@test "sc-enc leaves no rendezvous files behind after a session" {
+    setup_vmm
+    printf 'abc\n' > in
+    session
+    [ "$DEC_RC" = 0 ]
+    [ -z "$(ls -A "$XDG_RUNTIME_DIR/sccrypt")" ]
+}
+
+@test "sc-enc uses SCCRYPT_KEY and SCCRYPT_VMM" {
+    setup_vmm
+    mv "$XDG_CONFIG_HOME/sccrypt/key" mykey
+    sed -i 's/^default /vmm1 /' "$XDG_CONFIG_HOME/sccrypt/known_vmms"
+    echo "default SHA256:$(printf 'x%.0s' {1..43}) $(hex32)" >> /dev/null
+    printf 'abc\n' > in
+    export SCCRYPT_KEY=mykey SCCRYPT_VMM=vmm1
+    session
+    [ "$ENC_RC" = 0 ] && [ "$DEC_RC" = 0 ]
+    [ "$(cat out)" = abc ]
+}

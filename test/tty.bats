@@ -1,0 +1,169 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# sc-enc on a terminal, under tmux: raw mode, the escape, settings restored,
+# keystroke-timing obfuscation on the wire.
+
+load helpers
+
+setup() {
+    command -v tmux > /dev/null || skip "tmux is not installed"
+    setup_home
+    setup_vmm
+    SOCK="$BATS_TEST_TMPDIR/tmux.sock"
+    cat > env.sh <<EOS
+export PATH='$PATH' HOME='$HOME' XDG_CONFIG_HOME='$XDG_CONFIG_HOME'
+export XDG_STATE_HOME='$XDG_STATE_HOME' XDG_RUNTIME_DIR='$XDG_RUNTIME_DIR'
+cd '$BATS_TEST_TMPDIR'
+EOS
+    tmux -S "$SOCK" -f /dev/null new-session -d -x 100 -y 30 -s t "bash --norc --noprofile"
+    tmux -S "$SOCK" send-keys -t t ". ./env.sh; PS1='$ '" Enter
+}
+
+teardown() {
+    tmux -S "$SOCK" kill-server 2> /dev/null || true
+}
+
+keys() {
+    tmux -S "$SOCK" send-keys -t t "$@"
+}
+
+pane_tty() {
+    tmux -S "$SOCK" display -p -t t '#{pane_tty}'
+}
+
+wait_file() {
+    for _ in $(seq 200); do [ -s "$1" ] && grep -q "${2:-.}" "$1" && return 0; sleep 0.05; done
+    echo "timed out waiting for $1 ${2:-}" >&2
+    return 1
+}
+
+# Starts an interactive session in the pane: stty before/after, statuses in st.
+start_session() {
+    cat > run.sh <<EOS
+stty -g > before
+sh -c 'echo \$\$ > enc.pid; exec sc-enc $1 2> enc.err' | tee wire.in |
+    vmm_harness run --secret $SEC --bind req --uuid $UUID --guest-log glog 2> h.err |
+    sc-dec 2> dec.err
+echo "\${PIPESTATUS[@]}" > st
+stty -g > after
+EOS
+    keys "bash run.sh" Enter
+    wait_file dec.err connected
+}
+
+@test "sc-enc puts the terminal in raw mode, forwards each key, ends on ~. and restores the settings exactly" {
+    start_session ""
+    run -0 stty -a -F "$(pane_tty)"
+    [[ "$output" == *"-icanon"* ]] && [[ "$output" == *"-echo "* ]] && [[ "$output" == *"-isig"* ]]
+    keys "hello"
+    keys Enter
+    wait_file glog hello
+    # the echo comes back through sc-dec onto the terminal
+    for _ in $(seq 100); do tmux -S "$SOCK" capture-pane -p -t t | grep -q hello && break; sleep 0.05; done
+    tmux -S "$SOCK" capture-pane -p -t t | grep -q hello
+    keys "~" "."
+    wait_file st
+    [ "$(cat st)" = "0 0 0 0" ]
+    cmp before after
+    [ "$(cat glog)" = "$(printf 'hello\r')" ]
+    # every record after the hello has the keystroke size
+    [ "$(frame_lengths wire.in | tail -n +2 | sort -u)" = 48 ]
+}
+
+@test "chaff and key records have the same size on the wire, and chaff runs 1 to 3 s after a key" {
+    start_session ""
+    keys x
+    sleep 4
+    n1=$(frame_lengths wire.in | tail -n +2 | wc -l)
+    sleep 1
+    n2=$(frame_lengths wire.in | tail -n +2 | wc -l)
+    keys Enter "~" "."
+    wait_file st
+    [ "$(cat st)" = "0 0 0 0" ]
+    cmp before after
+    # one key: records every 20 ms for 1-3 s, then nothing
+    [ "$n1" -ge 45 ] && [ "$n1" -le 160 ]
+    [ "$n1" = "$n2" ]
+    [ "$(frame_lengths wire.in | tail -n +2 | sort -u)" = 48 ]
+    [ "$(cat glog)" = "$(printf 'x\r')" ]
+}
+
+@test "with -N each key leaves at once in one keystroke-size record and no chaff is sent" {
+    start_session "-N"
+    for k in a b c; do keys "$k"; sleep 0.2; done
+    keys Enter
+    wait_file glog c
+    sleep 0.3
+    keys "~" "."
+    wait_file st
+    cmp before after
+    # a, b, c, Enter, then the close: five 50-byte frames after the 54-byte hello
+    [ "$(frame_lengths wire.in | tr '\n' ' ')" = "52 48 48 48 48 48 " ]
+    [ "$(stat -c %s wire.in)" = $((54 + 5 * 50)) ]
+}
+
+@test "-e changes the escape character and ~ then passes through" {
+    start_session "-e % -N"
+    keys Enter "~" "."
+    sleep 0.3
+    [ ! -e st ]
+    keys Enter "%" "."
+    wait_file st
+    [ "$(cat st)" = "0 0 0 0" ]
+    cmp before after
+    [ "$(cat glog)" = "$(printf '\r~.\r')" ]
+}
+
+@test "the escape character typed twice after Enter sends it once" {
+    start_session "-N"
+    keys Enter "~" "~" x Enter
+    wait_file glog x
+    keys "~" "."
+    wait_file st
+    [ "$(cat glog)" = "$(printf '\r~x\r')" ]
+}
+
+@test "the terminal settings are restored when sc-enc is killed by SIGTERM" {
+    start_session ""
+    run -0 stty -a -F "$(pane_tty)"
+    [[ "$output" == *"-icanon"* ]]
+    kill -TERM "$(cat enc.pid)"
+    wait_file st
+    cmp before after
+    [ -z "$(ls -A "$XDG_RUNTIME_DIR/sccrypt")" ]
+}
+
+@test "the terminal settings are restored when sc-enc is stopped and put back in raw mode when continued" {
+    start_session ""
+    stty -g -F "$(pane_tty)" > raw
+    kill -TSTP "$(cat enc.pid)"
+    sleep 0.3
+    run -0 stty -a -F "$(pane_tty)"
+    [[ "$output" == *" icanon"* ]]
+    kill -CONT "$(cat enc.pid)"
+    sleep 0.3
+    stty -g -F "$(pane_tty)" > raw2
+    cmp raw raw2
+    keys Enter "~" "."
+    wait_file st
+    cmp before after
+}
+
+@test "sc-enc refuses to write ciphertext to a terminal" {
+    keys "sc-enc; echo \"rc=\$?\" > st" Enter
+    wait_file st
+    [ "$(cat st)" = rc=2 ]
+}
+
+@test "sc-dec refuses to read ciphertext from a terminal" {
+    keys "sc-dec; echo \"rc=\$?\" > st" Enter
+    wait_file st
+    [ "$(cat st)" = rc=2 ]
+}
+
+@test "sc-keygen --seal refuses to write the binary request to a terminal" {
+    keys "sc-keygen --seal vmm.pub --expect $VMMFP --domain $UUID; echo \"rc=\$?\" > st" Enter
+    wait_file st
+    [ "$(cat st)" = rc=2 ]
+    tmux -S "$SOCK" capture-pane -p -t t | grep -q "refusing to write the binary bind request to a terminal"
+}
