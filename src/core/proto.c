@@ -87,6 +87,10 @@ const char *sc_strerror(int err)
 
     if ( err < 0 )
         err = -err;
+    if ( err == SC_EBUSY )
+        return "another session holds the domain's console";
+    if ( err == SC_ENODOMAIN )
+        return "no such domain";
     if ( err > SC_EMAX )
         return "unknown error";
     return msg[err];

@@ -99,6 +99,9 @@
 #define SC_ESPACE           12      /* the output buffer is too small */
 #define SC_ENORANDOM        13      /* no cryptographic randomness (the VMM fails closed) */
 #define SC_EMAX             13
+/* Host-level refusals (the hypercall's and the simulator's, not the engine's). */
+#define SC_EBUSY            32      /* another session holds the domain's console */
+#define SC_ENODOMAIN        33      /* no such domain */
 
 /* The crypto a protocol end runs on. Same contracts as sccrypt_crypto.h. */
 struct sc_crypto {
