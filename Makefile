@@ -31,7 +31,10 @@ ifeq ($(shell uname -m),x86_64)
 endif
 
 CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
-XEN_LIBS    := $(shell pkg-config --libs xencall xenevtchn 2>/dev/null)
+XEN_LIBS    := $(shell pkg-config --libs xencall xenevtchn xenstore 2>/dev/null)
+ifeq ($(wildcard src/relay_xen.c),)
+  XEN_LIBS :=
+endif
 
 CORE_SRC   := $(wildcard src/core/*.c)
 LIB_SRC    := $(wildcard src/lib/*.c)
@@ -43,7 +46,7 @@ CLIENT_OBJ := $(CLIENT_SRC:src/%.c=bin/obj/%.o)
 SIM_OBJ    := $(SIM_SRC:src/%.c=bin/obj/%.o)
 
 RELAY_SRC := src/relay_sim.c
-ifneq ($(XEN_LIBS),)
+ifneq ($(and $(XEN_LIBS),$(wildcard src/relay_xen.c)),)
   RELAY_SRC += src/relay_xen.c
 else
   RELAY_SRC += src/relay_noxen.c

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sc-relay's sim backend: the hypercall's operations over the VMM
+ * simulator's UNIX socket (protocol in src/sim/sim_proto.h).  Every byte
+ * here is ciphertext or a public key.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "relay_backend.h"
+#include "relay_sim.h"
+#include "sim/sim_proto.h"
+
+struct relay_conn {
+    int fd;
+    int evfd;
+};
+
+static const char *sock_override;
+static char sock_default[256];
+static char errbuf[512];
+
+void relay_sim_set_socket(const char *path)
+{
+    sock_override = path;
+}
+
+const char *relay_sim_socket(void)
+{
+    const char *e = getenv("SCCRYPT_SIM_SOCKET"), *rt = getenv("XDG_RUNTIME_DIR");
+
+    if (sock_override)
+        return sock_override;
+    if (e && *e)
+        return e;
+    if (geteuid() == 0)
+        return "/run/sccrypt-sim/sim.sock";
+    if (rt && *rt)
+        snprintf(sock_default, sizeof(sock_default), "%s/sccrypt-sim/sim.sock", rt);
+    else
+        snprintf(sock_default, sizeof(sock_default), "/tmp/sccrypt-sim-%u/sim.sock",
+                 (unsigned)getuid());
+    return sock_default;
+}
+
+static const char *fail(const char *what, int e)
+{
+    snprintf(errbuf, sizeof(errbuf), "%s: %s", what, strerror(e));
+    errno = e;
+    return errbuf;
+}
+
+static int sim_available(void)
+{
+    struct stat st;
+
+    return stat(relay_sim_socket(), &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+static int sim_connect(struct relay_conn **cp, const char **err)
+{
+    const char *path = relay_sim_socket();
+    struct sockaddr_un sa;
+    struct relay_conn *c;
+    int fd, e;
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        *err = "simulator socket path too long";
+        return -1;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    strcpy(sa.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        *err = fail("socket", errno);
+        return -1;
+    }
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        e = errno;
+        close(fd);
+        snprintf(errbuf, sizeof(errbuf), "simulator socket %s: %s (is sc-vmmsim running?)",
+                 path, strerror(e));
+        *err = errbuf;
+        errno = e;
+        return -1;
+    }
+    c = calloc(1, sizeof(*c));
+    if (!c) {
+        close(fd);
+        *err = fail("memory", ENOMEM);
+        return -1;
+    }
+    c->fd = fd;
+    c->evfd = -1;
+    *cp = c;
+    return 0;
+}
+
+static void sim_disconnect(struct relay_conn *c)
+{
+    if (!c)
+        return;
+    if (c->evfd >= 0)
+        close(c->evfd);
+    close(c->fd);
+    free(c);
+}
+
+/*
+ * One request and its response.  The payload goes to rbuf (cap bytes);
+ * *rlen its length; *passfd a descriptor that came with it (or -1).
+ */
+static int request(struct relay_conn *c, uint8_t op, uint8_t flags, uint8_t arg8, uint32_t domid,
+                   uint32_t arg, const uint8_t *p, size_t len, uint8_t rh[SIM_HDR_LEN],
+                   uint8_t *rbuf, size_t cap, size_t *rlen, int *passfd, int *vmm_err,
+                   const char **err)
+{
+    uint8_t h[SIM_HDR_LEN];
+    struct msghdr mh;
+    struct iovec iov;
+    union {
+        struct cmsghdr cm;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } u;
+    struct cmsghdr *cm;
+    ssize_t n;
+    size_t got, plen;
+    int fd = -1;
+
+    if (passfd)
+        *passfd = -1;
+    if (vmm_err)
+        *vmm_err = 0;
+    h[0] = SIM_WIRE_VERSION;
+    h[1] = op;
+    h[2] = flags;
+    h[3] = arg8;
+    sim_put32(h + 4, domid);
+    sim_put32(h + 8, arg);
+    sim_put32(h + 12, (uint32_t)len);
+    if (io_write_all(c->fd, h, sizeof(h)) < 0 || (len && io_write_all(c->fd, p, len) < 0)) {
+        *err = fail("simulator socket", errno);
+        return -1;
+    }
+
+    memset(&mh, 0, sizeof(mh));
+    iov.iov_base = rh;
+    iov.iov_len = SIM_HDR_LEN;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = u.buf;
+    mh.msg_controllen = sizeof(u.buf);
+    do
+        n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        *err = fail("simulator socket", errno);
+        return -1;
+    }
+    for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+            cm->cmsg_len >= CMSG_LEN(sizeof(int)))
+            memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+    got = (size_t)n;
+    if (n > 0 && got < SIM_HDR_LEN) {
+        n = io_read_full(c->fd, rh + got, SIM_HDR_LEN - got);
+        got = n < 0 ? got : got + (size_t)n;
+    }
+    if (got < SIM_HDR_LEN) {
+        *err = "the simulator closed the connection (did sc-vmmsim stop?)";
+        goto bad;
+    }
+    plen = sim_get32(rh + 12);
+    if (rh[0] != SIM_WIRE_VERSION || rh[1] != op || plen > cap) {
+        *err = "the simulator sent a malformed response (another sc-vmmsim version?)";
+        goto bad;
+    }
+    if (plen && io_read_full(c->fd, rbuf, plen) != (ssize_t)plen) {
+        *err = "the simulator closed the connection (did sc-vmmsim stop?)";
+        goto bad;
+    }
+    if (rlen)
+        *rlen = plen;
+    if (rh[2] == SIM_STATUS_VMM) {
+        if (vmm_err)
+            *vmm_err = rh[3];
+        *err = "the VMM refused";
+        goto bad;
+    }
+    if (rh[2] != SIM_STATUS_OK) {
+        *err = "the simulator rejected the request as malformed";
+        goto bad;
+    }
+    if (passfd)
+        *passfd = fd;
+    else if (fd >= 0)
+        close(fd);
+    return 0;
+bad:
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+static int sim_status(struct relay_conn *c, uint32_t *version, const char **err)
+{
+    uint8_t rh[SIM_HDR_LEN];
+
+    if (request(c, SIM_OP_STATUS, 0, 0, 0, 0, NULL, 0, rh, NULL, 0, NULL, NULL, NULL, err) < 0)
+        return -1;
+    *version = sim_get32(rh + 4);
+    return 0;
+}
+
+static int sim_vmm_key(struct relay_conn *c, uint8_t pub[32], const char **err)
+{
+    uint8_t rh[SIM_HDR_LEN];
+    size_t n;
+
+    if (request(c, SIM_OP_VMM_KEY, 0, 0, 0, 0, NULL, 0, rh, pub, 32, &n, NULL, NULL, err) < 0)
+        return -1;
+    if (n != 32) {
+        *err = "the simulator sent a VMM key of the wrong length";
+        return -1;
+    }
+    return 0;
+}
+
+static int sim_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, size_t len,
+                    int *vmm_err, const char **err)
+{
+    uint8_t rh[SIM_HDR_LEN];
+
+    return request(c, SIM_OP_BIND, 0, 0, domid, 0, req, len, rh, NULL, 0, NULL, NULL, vmm_err,
+                   err);
+}
+
+static int sim_open(struct relay_conn *c, uint32_t domid, int takeover, const uint8_t *hello,
+                    size_t hlen, uint8_t *answer, size_t *alen, int *vmm_err, const char **err)
+{
+    uint8_t rh[SIM_HDR_LEN];
+    int fd;
+
+    if (request(c, SIM_OP_OPEN, takeover ? SIM_F_TAKEOVER : 0, 0, domid, 0, hello, hlen, rh,
+                answer, *alen, alen, &fd, vmm_err, err) < 0)
+        return -1;
+    if (fd < 0) {
+        *err = "the simulator sent no event channel with the answer";
+        return -1;
+    }
+    if (io_set_nonblock(fd, 1) < 0) {
+        close(fd);
+        *err = fail("event channel", errno);
+        return -1;
+    }
+    if (c->evfd >= 0)
+        close(c->evfd);
+    c->evfd = fd;
+    return 0;
+}
+
+static int sim_input(struct relay_conn *c, const uint8_t *buf, size_t len, size_t *consumed,
+                     int *vmm_err, const char **err)
+{
+    uint8_t rh[SIM_HDR_LEN];
+    int rc;
+
+    if (len > SIM_MAX_PAYLOAD)
+        len = SIM_MAX_PAYLOAD;
+    rc = request(c, SIM_OP_INPUT, 0, 0, 0, 0, buf, len, rh, NULL, 0, NULL, NULL, vmm_err, err);
+    *consumed = sim_get32(rh + 4);
+    if (*consumed > len)
+        *consumed = 0;
+    return rc;
+}
+
+static int sim_output(struct relay_conn *c, uint8_t *buf, size_t cap, size_t *len, int *ended,
+                      int *vmm_err, const char **err)
+{
+    uint8_t rh[SIM_HDR_LEN];
+
+    *len = 0;
+    *ended = 0;
+    if (cap > SIM_MAX_PAYLOAD)
+        cap = SIM_MAX_PAYLOAD;
+    if (request(c, SIM_OP_OUTPUT, 0, 0, 0, (uint32_t)cap, NULL, 0, rh, buf, cap, len, NULL,
+                vmm_err, err) < 0)
+        return -1;
+    *ended = (sim_get32(rh + 4) & SIM_V_ENDED) != 0;
+    return 0;
+}
+
+static int sim_close(struct relay_conn *c, unsigned int reason, const char **err)
+{
+    uint8_t rh[SIM_HDR_LEN];
+
+    return request(c, SIM_OP_CLOSE, 0, (uint8_t)reason, 0, 0, NULL, 0, rh, NULL, 0, NULL, NULL,
+                   NULL, err);
+}
+
+static int sim_event_fd(struct relay_conn *c)
+{
+    return c->evfd;
+}
+
+static int sim_ack(struct relay_conn *c, const char **err)
+{
+    uint8_t buf[64];
+    ssize_t n;
+
+    for (;;) {
+        n = read(c->evfd, buf, sizeof(buf));
+        if (n > 0)
+            continue;
+        if (n == 0) {
+            *err = "the simulator went away (its event channel closed)";
+            return -1;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN)
+            return 0;
+        *err = fail("event channel", errno);
+        return -1;
+    }
+}
+
+const struct relay_backend relay_backend_sim = {
+    .name = "sim",
+    .available = sim_available,
+    .connect = sim_connect,
+    .disconnect = sim_disconnect,
+    .status = sim_status,
+    .vmm_key = sim_vmm_key,
+    .bind = sim_bind,
+    .open = sim_open,
+    .input = sim_input,
+    .output = sim_output,
+    .close = sim_close,
+    .event_fd = sim_event_fd,
+    .ack = sim_ack,
+};

@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sc-relay: dom0's end of an SCCrypt console session.  Runs as root
+ * through sudo, holds no key, links no crypto and never sees plaintext:
+ * it moves frames between its stdin/stdout and the VMM (the hypercall, or
+ * the simulator's socket).  See sc-relay(8).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "relay_backend.h"
+#include "relay_sim.h"
+#include "sc_proto.h"              /* constants only: the relay links no core */
+#include "sim/sim_proto.h"         /* SIM_ERR_* */
+
+/* Exit statuses (sc-relay(8)). */
+#define EX_ENDED    0               /* the VMM ended the session; --vmm-key, --bind done */
+#define EX_OPER     2               /* usage or operational error */
+#define EX_REFUSED  3               /* the VMM refused (bind, open, an input record) */
+#define EX_SIGNAL   4               /* ended on a signal: the relay asked the VMM to close */
+
+#define IN_CAP      (64 * 1024)
+#define OUT_CAP     (256 * 1024)
+#define OUT_MIN     4096
+#define CLOSE_WAIT_MS 5000
+
+static int sigpipe_fd[2] = { -1, -1 };
+static int saved_fl[2] = { -1, -1 };
+static uint8_t inbuf[IN_CAP];
+static uint8_t outbuf[OUT_CAP];
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: sc-relay [-v] [-b sim|xen] [--socket PATH] [--takeover] DOMID\n"
+        "       sc-relay [-b sim|xen] [--socket PATH] --vmm-key\n"
+        "       sc-relay [-b sim|xen] [--socket PATH] --bind DOMID < request\n"
+        "       sc-relay -h | --version\n"
+        "  -b, --backend sim|xen  the VMM to talk to (default $SCCRYPT_RELAY, else xen when\n"
+        "                         /dev/xen/privcmd answers, else sim)\n"
+        "  -s, --socket PATH      the simulator's socket (sim backend)\n"
+        "  -t, --takeover         take over a domain another session holds\n"
+        "      --vmm-key          print the VMM's public key (sccrypt-vmm-v1 HEX)\n"
+        "      --bind DOMID       hand a sealed bind request (sc-keygen --seal) to the VMM\n"
+        "  -v, --verbose          also write the syslog lines to stderr\n"
+        "exit: 0 the VMM ended the session, 2 operational error, 3 the VMM refused,\n"
+        "      4 ended on a signal (the VMM was asked to close)\n");
+}
+
+static const char *vmm_strerror(int e)
+{
+    switch (e) {
+    case SC_EINVAL: return "malformed request";
+    case SC_EVERSION: return "protocol version not supported by the VMM";
+    case SC_EAUTH: return "authentication failed (wrong key, or not the key bound to this domain)";
+    case SC_EREPLAY: return "this bind request was used already";
+    case SC_EFULL: return "the VMM's table of used bind requests is full";
+    case SC_EUUID: return "the bind request names another domain (UUID mismatch)";
+    case SC_EKEYINUSE: return "the key is bound to another live domain";
+    case SC_EBOUND: return "the domain's console is bound already";
+    case SC_ENOTBOUND: return "the domain's console is not bound (sc-relay --bind DOMID < request)";
+    case SC_ENOSESSION: return "no session is open";
+    case SC_ECLOSED: return "the session has ended";
+    case SC_ESPACE: return "buffer too small";
+    case SC_ENORANDOM: return "the VMM has no cryptographic randomness";
+    case SIM_ERR_BUSY: return "another session holds the domain's console (--takeover takes it over)";
+    case SIM_ERR_NODOMAIN: return "no such domain";
+    case SIM_ERR_ATTACHED: return "this connection has a session already";
+    default: return "unknown refusal";
+    }
+}
+
+static void on_signal(int sig)
+{
+    uint8_t b = (uint8_t)sig;
+    int e = errno;
+
+    if (write(sigpipe_fd[1], &b, 1) < 0) {
+        /* the pipe is full: a signal is already pending */
+    }
+    errno = e;
+}
+
+static void restore_fds(void)
+{
+    int fd;
+
+    for (fd = 0; fd < 2; fd++)
+        if (saved_fl[fd] >= 0)
+            fcntl(fd, F_SETFL, saved_fl[fd]);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char *who(void)
+{
+    const char *u = getenv("SUDO_USER");
+    struct passwd *pw;
+
+    if (u && *u)
+        return u;
+    pw = getpwuid(getuid());
+    return pw ? pw->pw_name : "?";
+}
+
+static int parse_domid(const char *s, uint32_t *d)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v > 0x7fef || s[0] == '-')
+        return -1;
+    *d = (uint32_t)v;
+    return 0;
+}
+
+static const struct relay_backend *choose(const char *name)
+{
+    if (!name)
+        name = getenv("SCCRYPT_RELAY");
+    if (name && *name) {
+        if (strcmp(name, "sim") == 0)
+            return &relay_backend_sim;
+        if (strcmp(name, "xen") == 0)
+            return &relay_backend_xen;
+        fprintf(stderr, "sc-relay: unknown backend '%s' (sim or xen)\n", name);
+        return NULL;
+    }
+    if (relay_backend_xen.available())
+        return &relay_backend_xen;
+    if (relay_backend_sim.available())
+        return &relay_backend_sim;
+    fprintf(stderr, "sc-relay: no VMM found: neither the Xen hypercall (/dev/xen/privcmd) nor "
+            "the simulator's socket (%s); start sc-vmmsim or pass -b\n", relay_sim_socket());
+    return NULL;
+}
+
+/* Connects and checks that the VMM speaks our protocol version. */
+static int attach(const struct relay_backend *be, struct relay_conn **c)
+{
+    const char *err = NULL;
+    uint32_t ver;
+
+    if (be->connect(c, &err) < 0) {
+        fprintf(stderr, "sc-relay: %s: %s\n", be->name, err);
+        *c = NULL;
+        return -1;
+    }
+    if (be->status(*c, &ver, &err) < 0) {
+        fprintf(stderr, "sc-relay: %s: status: %s\n", be->name, err);
+        return -1;
+    }
+    if (ver != SC_PROTO_VERSION) {
+        fprintf(stderr, "sc-relay: %s: the VMM speaks SCCrypt protocol version %u, this "
+                "sc-relay speaks version %u; install matching versions\n", be->name,
+                (unsigned)ver, (unsigned)SC_PROTO_VERSION);
+        return -1;
+    }
+    return 0;
+}
+
+static int do_vmm_key(const struct relay_backend *be, struct relay_conn *c)
+{
+    uint8_t pub[32];
+    const char *err = NULL;
+    char line[100];
+    int i;
+
+    if (be->vmm_key(c, pub, &err) < 0) {
+        fprintf(stderr, "sc-relay: %s: vmm key: %s\n", be->name, err);
+        return EX_OPER;
+    }
+    strcpy(line, "sccrypt-vmm-v1 ");
+    for (i = 0; i < 32; i++)
+        snprintf(line + 15 + 2 * i, 3, "%02x", pub[i]);
+    strcat(line, "\n");
+    if (io_write_all(1, line, strlen(line)) < 0) {
+        fprintf(stderr, "sc-relay: stdout: %s\n", strerror(errno));
+        return EX_OPER;
+    }
+    return EX_ENDED;
+}
+
+static int do_bind(const struct relay_backend *be, struct relay_conn *c, uint32_t domid)
+{
+    uint8_t req[SC_BIND_LEN + 1];
+    const char *err = NULL;
+    int verr = 0;
+    ssize_t n;
+
+    if (isatty(0)) {
+        fprintf(stderr, "sc-relay: --bind reads the request from stdin: "
+                "sc-relay --bind %u < request\n", (unsigned)domid);
+        return EX_OPER;
+    }
+    n = io_read_full(0, req, sizeof(req));
+    if (n < 0) {
+        fprintf(stderr, "sc-relay: stdin: %s\n", strerror(errno));
+        return EX_OPER;
+    }
+    if (n != SC_BIND_LEN) {
+        fprintf(stderr, "sc-relay: stdin: expected a %d-byte bind request (sc-keygen --seal), "
+                "got %s\n", SC_BIND_LEN, n > SC_BIND_LEN ? "more" : "fewer");
+        return EX_OPER;
+    }
+    if (be->bind(c, domid, req, SC_BIND_LEN, &verr, &err) < 0) {
+        if (verr) {
+            fprintf(stderr, "sc-relay: domain %u: the VMM refused the bind: %s\n",
+                    (unsigned)domid, vmm_strerror(verr));
+            syslog(LOG_NOTICE, "bind refused: user=%s domain=%u reason=%s", who(),
+                   (unsigned)domid, vmm_strerror(verr));
+            return EX_REFUSED;
+        }
+        fprintf(stderr, "sc-relay: %s: bind: %s\n", be->name, err);
+        return EX_OPER;
+    }
+    syslog(LOG_NOTICE, "bound: user=%s domain=%u", who(), (unsigned)domid);
+    fprintf(stderr, "sc-relay: domain %u: console bound\n", (unsigned)domid);
+    return EX_ENDED;
+}
+
+/* --- the session --- */
+
+struct sess {
+    const struct relay_backend *be;
+    struct relay_conn *c;
+    uint32_t domid;
+    size_t inlen, outoff, outlen;
+    uint64_t bytes_in, bytes_out;
+    int opened, ended, stdin_eof, input_dead, out_want;
+    int refused;                    /* the VMM refused an input record */
+    int fatal;                      /* an operational error: stop */
+};
+
+/* Length of the longest prefix of inbuf made of whole frames. */
+static size_t whole_frames(const uint8_t *p, size_t len)
+{
+    size_t off = 0, blen;
+
+    while (len - off >= SC_FRAME_HDR) {
+        blen = (size_t)p[off] << 8 | p[off + 1];
+        if (blen < SC_REC_MIN_BODY || blen > SC_REC_MAX_BODY)
+            return off + SC_FRAME_HDR;     /* the VMM refuses it and says so */
+        if (len - off < SC_FRAME_HDR + blen)
+            break;
+        off += SC_FRAME_HDR + blen;
+    }
+    return off;
+}
+
+static void do_output(struct sess *s);
+
+static void do_input(struct sess *s)
+{
+    const char *err = NULL;
+    size_t whole, used = 0;
+    int verr = 0;
+
+    if (s->input_dead || s->ended) {
+        s->inlen = 0;
+        return;
+    }
+    whole = whole_frames(inbuf, s->inlen);
+    if (whole == 0)
+        return;
+    if (s->be->input(s->c, inbuf, whole, &used, &verr, &err) < 0) {
+        if (verr == SC_EAUTH || verr == SC_EINVAL || verr == SC_ECLOSED) {
+            if (verr != SC_ECLOSED) {
+                fprintf(stderr, "sc-relay: domain %u: the VMM refused an input record: %s\n",
+                        (unsigned)s->domid, vmm_strerror(verr));
+                s->refused = 1;
+            }
+            s->input_dead = 1;
+            s->inlen = 0;
+            return;
+        }
+        if (verr)
+            fprintf(stderr, "sc-relay: domain %u: input: %s\n", (unsigned)s->domid,
+                    vmm_strerror(verr));
+        else
+            fprintf(stderr, "sc-relay: %s: input: %s\n", s->be->name, err);
+        s->fatal = 1;
+        return;
+    }
+    if (used > s->inlen)
+        used = s->inlen;
+    memmove(inbuf, inbuf + used, s->inlen - used);
+    s->inlen -= used;
+    s->bytes_in += used;
+}
+
+static void do_output(struct sess *s)
+{
+    const char *err = NULL;
+    size_t room, got;
+    int ended = 0, verr = 0, i;
+
+    for (i = 0; i < 64 && !s->ended && !s->fatal; i++) {
+        if (s->outoff && s->outoff + s->outlen > OUT_CAP - OUT_MIN) {
+            memmove(outbuf, outbuf + s->outoff, s->outlen);
+            s->outoff = 0;
+        }
+        room = OUT_CAP - s->outoff - s->outlen;
+        if (room < OUT_MIN) {
+            s->out_want = 1;
+            return;
+        }
+        s->out_want = 0;
+        if (s->be->output(s->c, outbuf + s->outoff + s->outlen, room, &got, &ended, &verr,
+                          &err) < 0) {
+            if (verr == SC_ENOSESSION) {
+                fprintf(stderr, "sc-relay: domain %u: the VMM has no session for us any more\n",
+                        (unsigned)s->domid);
+            } else if (verr) {
+                fprintf(stderr, "sc-relay: domain %u: output: %s\n", (unsigned)s->domid,
+                        vmm_strerror(verr));
+            } else {
+                fprintf(stderr, "sc-relay: %s: output: %s\n", s->be->name, err);
+            }
+            s->fatal = 1;
+            return;
+        }
+        s->outlen += got;
+        s->bytes_out += got;
+        if (ended)
+            s->ended = 1;
+        if (got == 0)
+            return;
+    }
+}
+
+static int flush_out(struct sess *s)
+{
+    ssize_t n;
+
+    while (s->outlen > 0) {
+        n = write(1, outbuf + s->outoff, s->outlen);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                return 0;
+            return -1;
+        }
+        s->outoff += (size_t)n;
+        s->outlen -= (size_t)n;
+    }
+    s->outoff = 0;
+    return 0;
+}
+
+static int open_session(struct sess *s, int takeover)
+{
+    uint8_t answer[SC_ANSWER_LEN + 16];
+    size_t alen = sizeof(answer);
+    const char *err = NULL;
+    int verr = 0;
+
+    if (s->be->open(s->c, s->domid, takeover, inbuf + SC_FRAME_HDR, SC_HELLO_LEN, answer, &alen,
+                    &verr, &err) < 0) {
+        if (verr) {
+            fprintf(stderr, "sc-relay: domain %u: the VMM refused the session: %s\n",
+                    (unsigned)s->domid, vmm_strerror(verr));
+            syslog(LOG_NOTICE, "session refused: user=%s domain=%u reason=%s", who(),
+                   (unsigned)s->domid, vmm_strerror(verr));
+            return EX_REFUSED;
+        }
+        fprintf(stderr, "sc-relay: %s: open: %s\n", s->be->name, err);
+        return EX_OPER;
+    }
+    if (alen != SC_ANSWER_LEN) {
+        fprintf(stderr, "sc-relay: %s: the VMM's answer has the wrong length\n", s->be->name);
+        return EX_OPER;
+    }
+    memmove(inbuf, inbuf + SC_FRAME_HDR + SC_HELLO_LEN, s->inlen - SC_FRAME_HDR - SC_HELLO_LEN);
+    s->inlen -= SC_FRAME_HDR + SC_HELLO_LEN;
+    s->bytes_in += SC_FRAME_HDR + SC_HELLO_LEN;
+    outbuf[0] = (uint8_t)(SC_ANSWER_LEN >> 8);
+    outbuf[1] = (uint8_t)SC_ANSWER_LEN;
+    memcpy(outbuf + 2, answer, SC_ANSWER_LEN);
+    s->outoff = 0;
+    s->outlen = SC_FRAME_HDR + SC_ANSWER_LEN;
+    s->bytes_out += s->outlen;
+    s->opened = 1;
+    syslog(LOG_NOTICE, "session start: user=%s domain=%u backend=%s%s", who(),
+           (unsigned)s->domid, s->be->name, takeover ? " takeover" : "");
+    return 0;
+}
+
+static int run_session(const struct relay_backend *be, struct relay_conn *c, uint32_t domid,
+                       int takeover)
+{
+    struct sess s;
+    struct pollfd pfd[4];
+    const char *err = NULL, *how = "ended by the VMM";
+    uint64_t deadline = 0;
+    int closing = 0, rc = EX_ENDED, n, i, timeout, evfd;
+    ssize_t r;
+
+    memset(&s, 0, sizeof(s));
+    s.be = be;
+    s.c = c;
+    s.domid = domid;
+    for (i = 0; i < 2; i++) {
+        saved_fl[i] = fcntl(i, F_GETFL);
+        if (saved_fl[i] >= 0)
+            fcntl(i, F_SETFL, saved_fl[i] | O_NONBLOCK);
+    }
+    atexit(restore_fds);
+
+    for (;;) {
+        if (s.fatal) {
+            rc = EX_OPER;
+            how = "operational error";
+            break;
+        }
+        if (s.ended && s.outlen == 0)
+            break;
+        if (closing && now_ms() >= deadline) {
+            fprintf(stderr, "sc-relay: domain %u: the VMM did not end the session in time\n",
+                    (unsigned)domid);
+            rc = EX_SIGNAL;
+            break;
+        }
+        n = 0;
+        pfd[n].fd = sigpipe_fd[0];
+        pfd[n++].events = POLLIN;
+        /* A descriptor we do not want now is left out: back-pressure. */
+        pfd[n].fd = (!s.stdin_eof && s.inlen < IN_CAP && !s.ended) ? 0 : -1;
+        pfd[n++].events = POLLIN;
+        pfd[n].fd = s.outlen ? 1 : -1;
+        pfd[n++].events = POLLOUT;
+        evfd = s.opened && !s.ended ? be->event_fd(c) : -1;
+        pfd[n].fd = evfd;
+        pfd[n++].events = POLLIN;
+        timeout = closing ? (int)(deadline - now_ms()) : -1;
+        if (poll(pfd, (nfds_t)n, timeout) < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "sc-relay: poll: %s\n", strerror(errno));
+            rc = EX_OPER;
+            break;
+        }
+        if (pfd[0].revents & POLLIN) {
+            uint8_t b[16];
+
+            if (read(sigpipe_fd[0], b, sizeof(b)) > 0) {
+                if (closing || !s.opened) {
+                    rc = EX_SIGNAL;
+                    how = "signal";
+                    break;
+                }
+                closing = 1;
+                how = "signal: the relay asked the VMM to close";
+                deadline = now_ms() + CLOSE_WAIT_MS;
+                if (be->close(c, SC_CLOSE_RELAY, &err) < 0) {
+                    rc = EX_SIGNAL;
+                    break;
+                }
+                do_output(&s);
+            }
+        }
+        if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            r = read(0, inbuf + s.inlen, IN_CAP - s.inlen);
+            if (r == 0) {
+                s.stdin_eof = 1;
+            } else if (r < 0 && errno != EAGAIN && errno != EINTR) {
+                fprintf(stderr, "sc-relay: stdin: %s\n", strerror(errno));
+                s.stdin_eof = 1;
+            } else if (r > 0) {
+                s.inlen += (size_t)r;
+            }
+            if (!s.opened) {
+                if (s.inlen >= SC_FRAME_HDR &&
+                    ((size_t)inbuf[0] << 8 | inbuf[1]) != SC_HELLO_LEN) {
+                    fprintf(stderr, "sc-relay: stdin does not start with a hello "
+                            "(is sc-enc on the other end?)\n");
+                    rc = EX_OPER;
+                    break;
+                }
+                if (s.inlen >= SC_FRAME_HDR + SC_HELLO_LEN) {
+                    rc = open_session(&s, takeover);
+                    if (rc)
+                        break;
+                } else if (s.stdin_eof) {
+                    fprintf(stderr, "sc-relay: stdin ended before the hello\n");
+                    rc = EX_OPER;
+                    break;
+                }
+            }
+            if (s.opened) {
+                do_input(&s);
+                do_output(&s);
+            }
+        }
+        if (evfd >= 0 && (pfd[3].revents & (POLLIN | POLLHUP | POLLERR))) {
+            if (be->ack(c, &err) < 0) {
+                fprintf(stderr, "sc-relay: %s: %s\n", be->name, err);
+                s.fatal = 1;
+                continue;
+            }
+            do_input(&s);
+            do_output(&s);
+        }
+        if (pfd[2].revents & (POLLOUT | POLLERR | POLLHUP)) {
+            if (flush_out(&s) < 0) {
+                fprintf(stderr, "sc-relay: stdout: %s\n", strerror(errno));
+                if (!closing && !s.ended)
+                    (void)be->close(c, SC_CLOSE_RELAY, &err);
+                rc = EX_OPER;
+                how = "stdout closed";
+                break;
+            }
+            if (s.out_want)
+                do_output(&s);
+        }
+    }
+    if (rc == EX_ENDED && closing)
+        rc = EX_SIGNAL;
+    if (rc == EX_ENDED && s.refused) {
+        rc = EX_REFUSED;
+        how = "the VMM refused an input record";
+    }
+    if (s.opened)
+        syslog(LOG_NOTICE, "session end: user=%s domain=%u in=%llu out=%llu how=%s", who(),
+               (unsigned)domid, (unsigned long long)s.bytes_in, (unsigned long long)s.bytes_out,
+               how);
+    restore_fds();
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        { "backend", required_argument, NULL, 'b' },
+        { "socket", required_argument, NULL, 's' },
+        { "takeover", no_argument, NULL, 't' },
+        { "vmm-key", no_argument, NULL, 'K' },
+        { "bind", no_argument, NULL, 'B' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    const struct relay_backend *be;
+    struct relay_conn *c = NULL;
+    struct sigaction sa;
+    const char *bname = NULL;
+    int opt, takeover = 0, vmmkey = 0, bind = 0, verbose = 0, rc;
+    uint32_t domid = 0;
+
+    while ((opt = getopt_long(argc, argv, "b:s:tvh", lo, NULL)) != -1) {
+        switch (opt) {
+        case 'b':
+            bname = optarg;
+            break;
+        case 's':
+            relay_sim_set_socket(optarg);
+            break;
+        case 't':
+            takeover = 1;
+            break;
+        case 'K':
+            vmmkey = 1;
+            break;
+        case 'B':
+            bind = 1;
+            break;
+        case 'v':
+            verbose = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("sc-relay %s\n", SC_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return EX_OPER;
+        }
+    }
+    if (vmmkey ? optind != argc : optind + 1 != argc) {
+        usage(stderr);
+        return EX_OPER;
+    }
+    if (!vmmkey && parse_domid(argv[optind], &domid) < 0) {
+        fprintf(stderr, "sc-relay: %s: not a domain id\n", argv[optind]);
+        return EX_OPER;
+    }
+    if (vmmkey && (bind || takeover)) {
+        usage(stderr);
+        return EX_OPER;
+    }
+    openlog("sc-relay", LOG_PID | (verbose ? LOG_PERROR : 0), LOG_AUTHPRIV);
+
+    signal(SIGPIPE, SIG_IGN);
+    if (pipe2(sigpipe_fd, O_CLOEXEC | O_NONBLOCK) < 0) {
+        fprintf(stderr, "sc-relay: pipe: %s\n", strerror(errno));
+        return EX_OPER;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+
+    be = choose(bname);
+    if (!be)
+        return EX_OPER;
+    if (attach(be, &c) < 0) {
+        if (c)
+            be->disconnect(c);
+        return EX_OPER;
+    }
+    if (vmmkey)
+        rc = do_vmm_key(be, c);
+    else if (bind)
+        rc = do_bind(be, c, domid);
+    else
+        rc = run_session(be, c, domid, takeover);
+    be->disconnect(c);
+    closelog();
+    return rc;
+}

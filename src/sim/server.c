@@ -1,0 +1,879 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulator's hypervisor half: domains, their rings and backlogs, the
+ * VMM engine, and the socket that serves the hypercall's operations
+ * (sim_proto.h).  One thread, one poll() loop: guests' ptys, relay
+ * connections, signals (signalfd) and the engine's quiet-time timer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "sccrypt_crypto.h"
+#include "sim.h"
+#include "sim_proto.h"
+
+#define MAX_CONNS       64
+#define OUT_NEED        (SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME)
+#define DYING_GRACE_MS  2000
+#define RESTART_MIN_MS  1000
+
+struct sconn;
+
+struct sdom {
+    struct sim_domcfg *cfg;
+    pid_t pid;                      /* the guest's process, 0 when none */
+    int ptm;                        /* pty master, -1 when none */
+    int pty_eof;                    /* every slave descriptor is closed */
+    int dying;                      /* 1: delivering its last output, 2: close owed or sent */
+    int status;
+    uint64_t started_ms, died_ms, restart_at;
+    unsigned int generation;
+    volatile struct sc_xencons *ring;
+    struct sc_dom dom;
+    struct sc_backlog bl;
+    uint8_t *blbuf;
+    struct sconn *holder;           /* the connection whose session is open */
+};
+
+struct sconn {
+    int fd;
+    int evfd;                       /* our end of the session's event socketpair */
+    struct sdom *d;
+    int ev_sent;                    /* an event byte went out since the last request */
+    int want_room;                  /* its last input did not fit */
+    uint8_t *final;                 /* output of a session taken over, with its close */
+    size_t finallen;
+};
+
+static const struct sim_cfg *cfg;
+static struct sc_vmm vmm;
+static struct sdom *doms;
+static size_t ndoms;
+static struct sconn conns[MAX_CONNS];
+static sigset_t origmask;
+static uint8_t reqbuf[SIM_MAX_PAYLOAD];
+static uint8_t outbuf[SIM_MAX_PAYLOAD];
+
+static int session_open(const struct sdom *d)
+{
+    return d->dom.state != SC_SESS_NONE;
+}
+
+static int ring_out_used(const struct sdom *d)
+{
+    return SC_RING_OUT_SIZE - sim_ring_out_space(d->ring);
+}
+
+static struct sdom *find_dom(uint32_t domid)
+{
+    size_t i;
+
+    for (i = 0; i < ndoms; i++)
+        if (doms[i].cfg->domid == domid)
+            return &doms[i];
+    return NULL;
+}
+
+static void hexid(char out[17], const uint8_t *p)
+{
+    int i;
+
+    for (i = 0; i < 8; i++)
+        snprintf(out + 2 * i, 3, "%02x", p[i]);
+}
+
+/* --- domains and guests --- */
+
+static int dom_start_guest(struct sdom *d)
+{
+    d->pid = sim_guest_spawn(cfg, d->cfg, &d->ptm, &origmask);
+    if (d->pid < 0) {
+        d->pid = 0;
+        d->ptm = -1;
+        sim_log("domain %u (%s): cannot start the guest: %s", (unsigned)d->cfg->domid,
+                d->cfg->name, strerror(errno));
+        d->restart_at = sim_now_ms() + 5000;
+        return -1;
+    }
+    d->pty_eof = 0;
+    d->started_ms = sim_now_ms();
+    d->restart_at = 0;
+    return 0;
+}
+
+/* A new instance of the domain: same id and UUID, no binding, empty ring and backlog. */
+static void dom_new_instance(struct sdom *d)
+{
+    sc_dom_init(&d->dom, d->cfg->domid, d->cfg->uuid);
+    memset((void *)d->ring, 0, sizeof(*d->ring));
+    sc_backlog_wipe(&d->bl);
+    d->bl.dropped = 0;
+    d->dying = 0;
+    d->generation++;
+}
+
+static void dom_destroy(struct sdom *d)
+{
+    uint64_t now = sim_now_ms();
+
+    if (d->ptm >= 0)
+        close(d->ptm);
+    d->ptm = -1;
+    if (d->pid > 0)
+        kill(-d->pid, SIGKILL);
+    sc_dom_wipe(&d->dom);
+    dom_new_instance(d);
+    d->restart_at = d->started_ms + RESTART_MIN_MS > now ? d->started_ms + RESTART_MIN_MS : now;
+    sim_log("domain %u (%s): guest exited (status %d); starting it again as a new instance "
+            "of the domain: its console must be bound again", (unsigned)d->cfg->domid,
+            d->cfg->name, d->status);
+}
+
+/* Guest side of the ring (the guest's driver) and the VMM's drain into the backlog. */
+static int dom_pump(struct sdom *d, uint64_t now)
+{
+    int any = 0, progress, i;
+    ssize_t r;
+
+    if (d->ptm < 0)
+        return 0;
+    for (i = 0; i < 64; i++) {
+        progress = 0;
+        r = sim_ring_to_guest(d->ptm, d->ring);
+        if (r > 0)
+            progress = 1;
+        if (d->dom.pending_len && sc_vmm_flush_input(&d->dom, d->ring) > 0)
+            progress = 1;
+        if (!d->pty_eof) {
+            r = sim_guest_to_ring(d->ptm, d->ring);
+            if (r > 0) {
+                progress = 1;
+                if (session_open(d))
+                    sc_vmm_guest_output(&d->dom, now);
+            } else if (r < 0) {
+                d->pty_eof = 1;
+            }
+        }
+        if (ring_out_used(d) > 0 &&
+            (!session_open(d) || d->bl.cap - d->bl.len >= (size_t)ring_out_used(d))) {
+            if (sc_backlog_drain_ring(&d->bl, d->ring) > 0)
+                progress = 1;
+        }
+        if (!progress)
+            break;
+        any = 1;
+    }
+    return any;
+}
+
+/* A guest that exited: its last output is delivered, then its session closed. */
+static void dom_check_dying(struct sdom *d, uint64_t now)
+{
+    if (!d->dying)
+        return;
+    if (d->dying == 1) {
+        if (!d->pty_eof && now - d->died_ms < DYING_GRACE_MS)
+            return;
+        if (session_open(d) && (ring_out_used(d) > 0 || d->bl.len > 0))
+            return;
+        d->dying = 2;
+        if (session_open(d))
+            sc_vmm_close(&d->dom, SC_CLOSE_GUEST_GONE);
+    }
+    if (d->dying == 2 && !session_open(d))
+        dom_destroy(d);
+}
+
+static int key_in_use(void *ctx, const uint8_t key[SC_KEY_LEN])
+{
+    size_t i;
+
+    (void)ctx;
+    for (i = 0; i < ndoms; i++)
+        if (doms[i].dom.bound && sc_ct_equal(doms[i].dom.key, key, SC_KEY_LEN))
+            return 1;
+    return 0;
+}
+
+/* --- connections --- */
+
+static void send_event(struct sconn *c)
+{
+    if (c->evfd < 0 || c->ev_sent)
+        return;
+    c->ev_sent = 1;
+    if (write(c->evfd, "e", 1) < 0 && errno != EAGAIN)
+        sim_log("event channel: %s", strerror(errno));
+}
+
+static int send_resp(struct sconn *c, uint8_t op, uint8_t status, uint8_t err, uint32_t value,
+                     uint32_t value2, const uint8_t *p, size_t len, int passfd)
+{
+    uint8_t h[SIM_HDR_LEN];
+    struct msghdr mh;
+    struct iovec iov;
+    union {
+        struct cmsghdr cm;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } u;
+    ssize_t n;
+
+    h[0] = SIM_WIRE_VERSION;
+    h[1] = op;
+    h[2] = status;
+    h[3] = err;
+    sim_put32(h + 4, value);
+    sim_put32(h + 8, value2);
+    sim_put32(h + 12, (uint32_t)len);
+    if (passfd < 0)
+        return io_write_all(c->fd, h, sizeof(h)) < 0 || io_write_all(c->fd, p, len) < 0 ? -1 : 0;
+
+    memset(&mh, 0, sizeof(mh));
+    memset(&u, 0, sizeof(u));
+    iov.iov_base = h;
+    iov.iov_len = sizeof(h);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = u.buf;
+    mh.msg_controllen = sizeof(u.buf);
+    u.cm.cmsg_level = SOL_SOCKET;
+    u.cm.cmsg_type = SCM_RIGHTS;
+    u.cm.cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(&u.cm), &passfd, sizeof(int));
+    do
+        n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof(h))
+        return -1;
+    return io_write_all(c->fd, p, len);
+}
+
+static int refuse(struct sconn *c, uint8_t op, int err, uint32_t value)
+{
+    return send_resp(c, op, SIM_STATUS_VMM, (uint8_t)err, value, 0, NULL, 0, -1);
+}
+
+/* A session ended (its close record went out, or nobody will read it). */
+static void session_detach(struct sconn *c)
+{
+    struct sdom *d = c->d;
+
+    if (d && d->holder == c)
+        d->holder = NULL;
+    c->d = NULL;
+    c->want_room = 0;
+}
+
+/* Ends d's session with nobody to read the close record. */
+static void session_abandon(struct sdom *d, unsigned int reason)
+{
+    size_t n;
+    int i;
+
+    if (!session_open(d))
+        return;
+    sc_vmm_close(&d->dom, reason);
+    for (i = 0; i < 4 && session_open(d); i++)
+        if (sc_vmm_output(&d->dom, NULL, outbuf, sizeof(outbuf), &n, sim_now_ms()) < 0)
+            break;
+    if (session_open(d))            /* cannot happen; never leave keys behind */
+        sc_dom_wipe(&d->dom);
+}
+
+static void conn_close(struct sconn *c)
+{
+    struct sdom *d = c->d;
+
+    if (d && d->holder == c && session_open(d)) {
+        session_abandon(d, SC_CLOSE_RELAY);
+        sim_log("domain %u (%s): the relay went away; session ended",
+                (unsigned)d->cfg->domid, d->cfg->name);
+    }
+    session_detach(c);
+    if (c->evfd >= 0)
+        close(c->evfd);
+    close(c->fd);
+    free(c->final);
+    memset(c, 0, sizeof(*c));
+    c->fd = -1;
+    c->evfd = -1;
+}
+
+static int op_bind(struct sconn *c, uint32_t domid, const uint8_t *req, size_t len)
+{
+    struct sdom *d = find_dom(domid);
+    uint8_t inst[SC_INSTANCE_LEN];
+    uint32_t nused = vmm.nused;
+    char id[17];
+    int rc;
+
+    if (!d)
+        return refuse(c, SIM_OP_BIND, SIM_ERR_NODOMAIN, 0);
+    if (sim_random(inst, sizeof(inst)) < 0)
+        return refuse(c, SIM_OP_BIND, SC_ENORANDOM, 0);
+    rc = sc_vmm_bind(&vmm, &d->dom, req, len, inst, key_in_use, NULL);
+    if (vmm.nused != nused && sim_used_save(cfg->statedir, &vmm) < 0)
+        sim_log("%s/used-requests: cannot save: %s", cfg->statedir, strerror(errno));
+    if (rc) {
+        sim_log("domain %u (%s): bind refused: %s", (unsigned)domid, d->cfg->name,
+                sc_strerror(rc));
+        return refuse(c, SIM_OP_BIND, -rc, 0);
+    }
+    hexid(id, inst);
+    sim_log("domain %u (%s): console bound (instance %s...)", (unsigned)domid, d->cfg->name, id);
+    return send_resp(c, SIM_OP_BIND, SIM_STATUS_OK, 0, 0, 0, NULL, 0, -1);
+}
+
+/* The old session's last words when another takes the domain over. */
+static void takeover_old(struct sconn *old, struct sc_dom *snap)
+{
+    size_t n, off = 0, cap = 16384;
+    int rc = 0, i;
+
+    sc_vmm_close(snap, SC_CLOSE_TAKEOVER);
+    old->final = malloc(cap);
+    for (i = 0; old->final && i < 16 && rc == 0 && cap - off >= OUT_NEED; i++) {
+        rc = sc_vmm_output(snap, NULL, old->final + off, cap - off, &n, sim_now_ms());
+        off += n;
+    }
+    old->finallen = off;
+    if (!old->final || rc != 1) {
+        free(old->final);
+        old->final = NULL;
+        old->finallen = 0;
+    }
+    sc_wipe(snap, sizeof(*snap));
+    session_detach(old);
+    send_event(old);
+    if (!old->final) {          /* nothing to say: let it see the end */
+        close(old->evfd);
+        old->evfd = -1;
+    }
+}
+
+static int op_open(struct sconn *c, uint32_t domid, int takeover, const uint8_t *hello,
+                   size_t len)
+{
+    struct sdom *d = find_dom(domid);
+    struct sc_dom snap;
+    struct sconn *old = NULL;
+    uint8_t answer[SC_ANSWER_LEN], eph[32];
+    int sv[2], rc;
+
+    if (c->d && session_open(c->d))
+        return refuse(c, SIM_OP_OPEN, SIM_ERR_ATTACHED, 0);
+    session_detach(c);
+    if (!d)
+        return refuse(c, SIM_OP_OPEN, SIM_ERR_NODOMAIN, 0);
+    if (d->dying)
+        return refuse(c, SIM_OP_OPEN, SC_ENOTBOUND, 0);
+    if (d->holder && session_open(d)) {
+        if (!takeover)
+            return refuse(c, SIM_OP_OPEN, SIM_ERR_BUSY, 0);
+        old = d->holder;
+        snap = d->dom;
+    }
+    if (sim_random(eph, sizeof(eph)) < 0)
+        return refuse(c, SIM_OP_OPEN, SC_ENORANDOM, 0);
+    rc = sc_vmm_open(&vmm, &d->dom, hello, len, answer, eph, d->bl.dropped, sim_now_ms());
+    sc_wipe(eph, sizeof(eph));
+    if (rc) {
+        if (old)
+            sc_wipe(&snap, sizeof(snap));
+        sim_log("domain %u (%s): hello refused: %s", (unsigned)domid, d->cfg->name,
+                sc_strerror(rc));
+        return refuse(c, SIM_OP_OPEN, -rc, 0);
+    }
+    if (d->bl.dropped)
+        sim_log("domain %u (%s): %llu bytes of output were dropped while nobody was attached",
+                (unsigned)domid, d->cfg->name, (unsigned long long)d->bl.dropped);
+    d->bl.dropped = 0;
+    if (old) {
+        takeover_old(old, &snap);
+        sim_log("domain %u (%s): session taken over", (unsigned)domid, d->cfg->name);
+    }
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        session_abandon(d, SC_CLOSE_RELAY);
+        return -1;
+    }
+    io_set_nonblock(sv[0], 1);
+    if (c->evfd >= 0)
+        close(c->evfd);
+    c->evfd = sv[0];
+    c->d = d;
+    c->ev_sent = 0;
+    d->holder = c;
+    sim_log("domain %u (%s): session opened", (unsigned)domid, d->cfg->name);
+    rc = send_resp(c, SIM_OP_OPEN, SIM_STATUS_OK, 0, 0, 0, answer, sizeof(answer), sv[1]);
+    close(sv[1]);
+    return rc;
+}
+
+static int op_input(struct sconn *c, const uint8_t *p, size_t len)
+{
+    struct sdom *d = c->d;
+    size_t total = 0, used, wrote;
+    int rc = 0, moved;
+    uint64_t now = sim_now_ms();
+
+    c->want_room = 0;
+    if (c->final)
+        return refuse(c, SIM_OP_INPUT, SC_ECLOSED, 0);
+    if (!d || !session_open(d))
+        return refuse(c, SIM_OP_INPUT, SC_ENOSESSION, 0);
+    for (;;) {
+        rc = sc_vmm_input(&d->dom, d->ring, p + total, len - total, &used, &wrote, now);
+        total += used;
+        if (rc || total == len)
+            break;
+        moved = dom_pump(d, now);
+        if (used == 0 && !moved)
+            break;
+    }
+    dom_pump(d, now);
+    if (rc) {
+        if (rc == -SC_EAUTH || rc == -SC_EINVAL)
+            sim_log("domain %u (%s): an input record failed: %s; session closing",
+                    (unsigned)d->cfg->domid, d->cfg->name, sc_strerror(rc));
+        return refuse(c, SIM_OP_INPUT, -rc, (uint32_t)total);
+    }
+    c->want_room = total < len;
+    return send_resp(c, SIM_OP_INPUT, SIM_STATUS_OK, 0, (uint32_t)total, 0, NULL, 0, -1);
+}
+
+static int op_output(struct sconn *c, uint32_t cap)
+{
+    struct sdom *d = c->d;
+    size_t off = 0, n;
+    uint64_t now = sim_now_ms();
+    int rc = 0, i, ended = 0;
+
+    if (c->final) {
+        rc = send_resp(c, SIM_OP_OUTPUT, SIM_STATUS_OK, 0, SIM_V_ENDED, 0, c->final,
+                       c->finallen, -1);
+        free(c->final);
+        c->final = NULL;
+        return rc;
+    }
+    if (!d || !session_open(d))
+        return refuse(c, SIM_OP_OUTPUT, SC_ENOSESSION, 0);
+    if (cap > sizeof(outbuf))
+        cap = sizeof(outbuf);
+    if (cap < SIM_OUTPUT_MIN)
+        return send_resp(c, SIM_OP_OUTPUT, SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
+    for (i = 0; i < 1024 && cap - off >= OUT_NEED; i++) {
+        int moved = dom_pump(d, now);
+
+        dom_check_dying(d, now);
+        rc = sc_vmm_output(&d->dom, &d->bl, outbuf + off, cap - off, &n, now);
+        off += n;
+        if (rc == 1) {
+            ended = 1;
+            break;
+        }
+        if (rc < 0 || (n == 0 && !moved))
+            break;
+    }
+    if (rc < 0) {
+        sc_wipe(outbuf, off);
+        return refuse(c, SIM_OP_OUTPUT, -rc, 0);
+    }
+    if (ended) {
+        sim_log("domain %u (%s): session ended", (unsigned)d->cfg->domid, d->cfg->name);
+        session_detach(c);
+        dom_check_dying(d, now);
+    }
+    return send_resp(c, SIM_OP_OUTPUT, SIM_STATUS_OK, 0, ended ? SIM_V_ENDED : 0, 0, outbuf,
+                     off, -1);
+}
+
+static int op_close(struct sconn *c, unsigned int reason)
+{
+    struct sdom *d = c->d;
+
+    if (c->final)
+        return send_resp(c, SIM_OP_CLOSE, SIM_STATUS_OK, 0, 0, 0, NULL, 0, -1);
+    if (!d || !session_open(d))
+        return refuse(c, SIM_OP_CLOSE, SC_ENOSESSION, 0);
+    /* dom0 may end a session, never make it look clean. */
+    if (reason != SC_CLOSE_RELAY)
+        return refuse(c, SIM_OP_CLOSE, SC_EINVAL, 0);
+    sc_vmm_close(&d->dom, reason);
+    sim_log("domain %u (%s): the relay asked to end the session", (unsigned)d->cfg->domid,
+            d->cfg->name);
+    return send_resp(c, SIM_OP_CLOSE, SIM_STATUS_OK, 0, 0, 0, NULL, 0, -1);
+}
+
+/* One request; -1 closes the connection. */
+static int conn_serve(struct sconn *c)
+{
+    uint8_t h[SIM_HDR_LEN];
+    uint32_t domid, arg, len;
+    ssize_t n;
+    int rc;
+
+    n = io_read_full(c->fd, h, sizeof(h));
+    if (n != (ssize_t)sizeof(h))
+        return -1;
+    domid = sim_get32(h + 4);
+    arg = sim_get32(h + 8);
+    len = sim_get32(h + 12);
+    if (h[0] != SIM_WIRE_VERSION || len > SIM_MAX_PAYLOAD) {
+        send_resp(c, h[1], SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
+        return -1;
+    }
+    if (io_read_full(c->fd, reqbuf, len) != (ssize_t)len)
+        return -1;
+    c->ev_sent = 0;
+    switch (h[1]) {
+    case SIM_OP_STATUS:
+        rc = send_resp(c, h[1], SIM_STATUS_OK, 0,
+                       cfg->report_version ? cfg->report_version : SC_PROTO_VERSION,
+                       SIM_WIRE_VERSION, NULL, 0, -1);
+        break;
+    case SIM_OP_VMM_KEY:
+        rc = send_resp(c, h[1], SIM_STATUS_OK, 0, 0, 0, vmm.pub, SC_PUB_LEN, -1);
+        break;
+    case SIM_OP_BIND:
+        rc = op_bind(c, domid, reqbuf, len);
+        break;
+    case SIM_OP_OPEN:
+        rc = op_open(c, domid, h[2] & SIM_F_TAKEOVER, reqbuf, len);
+        break;
+    case SIM_OP_INPUT:
+        rc = op_input(c, reqbuf, len);
+        break;
+    case SIM_OP_OUTPUT:
+        rc = op_output(c, arg);
+        break;
+    case SIM_OP_CLOSE:
+        rc = op_close(c, h[3]);
+        break;
+    default:
+        send_resp(c, h[1], SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
+        rc = -1;
+    }
+    sc_wipe(reqbuf, len);
+    return rc;
+}
+
+/* Does c's session have something for the relay? */
+static int conn_has_news(struct sconn *c, uint64_t now)
+{
+    struct sdom *d = c->d;
+
+    if (c->final)
+        return 1;
+    if (!d || !session_open(d))
+        return 0;
+    if (d->bl.len > 0 || sc_vmm_output_owed(&d->dom) || sc_vmm_wake_in(&d->dom, now) == 0)
+        return 1;
+    if (ring_out_used(d) > 0 && d->bl.cap - d->bl.len >= (size_t)ring_out_used(d))
+        return 1;
+    return c->want_room && d->dom.pending_len == 0 && sc_ring_in_space(d->ring) > 0;
+}
+
+/* --- setup and the loop --- */
+
+static int listen_socket(const char *path)
+{
+    struct sockaddr_un sa;
+    char dir[sizeof(sa.sun_path)];
+    char *slash;
+    mode_t old;
+    int fd, probe;
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        sim_log("%s: socket path too long", path);
+        return -1;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    strcpy(sa.sun_path, path);
+    strcpy(dir, path);
+    slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (sim_mkdirs(dir, 0700) < 0) {
+            sim_log("%s: %s", dir, strerror(errno));
+            return -1;
+        }
+    }
+    probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        close(probe);
+        sim_log("%s: another simulator is serving this socket", path);
+        return -1;
+    }
+    if (probe >= 0)
+        close(probe);
+    unlink(path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    old = umask(077);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+        umask(old);
+        sim_log("%s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    umask(old);
+    return fd;
+}
+
+static void accept_conn(int lfd)
+{
+    struct timeval tv = { .tv_sec = 5 };
+    int fd, i;
+
+    fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    for (i = 0; i < MAX_CONNS; i++)
+        if (conns[i].fd < 0)
+            break;
+    if (i == MAX_CONNS) {
+        close(fd);
+        return;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    memset(&conns[i], 0, sizeof(conns[i]));
+    conns[i].fd = fd;
+    conns[i].evfd = -1;
+}
+
+static void reap(void)
+{
+    pid_t pid;
+    size_t i;
+    int st;
+
+    while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+        for (i = 0; i < ndoms; i++) {
+            struct sdom *d = &doms[i];
+
+            if (d->pid != pid)
+                continue;
+            d->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            /* The rest of its process group goes with it; its output stays readable. */
+            kill(-pid, SIGKILL);
+            d->pid = 0;
+            d->dying = 1;
+            d->died_ms = sim_now_ms();
+        }
+    }
+}
+
+static void shutdown_all(int lfd)
+{
+    size_t i;
+
+    for (i = 0; i < MAX_CONNS; i++)
+        if (conns[i].fd >= 0)
+            conn_close(&conns[i]);
+    close(lfd);
+    unlink(cfg->socket);
+    for (i = 0; i < ndoms; i++) {
+        struct sdom *d = &doms[i];
+
+        if (d->ptm >= 0)
+            close(d->ptm);
+        if (d->pid > 0) {
+            kill(-d->pid, SIGHUP);
+            kill(-d->pid, SIGKILL);
+            waitpid(d->pid, NULL, 0);
+        }
+        sc_dom_wipe(&d->dom);
+        sc_backlog_wipe(&d->bl);
+    }
+    sc_vmm_wipe(&vmm);
+}
+
+int sim_serve(const struct sim_cfg *c, int readyfd)
+{
+    struct pollfd pfd[2 + MAX_CONNS + 64];
+    int pidx[MAX_CONNS], didx[64];
+    uint8_t secret[32];
+    char fp[64], uuid[37];
+    sigset_t mask;
+    uint64_t now;
+    int lfd, sfd, i, n, timeout, rc;
+    size_t k;
+
+    cfg = c;
+    if (cfg->ndoms > 64) {
+        sim_log("at most 64 domains");
+        return 2;
+    }
+    for (i = 0; i < MAX_CONNS; i++) {
+        conns[i].fd = -1;
+        conns[i].evfd = -1;
+    }
+    if (sim_identity(cfg->statedir, secret) < 0)
+        return 2;
+    rc = sc_vmm_init(&vmm, &sc_core_crypto, secret);
+    explicit_bzero(secret, sizeof(secret));
+    if (rc) {
+        sim_log("%s/vmm-key: unusable key", cfg->statedir);
+        return 2;
+    }
+    if (sim_used_load(cfg->statedir, &vmm) < 0) {
+        sim_log("%s/used-requests: cannot read", cfg->statedir);
+        sc_vmm_wipe(&vmm);
+        return 2;
+    }
+    sim_fingerprint(fp, vmm.pub);
+    sim_log("VMM key fingerprint %s", fp);
+
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, &origmask);
+    signal(SIGPIPE, SIG_IGN);
+    sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    lfd = listen_socket(cfg->socket);
+    if (sfd < 0 || lfd < 0) {
+        sc_vmm_wipe(&vmm);
+        return 2;
+    }
+
+    ndoms = cfg->ndoms;
+    doms = calloc(ndoms, sizeof(*doms));
+    if (!doms)
+        return 2;
+    for (k = 0; k < ndoms; k++) {
+        struct sdom *d = &doms[k];
+
+        d->cfg = &cfg->doms[k];
+        d->ptm = -1;
+        d->ring = aligned_alloc(4096, 4096);
+        d->blbuf = malloc(cfg->backlog);
+        if (!d->ring || !d->blbuf)
+            return 2;
+        sc_backlog_init(&d->bl, d->blbuf, cfg->backlog);
+        dom_new_instance(d);
+        sim_uuid_fmt(uuid, d->cfg->uuid);
+        sim_log("domain %u name %s uuid %s guest %s", (unsigned)d->cfg->domid, d->cfg->name,
+                uuid, d->cfg->guest ? d->cfg->guest : "(built-in login)");
+        dom_start_guest(d);
+    }
+    sim_log("listening on %s", cfg->socket);
+    sim_log("ready");
+    if (readyfd >= 0) {
+        (void)io_write_all(readyfd, "r", 1);
+        close(readyfd);
+    }
+
+    for (;;) {
+        now = sim_now_ms();
+        timeout = -1;
+        for (k = 0; k < ndoms; k++) {
+            struct sdom *d = &doms[k];
+
+            if (d->pid == 0 && !d->dying && d->ptm < 0 && d->restart_at) {
+                if (d->restart_at <= now)
+                    dom_start_guest(d);
+                else if (timeout < 0 || d->restart_at - now < (uint64_t)timeout)
+                    timeout = (int)(d->restart_at - now);
+            }
+            dom_pump(d, now);
+            dom_check_dying(d, now);
+            if (d->dying == 1 && (timeout < 0 || timeout > 100))
+                timeout = 100;
+        }
+        for (i = 0; i < MAX_CONNS; i++) {
+            struct sconn *cn = &conns[i];
+            int64_t w;
+
+            if (cn->fd < 0 || cn->ev_sent)
+                continue;
+            if (conn_has_news(cn, now)) {
+                send_event(cn);
+                continue;
+            }
+            if (cn->d && (w = sc_vmm_wake_in(&cn->d->dom, now)) > 0)
+                if (timeout < 0 || w < timeout)
+                    timeout = (int)w;
+        }
+
+        n = 0;
+        pfd[n].fd = sfd;
+        pfd[n++].events = POLLIN;
+        pfd[n].fd = lfd;
+        pfd[n++].events = POLLIN;
+        for (i = 0; i < MAX_CONNS; i++) {
+            pidx[i] = -1;
+            if (conns[i].fd < 0)
+                continue;
+            pidx[i] = n;
+            pfd[n].fd = conns[i].fd;
+            pfd[n++].events = POLLIN;
+        }
+        for (k = 0; k < ndoms; k++) {
+            struct sdom *d = &doms[k];
+            short ev = 0;
+
+            didx[k] = -1;
+            if (d->ptm < 0 || d->pty_eof)
+                continue;
+            if (sim_ring_out_space(d->ring) > 0)
+                ev |= POLLIN;
+            if (sim_ring_in_used(d->ring) > 0)
+                ev |= POLLOUT;
+            if (!ev)
+                continue;
+            didx[k] = n;
+            pfd[n].fd = d->ptm;
+            pfd[n++].events = ev;
+        }
+        if (poll(pfd, (nfds_t)n, timeout) < 0) {
+            if (errno == EINTR)
+                continue;
+            sim_log("poll: %s", strerror(errno));
+            break;
+        }
+        if (pfd[0].revents) {
+            struct signalfd_siginfo si;
+            int stop = 0;
+
+            while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                if (si.ssi_signo == SIGCHLD)
+                    reap();
+                else
+                    stop = 1;
+            }
+            if (stop) {
+                sim_log("stopping");
+                break;
+            }
+        }
+        if (pfd[1].revents & POLLIN)
+            accept_conn(lfd);
+        for (i = 0; i < MAX_CONNS; i++) {
+            if (pidx[i] < 0 || conns[i].fd < 0 || !pfd[pidx[i]].revents)
+                continue;
+            if (conn_serve(&conns[i]) < 0)
+                conn_close(&conns[i]);
+        }
+        (void)didx;
+    }
+    shutdown_all(lfd);
+    close(sfd);
+    return 0;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim.h: the VMM simulator's parts (sc-vmmsim).  The simulator plays the
+ * hypervisor and each guest's console device: it hosts the core's VMM
+ * engine (sc_vmm.h) and ring code (sc_ring.h) unchanged, runs each guest
+ * on a pty behind a console ring of Xen's layout, and serves the
+ * hypercall's operations on a UNIX socket (sim_proto.h).
+ */
+#ifndef SIM_H
+#define SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sc_vmm.h"
+
+#define SIM_BACKLOG_DEFAULT (64 * 1024)
+#define SIM_NAME_MAX        64
+
+/* What the user asked for, per domain. */
+struct sim_domcfg {
+    uint32_t domid;
+    char name[SIM_NAME_MAX];
+    uint8_t uuid[SC_UUID_LEN];
+    const char *guest;              /* shell command, or NULL: the built-in login guest */
+    const char *password;           /* the built-in guest's password */
+};
+
+struct sim_cfg {
+    const char *statedir;
+    const char *socket;
+    const char *pidfile;
+    size_t backlog;
+    int foreground;
+    const char *self;               /* our own executable, for the built-in guest */
+    uint32_t report_version;        /* tests: the protocol version STATUS reports (0: ours) */
+    size_t ndoms;
+    struct sim_domcfg *doms;
+};
+
+/* util.c */
+void sim_log_init(int use_syslog, int use_stderr);
+void sim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t sim_now_ms(void);
+int sim_random(void *buf, size_t len);
+void sim_b64(char *out, const uint8_t *in, size_t len);     /* unpadded; out >= 4*len/3+2 */
+void sim_fingerprint(char out[64], const uint8_t pub[32]);  /* "SHA256:..." */
+void sim_uuid_fmt(char out[37], const uint8_t uuid[16]);
+int sim_uuid_parse(uint8_t uuid[16], const char *s);
+int sim_mkdirs(const char *path, mode_t mode);
+/* Loads or makes DIR/vmm-key (0600); 0 or -1 (message logged). */
+int sim_identity(const char *dir, uint8_t secret[32]);
+/* The used-request table of this key's lifetime: DIR/used-requests. */
+int sim_used_load(const char *dir, struct sc_vmm *v);
+int sim_used_save(const char *dir, const struct sc_vmm *v);
+
+/* guest.c */
+/* Starts cmd (or the built-in login guest) on a new pty; returns the pid, *ptm the master. */
+pid_t sim_guest_spawn(const struct sim_cfg *cfg, const struct sim_domcfg *dc, int *ptm,
+                      const sigset_t *origmask);
+/* Guest side of the console: pty output into out[], in[] into the pty. */
+ssize_t sim_guest_to_ring(int ptm, volatile struct sc_xencons *ring);
+ssize_t sim_ring_to_guest(int ptm, volatile struct sc_xencons *ring);
+int sim_ring_out_space(const volatile struct sc_xencons *ring);
+int sim_ring_in_used(const volatile struct sc_xencons *ring);
+/* The built-in guest: login: / Password: then /bin/sh -i.  Returns an exit status. */
+int sim_login_main(const char *name, const char *password);
+
+/* server.c */
+int sim_serve(const struct sim_cfg *cfg, int readyfd);
+
+#endif /* SIM_H */

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulator's host services: messages, the monotonic clock, random
+ * bytes from getrandom(2), the identity key file and the used-request
+ * table kept in the state directory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "sccrypt_crypto.h"
+#include "sim.h"
+
+static int log_syslog, log_stderr = 1;
+
+void sim_log_init(int use_syslog, int use_stderr)
+{
+    log_syslog = use_syslog;
+    log_stderr = use_stderr;
+    if (use_syslog)
+        openlog("sc-vmmsim", LOG_PID, LOG_DAEMON);
+}
+
+void sim_log(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if (log_syslog)
+        syslog(LOG_NOTICE, "%s", buf);
+    if (log_stderr) {
+        char line[600];
+
+        n = snprintf(line, sizeof(line), "sc-vmmsim: %s\n", buf);
+        if (n > 0)
+            (void)io_write_all(2, line, strlen(line));
+    }
+}
+
+uint64_t sim_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int sim_random(void *buf, size_t len)
+{
+    uint8_t *p = buf;
+    ssize_t n;
+
+    while (len > 0) {
+        n = getrandom(p, len, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+void sim_b64(char *out, const uint8_t *in, size_t len)
+{
+    static const char a[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i;
+    uint32_t v;
+
+    for (i = 0; i + 2 < len; i += 3) {
+        v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        *out++ = a[v >> 18 & 63];
+        *out++ = a[v >> 12 & 63];
+        *out++ = a[v >> 6 & 63];
+        *out++ = a[v & 63];
+    }
+    if (len - i == 1) {
+        v = (uint32_t)in[i] << 16;
+        *out++ = a[v >> 18 & 63];
+        *out++ = a[v >> 12 & 63];
+    } else if (len - i == 2) {
+        v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+        *out++ = a[v >> 18 & 63];
+        *out++ = a[v >> 12 & 63];
+        *out++ = a[v >> 6 & 63];
+    }
+    *out = '\0';
+}
+
+void sim_fingerprint(char out[64], const uint8_t pub[32])
+{
+    uint8_t h[32];
+
+    sc_sha256(h, pub, 32);
+    memcpy(out, "SHA256:", 7);
+    sim_b64(out + 7, h, sizeof(h));
+}
+
+void sim_uuid_fmt(char out[37], const uint8_t u[16])
+{
+    snprintf(out, 37,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
+             u[12], u[13], u[14], u[15]);
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int sim_uuid_parse(uint8_t uuid[16], const char *s)
+{
+    size_t i, k = 0;
+    int hi, lo;
+
+    if (strlen(s) != 36)
+        return -1;
+    for (i = 0; i < 36;) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return -1;
+            i++;
+            continue;
+        }
+        hi = hexval((unsigned char)s[i]);
+        lo = hexval((unsigned char)s[i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        uuid[k++] = (uint8_t)(hi << 4 | lo);
+        i += 2;
+    }
+    return 0;
+}
+
+int sim_mkdirs(const char *path, mode_t mode)
+{
+    char buf[4096];
+    size_t i, n = strlen(path);
+
+    if (n == 0 || n >= sizeof(buf))
+        return -1;
+    memcpy(buf, path, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+
+            buf[i] = '\0';
+            if (mkdir(buf, mode) < 0 && errno != EEXIST)
+                return -1;
+            buf[i] = c;
+        }
+    }
+    return 0;
+}
+
+#define KEY_TAG "sccrypt-vmm-secret-v1 "
+
+static int load_identity(const char *path, uint8_t secret[32])
+{
+    char buf[128];
+    struct stat st;
+    ssize_t n;
+    int fd, i, hi, lo, rc = -1;
+
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        sim_log("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        sim_log("%s: not a regular file", path);
+        goto out;
+    }
+    if (st.st_mode & 077) {
+        sim_log("%s: readable by group or others; run chmod 600 %s", path, path);
+        goto out;
+    }
+    n = io_read_full(fd, buf, sizeof(buf) - 1);
+    if (n != (ssize_t)(sizeof(KEY_TAG) - 1 + 64 + 1) ||
+        memcmp(buf, KEY_TAG, sizeof(KEY_TAG) - 1) != 0 || buf[n - 1] != '\n') {
+        sim_log("%s: not a VMM key file (%s...)", path, KEY_TAG);
+        goto out;
+    }
+    for (i = 0; i < 32; i++) {
+        hi = hexval((unsigned char)buf[sizeof(KEY_TAG) - 1 + 2 * i]);
+        lo = hexval((unsigned char)buf[sizeof(KEY_TAG) - 1 + 2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            sim_log("%s: not a VMM key file", path);
+            goto out;
+        }
+        secret[i] = (uint8_t)(hi << 4 | lo);
+    }
+    rc = 0;
+out:
+    explicit_bzero(buf, sizeof(buf));
+    close(fd);
+    return rc;
+}
+
+int sim_identity(const char *dir, uint8_t secret[32])
+{
+    char path[4096], line[128];
+    size_t off;
+    int fd, i;
+
+    if (sim_mkdirs(dir, 0700) < 0) {
+        sim_log("%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/vmm-key", dir);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST)
+        return load_identity(path, secret);
+    if (fd < 0) {
+        sim_log("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (sim_random(secret, 32) < 0) {
+        sim_log("no cryptographic randomness (getrandom): %s", strerror(errno));
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    memcpy(line, KEY_TAG, sizeof(KEY_TAG) - 1);
+    off = sizeof(KEY_TAG) - 1;
+    for (i = 0; i < 32; i++) {
+        line[off++] = "0123456789abcdef"[secret[i] >> 4];
+        line[off++] = "0123456789abcdef"[secret[i] & 15];
+    }
+    line[off++] = '\n';
+    if (io_write_all(fd, line, off) < 0 || fsync(fd) < 0) {
+        sim_log("%s: %s", path, strerror(errno));
+        explicit_bzero(line, sizeof(line));
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    explicit_bzero(line, sizeof(line));
+    close(fd);
+    sim_log("made a new VMM identity key in %s", path);
+    return 0;
+}
+
+int sim_used_load(const char *dir, struct sc_vmm *v)
+{
+    char path[4096];
+    struct stat st;
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/used-requests", dir);
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (fstat(fd, &st) < 0 || st.st_size % 16 != 0 ||
+        st.st_size > (off_t)sizeof(v->used)) {
+        sim_log("%s: damaged; refusing to start (remove it together with vmm-key)", path);
+        close(fd);
+        return -1;
+    }
+    n = io_read_full(fd, v->used, (size_t)st.st_size);
+    close(fd);
+    if (n != st.st_size)
+        return -1;
+    v->nused = (uint32_t)(n / 16);
+    return 0;
+}
+
+int sim_used_save(const char *dir, const struct sc_vmm *v)
+{
+    char path[4096], tmp[4200];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/used-requests", dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    unlink(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    if (io_write_all(fd, v->used, (size_t)v->nused * 16) < 0 || fsync(fd) < 0) {
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    close(fd);
+    return rename(tmp, path);
+}

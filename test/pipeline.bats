@@ -1,0 +1,195 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# The whole pipeline: sc-enc | sc-relay | sc-dec against the VMM simulator.
+
+load sim_helpers
+
+setup() { sim_setup; }
+teardown() {
+    [ -n "${DBG:-}" ] && { rm -rf /tmp/dbgout; cp -r "$BATS_TEST_TMPDIR" /tmp/dbgout; }
+    exec 7>&- 2> /dev/null || true
+    sim_teardown
+}
+
+RAWCAT='stty raw -echo; exec cat'
+
+# A session that stays open while fd 7 (a fifo into sc-enc) stays open.
+held_session() {
+    mkfifo keep
+    ( timeout 60 bash -c 'cat keep | sc-enc -N 2> enc1.err | $RELAY -v 5 2> relay1.err | tee wire1.out | sc-dec > out1 2> dec1.err; echo "${PIPESTATUS[*]}" > rc1' ) &
+    exec 7> keep
+    wait_for "$BATS_TEST_TMPDIR/sim.log" "session opened"
+}
+
+@test "a scripted login session runs the commands and ends cleanly" {
+    start_sim --domain 5:demo:$SIM_UUID
+    bind_dom 5 $SIM_UUID
+    printf 'root\ndemo\necho out-$((6*7))\n' > in
+    run -0 pipeline 5
+    [ "$(cat enc.rc) $(cat relay.rc) $(cat dec.rc)" = "0 0 0" ]
+    grep -q '^login: root' out
+    grep -q 'out-42' out
+}
+
+@test "a scripted session comes back byte-exact" {
+    start_sim --domain 5:demo:$SIM_UUID --guest "$RAWCAT"
+    bind_dom 5 $SIM_UUID
+    for i in $(seq 200); do printf 'line %d: the quick brown fox\n' "$i"; done > in
+    run -0 pipeline 5
+    [ "$(cat enc.rc) $(cat relay.rc) $(cat dec.rc)" = "0 0 0" ]
+    cmp in out
+}
+
+@test "10 MiB of guest output pass the 2 KiB ring byte-exact" {
+    head -c 10485760 /dev/urandom > big
+    start_sim --domain 5:demo:$SIM_UUID \
+        --guest "stty raw -echo; head -c 1 > /dev/null; cat '$BATS_TEST_TMPDIR/big'; exec sleep 600"
+    bind_dom 5 $SIM_UUID
+    printf 'x' > in
+    start=$(date +%s%N)
+    run -0 pipeline 5 -N -w 500
+    end=$(date +%s%N)
+    [ "$(cat enc.rc) $(cat relay.rc) $(cat dec.rc)" = "0 0 0" ]
+    cmp big out
+    echo "# 10 MiB in $(( (end - start) / 1000000 )) ms (500 ms of it the quiet time)" >&3
+}
+
+@test "1 MiB pasted into a slow guest passes the 1 KiB ring with back-pressure, nothing lost" {
+    head -c 1048576 /dev/urandom > in
+    start_sim --domain 5:demo:$SIM_UUID \
+        --guest "stty raw -echo; sleep 2; head -c 1048576 | sha256sum; exec sleep 600"
+    bind_dom 5 $SIM_UUID
+    run -0 pipeline 5 -N -w 1000
+    [ "$(cat enc.rc) $(cat relay.rc) $(cat dec.rc)" = "0 0 0" ]
+    [ "$(cut -d' ' -f1 out)" = "$(sha256sum < in | cut -d' ' -f1)" ]
+}
+
+@test "every byte value passes both ways unchanged" {
+    start_sim --domain 5:demo:$SIM_UUID --guest "$RAWCAT"
+    bind_dom 5 $SIM_UUID
+    for i in 1 2 3 4; do
+        for b in $(seq 0 255); do printf "\\$(printf %03o "$b")"; done
+    done > in
+    [ "$(stat -c %s in)" = 1024 ]
+    run -0 pipeline 5 -N
+    [ "$(cat dec.rc)" = 0 ]
+    cmp in out
+}
+
+@test "the relay's stdin and stdout never carry the password or the guest's output" {
+    start_sim --domain 5:demo:$SIM_UUID --guest-password 'pw-Sekr1t-9'
+    bind_dom 5 $SIM_UUID
+    printf 'operator\npw-Sekr1t-9\necho "$((1000+337))-leet"\n' > in
+    run -0 pipeline 5
+    [ "$(cat dec.rc)" = 0 ]
+    grep -q '1337-leet' out
+    ! grep -q 'pw-Sekr1t' out
+    for f in wire.in wire.out relay.err; do
+        ! grep -a -q 'pw-Sekr1t' "$f"
+        ! grep -a -q '1337-leet' "$f"
+        ! grep -a -q 'operator' "$f"
+    done
+}
+
+@test "a wrong key is refused by the VMM and nothing reaches the terminal" {
+    start_sim --domain 5:demo:$SIM_UUID --guest "$RAWCAT"
+    bind_dom 5 $SIM_UUID
+    rm "$XDG_CONFIG_HOME/sccrypt/key"
+    sc-keygen > /dev/null 2>&1
+    printf 'hello\n' > in
+    run -0 pipeline 5 -t 3
+    [ "$(cat relay.rc)" = 3 ]
+    [ "$(cat relay.err)" = "sc-relay: domain 5: the VMM refused the session: authentication failed (wrong key, or not the key bound to this domain)" ]
+    [ "$(cat enc.rc)" != 0 ]
+    [ "$(cat dec.rc)" = 1 ]
+    [ ! -s out ]
+}
+
+@test "a guest killed mid-session ends it as gone, and its new instance needs a new bind" {
+    start_sim --domain 5:demo:$SIM_UUID \
+        --guest "stty raw -echo; echo \$\$ > '$BATS_TEST_TMPDIR/guest.pid'; exec cat"
+    bind_dom 5 $SIM_UUID
+    held_session
+    printf 'before\n' >&7
+    wait_for out1 before
+    kill -9 "$(cat guest.pid)"
+    rm guest.pid
+    wait_for dec1.err "."
+    wait_for "$BATS_TEST_TMPDIR/sim.log" "new instance"
+    exec 7>&-
+    wait
+    [ "$(cut -d' ' -f3,5 rc1)" = "0 1" ]
+    [ "$(cat out1)" = before ]
+    grep -q "guest" dec1.err
+    grep -q "domain 5 (demo): guest exited (status 137); starting it again as a new instance of the domain: its console must be bound again" sim.log
+    printf 'after\n' > in
+    run -0 pipeline 5 -t 3
+    [ "$(cat relay.rc)" = 3 ]
+    grep -q "not bound" relay.err
+    rm -f req.5
+    bind_dom 5 $SIM_UUID
+    wait_for guest.pid .
+    run -0 pipeline 5
+    [ "$(cat dec.rc)" = 0 ]
+    [ "$(cat out)" = after ]
+    grep -q "ANOTHER DOMAIN INSTANCE" dec.err
+}
+
+@test "the simulator killed mid-session: the relay exits 2 and sc-dec reports a cut stream" {
+    start_sim --domain 5:demo:$SIM_UUID --guest "$RAWCAT"
+    bind_dom 5 $SIM_UUID
+    held_session
+    printf 'before\n' >&7
+    wait_for out1 before
+    kill -9 "$(cat sim.pid)"
+    wait_for dec1.err "truncated"
+    exec 7>&-
+    wait
+    [ "$(cut -d' ' -f3,5 rc1)" = "2 1" ]
+    grep -qx "sc-relay: sim: the simulator went away (its event channel closed)" relay1.err
+    [ "$(cat out1)" = before ]
+}
+
+@test "the relay killed mid-session: sc-dec reports a cut stream and the next session works" {
+    start_sim --domain 5:demo:$SIM_UUID --guest "$RAWCAT"
+    bind_dom 5 $SIM_UUID
+    held_session
+    printf 'before\n' >&7
+    wait_for out1 before
+    relay_pid=$(sed -n 's/^sc-relay\[\([0-9]*\)\]: session start.*/\1/p' relay1.err)
+    [ -n "$relay_pid" ]
+    kill -9 "$relay_pid"
+    wait_for dec1.err "truncated"
+    exec 7>&-
+    wait
+    [ "$(cut -d' ' -f5 rc1)" = 1 ]
+    wait_for sim.log "the relay went away; session ended"
+    printf 'again\n' > in
+    run -0 pipeline 5
+    [ "$(cat dec.rc)" = 0 ]
+    [ "$(cat out)" = again ]
+}
+
+@test "output made while nobody is attached waits in the backlog for the next session" {
+    start_sim --domain 5:demo:$SIM_UUID --guest "stty raw -echo; echo early-bird; exec cat"
+    bind_dom 5 $SIM_UUID
+    sleep 0.5
+    printf 'late\n' > in
+    run -0 pipeline 5
+    [ "$(cat dec.rc)" = 0 ]
+    [ "$(cat out)" = "$(printf 'early-bird\nlate')" ]
+}
+
+@test "a full backlog keeps the newest output and the next session is told what was dropped" {
+    start_sim --backlog 8192 --domain 5:demo:$SIM_UUID \
+        --guest "stty raw -echo; seq 1 100000; exec sleep 600"
+    bind_dom 5 $SIM_UUID
+    sleep 1
+    : > in
+    run -0 pipeline 5
+    [ "$(cat dec.rc)" = 0 ]
+    seq 1 100000 | tail -c 8192 > want
+    cmp want out
+    total=$(seq 1 100000 | wc -c)
+    grep -q "warning: $((total - 8192)) bytes of console output were lost while nobody was attached" dec.err
+}

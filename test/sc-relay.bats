@@ -1,0 +1,176 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# sc-relay on its own and against the simulator.
+
+load sim_helpers
+
+setup() { sim_setup; }
+teardown() { sim_teardown; }
+
+@test "sc-relay -h prints usage on stdout and exits 0" {
+    run -0 --separate-stderr sc-relay -h
+    [[ "$output" == "usage: sc-relay "* ]]
+}
+
+@test "sc-relay --version prints its name and version" {
+    run -0 sc-relay --version
+    [[ "$output" =~ ^sc-relay\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+}
+
+@test "sc-relay exits 2 on a bad domain id or a missing one" {
+    run -2 --separate-stderr sc-relay -b sim five
+    [ "$stderr" = "sc-relay: five: not a domain id" ]
+    run -2 --separate-stderr sc-relay -b sim
+    [[ "$stderr" == "usage: sc-relay "* ]]
+}
+
+@test "sc-relay exits 2 on an unknown backend" {
+    run -2 --separate-stderr sc-relay -b qemu 5
+    [ "$stderr" = "sc-relay: unknown backend 'qemu' (sim or xen)" ]
+    SCCRYPT_RELAY=qemu run -2 --separate-stderr sc-relay 5
+    [ "$stderr" = "sc-relay: unknown backend 'qemu' (sim or xen)" ]
+}
+
+@test "sc-relay exits 2 naming the socket when no simulator runs" {
+    run -2 --separate-stderr $RELAY --vmm-key
+    [ "$stderr" = "sc-relay: sim: simulator socket $SOCK: No such file or directory (is sc-vmmsim running?)" ]
+}
+
+@test "sc-relay exits 2 naming both places when it finds no VMM at all" {
+    [ -e /dev/xen/privcmd ] && skip "a Xen hypervisor is present"
+    SCCRYPT_SIM_SOCKET=$SOCK run -2 --separate-stderr sc-relay --vmm-key
+    [ "$stderr" = "sc-relay: no VMM found: neither the Xen hypercall (/dev/xen/privcmd) nor the simulator's socket ($SOCK); start sc-vmmsim or pass -b" ]
+}
+
+@test "sc-relay -b xen exits 2 with a clear message where there is no Xen" {
+    [ -e /dev/xen/privcmd ] && skip "a Xen hypervisor is present"
+    run -2 --separate-stderr sc-relay -b xen --vmm-key
+    [[ "$stderr" == "sc-relay: xen: "* ]]
+}
+
+@test "sc-relay picks the simulator by itself when its socket exists" {
+    start_sim
+    SCCRYPT_SIM_SOCKET=$SOCK run -0 sc-relay --vmm-key
+    [[ "$output" =~ ^sccrypt-vmm-v1\ [0-9a-f]{64}$ ]]
+}
+
+@test "sc-relay --vmm-key prints the key whose fingerprint the simulator printed" {
+    start_sim
+    run -0 $RELAY --vmm-key
+    [[ "$output" =~ ^sccrypt-vmm-v1\ [0-9a-f]{64}$ ]]
+    printf '%s\n' "$output" > vmm.pub
+    run -0 sc-keygen --vmm-fingerprint vmm.pub
+    [ "$output" = "$(sim_fingerprint)" ]
+}
+
+@test "sc-relay refuses a VMM that speaks another protocol version" {
+    start_sim --report-version 9
+    run -2 --separate-stderr $RELAY --vmm-key
+    [ "$stderr" = "sc-relay: sim: the VMM speaks SCCrypt protocol version 9, this sc-relay speaks version 1; install matching versions" ]
+}
+
+@test "sc-relay --bind binds once and exits 3 when the same request comes again" {
+    start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
+    run -0 bind_dom 5 $SIM_UUID
+    run -3 --separate-stderr $RELAY --bind 5 < req.5
+    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: this bind request was used already" ]
+}
+
+@test "sc-relay --bind exits 2 on a request of the wrong size" {
+    start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
+    head -c 99 /dev/zero > short
+    run -2 --separate-stderr $RELAY --bind 5 < short
+    [ "$stderr" = "sc-relay: stdin: expected a 100-byte bind request (sc-keygen --seal), got fewer" ]
+}
+
+@test "sc-relay --bind exits 3 for a domain that does not exist or another UUID" {
+    start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
+    sc-keygen > /dev/null 2>&1
+    $RELAY --vmm-key > vmm.pub
+    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID2 -o req 2> /dev/null
+    run -3 --separate-stderr $RELAY --bind 6 < req
+    [ "$stderr" = "sc-relay: domain 6: the VMM refused the bind: no such domain" ]
+    run -3 --separate-stderr $RELAY --bind 5 < req
+    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: the bind request names another domain (UUID mismatch)" ]
+}
+
+@test "sc-relay exits 3 for a session on an unbound domain and writes nothing" {
+    start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
+    sc-keygen > /dev/null 2>&1
+    $RELAY --vmm-key > vmm.pub
+    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID -o req 2> /dev/null
+    printf 'x' > in
+    run -0 pipeline 5 -t 3
+    [ "$(cat relay.rc)" = 3 ]
+    [ "$(cat relay.err)" = "sc-relay: domain 5: the VMM refused the session: the domain's console is not bound (sc-relay --bind DOMID < request)" ]
+    [ ! -s wire.out ]
+    [ ! -s out ]
+    [ "$(cat dec.rc)" = 1 ]
+}
+
+@test "sc-relay exits 2 when its stdin does not start with a hello" {
+    start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
+    printf 'GET / HTTP/1.0\r\n\r\n' > junk
+    run -2 --separate-stderr $RELAY 5 < junk
+    [ "$stderr" = "sc-relay: stdin does not start with a hello (is sc-enc on the other end?)" ]
+    run -2 --separate-stderr $RELAY 5 < /dev/null
+    [ "$stderr" = "sc-relay: stdin ended before the hello" ]
+}
+
+@test "sc-relay refuses a second session on a held domain with exit 3, and --takeover ends the first" {
+    start_sim --domain 5:demo:$SIM_UUID --guest 'stty raw -echo; exec cat'
+    bind_dom 5 $SIM_UUID
+    mkfifo keep
+    # The first session stays open while its input pipe stays open.
+    ( timeout 60 bash -c 'cat keep | sc-enc -N 2> enc1.err | $RELAY 5 2> relay1.err | sc-dec > out1 2> dec1.err; echo "${PIPESTATUS[*]}" > rc1' ) &
+    exec 7> keep
+    wait_for "$BATS_TEST_TMPDIR/sim.log" "session opened"
+    printf 'second\n' > in
+    run -0 pipeline 5 -t 3
+    [ "$(cat relay.rc)" = 3 ]
+    [ "$(cat relay.err)" = "sc-relay: domain 5: the VMM refused the session: another session holds the domain's console (--takeover takes it over)" ]
+    [ ! -s out ]
+    export RELAY_ARGS=--takeover
+    run -0 pipeline 5
+    [ "$(cat relay.rc)" = 0 ]
+    [ "$(cat dec.rc)" = 0 ]
+    [ "$(cat out)" = second ]
+    exec 7>&-
+    wait
+    # The first relay ended normally (the VMM closed), its sc-dec says why and exits 1.
+    [ "$(cut -d' ' -f3,4 rc1)" = "0 1" ]
+    grep -q "took\|takeover\|taken over\|another session" dec1.err
+}
+
+@test "sc-relay on SIGTERM asks the VMM to close, forwards the close and exits 4" {
+    start_sim --domain 5:demo:$SIM_UUID --guest 'stty raw -echo; exec cat'
+    bind_dom 5 $SIM_UUID
+    mkfifo keep
+    ( timeout 60 bash -c 'cat keep | sc-enc -N 2> enc.err | sc-relay -v -b sim --socket $SOCK 5 2> relay.err | sc-dec > out 2> dec.err; echo "${PIPESTATUS[*]}" > rc' ) &
+    exec 7> keep
+    wait_for "$BATS_TEST_TMPDIR/sim.log" "session opened"
+    printf 'hello\n' >&7
+    wait_for out hello
+    pid=$(sed -n 's/^sc-relay\[\([0-9]*\)\]: session start.*/\1/p' relay.err)
+    kill -TERM "$pid"
+    wait_for dec.err "."
+    exec 7>&-
+    wait
+    [ "$(cut -d' ' -f3 rc)" = 4 ]
+    [ "$(cut -d' ' -f4 rc)" = 1 ]
+    grep -q "how=signal: the relay asked the VMM to close" relay.err
+    grep -q "session end: user=.* domain=5 in=[0-9]* out=[0-9]*" relay.err
+}
+
+@test "sc-relay logs start and end of a session, never its content" {
+    start_sim --domain 5:demo:$SIM_UUID --guest 'stty raw -echo; exec cat'
+    bind_dom 5 $SIM_UUID
+    printf 'sekrit-content\n' > in
+    export RELAY_ARGS=-v
+    export SUDO_USER=alice
+    run -0 pipeline 5
+    [ "$(cat relay.rc)" = 0 ]
+    grep -q "^sc-relay\[[0-9]*\]: session start: user=alice domain=5 backend=sim$" relay.err
+    grep -q "^sc-relay\[[0-9]*\]: session end: user=alice domain=5 in=[0-9]* out=[0-9]* how=ended by the VMM$" relay.err
+    ! grep -q sekrit relay.err
+}

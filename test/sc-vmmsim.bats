@@ -1,0 +1,104 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# sc-vmmsim, the VMM simulator, on its own.
+
+load sim_helpers
+
+setup() { sim_setup; }
+teardown() { sim_teardown; }
+
+@test "sc-vmmsim -h prints usage on stdout and exits 0" {
+    run -0 --separate-stderr sc-vmmsim -h
+    [[ "$output" == "usage: sc-vmmsim "* ]]
+}
+
+@test "sc-vmmsim --version prints its name and version" {
+    run -0 sc-vmmsim --version
+    [[ "$output" =~ ^sc-vmmsim\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+}
+
+@test "sc-vmmsim exits 2 on a malformed --domain or a duplicate one" {
+    run -2 --separate-stderr sc-vmmsim -f --domain 5:demo:not-a-uuid
+    [ "$stderr" = "sc-vmmsim: --domain 5:demo:not-a-uuid: expected ID[:NAME[:UUID]] (UUID as 8-4-4-4-12 hex)" ]
+    run -2 --separate-stderr sc-vmmsim -f --domain 5 --domain 5:again
+    [ "$stderr" = "sc-vmmsim: domain 5 named twice" ]
+    run -2 --separate-stderr sc-vmmsim -f --backlog 12
+    [ "$stderr" = "sc-vmmsim: --backlog 12: expected 4096 to 1073741824 bytes" ]
+}
+
+@test "sc-vmmsim makes a 0600 identity key on first start and keeps it across restarts" {
+    start_sim
+    [ "$(stat -c %a state/vmm-key)" = 600 ]
+    fp1=$(sim_fingerprint)
+    [[ "$fp1" =~ ^SHA256:[A-Za-z0-9+/]{43}$ ]]
+    grep -q "^sc-vmmsim: made a new VMM identity key in $BATS_TEST_TMPDIR/state/vmm-key$" sim.log
+    grep -qx "sc-vmmsim: ready" sim.log
+    sim_teardown
+    start_sim
+    [ "$(sim_fingerprint)" = "$fp1" ]
+    ! grep -q "made a new" sim.log
+}
+
+@test "sc-vmmsim's fingerprint is the one sc-keygen computes from sc-relay --vmm-key" {
+    start_sim
+    $RELAY --vmm-key > vmm.pub
+    run -0 sc-keygen --vmm-fingerprint vmm.pub
+    [ "$output" = "$(sim_fingerprint)" ]
+}
+
+@test "sc-vmmsim refuses an identity key that others can read" {
+    start_sim
+    sim_teardown
+    chmod 644 state/vmm-key
+    run -2 start_sim
+    grep -q "vmm-key: readable by group or others; run chmod 600" sim.log
+}
+
+@test "sc-vmmsim refuses to start on a socket another simulator serves" {
+    start_sim
+    run -2 sc-vmmsim -f -d state2 -s "$SOCK"
+    [[ "$output" == *"sc-vmmsim: $SOCK: another simulator is serving this socket"* ]]
+}
+
+@test "sc-vmmsim runs the default domain 5 named demo with a random UUID" {
+    start_sim
+    grep -Eq "^sc-vmmsim: domain 5 name demo uuid [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12} guest \(built-in login\)$" sim.log
+}
+
+@test "sc-vmmsim serves several domains, each with its own guest" {
+    start_sim --domain 5:one:$SIM_UUID --guest 'stty raw -echo; echo from-one; exec sleep 600' \
+              --domain 6:two:$SIM_UUID2 --guest 'stty raw -echo; echo from-two; exec sleep 600'
+    bind_dom 5 $SIM_UUID
+    sleep 0.3
+    : > in
+    run -0 pipeline 5
+    [ "$(cat out)" = from-one ]
+    # One key is bound to one live domain only.
+    $RELAY --vmm-key > vmm.pub
+    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID2 -o req6 2> /dev/null
+    run -3 --separate-stderr $RELAY --bind 6 < req6
+    [ "$stderr" = "sc-relay: domain 6: the VMM refused the bind: the key is bound to another live domain" ]
+    bind_dom 6 $SIM_UUID2 "$BATS_TEST_TMPDIR/key2"
+    export DEC_ARGS="-k $BATS_TEST_TMPDIR/key2"
+    run -0 pipeline 6 -k "$BATS_TEST_TMPDIR/key2"
+    [ "$(cat out)" = from-two ]
+}
+
+@test "sc-vmmsim remembers used bind requests across restarts" {
+    start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
+    bind_dom 5 $SIM_UUID
+    sim_teardown
+    start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
+    run -3 --separate-stderr $RELAY --bind 5 < req.5
+    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: this bind request was used already" ]
+}
+
+@test "sc-vmmsim stops on SIGTERM and removes its socket and pid file" {
+    start_sim
+    pid=$(cat sim.pid)
+    kill -TERM "$pid"
+    for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+    ! kill -0 "$pid" 2> /dev/null
+    [ ! -e "$SOCK" ]
+    [ ! -e sim.pid ]
+}
