@@ -150,7 +150,10 @@ size_t sc_backlog_drain_ring(struct sc_backlog *b, volatile struct sc_xencons *r
     uint8_t chunk[256];
     size_t n, total = 0;
 
-    /* At most one ring's worth per call: a guest that never stops writing cannot hold us. */
+    /*
+     * About one ring's worth per call (a chunk more if the guest writes
+     * meanwhile): a guest that never stops writing cannot hold us here.
+     */
     while ( total < SC_RING_OUT_SIZE &&
             (n = sc_ring_get_out(ring, chunk, sizeof(chunk))) > 0 )
     {

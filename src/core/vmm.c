@@ -215,6 +215,14 @@ int sc_vmm_input(struct sc_dom *d, volatile struct sc_xencons *ring,
             rc = refuse(d, rc);
             break;
         }
+        if ( type == SC_REC_CLOSE &&
+             (n != SC_CLOSE_INPUT_LEN ||
+              (d->pending[0] != SC_CLOSE_EOF && d->pending[0] != SC_CLOSE_ESCAPE)) )
+        {
+            /* Authentic but not a client close: refused, and not counted as taken. */
+            rc = refuse(d, -SC_EINVAL);
+            break;
+        }
         off += flen;
         if ( type == SC_REC_DATA )
         {
@@ -229,12 +237,6 @@ int sc_vmm_input(struct sc_dom *d, volatile struct sc_xencons *ring,
         }
         else if ( type == SC_REC_CLOSE )
         {
-            if ( n != SC_CLOSE_INPUT_LEN ||
-                 (d->pending[0] != SC_CLOSE_EOF && d->pending[0] != SC_CLOSE_ESCAPE) )
-            {
-                rc = refuse(d, -SC_EINVAL);
-                break;
-            }
             d->quiet_ms = ((uint32_t)d->pending[1] << 24) | ((uint32_t)d->pending[2] << 16) |
                           ((uint32_t)d->pending[3] << 8) | d->pending[4];
             sc_wipe(d->pending, n);

@@ -453,12 +453,29 @@ static void test_relay_close_and_backlog(void)
     CHECK(rc == 0 && type == SC_REC_CLOSE && data[0] == SC_CLOSE_RELAY, "client told RELAY");
 }
 
+/* Regression: an authentic record that is no client close was counted as consumed. */
+static void test_bad_client_close_not_consumed(void)
+{
+    struct world w;
+    uint8_t req[SC_BIND_LEN], f[SC_REC_MAX_FRAME], cl[5] = { SC_CLOSE_QUIET, 0, 0, 0, 0 };
+    size_t cons = 99, wr = 99;
+    int len, rc;
+
+    world_init(&w);
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    handshake(&w, 0);
+    len = client_seal(&w, f, SC_REC_CLOSE, cl, 5);
+    rc = sc_vmm_input(&w.dom, &w.ring, f, (size_t)len, &cons, &wr, w.now);
+    CHECK(rc == -SC_EINVAL && cons == 0 && wr == 0, "a client close claiming QUIET is refused, not taken");
+}
+
 int main(void)
 {
     test_bind_rules();
     test_session();
     test_tamper();
     test_relay_close_and_backlog();
+    test_bad_client_close_not_consumed();
     printf("sizeof(struct sc_dom) = %zu bytes, sizeof(struct sc_vmm) = %zu bytes\n",
            sizeof(struct sc_dom), sizeof(struct sc_vmm));
     printf("%d passed, %d failed\n", passed, failed);
