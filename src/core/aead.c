@@ -11,19 +11,13 @@
  * the decryption.  A forgery therefore writes ctlen zero bytes, no
  * plaintext ever exists, and nothing branches on the comparison.
  */
+#include "sc_bytes.h"
 #include "sccrypt_crypto.h"
 #include "chacha20.h"
 #include "poly1305.h"
 
 static const uint8_t zeros[16];
 
-static void store64_le(uint8_t *p, uint64_t v)
-{
-    int i;
-
-    for ( i = 0; i < 8; i++ )
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* The tag of section 2.8 over ad and the ciphertext c, under otk. */
 static void aead_tag(uint8_t tag[16], const uint8_t otk[32],
@@ -38,8 +32,8 @@ static void aead_tag(uint8_t tag[16], const uint8_t otk[32],
     sc_poly1305_update(&st, zeros, (16 - (adlen % 16)) % 16);
     sc_poly1305_update(&st, c, clen);
     sc_poly1305_update(&st, zeros, (16 - (clen % 16)) % 16);
-    store64_le(lens, (uint64_t)adlen);
-    store64_le(lens + 8, (uint64_t)clen);
+    sc_store64_le(lens, (uint64_t)adlen);
+    sc_store64_le(lens + 8, (uint64_t)clen);
     sc_poly1305_update(&st, lens, 16);
     sc_poly1305_final(&st, tag);
 }

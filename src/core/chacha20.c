@@ -6,22 +6,11 @@
  * are XORed a 32-bit word at a time.  Nothing here depends on the key or the
  * data for a branch or an address.
  */
+#include "sc_bytes.h"
 #include "chacha20.h"
 #include "sccrypt_crypto.h"
 
-static inline uint32_t load32_le(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) |
-           ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
 
-static inline void store32_le(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
 
 #define ROTL32(v, n) (((v) << (n)) | ((v) >> (32 - (n))))
 
@@ -93,11 +82,11 @@ static void chacha20_init(uint32_t j[16], const uint8_t key[32],
     j[2] = SIGMA2;
     j[3] = SIGMA3;
     for ( i = 0; i < 8; i++ )
-        j[4 + i] = load32_le(key + 4 * i);
+        j[4 + i] = sc_load32_le(key + 4 * i);
     j[12] = counter;
-    j[13] = load32_le(nonce);
-    j[14] = load32_le(nonce + 4);
-    j[15] = load32_le(nonce + 8);
+    j[13] = sc_load32_le(nonce);
+    j[14] = sc_load32_le(nonce + 4);
+    j[15] = sc_load32_le(nonce + 8);
 }
 
 void sc_chacha20_block(uint8_t out[64], const uint8_t key[32], uint32_t counter,
@@ -109,7 +98,7 @@ void sc_chacha20_block(uint8_t out[64], const uint8_t key[32], uint32_t counter,
     chacha20_init(j, key, counter, nonce);
     chacha20_core(x, j);
     for ( i = 0; i < 16; i++ )
-        store32_le(out + 4 * i, x[i]);
+        sc_store32_le(out + 4 * i, x[i]);
     sc_wipe(j, sizeof(j));
     sc_wipe(x, sizeof(x));
 }
@@ -129,8 +118,8 @@ void sc_chacha20_xor_masked(uint8_t *out, const uint8_t *in, size_t len,
     {
         chacha20_core(x, j);
         for ( i = 0; i < 16; i++ )
-            store32_le(out + 4 * i,
-                       (load32_le(in + 4 * i) ^ x[i]) & m32);
+            sc_store32_le(out + 4 * i,
+                       (sc_load32_le(in + 4 * i) ^ x[i]) & m32);
         j[12]++;
         in += 64;
         out += 64;

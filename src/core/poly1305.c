@@ -8,34 +8,21 @@
  * step is branch-free: carries come from 128-bit additions, the final
  * choice between h and h - p is a mask.
  */
+#include "sc_bytes.h"
 #include "poly1305.h"
 #include "sccrypt_crypto.h"
 
 typedef unsigned __int128 u128;
 
-static inline uint64_t load64_le(const uint8_t *p)
-{
-    return (uint64_t)p[0] | ((uint64_t)p[1] << 8) |
-           ((uint64_t)p[2] << 16) | ((uint64_t)p[3] << 24) |
-           ((uint64_t)p[4] << 32) | ((uint64_t)p[5] << 40) |
-           ((uint64_t)p[6] << 48) | ((uint64_t)p[7] << 56);
-}
 
-static inline void store64_le(uint8_t *p, uint64_t v)
-{
-    int i;
-
-    for ( i = 0; i < 8; i++ )
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 void sc_poly1305_init(struct sc_poly1305 *st, const uint8_t key[32])
 {
     /* Clamp r: r &= 0x0ffffffc0ffffffc0ffffffc0fffffff (section 2.5.1). */
-    st->r0 = load64_le(key) & 0x0ffffffc0fffffffULL;
-    st->r1 = load64_le(key + 8) & 0x0ffffffc0ffffffcULL;
-    st->s0 = load64_le(key + 16);
-    st->s1 = load64_le(key + 24);
+    st->r0 = sc_load64_le(key) & 0x0ffffffc0fffffffULL;
+    st->r1 = sc_load64_le(key + 8) & 0x0ffffffc0ffffffcULL;
+    st->s0 = sc_load64_le(key + 16);
+    st->s1 = sc_load64_le(key + 24);
     st->h0 = 0;
     st->h1 = 0;
     st->h2 = 0;
@@ -59,9 +46,9 @@ static void poly1305_blocks(struct sc_poly1305 *st, const uint8_t *m,
     while ( nblocks-- > 0 )
     {
         /* h += m */
-        d0 = (u128)h0 + load64_le(m);
+        d0 = (u128)h0 + sc_load64_le(m);
         h0 = (uint64_t)d0;
-        d1 = (u128)h1 + (uint64_t)(d0 >> 64) + load64_le(m + 8);
+        d1 = (u128)h1 + (uint64_t)(d0 >> 64) + sc_load64_le(m + 8);
         h1 = (uint64_t)d1;
         h2 += (uint64_t)(d1 >> 64) + hibit;
 
@@ -167,8 +154,8 @@ void sc_poly1305_final(struct sc_poly1305 *st, uint8_t tag[16])
     t = (u128)h1 + st->s1 + (uint64_t)(t >> 64);
     h1 = (uint64_t)t;
 
-    store64_le(tag, h0);
-    store64_le(tag + 8, h1);
+    sc_store64_le(tag, h0);
+    sc_store64_le(tag + 8, h1);
 
     sc_wipe(st, sizeof(*st));
 }

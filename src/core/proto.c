@@ -4,6 +4,7 @@
  * key schedule under them.  man/sccrypt.7.scd is the normative text; every
  * label here appears there byte for byte.
  */
+#include "sc_bytes.h"
 #include "sc_proto.h"
 #include "sccrypt_crypto.h"
 
@@ -20,49 +21,12 @@
 
 #define TRANSCRIPT_MAX  (LLEN(L_TRANSCRIPT) + SC_HELLO_LEN + 2 * SC_PUB_LEN)
 
-static void put_be16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    put_be32(p, (uint32_t)(v >> 32));
-    put_be32(p + 4, (uint32_t)v);
-}
 
-static uint16_t get_be16(const uint8_t *p)
-{
-    return (uint16_t)((p[0] << 8) | p[1]);
-}
 
-static uint32_t get_be32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-           ((uint32_t)p[2] << 8) | p[3];
-}
 
-static uint64_t get_be64(const uint8_t *p)
-{
-    return ((uint64_t)get_be32(p) << 32) | get_be32(p + 4);
-}
 
-static void copy(uint8_t *d, const uint8_t *s, size_t n)
-{
-    size_t i;
-
-    for ( i = 0; i < n; i++ )
-        d[i] = s[i];
-}
 
 static const uint8_t zero_nonce[12];
 
@@ -115,7 +79,7 @@ const char *sc_close_reason(unsigned int reason)
 
 int sc_frame_body_len(const uint8_t hdr[SC_FRAME_HDR])
 {
-    uint16_t n = get_be16(hdr);
+    uint16_t n = sc_load16_be(hdr);
 
     if ( n < SC_REC_MIN_BODY || n > SC_REC_MAX_BODY )
         return -SC_EINVAL;
@@ -124,7 +88,7 @@ int sc_frame_body_len(const uint8_t hdr[SC_FRAME_HDR])
 
 void sc_frame_put_hdr(uint8_t hdr[SC_FRAME_HDR], size_t body_len)
 {
-    put_be16(hdr, (uint16_t)body_len);
+    sc_store16_be(hdr, (uint16_t)body_len);
 }
 
 static int check_header(const uint8_t *m, size_t len, size_t want, uint8_t kind)
@@ -146,8 +110,8 @@ static int bind_key(const struct sc_crypto *cr, uint8_t k[32], const uint8_t dh[
     uint8_t info[64];
     int rc;
 
-    copy(info, e_pub, 32);
-    copy(info + 32, vmm_pub, 32);
+    sc_copy(info, e_pub, 32);
+    sc_copy(info + 32, vmm_pub, 32);
     rc = cr->hkdf(k, 32, (const uint8_t *)L_BIND, LLEN(L_BIND), dh, 32, info, sizeof(info));
     sc_wipe(info, sizeof(info));
     return rc;
@@ -168,8 +132,8 @@ int sc_bind_seal(const struct sc_crypto *cr, uint8_t req[SC_BIND_LEN],
         goto out;
     if ( bind_key(cr, k, dh, req + 4, vmm_pub) != 0 )
         goto out;
-    copy(pt, key, SC_KEY_LEN);
-    copy(pt + SC_KEY_LEN, uuid, SC_UUID_LEN);
+    sc_copy(pt, key, SC_KEY_LEN);
+    sc_copy(pt + SC_KEY_LEN, uuid, SC_UUID_LEN);
     cr->seal(req + 36, req + 36 + sizeof(pt), k, zero_nonce, req, 36, pt, sizeof(pt));
     rc = 0;
  out:
@@ -200,10 +164,10 @@ int sc_bind_open(const struct sc_crypto *cr, const uint8_t *req, size_t len,
         goto out;
     if ( cr->open(pt, k, zero_nonce, req, 36, req + 36, sizeof(pt), req + 36 + sizeof(pt)) )
         goto out;
-    copy(key, pt, SC_KEY_LEN);
-    copy(uuid, pt + SC_KEY_LEN, SC_UUID_LEN);
+    sc_copy(key, pt, SC_KEY_LEN);
+    sc_copy(uuid, pt + SC_KEY_LEN, SC_UUID_LEN);
     cr->sha256(h, req, SC_BIND_LEN);
-    copy(req_id, h, 16);
+    sc_copy(req_id, h, 16);
     rc = 0;
  out:
     sc_wipe(dh, sizeof(dh));
@@ -220,10 +184,10 @@ static int hello_key(const struct sc_crypto *cr, uint8_t k[32], const uint8_t ke
     uint8_t ikm[64], info[64];
     int rc;
 
-    copy(ikm, key, 32);
-    copy(ikm + 32, dh1, 32);
-    copy(info, vmm_pub, 32);
-    copy(info + 32, c_pub, 32);
+    sc_copy(ikm, key, 32);
+    sc_copy(ikm + 32, dh1, 32);
+    sc_copy(info, vmm_pub, 32);
+    sc_copy(info + 32, c_pub, 32);
     rc = cr->hkdf(k, 32, (const uint8_t *)L_HELLO, LLEN(L_HELLO), ikm, sizeof(ikm),
                   info, sizeof(info));
     sc_wipe(ikm, sizeof(ikm));
@@ -241,7 +205,7 @@ int sc_hello_make(const struct sc_crypto *cr, uint8_t hello[SC_HELLO_LEN],
         return -SC_EINVAL;
     hello[0] = SC_PROTO_VERSION;
     hello[1] = SC_KIND_HELLO;
-    put_be16(hello + 2, options);
+    sc_store16_be(hello + 2, options);
     cr->x25519_base(hello + 4, eph);
     if ( cr->x25519(dh1, eph, vmm_pub) != 0 )
         goto out;
@@ -268,7 +232,7 @@ int sc_hello_check(const struct sc_crypto *cr, const uint8_t *hello, size_t len,
     rc = check_header(hello, len, SC_HELLO_LEN, SC_KIND_HELLO);
     if ( rc )
         return rc;
-    opt = get_be16(hello + 2);
+    opt = sc_load16_be(hello + 2);
     if ( opt & ~SC_OPT_KNOWN )
         return -SC_EINVAL;
     rc = -SC_EAUTH;
@@ -292,7 +256,7 @@ void sc_hello_id(const struct sc_crypto *cr, uint8_t id[SC_HELLO_ID_LEN],
     uint8_t h[32];
 
     cr->sha256(h, hello, SC_HELLO_LEN);
-    copy(id, h, SC_HELLO_ID_LEN);
+    sc_copy(id, h, SC_HELLO_ID_LEN);
 }
 
 /* ---- key schedule ---- */
@@ -306,14 +270,14 @@ static int dir_init(const struct sc_crypto *cr, struct sc_dir *d, uint32_t dir,
     if ( dir == SC_DIR_IN )
     {
         n = LLEN(L_INPUT);
-        copy(info, (const uint8_t *)L_INPUT, n);
+        sc_copy(info, (const uint8_t *)L_INPUT, n);
     }
     else
     {
         n = LLEN(L_OUTPUT);
-        copy(info, (const uint8_t *)L_OUTPUT, n);
+        sc_copy(info, (const uint8_t *)L_OUTPUT, n);
     }
-    put_be32(info + n, 0);
+    sc_store32_be(info + n, 0);
     d->counter = 0;
     d->epoch = 0;
     d->dir = dir;
@@ -333,14 +297,14 @@ static int session_keys(const struct sc_crypto *cr, uint8_t k_answer[32],
     uint8_t t[TRANSCRIPT_MAX], th[32], ikm[96];
     int rc = -SC_EAUTH;
 
-    copy(t, (const uint8_t *)L_TRANSCRIPT, LLEN(L_TRANSCRIPT));
-    copy(t + LLEN(L_TRANSCRIPT), hello, SC_HELLO_LEN);
-    copy(t + LLEN(L_TRANSCRIPT) + SC_HELLO_LEN, s_pub, 32);
-    copy(t + LLEN(L_TRANSCRIPT) + SC_HELLO_LEN + 32, vmm_pub, 32);
+    sc_copy(t, (const uint8_t *)L_TRANSCRIPT, LLEN(L_TRANSCRIPT));
+    sc_copy(t + LLEN(L_TRANSCRIPT), hello, SC_HELLO_LEN);
+    sc_copy(t + LLEN(L_TRANSCRIPT) + SC_HELLO_LEN, s_pub, 32);
+    sc_copy(t + LLEN(L_TRANSCRIPT) + SC_HELLO_LEN + 32, vmm_pub, 32);
     cr->sha256(th, t, sizeof(t));
-    copy(ikm, key, 32);
-    copy(ikm + 32, dh1, 32);
-    copy(ikm + 64, dh2, 32);
+    sc_copy(ikm, key, 32);
+    sc_copy(ikm + 32, dh1, 32);
+    sc_copy(ikm + 64, dh2, 32);
     if ( cr->hkdf(k_answer, 32, th, 32, ikm, sizeof(ikm),
                   (const uint8_t *)L_ANSWER, LLEN(L_ANSWER)) )
         goto out;
@@ -363,18 +327,18 @@ static int session_keys(const struct sc_crypto *cr, uint8_t k_answer[32],
 
 static void identity_put(uint8_t p[SC_IDENTITY_LEN], const struct sc_identity *id)
 {
-    copy(p, id->instance, SC_INSTANCE_LEN);
-    copy(p + 16, id->uuid, SC_UUID_LEN);
-    put_be32(p + 32, id->domid);
-    put_be64(p + 36, id->dropped);
+    sc_copy(p, id->instance, SC_INSTANCE_LEN);
+    sc_copy(p + 16, id->uuid, SC_UUID_LEN);
+    sc_store32_be(p + 32, id->domid);
+    sc_store64_be(p + 36, id->dropped);
 }
 
 static void identity_get(struct sc_identity *id, const uint8_t p[SC_IDENTITY_LEN])
 {
-    copy(id->instance, p, SC_INSTANCE_LEN);
-    copy(id->uuid, p + 16, SC_UUID_LEN);
-    id->domid = get_be32(p + 32);
-    id->dropped = get_be64(p + 36);
+    sc_copy(id->instance, p, SC_INSTANCE_LEN);
+    sc_copy(id->uuid, p + 16, SC_UUID_LEN);
+    id->domid = sc_load32_be(p + 32);
+    id->dropped = sc_load64_be(p + 36);
 }
 
 /* Answer layout offsets. */
@@ -447,7 +411,7 @@ int sc_answer_check(const struct sc_crypto *cr, const uint8_t *answer, size_t le
         goto out;
     }
     identity_get(id, pt);
-    copy(vmm_eph_pub, answer + A_S, SC_PUB_LEN);
+    sc_copy(vmm_eph_pub, answer + A_S, SC_PUB_LEN);
     rc = 0;
  out:
     sc_wipe(dh1, sizeof(dh1));
@@ -486,8 +450,8 @@ void sc_dir_wipe(struct sc_dir *d)
 
 static void rec_nonce(uint8_t nonce[12], const struct sc_dir *d)
 {
-    put_be32(nonce, d->dir);
-    put_be64(nonce + 4, d->counter);
+    sc_store32_be(nonce, d->dir);
+    sc_store64_be(nonce + 4, d->counter);
 }
 
 /* The next epoch's key from this one's; the old key is overwritten. */
@@ -500,18 +464,18 @@ static int dir_rekey(const struct sc_crypto *cr, struct sc_dir *d)
     if ( d->dir == SC_DIR_IN )
     {
         n = LLEN(L_INPUT_REKEY);
-        copy(info, (const uint8_t *)L_INPUT_REKEY, n);
+        sc_copy(info, (const uint8_t *)L_INPUT_REKEY, n);
     }
     else
     {
         n = LLEN(L_OUTPUT_REKEY);
-        copy(info, (const uint8_t *)L_OUTPUT_REKEY, n);
+        sc_copy(info, (const uint8_t *)L_OUTPUT_REKEY, n);
     }
-    put_be32(info + n, d->epoch + 1);
+    sc_store32_be(info + n, d->epoch + 1);
     rc = cr->hkdf(next, 32, NULL, 0, d->key, 32, info, n + 4);
     if ( rc == 0 )
     {
-        copy(d->key, next, 32);
+        sc_copy(d->key, next, 32);
         d->epoch++;
         d->counter = 0;
     }
@@ -538,9 +502,9 @@ int sc_rec_seal(const struct sc_crypto *cr, struct sc_dir *d, uint8_t *frame, si
     if ( cap < SC_FRAME_HDR + ptlen + SC_TAG_LEN )
         return -SC_ESPACE;
 
-    put_be16(frame, (uint16_t)(ptlen + SC_TAG_LEN));
+    sc_store16_be(frame, (uint16_t)(ptlen + SC_TAG_LEN));
     frame[2] = (uint8_t)type;
-    put_be16(frame + 3, (uint16_t)len);
+    sc_store16_be(frame + 3, (uint16_t)len);
     for ( i = 0; i < len; i++ )
         frame[5 + i] = data[i];
     for ( i = SC_REC_HDR + len; i < ptlen; i++ )
@@ -579,7 +543,7 @@ int sc_rec_open(const struct sc_crypto *cr, struct sc_dir *d, const uint8_t *fra
     /* Authentic: now the format must hold exactly. */
     rc = -SC_EINVAL;
     t = pt[0];
-    n = get_be16(pt + 1);
+    n = sc_load16_be(pt + 1);
     if ( t < SC_REC_DATA || t > SC_REC_REKEY || n > ptlen - SC_REC_HDR ||
          n > SC_REC_MAX_DATA )
         goto out;
@@ -598,7 +562,7 @@ int sc_rec_open(const struct sc_crypto *cr, struct sc_dir *d, const uint8_t *fra
     d->counter++;
     if ( t == SC_REC_REKEY && dir_rekey(cr, d) )
         goto out;
-    copy(data, pt + SC_REC_HDR, n);
+    sc_copy(data, pt + SC_REC_HDR, n);
     *type = t;
     *datalen = n;
     rc = 0;

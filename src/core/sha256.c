@@ -2,6 +2,7 @@
 /*
  * SHA-256 (FIPS 180-4, sections 4.1.2, 4.2.2, 5 and 6.2).
  */
+#include "sc_bytes.h"
 #include "sha256.h"
 #include "sccrypt_crypto.h"
 
@@ -37,19 +38,7 @@ static const uint32_t H0[8] = {
 #define SSIG0(x)     (ROTR32(x, 7) ^ ROTR32(x, 18) ^ ((x) >> 3))
 #define SSIG1(x)     (ROTR32(x, 17) ^ ROTR32(x, 19) ^ ((x) >> 10))
 
-static inline uint32_t load32_be(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-           ((uint32_t)p[2] << 8) | (uint32_t)p[3];
-}
 
-static inline void store32_be(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 /* The compression function over nblocks 64-byte blocks (section 6.2.2). */
 static void sha256_blocks(uint32_t h[8], const uint8_t *m, size_t nblocks)
@@ -72,7 +61,7 @@ static void sha256_blocks(uint32_t h[8], const uint8_t *m, size_t nblocks)
         for ( i = 0; i < 64; i++ )
         {
             if ( i < 16 )
-                w[i] = load32_be(m + 4 * i);
+                w[i] = sc_load32_be(m + 4 * i);
             else
                 w[i & 15] += SSIG1(w[(i - 2) & 15]) + w[(i - 7) & 15] +
                              SSIG0(w[(i - 15) & 15]);
@@ -168,7 +157,7 @@ void sc_sha256_final(struct sc_sha256 *st, uint8_t out[32])
     sha256_blocks(st->h, st->buf, 1);
 
     for ( i = 0; i < 8; i++ )
-        store32_be(out + 4 * i, st->h[i]);
+        sc_store32_be(out + 4 * i, st->h[i]);
 
     sc_wipe(st, sizeof(*st));
 }

@@ -4,16 +4,10 @@
  * decrypt-into-ring / encrypt-from-backlog steps, identical in the
  * hypervisor and in the simulator.
  */
+#include "sc_bytes.h"
 #include "sc_vmm.h"
 #include "sccrypt_crypto.h"
 
-static void copy(uint8_t *d, const uint8_t *s, size_t n)
-{
-    size_t i;
-
-    for ( i = 0; i < n; i++ )
-        d[i] = s[i];
-}
 
 static int all_zero(const uint8_t *p, size_t n)
 {
@@ -29,7 +23,7 @@ int sc_vmm_init(struct sc_vmm *v, const struct sc_crypto *cr, const uint8_t secr
 {
     sc_wipe(v, sizeof(*v));
     v->cr = cr;
-    copy(v->secret, secret, 32);
+    sc_copy(v->secret, secret, 32);
     cr->x25519_base(v->pub, v->secret);
     if ( all_zero(v->secret, 32) || all_zero(v->pub, SC_PUB_LEN) )
     {
@@ -48,7 +42,7 @@ void sc_dom_init(struct sc_dom *d, uint32_t domid, const uint8_t uuid[SC_UUID_LE
 {
     sc_wipe(d, sizeof(*d));
     d->domid = domid;
-    copy(d->uuid, uuid, SC_UUID_LEN);
+    sc_copy(d->uuid, uuid, SC_UUID_LEN);
 }
 
 void sc_dom_wipe(struct sc_dom *d)
@@ -56,7 +50,7 @@ void sc_dom_wipe(struct sc_dom *d)
     uint32_t domid = d->domid;
     uint8_t uuid[SC_UUID_LEN];
 
-    copy(uuid, d->uuid, SC_UUID_LEN);
+    sc_copy(uuid, d->uuid, SC_UUID_LEN);
     sc_dom_init(d, domid, uuid);
 }
 
@@ -98,7 +92,7 @@ int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t l
         rc = -SC_EFULL;
         goto out;
     }
-    copy(v->used[v->nused++], id, sizeof(id));
+    sc_copy(v->used[v->nused++], id, sizeof(id));
 
     if ( !sc_ct_equal(uuid, d->uuid, SC_UUID_LEN) )
         rc = -SC_EUUID;
@@ -109,8 +103,8 @@ int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t l
     else
     {
         session_end(d);
-        copy(d->key, key, SC_KEY_LEN);
-        copy(d->instance, instance, SC_INSTANCE_LEN);
+        sc_copy(d->key, key, SC_KEY_LEN);
+        sc_copy(d->instance, instance, SC_INSTANCE_LEN);
         d->bound = 1;
         rc = 0;
     }
@@ -133,8 +127,8 @@ int sc_vmm_open(struct sc_vmm *v, struct sc_dom *d, const uint8_t *hello, size_t
     rc = sc_hello_check(v->cr, hello, len, d->key, v->secret, v->pub, &options);
     if ( rc )
         return rc;
-    copy(id.instance, d->instance, SC_INSTANCE_LEN);
-    copy(id.uuid, d->uuid, SC_UUID_LEN);
+    sc_copy(id.instance, d->instance, SC_INSTANCE_LEN);
+    sc_copy(id.uuid, d->uuid, SC_UUID_LEN);
     id.domid = d->domid;
     id.dropped = dropped;
     rc = sc_answer_make(v->cr, answer, hello, d->key, v->secret, v->pub, eph, &id,
@@ -237,8 +231,7 @@ int sc_vmm_input(struct sc_dom *d, volatile struct sc_xencons *ring,
         }
         else if ( type == SC_REC_CLOSE )
         {
-            d->quiet_ms = ((uint32_t)d->pending[1] << 24) | ((uint32_t)d->pending[2] << 16) |
-                          ((uint32_t)d->pending[3] << 8) | d->pending[4];
+            d->quiet_ms = sc_load32_be(d->pending + 1);
             sc_wipe(d->pending, n);
             d->state = SC_SESS_DRAINING;
             d->last_output_ms = now_ms;

@@ -12,6 +12,7 @@
  * data-dependent result, "the output is all zero", is computed without a
  * branch.
  */
+#include "sc_bytes.h"
 #include "sccrypt_crypto.h"
 
 typedef unsigned __int128 u128;
@@ -19,27 +20,13 @@ typedef uint64_t fe[5];
 
 #define MASK51 (((uint64_t)1 << 51) - 1)
 
-static inline uint64_t load64_le(const uint8_t *p)
-{
-    return (uint64_t)p[0] | ((uint64_t)p[1] << 8) |
-           ((uint64_t)p[2] << 16) | ((uint64_t)p[3] << 24) |
-           ((uint64_t)p[4] << 32) | ((uint64_t)p[5] << 40) |
-           ((uint64_t)p[6] << 48) | ((uint64_t)p[7] << 56);
-}
 
-static inline void store64_le(uint8_t *p, uint64_t v)
-{
-    int i;
-
-    for ( i = 0; i < 8; i++ )
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* Decodes a little-endian u-coordinate, ignoring bit 255 (section 5). */
 static void fe_frombytes(fe h, const uint8_t s[32])
 {
-    uint64_t a = load64_le(s), b = load64_le(s + 8);
-    uint64_t c = load64_le(s + 16), d = load64_le(s + 24);
+    uint64_t a = sc_load64_le(s), b = sc_load64_le(s + 8);
+    uint64_t c = sc_load64_le(s + 16), d = sc_load64_le(s + 24);
 
     h[0] = a & MASK51;
     h[1] = ((a >> 51) | (b << 13)) & MASK51;
@@ -105,10 +92,10 @@ static void fe_tobytes(uint8_t s[32], const fe f)
     h[4] += q;
     h[4] &= MASK51;
 
-    store64_le(s, h[0] | (h[1] << 51));
-    store64_le(s + 8, (h[1] >> 13) | (h[2] << 38));
-    store64_le(s + 16, (h[2] >> 26) | (h[3] << 25));
-    store64_le(s + 24, (h[3] >> 39) | (h[4] << 12));
+    sc_store64_le(s, h[0] | (h[1] << 51));
+    sc_store64_le(s + 8, (h[1] >> 13) | (h[2] << 38));
+    sc_store64_le(s + 16, (h[2] >> 26) | (h[3] << 25));
+    sc_store64_le(s + 24, (h[3] >> 39) | (h[4] << 12));
     sc_wipe(h, sizeof(h));
 }
 
