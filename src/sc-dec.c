@@ -77,7 +77,8 @@ static void refuse_peer(const uint8_t id[SC_HELLO_ID_LEN])
 
     memset(a, 0, sizeof(a));
     a[0] = 1;
-    (void)rv_put(&D.rv, id, RV_ANSWER, a, sizeof(a));
+    /* Best effort: that sc-enc may be gone already, and nothing is owed to it. */
+    (void)rv_put(&D.rv, id, RV_ANSWER, a, sizeof(a), 1);
 }
 
 /* Before we know the hello: refuse the one sc-enc of our pipeline, if there is one. */
@@ -253,7 +254,7 @@ int main(int argc, char **argv)
     }
     sc_dir_wipe(&D.in);             /* sc-dec only reads the output direction */
     D.afile[0] = 0;
-    if (rv_put(&D.rv, hid, RV_ANSWER, D.afile, sizeof(D.afile)) < 0)
+    if (rv_put(&D.rv, hid, RV_ANSWER, D.afile, sizeof(D.afile), 0) < 0)
         goto out;
 
     /* What the VMM vouches for (authenticated in the answer). */

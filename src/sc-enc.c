@@ -535,7 +535,7 @@ int main(int argc, char **argv)
     if (rv_path(&E.rv, E.hid, RV_HELLO, hello_path, sizeof(hello_path)) < 0)
         goto out;
     E.rv_live = 1;
-    if (rv_put(&E.rv, E.hid, RV_HELLO, E.hfile, sizeof(E.hfile)) < 0)
+    if (rv_put(&E.rv, E.hid, RV_HELLO, E.hfile, sizeof(E.hfile), 0) < 0)
         goto out;
 
     /* Raw mode before the hello goes: what is typed from now on is ours, unechoed. */

@@ -287,7 +287,7 @@ int main(int argc, char **argv)
             dup2(fd, 0);
             dup2(fd, 1);
             if (isatty(2))
-                dup2(fd, 2);
+                cfg.stderr_off_when_ready = 1;
             if (fd > 2)
                 close(fd);
         }

@@ -68,7 +68,7 @@ int rv_path(const struct rv *r, const uint8_t id[16], const char *ext, char *buf
 }
 
 int rv_put(const struct rv *r, const uint8_t id[16], const char *ext,
-           const uint8_t *data, size_t len)
+           const uint8_t *data, size_t len, int quiet)
 {
     char path[CL_PATH_MAX], tmp[CL_PATH_MAX];
     int fd, n;
@@ -77,22 +77,26 @@ int rv_put(const struct rv *r, const uint8_t id[16], const char *ext,
         return -1;
     n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     if (n < 0 || (size_t)n >= sizeof(tmp)) {
-        msg_err("%s: path too long", r->dir);
+        if (!quiet)
+            msg_err("%s: path too long", r->dir);
         return -1;
     }
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY, 0600);
     if (fd < 0) {
-        msg_errno("cannot create %s", tmp);
+        if (!quiet)
+            msg_errno("cannot create %s", tmp);
         return -1;
     }
     if (io_write_all(fd, data, len) < 0) {
-        msg_errno("%s", tmp);
+        if (!quiet)
+            msg_errno("%s", tmp);
         close(fd);
         unlink(tmp);
         return -1;
     }
     if (close(fd) < 0 || rename(tmp, path) < 0) {
-        msg_errno("%s", path);
+        if (!quiet)
+            msg_errno("%s", path);
         unlink(tmp);
         return -1;
     }

@@ -27,9 +27,12 @@ int rv_init(struct rv *r);
 /* The path of a rendezvous file into buf (CL_PATH_MAX): 0 or -1. */
 int rv_path(const struct rv *r, const uint8_t id[16], const char *ext, char *buf,
             size_t cap);
-/* Writes len bytes atomically (a .tmp file made O_EXCL|O_NOFOLLOW 0600, then renamed): 0 or -1. */
+/*
+ * Writes len bytes atomically (a .tmp file made O_EXCL|O_NOFOLLOW 0600, then
+ * renamed): 0 or -1, said on stderr unless quiet (a best-effort write).
+ */
 int rv_put(const struct rv *r, const uint8_t id[16], const char *ext,
-           const uint8_t *data, size_t len);
+           const uint8_t *data, size_t len, int quiet);
 /*
  * Takes the file if it is there: reads exactly len bytes, overwrites them
  * with zeros, unlinks it.  1 when taken, 0 when not there yet, -1 on an

@@ -779,6 +779,16 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
         (void)io_write_all(readyfd, "r", 1);
         close(readyfd);
     }
+    /* The fingerprint and domains were shown on the user's terminal; now detach from it. */
+    if (c->stderr_off_when_ready) {
+        int nfd = open("/dev/null", O_WRONLY);
+
+        if (nfd >= 0) {
+            dup2(nfd, 2);
+            close(nfd);
+        }
+        sim_log_init(1, 0);
+    }
 
     for (;;) {
         now = sim_now_ms();

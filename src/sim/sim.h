@@ -28,6 +28,7 @@ struct sim_domcfg {
 };
 
 struct sim_cfg {
+    int stderr_off_when_ready;      /* daemon on a terminal: show start-up, then let go */
     const char *statedir;
     const char *socket;
     const char *pidfile;
