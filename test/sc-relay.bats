@@ -106,6 +106,8 @@ teardown() { sim_teardown; }
     [ ! -s wire.out ]
     [ ! -s out ]
     [ "$(cat dec.rc)" = 1 ]
+    # Regression: sc-dec also printed a stray "….answer: No such file or directory".
+    [ "$(cat dec.err)" = "sc-dec: the stream ended before the VMM's answer (truncated; did the relay fail?)" ]
 }
 
 @test "sc-relay exits 2 when its stdin does not start with a hello" {

@@ -102,3 +102,20 @@ teardown() { sim_teardown; }
     [ ! -e "$SOCK" ]
     [ ! -e sim.pid ]
 }
+
+@test "sc-vmmsim started from a terminal shows its fingerprint there before it detaches" {
+    command -v tmux > /dev/null || skip "needs tmux"
+    sock=$BATS_TEST_TMPDIR/tty.sock
+    tmux -L "scsim$$" new-session -d -x 160 -y 20 \
+        "sc-vmmsim -d '$BATS_TEST_TMPDIR/ttystate' -s '$sock' --pid-file '$BATS_TEST_TMPDIR/tty.pid'; echo EXIT=\$?; sleep 30"
+    for _ in $(seq 50); do
+        tmux -L "scsim$$" capture-pane -p | grep -q '^EXIT=' && break
+        sleep 0.1
+    done
+    screen=$(tmux -L "scsim$$" capture-pane -p)
+    kill "$(cat "$BATS_TEST_TMPDIR/tty.pid")"
+    tmux -L "scsim$$" kill-server
+    echo "$screen"
+    [[ "$screen" =~ sc-vmmsim:\ VMM\ key\ fingerprint\ SHA256:[A-Za-z0-9+/]{43} ]]
+    [[ "$screen" == *"EXIT=0"* ]]
+}
