@@ -28,7 +28,7 @@
 #include "client/msg.h"
 #include "client/ossl_crypto.h"
 #include "client/rendezvous.h"
-#include "client/text.h"
+#include "text.h"
 
 #define EXIT_INTEGRITY  1
 #define EXIT_USAGE      2

@@ -19,7 +19,7 @@
 #include "client/known_vmms.h"
 #include "client/msg.h"
 #include "client/ossl_crypto.h"
-#include "client/text.h"
+#include "text.h"
 
 #define EXIT_INTEGRITY  1
 #define EXIT_USAGE      2

@@ -16,6 +16,7 @@
 
 #include "io.h"
 #include "sim/sim.h"
+#include "text.h"
 
 #define MAX_DOMS 64
 
@@ -87,7 +88,7 @@ static int parse_domain(struct sim_domcfg *dc, const char *arg)
         snprintf(dc->name, sizeof(dc->name), "dom%lu", id);
     }
     if (uuid && *uuid)
-        return sim_uuid_parse(dc->uuid, uuid);
+        return uuid_parse(dc->uuid, uuid);
     if (sim_random(dc->uuid, 16) < 0)
         return -1;
     dc->uuid[6] = (uint8_t)((dc->uuid[6] & 0x0f) | 0x40);

@@ -22,6 +22,7 @@
 #include "io.h"
 #include "sccrypt_crypto.h"
 #include "sim.h"
+#include "text.h"
 #include "sim_proto.h"
 
 #define MAX_CONNS       64
@@ -768,7 +769,7 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
             return 2;
         sc_backlog_init(&d->bl, d->blbuf, cfg->backlog);
         dom_new_instance(d);
-        sim_uuid_fmt(uuid, d->cfg->uuid);
+        uuid_format(uuid, d->cfg->uuid);
         sim_log("domain %u name %s uuid %s guest %s", (unsigned)d->cfg->domid, d->cfg->name,
                 uuid, d->cfg->guest ? d->cfg->guest : "(built-in login)");
         dom_start_guest(d);

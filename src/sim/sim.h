@@ -45,10 +45,7 @@ void sim_log_init(int use_syslog, int use_stderr);
 void sim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t sim_now_ms(void);
 int sim_random(void *buf, size_t len);
-void sim_b64(char *out, const uint8_t *in, size_t len);     /* unpadded; out >= 4*len/3+2 */
 void sim_fingerprint(char out[64], const uint8_t pub[32]);  /* "SHA256:..." */
-void sim_uuid_fmt(char out[37], const uint8_t uuid[16]);
-int sim_uuid_parse(uint8_t uuid[16], const char *s);
 int sim_mkdirs(const char *path, mode_t mode);
 /* Loads or makes DIR/vmm-key (0600); 0 or -1 (message logged). */
 int sim_identity(const char *dir, uint8_t secret[32]);

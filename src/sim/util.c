@@ -19,6 +19,7 @@
 #include "io.h"
 #include "sccrypt_crypto.h"
 #include "sim.h"
+#include "text.h"
 
 static int log_syslog, log_stderr = 1;
 
@@ -78,32 +79,6 @@ int sim_random(void *buf, size_t len)
     return 0;
 }
 
-void sim_b64(char *out, const uint8_t *in, size_t len)
-{
-    static const char a[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t i;
-    uint32_t v;
-
-    for (i = 0; i + 2 < len; i += 3) {
-        v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        *out++ = a[v >> 18 & 63];
-        *out++ = a[v >> 12 & 63];
-        *out++ = a[v >> 6 & 63];
-        *out++ = a[v & 63];
-    }
-    if (len - i == 1) {
-        v = (uint32_t)in[i] << 16;
-        *out++ = a[v >> 18 & 63];
-        *out++ = a[v >> 12 & 63];
-    } else if (len - i == 2) {
-        v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-        *out++ = a[v >> 18 & 63];
-        *out++ = a[v >> 12 & 63];
-        *out++ = a[v >> 6 & 63];
-    }
-    *out = '\0';
-}
 
 void sim_fingerprint(char out[64], const uint8_t pub[32])
 {
@@ -111,51 +86,11 @@ void sim_fingerprint(char out[64], const uint8_t pub[32])
 
     sc_sha256(h, pub, 32);
     memcpy(out, "SHA256:", 7);
-    sim_b64(out + 7, h, sizeof(h));
+    b64_encode(out + 7, h, sizeof(h));
 }
 
-void sim_uuid_fmt(char out[37], const uint8_t u[16])
-{
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
-             u[12], u[13], u[14], u[15]);
-}
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
-int sim_uuid_parse(uint8_t uuid[16], const char *s)
-{
-    size_t i, k = 0;
-    int hi, lo;
-
-    if (strlen(s) != 36)
-        return -1;
-    for (i = 0; i < 36;) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-')
-                return -1;
-            i++;
-            continue;
-        }
-        hi = hexval((unsigned char)s[i]);
-        lo = hexval((unsigned char)s[i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        uuid[k++] = (uint8_t)(hi << 4 | lo);
-        i += 2;
-    }
-    return 0;
-}
 
 int sim_mkdirs(const char *path, mode_t mode)
 {
@@ -185,7 +120,7 @@ static int load_identity(const char *path, uint8_t secret[32])
     char buf[128];
     struct stat st;
     ssize_t n;
-    int fd, i, hi, lo, rc = -1;
+    int fd, rc = -1;
 
     fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
@@ -206,14 +141,9 @@ static int load_identity(const char *path, uint8_t secret[32])
         sim_log("%s: not a VMM key file (%s...)", path, KEY_TAG);
         goto out;
     }
-    for (i = 0; i < 32; i++) {
-        hi = hexval((unsigned char)buf[sizeof(KEY_TAG) - 1 + 2 * i]);
-        lo = hexval((unsigned char)buf[sizeof(KEY_TAG) - 1 + 2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            sim_log("%s: not a VMM key file", path);
-            goto out;
-        }
-        secret[i] = (uint8_t)(hi << 4 | lo);
+    if (hex_decode(secret, 32, buf + sizeof(KEY_TAG) - 1) < 0) {
+        sim_log("%s: not a VMM key file", path);
+        goto out;
     }
     rc = 0;
 out:

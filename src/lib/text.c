@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include <string.h>
 
-#include "msg.h"
 #include "text.h"
+
+/* Clears a partly decoded secret; volatile so the compiler keeps it. */
+static void wipe(void *p, size_t n)
+{
+    volatile uint8_t *v = p;
+
+    while (n--)
+        *v++ = 0;
+}
 
 void hex_encode(char *out, const uint8_t *in, size_t len)
 {
@@ -36,7 +44,7 @@ int hex_decode(uint8_t *out, size_t len, const char *s)
         hi = nibble(s[2 * i]);
         lo = hi < 0 ? -1 : nibble(s[2 * i + 1]);
         if (hi < 0 || lo < 0) {
-            cl_wipe(out, len);
+            wipe(out, len);
             return -1;
         }
         out[i] = (uint8_t)(hi << 4 | lo);

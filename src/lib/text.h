@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Text forms: lowercase hex, UUIDs (8-4-4-4-12), unpadded base64. */
-#ifndef SC_CLIENT_TEXT_H
-#define SC_CLIENT_TEXT_H
+#ifndef SC_TEXT_H
+#define SC_TEXT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -17,4 +17,4 @@ void uuid_format(char out[37], const uint8_t in[16]);
 /* Unpadded standard base64 of len bytes; out must hold 4*ceil(len/3)+1. */
 void b64_encode(char *out, const uint8_t *in, size_t len);
 
-#endif /* SC_CLIENT_TEXT_H */
+#endif /* SC_TEXT_H */
