@@ -30,6 +30,8 @@
 # secure_path in /usr/local/sbin.  The operator's setup lines are checked for
 # syntax: the sudoers lines with visudo -cf, xl's command lines for their form.
 
+bats_require_minimum_version 1.5.0
+
 load sim_helpers
 
 REPO="$BATS_TEST_DIRNAME/.."
@@ -313,7 +315,7 @@ assert_interactive_session() {
     run_example sc-dec.1 2
     [ "$(statuses)" = 0 ]
     grep -qx '0' pane.txt
-    ! grep -q 'connected' pane.txt
+    run ! grep -q 'connected' pane.txt
     grep -q 'logged-42' log
 }
 

@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The whole pipeline: sc-enc | sc-relay | sc-dec against the VMM simulator.
 
+bats_require_minimum_version 1.5.0
+
 load sim_helpers
 
 setup() { sim_setup; }
@@ -83,11 +85,11 @@ held_session() {
     run -0 pipeline 5
     [ "$(cat dec.rc)" = 0 ]
     grep -q '1337-leet' out
-    ! grep -q 'pw-Sekr1t' out
+    run ! grep -q 'pw-Sekr1t' out
     for f in wire.in wire.out relay.err; do
-        ! grep -a -q 'pw-Sekr1t' "$f"
-        ! grep -a -q '1337-leet' "$f"
-        ! grep -a -q 'operator' "$f"
+        run ! grep -a -q 'pw-Sekr1t' "$f"
+        run ! grep -a -q '1337-leet' "$f"
+        run ! grep -a -q 'operator' "$f"
     done
 }
 

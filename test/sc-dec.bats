@@ -4,6 +4,8 @@
 # sc-dec around the VMM engine (test/tools/vmm_harness), with a hostile
 # relay (test/tools/tamper) in either direction.
 
+bats_require_minimum_version 1.5.0
+
 load helpers
 
 setup() {
@@ -64,7 +66,7 @@ AUTH_FAIL="the stream was modified, replayed or reordered; session ended"
     session
     H_ARGS="--instance 00112233445566778899aabbccddeeff"
     session
-    ! grep -q WARNING dec.err
+    run ! grep -q WARNING dec.err
     H_ARGS="--instance ffeeddccbbaa99887766554433221100"
     session
     [ "$DEC_RC" = 0 ]
@@ -73,7 +75,7 @@ AUTH_FAIL="the stream was modified, replayed or reordered; session ended"
     [ -f "$XDG_STATE_HOME/sccrypt/instances" ]
     # and that instance is remembered
     session
-    ! grep -q WARNING dec.err
+    run ! grep -q WARNING dec.err
 }
 
 @test "sc-dec warns when the VMM says output was lost while nobody was attached" {

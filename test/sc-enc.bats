@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: MIT
 # sc-enc alone and through the VMM engine (test/tools/vmm_harness).
 
+bats_require_minimum_version 1.5.0
+
 load helpers
 
 setup() {
@@ -127,7 +129,7 @@ setup() {
     session
     cp wire.in w1
     session
-    ! cmp -s w1 wire.in
+    run ! cmp -s w1 wire.in
     [ "$(head -c 54 w1 | od -An -tx1)" != "$(head -c 54 wire.in | od -An -tx1)" ]
 }
 

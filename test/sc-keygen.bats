@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: MIT
 # sc-keygen: key generation, fingerprints, sealing bind requests.
 
+bats_require_minimum_version 1.5.0
+
 load helpers
 
 setup() {
@@ -46,7 +48,7 @@ key_hex() {
 
 @test "sc-keygen never prints key material" {
     run -0 sc-keygen
-    ! grep -q "$(key_hex "$XDG_CONFIG_HOME/sccrypt/key")" <<< "$output"
+    run ! grep -q "$(key_hex "$XDG_CONFIG_HOME/sccrypt/key")" <<< "$output"
 }
 
 @test "sc-keygen refuses to overwrite a key without -f" {
@@ -145,7 +147,7 @@ key_hex() {
     setup_vmm
     sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID" > req2 2> /dev/null
     [ "$(stat -c %s req2)" = 100 ]
-    ! cmp -s req req2
+    run ! cmp -s req req2
 }
 
 @test "sc-keygen --seal accepts the fingerprint without its SHA256: prefix" {

@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: MIT
 # sc-relay on its own and against the simulator.
 
+bats_require_minimum_version 1.5.0
+
 load sim_helpers
 
 setup() { sim_setup; }
@@ -45,7 +47,7 @@ teardown() { sim_teardown; }
 @test "sc-relay -b xen exits 2 with a clear message where there is no Xen" {
     [ -e /dev/xen/privcmd ] && skip "a Xen hypervisor is present"
     run -2 --separate-stderr sc-relay -b xen --vmm-key
-    [[ "$stderr" == "sc-relay: xen: "* ]]
+    [ "$stderr" = "sc-relay: xen: cannot open /dev/xen/privcmd (not dom0, or the xen-privcmd module is not loaded): No such file or directory" ]
 }
 
 @test "sc-relay picks the simulator by itself when its socket exists" {
@@ -174,5 +176,5 @@ teardown() { sim_teardown; }
     [ "$(cat relay.rc)" = 0 ]
     grep -q "^sc-relay\[[0-9]*\]: session start: user=alice domain=5 backend=sim$" relay.err
     grep -q "^sc-relay\[[0-9]*\]: session end: user=alice domain=5 in=[0-9]* out=[0-9]* how=ended by the VMM$" relay.err
-    ! grep -q sekrit relay.err
+    run ! grep -q sekrit relay.err
 }

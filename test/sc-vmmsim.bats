@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: MIT
 # sc-vmmsim, the VMM simulator, on its own.
 
+bats_require_minimum_version 1.5.0
+
 load sim_helpers
 
 setup() { sim_setup; }
@@ -36,7 +38,7 @@ teardown() { sim_teardown; }
     sim_teardown
     start_sim
     [ "$(sim_fingerprint)" = "$fp1" ]
-    ! grep -q "made a new" sim.log
+    run ! grep -q "made a new" sim.log
 }
 
 @test "sc-vmmsim's fingerprint is the one sc-keygen computes from sc-relay --vmm-key" {
@@ -98,7 +100,7 @@ teardown() { sim_teardown; }
     pid=$(cat sim.pid)
     kill -TERM "$pid"
     for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
-    ! kill -0 "$pid" 2> /dev/null
+    run ! kill -0 "$pid" 2> /dev/null
     [ ! -e "$SOCK" ]
     [ ! -e sim.pid ]
 }

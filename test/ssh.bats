@@ -13,6 +13,8 @@
 # stops sshd, every process of the test user (by pid), the simulator, and
 # removes the user, the sudoers drop-in and the directory.
 
+bats_require_minimum_version 1.5.0
+
 load sim_helpers
 
 setup() {
@@ -88,7 +90,7 @@ teardown() {
     sim_teardown
     [ -n "$MADE_RUN_SSHD" ] && rmdir /run/sshd 2> /dev/null
     rm -rf "$D"
-    ! id "$TUSER" > /dev/null 2>&1
+    run ! id "$TUSER" > /dev/null 2>&1
 }
 
 @test "the test user may run only sc-relay through sudo" {
@@ -106,8 +108,8 @@ teardown() {
         sc-dec > out 2> dec.err; echo "${PIPESTATUS[*]}" > rc'
     [ "$(cat rc)" = "0 0 0 0 0" ]
     grep -q 'over-ssh-42' out
-    ! grep -a -q 'ssh-Pw-77' wire.in wire.out out
-    ! grep -a -q 'over-ssh-42' wire.in wire.out
+    run ! grep -a -q 'ssh-Pw-77' wire.in wire.out out
+    run ! grep -a -q 'over-ssh-42' wire.in wire.out
 }
 
 @test "an eavesdropper on sshd and sc-relay (strace) never sees the password" {
@@ -127,6 +129,6 @@ teardown() {
     [ "$(cat rc)" = "0 0 0" ]
     grep -q 'traced-42' out
     [ -s trace ]
-    ! grep -a -q 'strace-Pw-99' trace
-    ! grep -a -q 'traced-42' trace
+    run ! grep -a -q 'strace-Pw-99' trace
+    run ! grep -a -q 'traced-42' trace
 }
