@@ -11,7 +11,8 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
 PKGS="qemu-system-x86 busybox-static cpio libxen-dev gcc libc6-dev make flex
-bison python3 dpkg-dev xz-utils openssh-client openssh-server ca-certificates"
+bison python3 dpkg-dev xz-utils openssh-client openssh-server ca-certificates
+patch pkg-config libssl-dev"
 
 need=
 for p in $PKGS; do

@@ -11,6 +11,13 @@
 
 #ifdef __XEN__
 #include <xen/types.h>
+/* What the core uses of <stdint.h> that Xen's types header lacks. */
+#ifndef UINT64_MAX
+#define UINT64_MAX      (~(uint64_t)0)
+#endif
+#ifndef INT64_MAX
+#define INT64_MAX       ((int64_t)(UINT64_MAX >> 1))
+#endif
 #else
 #include <stdint.h>
 #include <stddef.h>

@@ -1,0 +1,72 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# check-xen.sh [smoke|full]: the real-hypervisor test tier, from nothing.
+# Installs the Debian packages it needs (with deb-src entries), fetches
+# Debian's Xen 4.17 source and binary packages into a cache folder,
+# applies hcall/patches, builds the hypervisor, builds the dom0 and guest
+# images and runs test/xen/check_xen.py under QEMU.
+#
+# Environment:
+#   SCCRYPT_XEN_WORK  cache and work folder (default ~/.cache/sccrypt-xen)
+#   SCCRYPT_XEN_SKIP_DEPS=1  do not run apt (packages already there)
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+MODE=${1:-full}
+W=${SCCRYPT_XEN_WORK:-${HOME:-/root}/.cache/sccrypt-xen}
+mkdir -p "$W"
+W=$(cd "$W" && pwd)
+t0=$(date +%s)
+step() { echo "check-xen: [$(( $(date +%s) - t0 ))s] $*" >&2; }
+
+if [ "${SCCRYPT_XEN_SKIP_DEPS:-0}" != 1 ]; then
+    step "host packages"
+    "$HERE/scripts/host-deps.sh"
+fi
+step "fetch (cache: $W)"
+"$HERE/scripts/fetch.sh" "$W"
+
+if [ "$MODE" = smoke ]; then
+    PATCHES=$W/no-patches
+    mkdir -p "$PATCHES"
+    BUILD=$W/build-stock
+else
+    BUILD=$W/build
+    PATCHES=$W/patches
+    step "generate the patch series from hcall/ and src/core"
+    rm -rf "$PATCHES"
+    "$HERE/scripts/gen-patch.sh" "$PATCHES"
+fi
+step "build the hypervisor"
+"$HERE/scripts/build-xen.sh" "$W" "$BUILD" "$PATCHES"
+
+IMG=$W/img-$MODE
+mkdir -p "$IMG"
+cp "$BUILD/xen-build/xen/xen" "$IMG/xen"
+EXTRA=
+BINARGS=
+if [ "$MODE" = full ]; then
+    step "build the project's tools"
+    make -C "$REPO" XEN_LIBS="$(pkg-config --libs xencall xenevtchn xenstore)" \
+        bin/sc-relay bin/sc-enc bin/sc-dec bin/sc-keygen >/dev/null
+    make -C "$HERE" dom0-tools >/dev/null
+    EXTRA="$REPO/bin/sc-relay $HERE/work/sc-xen-peek"
+    BINARGS="--bin $REPO/bin"
+    export SC_XENCONSOLED="$BUILD/xen-build/xenconsoled"
+fi
+step "build the dom0 and guest images"
+"$HERE/scripts/mk-images.sh" "$W/stage" "$IMG" $EXTRA
+
+OUT=$W/run-$MODE
+rm -rf "$OUT"
+mkdir -p "$OUT"
+step "boot Xen under QEMU and run the $MODE test (logs: $OUT)"
+set +e
+timeout -k 10 900 python3 "$REPO/test/xen/check_xen.py" --mode "$MODE" \
+    --img "$IMG" --out "$OUT" $BINARGS
+rc=$?
+set -e
+step "done, exit $rc (xen source $(cat "$W/xen-src.version"))"
+[ $rc = 124 ] && echo "check-xen: the test driver timed out (15 min)" >&2
+exit $rc

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sccrypt_op.h: the sccrypt_op hypercall ABI (SCCrypt's end-to-end
+ * encrypted PV console).  One truth: the patch installs this file as
+ * xen/include/public/sccrypt_op.h, and sc-relay's xen backend
+ * (src/relay_xen.c) includes it from hcall/.
+ *
+ *   long sccrypt_op(struct xen_sccrypt_op *op)      hypercall number 43
+ *
+ * Only the control domain may call it (XSM hook xsm_sccrypt_op: dummy
+ * policy XSM_PRIV, FLASK permission xen2:sccrypt_op).  op is read at the
+ * start and written back at the end of every call; data travels in the
+ * buffer op->buf (op->len bytes in, at most op->cap bytes out).  All
+ * fields have fixed sizes and offsets on every architecture.
+ *
+ * Return: 0, or a negative errno: -EPERM (not the control domain),
+ * -ENOSYS (a hypervisor without the patch), -EINVAL (malformed op),
+ * -ESRCH (no such domain), -EBUSY (another session holds the domain, or
+ * xenconsoled/another mapping still holds the console), -EACCES (the VMM
+ * refused: op->vmm_err is the SC_E* code of src/core/sc_proto.h),
+ * -ENOENT (the session named is gone), -EFAULT (a bad buffer), -ENOMEM.
+ */
+#ifndef __XEN_PUBLIC_SCCRYPT_OP_H__
+#define __XEN_PUBLIC_SCCRYPT_OP_H__
+
+#ifdef __XEN__
+#include "xen.h"
+#else
+#include <xen/xen.h>            /* from libxen-dev; define __XEN_TOOLS__ first */
+#endif
+
+#ifndef __HYPERVISOR_sccrypt_op
+#define __HYPERVISOR_sccrypt_op         43
+#endif
+
+#define XEN_SCCRYPT_INTERFACE_VERSION   1
+
+/*
+ * Sub-operations (op->cmd).  "Session" ops act on the session op->session
+ * names, which OPEN returned; a session taken over by another OPEN
+ * answers its last OUTPUT with the TAKEOVER close and then -ENOENT.
+ */
+#define XEN_SCCRYPT_status      0   /* -> value: SC_PROTO_VERSION; value2: interface version;
+                                     *    flags: XEN_SCCRYPT_S_* */
+#define XEN_SCCRYPT_vmm_key     1   /* -> buf: the VMM's X25519 public key (32 bytes) */
+#define XEN_SCCRYPT_bind        2   /* domid; buf: bind request (SC_BIND_LEN);
+                                     * ring_gfn, port: the PV console's frame and
+                                     * event channel (from xenstore; ignored for
+                                     * PVH/HVM, which use HVM_PARAM_CONSOLE_*) */
+#define XEN_SCCRYPT_open        3   /* domid; buf: hello (SC_HELLO_LEN) -> buf: answer
+                                     * (SC_ANSWER_LEN); session; value: the port the
+                                     * relay binds (interdomain, remote = domid) */
+#define XEN_SCCRYPT_input       4   /* session; buf: whole input frames -> value:
+                                     * bytes consumed */
+#define XEN_SCCRYPT_output      5   /* session; cap -> buf: output frames; value bit 0:
+                                     * XEN_SCCRYPT_V_ENDED */
+#define XEN_SCCRYPT_close       6   /* session; arg: close reason (SC_CLOSE_RELAY) */
+#define XEN_SCCRYPT_dom_status  7   /* domid -> value: XEN_SCCRYPT_D_* flags */
+
+/* op->flags, in */
+#define XEN_SCCRYPT_F_TAKEOVER  0x0001      /* open: take the domain over */
+/* op->flags, out (status) */
+#define XEN_SCCRYPT_S_RANDOM    0x0001      /* a hardware random source seeded the DRBG */
+#define XEN_SCCRYPT_S_SELFTEST  0x0002      /* the core's known-answer self-test passed */
+/* op->value bits (output) */
+#define XEN_SCCRYPT_V_ENDED     0x0001      /* the session ended; its close record is last */
+/* op->value bits (dom_status) */
+#define XEN_SCCRYPT_D_BOUND     0x0001
+#define XEN_SCCRYPT_D_SESSION   0x0002
+
+/* Output buffers must hold at least this (one record and a rekey record). */
+#define XEN_SCCRYPT_OUTPUT_MIN  2048
+/* Input and output are capped per call (the hypervisor bounces through this). */
+#define XEN_SCCRYPT_IO_MAX      16384
+
+#if defined(__XEN__) || defined(__XEN_TOOLS__)
+struct xen_sccrypt_op {
+    uint32_t cmd;           /* IN: XEN_SCCRYPT_* */
+    uint32_t domid;         /* IN: bind, open, dom_status */
+    uint32_t flags;         /* IN/OUT */
+    uint32_t arg;           /* IN: close reason */
+    uint64_t session;       /* IN: input/output/close; OUT: open */
+    uint64_t ring_gfn;      /* IN: bind (PV) */
+    uint32_t port;          /* IN: bind (PV) */
+    uint32_t vmm_err;       /* OUT: SC_E* code when the VMM refused (-EACCES) */
+    uint32_t value;         /* OUT */
+    uint32_t value2;        /* OUT */
+    uint32_t len;           /* IN: bytes in buf; OUT: bytes written to buf */
+    uint32_t cap;           /* IN: room in buf */
+    XEN_GUEST_HANDLE_64(uint8) buf;
+};
+typedef struct xen_sccrypt_op xen_sccrypt_op_t;
+DEFINE_XEN_GUEST_HANDLE(xen_sccrypt_op_t);
+#endif /* __XEN__ || __XEN_TOOLS__ */
+
+#endif /* __XEN_PUBLIC_SCCRYPT_OP_H__ */

@@ -1,0 +1,969 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xen/common/sccrypt/sccrypt.c: SCCrypt, the end-to-end encrypted PV
+ * console, hypervisor side.
+ *
+ * The control domain's sc-relay moves ciphertext through the sccrypt_op
+ * hypercall (public/sccrypt_op.h); this file hosts the protocol engine of
+ * src/core (compiled here unchanged) and owns, for every bound domain, the
+ * guest's console ring and console event channel.
+ *
+ * Locking.  One spinlock, sccrypt_lock, guards everything here: the VMM
+ * identity, the DRBG, the list of bound domains with their engine state,
+ * backlog and session, and the table of final records.  It is taken by
+ *   - the hypercall (after the guest buffers were copied into a bounce
+ *     buffer; no guest memory is touched with the lock held),
+ *   - the guest's console event (a Xen-consumer event channel callback,
+ *     run from the guest's EVTCHNOP_send with no event channel lock held),
+ *   - the quiet-time timer (softirq context, never interrupting a holder on
+ *     the same CPU),
+ *   - domain teardown (domain_kill, before evtchn_destroy).
+ * Teardown unlinks the state under the lock, so a later event or timer finds
+ * nothing; the timer is killed outside the lock (kill_timer waits for a
+ * running handler, which may be waiting for the lock) and only then is the
+ * state wiped and freed.  Notifications to the guest and to the relay are
+ * sent with the lock held; they only set a pending bit.
+ */
+#include <xen/init.h>
+#include <xen/lib.h>
+#include <xen/sched.h>
+#include <xen/event.h>
+#include <xen/guest_access.h>
+#include <xen/xmalloc.h>
+#include <xen/spinlock.h>
+#include <xen/domain_page.h>
+#include <xen/time.h>
+#include <xen/timer.h>
+#include <xen/list.h>
+#include <xen/grant_table.h>
+#include <xen/hypercall.h>
+#include <xen/param.h>
+#include <xen/sccrypt.h>
+#include <xsm/xsm.h>
+#include <public/sccrypt_op.h>
+#include <public/hvm/params.h>
+#include <asm/p2m.h>
+#include <asm/hvm/hvm.h>
+
+#include "sc_vmm.h"
+#include "sccrypt_crypto.h"
+#include "chacha20.h"
+
+/* Guest output kept while nobody is attached (or the relay is slow). */
+#define SCCRYPT_BACKLOG         16384
+#define SCCRYPT_FINALS          8
+#define SCCRYPT_FINAL_MAX       256
+
+struct sccrypt_dom {
+    struct list_head list;
+    struct domain *d;
+    struct sc_dom dom;
+    volatile struct sc_xencons *ring;   /* global mapping of the console page */
+    struct page_info *ring_page;        /* holds a reference (and for PV a type) */
+    evtchn_port_t guest_port;           /* the guest's console port */
+    evtchn_port_t xen_port;             /* Xen's end of it */
+    evtchn_port_t relay_port;           /* Xen-consumer port the relay binds */
+    uint64_t session;                   /* 0: no relay attached */
+    struct timer timer;                 /* quiet-time close */
+    struct sc_backlog bl;
+    uint8_t blbuf[SCCRYPT_BACKLOG];
+};
+
+/* The last words of a session whose state went away (takeover, domain death). */
+struct sccrypt_final {
+    uint64_t session;
+    uint32_t len;
+    uint8_t buf[SCCRYPT_FINAL_MAX];
+};
+
+static DEFINE_SPINLOCK(sccrypt_lock);
+static LIST_HEAD(sccrypt_doms);
+static struct sc_vmm *vmm;              /* NULL: disabled (no RNG or self-test failed) */
+static bool sccrypt_rng_ok, sccrypt_selftest_ok;
+static uint64_t next_session = 1;
+static struct sccrypt_final finals[SCCRYPT_FINALS];
+static unsigned int next_final;
+static struct sc_dom scratch;           /* old session at takeover; under the lock */
+static bool __read_mostly sccrypt_trace;
+boolean_param("sccrypt_trace", sccrypt_trace);
+
+/* ---- the DRBG ----------------------------------------------------------
+ * A ChaCha20 generator with fast key erasure: each request makes keystream
+ * under the current key, takes the first 32 bytes as the next key and hands
+ * out the rest.  Seeded at boot from RDSEED (else RDRAND) and timing
+ * jitter through SHA-256, and reseeded with 32 RDRAND bytes on every request.
+ * Without a hardware source it never becomes ready: binds are refused.
+ */
+static struct {
+    uint8_t key[32];
+    uint64_t nonce;
+} drbg;
+
+static bool hw_random64(uint64_t *v, bool seed)
+{
+    unsigned int i;
+    uint8_t ok;
+
+    for ( i = 0; i < 32; i++ )
+    {
+        if ( seed )
+            asm volatile ( "rdseed %0; setc %1" : "=r" (*v), "=qm" (ok) );
+        else
+            asm volatile ( "rdrand %0; setc %1" : "=r" (*v), "=qm" (ok) );
+        if ( ok )
+            return true;
+    }
+    return false;
+}
+
+static bool hw_random(uint8_t *p, size_t len)
+{
+    bool seed = cpu_has_rdseed;
+    uint64_t v;
+    size_t n;
+
+    while ( len )
+    {
+        if ( !hw_random64(&v, seed) && !(seed && hw_random64(&v, false)) )
+        {
+            v = 0;
+            return false;
+        }
+        n = len < 8 ? len : 8;
+        memcpy(p, &v, n);
+        p += n;
+        len -= n;
+    }
+    v = 0;
+    return true;
+}
+
+static int __init drbg_seed(void)
+{
+    uint8_t pool[64 + 64 * 8];
+    uint64_t t, prev;
+    unsigned int i, j;
+    volatile unsigned int spin = 0;
+
+    if ( !cpu_has_rdrand && !cpu_has_rdseed )
+        return -ENODEV;
+    if ( !hw_random(pool, 64) )
+        return -EIO;
+    /* Timing jitter: TSC deltas around small busy loops. */
+    prev = rdtsc_ordered();
+    for ( i = 0; i < 64; i++ )
+    {
+        for ( j = 0; j < 64 + (pool[i] & 63); j++ )
+            spin++;
+        t = rdtsc_ordered();
+        memcpy(pool + 64 + i * 8, &t, 8);
+        t -= prev;
+        prev += t;
+    }
+    sc_sha256(drbg.key, pool, sizeof(pool));
+    sc_wipe(pool, sizeof(pool));
+    drbg.nonce = 0;
+    return 0;
+}
+
+/* Fills p with len (<= 256) random bytes; -1 when the hardware source failed. */
+static int drbg_get(uint8_t *p, size_t len)
+{
+    uint8_t mix[32 + 32 + 8], block[64];
+    uint8_t nonce[12] = { 0 };
+    uint32_t ctr = 0;
+    uint64_t t;
+    size_t n;
+
+    if ( !sccrypt_rng_ok || len > 256 )
+        return -1;
+    memcpy(mix, drbg.key, 32);
+    if ( !hw_random(mix + 32, 32) )
+    {
+        sc_wipe(mix, sizeof(mix));
+        return -1;
+    }
+    t = rdtsc_ordered();
+    memcpy(mix + 64, &t, 8);
+    sc_sha256(drbg.key, mix, sizeof(mix));
+    sc_wipe(mix, sizeof(mix));
+
+    drbg.nonce++;
+    memcpy(nonce, &drbg.nonce, 8);
+    sc_chacha20_block(block, drbg.key, ctr++, nonce);
+    memcpy(drbg.key, block, 32);                /* fast key erasure */
+    n = len < 32 ? len : 32;
+    memcpy(p, block + 32, n);
+    p += n;
+    len -= n;
+    while ( len )
+    {
+        sc_chacha20_block(block, drbg.key, ctr++, nonce);
+        n = len < 64 ? len : 64;
+        memcpy(p, block, n);
+        p += n;
+        len -= n;
+    }
+    sc_chacha20_block(block, drbg.key, ctr, nonce);
+    memcpy(drbg.key, block, 32);
+    sc_wipe(block, sizeof(block));
+    return 0;
+}
+
+/* ---- boot ------------------------------------------------------------- */
+
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* OpenSSH-style fingerprint: "SHA256:" + unpadded base64 (43 characters). */
+static void fingerprint(char out[7 + 44], const uint8_t pub[32])
+{
+    uint8_t h[33];
+    unsigned int i, o = 7;
+
+    sc_sha256(h, pub, 32);
+    h[32] = 0;
+    memcpy(out, "SHA256:", 7);
+    for ( i = 0; i < 33; i += 3 )
+    {
+        uint32_t v = (h[i] << 16) | ((i + 1 < 33 ? h[i + 1] : 0) << 8) |
+                     (i + 2 < 33 ? h[i + 2] : 0);
+
+        out[o++] = b64[(v >> 18) & 63];
+        out[o++] = b64[(v >> 12) & 63];
+        if ( i + 1 < 32 )
+            out[o++] = b64[(v >> 6) & 63];
+        if ( i + 2 < 32 )
+            out[o++] = b64[v & 63];
+    }
+    out[o] = 0;
+}
+
+static int __init sccrypt_init(void)
+{
+    uint8_t secret[32];
+    char fpr[7 + 44];
+
+    sccrypt_selftest_ok = sc_crypto_selftest() == 0;
+    printk("SCCrypt: core self-test %s\n", sccrypt_selftest_ok ? "passed" : "FAILED");
+    if ( drbg_seed() == 0 )
+        sccrypt_rng_ok = true;
+    else
+        printk("SCCrypt: no hardware random source (RDRAND/RDSEED): "
+               "console encryption disabled, binds will be refused\n");
+    if ( !sccrypt_selftest_ok || !sccrypt_rng_ok )
+        return 0;
+
+    vmm = xzalloc(struct sc_vmm);
+    if ( !vmm || drbg_get(secret, sizeof(secret)) ||
+         sc_vmm_init(vmm, &sc_core_crypto, secret) )
+    {
+        sc_wipe(secret, sizeof(secret));
+        xfree(vmm);
+        vmm = NULL;
+        printk("SCCrypt: cannot make the VMM key: console encryption disabled\n");
+        return 0;
+    }
+    sc_wipe(secret, sizeof(secret));
+    fingerprint(fpr, vmm->pub);
+    printk("SCCrypt: VMM key fingerprint %s\n", fpr);
+    return 0;
+}
+__initcall(sccrypt_init);
+
+/* ---- per-domain state ------------------------------------------------- */
+
+static uint64_t now_ms(void)
+{
+    return (uint64_t)NOW() / MILLISECS(1);
+}
+
+static struct sccrypt_dom *find_dom(const struct domain *d)
+{
+    struct sccrypt_dom *s;
+
+    list_for_each_entry ( s, &sccrypt_doms, list )
+        if ( s->d == d )
+            return s;
+    return NULL;
+}
+
+static struct sccrypt_dom *find_session(uint64_t session)
+{
+    struct sccrypt_dom *s;
+
+    if ( !session )
+        return NULL;
+    list_for_each_entry ( s, &sccrypt_doms, list )
+        if ( s->session == session )
+            return s;
+    return NULL;
+}
+
+static int cf_check key_in_use(void *ctx, const uint8_t key[SC_KEY_LEN])
+{
+    struct sccrypt_dom *s;
+    int used = 0;
+
+    list_for_each_entry ( s, &sccrypt_doms, list )
+        used |= s->dom.bound && sc_ct_equal(s->dom.key, key, SC_KEY_LEN);
+    return used;
+}
+
+static bool session_open(const struct sccrypt_dom *s)
+{
+    return s->session && s->dom.state != SC_SESS_NONE;
+}
+
+static uint32_t ring_out_used(const struct sccrypt_dom *s)
+{
+    uint32_t used = ACCESS_ONCE(s->ring->out_prod) - ACCESS_ONCE(s->ring->out_cons);
+
+    return used > SC_RING_OUT_SIZE ? SC_RING_OUT_SIZE : used;
+}
+
+/*
+ * Moves guest output into the backlog.  While a relay is attached the
+ * backlog is not allowed to overflow (the guest waits for the relay);
+ * otherwise the oldest output goes.  Returns the bytes moved.
+ */
+static size_t drain(struct sccrypt_dom *s)
+{
+    size_t n;
+    uint32_t used = ring_out_used(s);
+
+    if ( !used )
+        return 0;
+    if ( session_open(s) && s->bl.cap - s->bl.len < used )
+        return 0;
+    n = sc_backlog_drain_ring(&s->bl, s->ring);
+    if ( n && session_open(s) )
+        sc_vmm_guest_output(&s->dom, now_ms());
+    return n;
+}
+
+/* Is there anything for the relay to fetch? */
+static bool relay_has_news(struct sccrypt_dom *s)
+{
+    if ( !session_open(s) )
+        return false;
+    return s->bl.len || sc_vmm_output_owed(&s->dom) ||
+           sc_vmm_wake_in(&s->dom, now_ms()) == 0;
+}
+
+/* Tells the relay (if one has bound the session's port) to call OUTPUT. */
+static void notify_relay(struct sccrypt_dom *s)
+{
+    if ( s->relay_port )
+        notify_via_xen_event_channel(s->d, s->relay_port);
+}
+
+static void arm_timer(struct sccrypt_dom *s)
+{
+    int64_t w;
+
+    if ( !session_open(s) )
+        return;
+    w = sc_vmm_wake_in(&s->dom, now_ms());
+    if ( w > 0 )
+        set_timer(&s->timer, NOW() + MILLISECS(w));
+}
+
+static void cf_check sccrypt_timer_fn(void *data)
+{
+    struct sccrypt_dom *s = data;
+
+    spin_lock(&sccrypt_lock);
+    if ( relay_has_news(s) )
+        notify_relay(s);
+    else
+        arm_timer(s);
+    spin_unlock(&sccrypt_lock);
+}
+
+/* The guest notified its console: take its output, give it pending input. */
+static void cf_check sccrypt_console_event(struct vcpu *v, unsigned int port)
+{
+    struct sccrypt_dom *s;
+    size_t moved;
+
+    spin_lock(&sccrypt_lock);
+    s = find_dom(v->domain);
+    if ( sccrypt_trace && s )
+        printk(XENLOG_DEBUG "SCCrypt: d%d console event port %u in %u/%u out %u/%u\n",
+               v->domain->domain_id, port, s->ring->in_cons, s->ring->in_prod,
+               s->ring->out_cons, s->ring->out_prod);
+    if ( s && s->xen_port == port )
+    {
+        moved = drain(s);
+        moved += sc_vmm_flush_input(&s->dom, s->ring);
+        if ( moved )
+            notify_via_xen_event_channel(s->d, s->xen_port);
+        if ( relay_has_news(s) ||
+             (session_open(s) && s->dom.pending_len == 0 && moved) )
+            notify_relay(s);
+    }
+    spin_unlock(&sccrypt_lock);
+}
+
+/* Keeps a session's last frames for its relay's next output call. */
+static void final_put(uint64_t session, const uint8_t *p, size_t len)
+{
+    struct sccrypt_final *f = &finals[next_final++ % SCCRYPT_FINALS];
+
+    sc_wipe(f, sizeof(*f));
+    if ( len > sizeof(f->buf) )
+        return;
+    f->session = session;
+    f->len = len;
+    memcpy(f->buf, p, len);
+}
+
+/* Ends the engine session in dom with reason, keeping its close record. */
+static void session_end_final(struct sc_dom *dom, uint64_t session, unsigned int reason)
+{
+    uint8_t out[SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME];
+    size_t n = 0;
+    int rc;
+
+    sc_vmm_close(dom, reason);
+    rc = sc_vmm_output(dom, NULL, out, sizeof(out), &n, now_ms());
+    if ( rc == 1 )
+        final_put(session, out, n);
+    else if ( dom->state != SC_SESS_NONE )
+        sc_dom_wipe(dom);                       /* never leave keys behind */
+    sc_wipe(out, sizeof(out));
+}
+
+static void release_console(struct sccrypt_dom *s)
+{
+    if ( s->ring )
+        unmap_domain_page_global((void *)s->ring);
+    s->ring = NULL;
+    if ( s->ring_page )
+    {
+        if ( is_pv_domain(s->d) )
+            put_page_and_type(s->ring_page);
+        else
+            put_page(s->ring_page);
+    }
+    s->ring_page = NULL;
+}
+
+void sccrypt_domain_destroy(struct domain *d)
+{
+    struct sccrypt_dom *s;
+
+    spin_lock(&sccrypt_lock);
+    s = find_dom(d);
+    if ( s )
+    {
+        list_del(&s->list);
+        if ( session_open(s) )
+            session_end_final(&s->dom, s->session, SC_CLOSE_GUEST_GONE);
+        sc_dom_wipe(&s->dom);
+    }
+    spin_unlock(&sccrypt_lock);
+    if ( !s )
+        return;
+    kill_timer(&s->timer);
+    release_console(s);
+    /* The event channels go with the domain (evtchn_destroy). */
+    sc_backlog_wipe(&s->bl);
+    sc_wipe(s, sizeof(*s));
+    xfree(s);
+    printk(XENLOG_INFO "SCCrypt: d%d: console state wiped\n", d->domain_id);
+}
+
+/* ---- hypercall -------------------------------------------------------- */
+
+/* Finds the console ring page and port of d; takes a page reference. */
+static int find_console(struct domain *d, const struct xen_sccrypt_op *op,
+                        struct page_info **pg, evtchn_port_t *port)
+{
+    uint64_t gfn, evtchn;
+    p2m_type_t t;
+    struct page_info *page;
+
+    if ( is_hvm_domain(d) )
+    {
+        /* PVH/HVM: the parameters the toolstack set and the guest reads. */
+        if ( hvm_get_param(d, HVM_PARAM_CONSOLE_PFN, &gfn) ||
+             hvm_get_param(d, HVM_PARAM_CONSOLE_EVTCHN, &evtchn) )
+            return -EINVAL;
+    }
+    else
+    {
+        /* PV: from xenstore via the relay, as xenconsoled has it. */
+        gfn = op->ring_gfn;
+        evtchn = op->port;
+    }
+    if ( !gfn || !evtchn || evtchn > UINT32_MAX || gfn != (unsigned long)gfn )
+        return -EINVAL;
+    page = get_page_from_gfn(d, gfn, &t, P2M_ALLOC);
+    if ( !page )
+        return -EINVAL;
+    if ( !p2m_is_ram(t) || (is_pv_domain(d) && !get_page_type(page, PGT_writable_page)) )
+    {
+        put_page(page);
+        return -EINVAL;
+    }
+    *pg = page;
+    *port = evtchn;
+    return 0;
+}
+
+static bool uuid_unique(const struct domain *d)
+{
+    const struct domain *o;
+    bool unique = true;
+
+    rcu_read_lock(&domlist_read_lock);
+    for_each_domain ( o )
+        if ( o != d && !o->is_dying &&
+             !memcmp(o->handle, d->handle, sizeof(d->handle)) )
+            unique = false;
+    rcu_read_unlock(&domlist_read_lock);
+    return unique;
+}
+
+static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
+{
+    struct domain *d;
+    struct sccrypt_dom *s;
+    struct page_info *page = NULL;
+    evtchn_port_t gport;
+    uint8_t inst[SC_INSTANCE_LEN];
+    int rc, xport;
+
+    d = rcu_lock_domain_by_id(op->domid);
+    if ( !d )
+        return -ESRCH;
+    rc = -EINVAL;
+    if ( d == current->domain || is_control_domain(d) || is_hardware_domain(d) ||
+         d->is_dying )
+        goto out_unlock;
+    rc = find_console(d, op, &page, &gport);
+    if ( rc )
+        goto out_unlock;
+    rc = -ENOMEM;
+    s = xzalloc(struct sccrypt_dom);
+    if ( !s )
+        goto out_page;
+    s->d = d;
+    s->guest_port = gport;
+    s->ring_page = page;
+    sc_backlog_init(&s->bl, s->blbuf, sizeof(s->blbuf));
+    init_timer(&s->timer, sccrypt_timer_fn, s, smp_processor_id());
+
+    /* Only one consumer may own a ring: the console must be let go first. */
+    rc = -EBUSY;
+    if ( gnttab_entry_pinned(d, GNTTAB_RESERVED_CONSOLE) ||
+         !evtchn_port_is_unbound(d, gport) )
+        goto out_free;
+    rc = -EINVAL;
+    if ( !uuid_unique(d) )
+        goto out_free;
+    s->ring = map_domain_page_global(page_to_mfn(page));
+    rc = -ENOMEM;
+    if ( !s->ring )
+        goto out_free;
+
+    spin_lock(&sccrypt_lock);
+    rc = -EBUSY;
+    if ( find_dom(d) )
+        goto out_locked;
+    op->vmm_err = SC_ENORANDOM;
+    rc = -EACCES;
+    if ( !vmm || drbg_get(inst, sizeof(inst)) )
+        goto out_locked;
+    sc_dom_init(&s->dom, d->domain_id, d->handle);
+    rc = sc_vmm_bind(vmm, &s->dom, req, len, inst, key_in_use, NULL);
+    sc_wipe(inst, sizeof(inst));
+    if ( rc )
+    {
+        op->vmm_err = -rc;
+        rc = -EACCES;
+        goto out_locked;
+    }
+    op->vmm_err = 0;
+
+    /* Take the console event channel over. */
+    xport = evtchn_claim_for_xen(d, gport, sccrypt_console_event);
+    if ( xport < 0 )
+    {
+        sc_dom_wipe(&s->dom);
+        rc = -EBUSY;
+        goto out_locked;
+    }
+    s->xen_port = xport;
+    /* From here on dom0 can no longer read or write d's memory or vCPU state. */
+    d->sccrypt_sealed = true;
+    list_add(&s->list, &sccrypt_doms);
+    drain(s);
+    spin_unlock(&sccrypt_lock);
+    printk(XENLOG_INFO "SCCrypt: d%d: console bound and domain sealed (%s)\n",
+           d->domain_id, is_hvm_domain(d) ? "PVH/HVM" : "PV");
+    rcu_unlock_domain(d);
+    return 0;
+
+ out_locked:
+    spin_unlock(&sccrypt_lock);
+ out_free:
+    kill_timer(&s->timer);
+    if ( s->ring )
+        unmap_domain_page_global((void *)s->ring);
+    sc_wipe(s, sizeof(*s));
+    xfree(s);
+ out_page:
+    if ( is_pv_domain(d) )
+        put_page_and_type(page);
+    else
+        put_page(page);
+ out_unlock:
+    rcu_unlock_domain(d);
+    return rc;
+}
+
+static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
+                   uint8_t *answer)
+{
+    struct sccrypt_dom *s;
+    struct domain *d;
+    uint8_t eph[32];
+    uint64_t old;
+    int rc, rport, oldport = 0;
+
+    d = rcu_lock_domain_by_id(op->domid);
+    if ( !d )
+        return -ESRCH;
+    /*
+     * Each session gets a fresh port for the relay to bind: a relay that
+     * takes over cannot bind the port its predecessor still holds.
+     */
+    rport = alloc_unbound_xen_event_channel(d, 0, current->domain->domain_id, NULL);
+    if ( rport < 0 )
+    {
+        rcu_unlock_domain(d);
+        return rport;
+    }
+    spin_lock(&sccrypt_lock);
+    s = find_dom(d);
+    rc = -EACCES;
+    op->vmm_err = SC_ENOTBOUND;
+    if ( !s )
+        goto out;
+    rc = -EBUSY;
+    op->vmm_err = 0;
+    if ( session_open(s) && !(op->flags & XEN_SCCRYPT_F_TAKEOVER) )
+        goto out;
+    rc = -EACCES;
+    op->vmm_err = SC_ENORANDOM;
+    if ( drbg_get(eph, sizeof(eph)) )
+        goto out;
+    old = session_open(s) ? s->session : 0;
+    if ( old )
+        scratch = s->dom;
+    rc = sc_vmm_open(vmm, &s->dom, hello, len, answer, eph, s->bl.dropped, now_ms());
+    sc_wipe(eph, sizeof(eph));
+    if ( rc )
+    {
+        sc_wipe(&scratch, sizeof(scratch));
+        op->vmm_err = -rc;
+        rc = -EACCES;
+        goto out;
+    }
+    if ( old )
+    {
+        session_end_final(&scratch, old, SC_CLOSE_TAKEOVER);
+        sc_wipe(&scratch, sizeof(scratch));
+    }
+    s->bl.dropped = 0;
+    s->session = next_session++;
+    oldport = s->relay_port;
+    if ( oldport )
+        notify_relay(s);                /* the old relay fetches its final record */
+    s->relay_port = rport;
+    rport = 0;
+    op->session = s->session;
+    op->value = s->relay_port;
+    op->len = SC_ANSWER_LEN;
+    op->vmm_err = 0;
+    if ( relay_has_news(s) )
+        notify_relay(s);
+    rc = 0;
+ out:
+    spin_unlock(&sccrypt_lock);
+    if ( rport > 0 )
+        free_xen_event_channel(d, rport);
+    if ( oldport > 0 )
+        free_xen_event_channel(d, oldport);
+    rcu_unlock_domain(d);
+    return rc;
+}
+
+static int op_input(struct xen_sccrypt_op *op, const uint8_t *buf, size_t len)
+{
+    struct sccrypt_dom *s;
+    size_t total = 0, used, wrote, moved;
+    int rc;
+
+    spin_lock(&sccrypt_lock);
+    s = find_session(op->session);
+    if ( !s || !session_open(s) )
+    {
+        spin_unlock(&sccrypt_lock);
+        op->vmm_err = SC_ENOSESSION;
+        return -ENOENT;
+    }
+    for ( ;; )
+    {
+        rc = sc_vmm_input(&s->dom, s->ring, buf + total, len - total, &used, &wrote,
+                          now_ms());
+        total += used;
+        if ( wrote )
+            notify_via_xen_event_channel(s->d, s->xen_port);
+        if ( rc || total == len || !used )
+            break;
+    }
+    moved = drain(s);
+    if ( moved )
+        notify_via_xen_event_channel(s->d, s->xen_port);
+    if ( rc || relay_has_news(s) )
+        notify_relay(s);
+    arm_timer(s);
+    spin_unlock(&sccrypt_lock);
+    op->value = total;
+    if ( sccrypt_trace )
+        printk(XENLOG_DEBUG "SCCrypt: input %zu bytes: consumed %zu rc %d state %u "
+               "pending %u in %u/%u xen_port %u guest_port %u\n",
+               len, total, rc, s->dom.state, s->dom.pending_len, s->ring->in_cons,
+               s->ring->in_prod, s->xen_port, s->guest_port);
+    if ( rc )
+    {
+        op->vmm_err = -rc;
+        return -EACCES;
+    }
+    return 0;
+}
+
+static int op_output(struct xen_sccrypt_op *op, uint8_t *out, size_t cap)
+{
+    const size_t need = SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME;
+    struct sccrypt_dom *s;
+    size_t off = 0, n, moved;
+    unsigned int i;
+    int rc = 0;
+
+    spin_lock(&sccrypt_lock);
+    s = find_session(op->session);
+    if ( !s || !session_open(s) )
+    {
+        for ( i = 0; i < SCCRYPT_FINALS; i++ )
+            if ( op->session && finals[i].session == op->session &&
+                 finals[i].len <= cap )
+            {
+                memcpy(out, finals[i].buf, finals[i].len);
+                op->len = finals[i].len;
+                op->value = XEN_SCCRYPT_V_ENDED;
+                sc_wipe(&finals[i], sizeof(finals[i]));
+                spin_unlock(&sccrypt_lock);
+                return 0;
+            }
+        if ( s && s->session == op->session )
+            s->session = 0;
+        spin_unlock(&sccrypt_lock);
+        op->vmm_err = SC_ENOSESSION;
+        return -ENOENT;
+    }
+    for ( i = 0; i < 64 && cap - off >= need; i++ )
+    {
+        moved = drain(s);
+        if ( moved )
+            notify_via_xen_event_channel(s->d, s->xen_port);
+        rc = sc_vmm_output(&s->dom, &s->bl, out + off, cap - off, &n, now_ms());
+        off += n;
+        if ( rc )
+            break;
+        if ( !n && !moved )
+            break;
+    }
+    if ( rc == 1 )
+    {
+        op->value = XEN_SCCRYPT_V_ENDED;
+        s->session = 0;
+        rc = 0;
+    }
+    else
+        arm_timer(s);
+    spin_unlock(&sccrypt_lock);
+    op->len = off;
+    if ( sccrypt_trace )
+        printk(XENLOG_DEBUG "SCCrypt: output cap %zu: %zu bytes rc %d\n", cap, off, rc);
+    if ( rc < 0 )
+    {
+        op->vmm_err = -rc;
+        return -EACCES;
+    }
+    return 0;
+}
+
+static int op_close(struct xen_sccrypt_op *op)
+{
+    struct sccrypt_dom *s;
+
+    /* dom0 may end a session, never make it look clean. */
+    if ( op->arg != SC_CLOSE_RELAY )
+        return -EINVAL;
+    spin_lock(&sccrypt_lock);
+    s = find_session(op->session);
+    if ( !s || !session_open(s) )
+    {
+        spin_unlock(&sccrypt_lock);
+        op->vmm_err = SC_ENOSESSION;
+        return -ENOENT;
+    }
+    sc_vmm_close(&s->dom, op->arg);
+    notify_relay(s);
+    spin_unlock(&sccrypt_lock);
+    return 0;
+}
+
+static int op_dom_status(struct xen_sccrypt_op *op)
+{
+    struct sccrypt_dom *s;
+    struct domain *d = rcu_lock_domain_by_id(op->domid);
+
+    if ( !d )
+        return -ESRCH;
+    spin_lock(&sccrypt_lock);
+    s = find_dom(d);
+    op->value = (s ? XEN_SCCRYPT_D_BOUND : 0) |
+                (s && session_open(s) ? XEN_SCCRYPT_D_SESSION : 0);
+    spin_unlock(&sccrypt_lock);
+    rcu_unlock_domain(d);
+    return 0;
+}
+
+long do_sccrypt_op(XEN_GUEST_HANDLE_PARAM(void) arg)
+{
+    XEN_GUEST_HANDLE_PARAM(xen_sccrypt_op_t) uop =
+        guest_handle_cast(arg, xen_sccrypt_op_t);
+    struct xen_sccrypt_op op;
+    uint8_t *buf = NULL, *out = NULL;
+    size_t len, cap;
+    long rc;
+
+    rc = xsm_sccrypt_op(XSM_PRIV);
+    if ( rc )
+        return rc;
+    if ( copy_from_guest(&op, uop, 1) )
+        return -EFAULT;
+    op.vmm_err = op.value = op.value2 = 0;
+
+    len = op.len;
+    cap = op.cap;
+    if ( len > XEN_SCCRYPT_IO_MAX )
+        return -EINVAL;
+    if ( cap > XEN_SCCRYPT_IO_MAX )
+        cap = XEN_SCCRYPT_IO_MAX;
+    op.len = 0;
+
+    if ( op.cmd != XEN_SCCRYPT_status && op.cmd != XEN_SCCRYPT_dom_status && !vmm )
+    {
+        op.vmm_err = SC_ENORANDOM;
+        rc = -EACCES;
+        goto copy_back;
+    }
+
+    if ( len )
+    {
+        buf = xmalloc_bytes(len);
+        if ( !buf )
+            return -ENOMEM;
+        if ( copy_from_guest(buf, op.buf, len) )
+        {
+            rc = -EFAULT;
+            goto out;
+        }
+    }
+
+    switch ( op.cmd )
+    {
+    case XEN_SCCRYPT_status:
+        op.value = SC_PROTO_VERSION;
+        op.value2 = XEN_SCCRYPT_INTERFACE_VERSION;
+        op.flags = (sccrypt_rng_ok ? XEN_SCCRYPT_S_RANDOM : 0) |
+                   (sccrypt_selftest_ok ? XEN_SCCRYPT_S_SELFTEST : 0);
+        rc = 0;
+        break;
+
+    case XEN_SCCRYPT_vmm_key:
+        rc = -ENOBUFS;
+        if ( cap < SC_PUB_LEN )
+            break;
+        rc = -EFAULT;
+        if ( copy_to_guest(op.buf, vmm->pub, SC_PUB_LEN) )
+            break;
+        op.len = SC_PUB_LEN;
+        rc = 0;
+        break;
+
+    case XEN_SCCRYPT_bind:
+        rc = op_bind(&op, buf, len);
+        break;
+
+    case XEN_SCCRYPT_open:
+        rc = -ENOBUFS;
+        if ( cap < SC_ANSWER_LEN )
+            break;
+        out = xzalloc_bytes(SC_ANSWER_LEN);
+        rc = -ENOMEM;
+        if ( !out )
+            break;
+        rc = op_open(&op, buf, len, out);
+        if ( !rc && copy_to_guest(op.buf, out, SC_ANSWER_LEN) )
+            rc = -EFAULT;
+        sc_wipe(out, SC_ANSWER_LEN);
+        break;
+
+    case XEN_SCCRYPT_input:
+        rc = op_input(&op, buf, len);
+        break;
+
+    case XEN_SCCRYPT_output:
+        rc = -ENOBUFS;
+        if ( cap < XEN_SCCRYPT_OUTPUT_MIN )
+            break;
+        out = xmalloc_bytes(cap);
+        rc = -ENOMEM;
+        if ( !out )
+            break;
+        rc = op_output(&op, out, cap);
+        if ( !rc && op.len && copy_to_guest(op.buf, out, op.len) )
+            rc = -EFAULT;
+        break;
+
+    case XEN_SCCRYPT_close:
+        rc = op_close(&op);
+        break;
+
+    case XEN_SCCRYPT_dom_status:
+        rc = op_dom_status(&op);
+        break;
+
+    default:
+        rc = -EOPNOTSUPP;
+        break;
+    }
+
+ out:
+    if ( buf )
+        sc_wipe(buf, len);
+    xfree(buf);
+    xfree(out);
+ copy_back:
+    if ( __copy_to_guest(uop, &op, 1) )
+        rc = -EFAULT;
+    return rc;
+}

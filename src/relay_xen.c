@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sc-relay's xen backend: the sccrypt_op hypercall (hcall/sccrypt_op.h)
+ * through libxencall, output waited for on an event channel through
+ * libxenevtchn (no polling on a timer), and the PV console's frame and port
+ * read from xenstore for the bind (the hypervisor finds a PVH guest's
+ * itself).  Every buffer here is ciphertext or a public key.
+ *
+ * The console handover at bind: the relay writes console/type = "sccrypt"
+ * in the domain's xenstore directory; the patched xenconsoled then unmaps
+ * the ring and closes its event channel, and the hypervisor, which
+ * refuses to bind while anyone still holds them (-EBUSY), takes them over.
+ * The relay retries for a few seconds while xenconsoled lets go, and puts
+ * "xenconsoled" back if the bind fails.
+ */
+#define __XEN_TOOLS__ 1
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xencall.h>
+#include <xenevtchn.h>
+#include <xenstore.h>
+#include <xen/xen.h>
+
+#include "relay_backend.h"
+#include "sc_proto.h"              /* constants only */
+#include "../hcall/sccrypt_op.h"
+
+#define BIND_WAIT_MS    5000
+
+struct relay_conn {
+    xencall_handle *xc;
+    struct xen_sccrypt_op *op;      /* hypercall buffer */
+    uint8_t *data;                  /* hypercall buffer, XEN_SCCRYPT_IO_MAX bytes */
+    xenevtchn_handle *xce;
+    evtchn_port_t lport;
+    uint32_t domid;
+    uint64_t session;
+    char msg[200];
+};
+
+static const char nopatch[] =
+    "this hypervisor has no SCCrypt support (sccrypt_op, hypercall 43, answers ENOSYS): "
+    "boot the Xen built with the SCCrypt patch (hcall/)";
+
+static int xen_available(void)
+{
+    struct stat st;
+
+    return stat("/dev/xen/privcmd", &st) == 0;
+}
+
+static void xen_disconnect(struct relay_conn *c)
+{
+    if (!c)
+        return;
+    if (c->xce)
+        xenevtchn_close(c->xce);
+    if (c->xc) {
+        if (c->data)
+            xencall_free_buffer(c->xc, c->data);
+        if (c->op)
+            xencall_free_buffer(c->xc, c->op);
+        xencall_close(c->xc);
+    }
+    free(c);
+}
+
+static int xen_connect(struct relay_conn **cp, const char **err)
+{
+    static char msg[200];
+    struct relay_conn *c;
+
+    *cp = NULL;
+    c = calloc(1, sizeof(*c));
+    if (!c) {
+        *err = "out of memory";
+        return -1;
+    }
+    /* Ask first, so libxencall's own log line does not precede our message. */
+    if (access("/dev/xen/privcmd", R_OK | W_OK) == 0)
+        c->xc = xencall_open(NULL, 0);
+    if (!c->xc) {
+        snprintf(msg, sizeof(msg), "cannot open /dev/xen/privcmd (not dom0, or "
+                 "the xen-privcmd module is not loaded): %s", strerror(errno));
+        *err = msg;
+        xen_disconnect(c);
+        return -1;
+    }
+    c->op = xencall_alloc_buffer(c->xc, sizeof(*c->op));
+    c->data = xencall_alloc_buffer(c->xc, XEN_SCCRYPT_IO_MAX);
+    if (!c->op || !c->data) {
+        *err = "cannot allocate hypercall buffers";
+        xen_disconnect(c);
+        return -1;
+    }
+    *cp = c;
+    return 0;
+}
+
+/*
+ * One sccrypt_op call: op (cmd, domid, ... filled by the caller) with inlen
+ * bytes of in, room for cap bytes of output.  Returns 0, or -1 with errno
+ * set, *vmm_err set when the VMM (or the host) refused, and *err set.
+ */
+static int call(struct relay_conn *c, struct xen_sccrypt_op *op, const void *in, size_t inlen,
+                size_t cap, int *vmm_err, const char **err)
+{
+    int rc, e;
+
+    if (inlen > XEN_SCCRYPT_IO_MAX)
+        inlen = XEN_SCCRYPT_IO_MAX;
+    if (cap > XEN_SCCRYPT_IO_MAX)
+        cap = XEN_SCCRYPT_IO_MAX;
+    if (inlen)
+        memcpy(c->data, in, inlen);
+    op->len = (uint32_t)inlen;
+    op->cap = (uint32_t)cap;
+    set_xen_guest_handle(op->buf, c->data);
+    *c->op = *op;
+    rc = xencall1(c->xc, __HYPERVISOR_sccrypt_op, (uint64_t)(uintptr_t)c->op);
+    e = errno;
+    *op = *c->op;
+    if (rc >= 0)
+        return 0;
+    if (vmm_err)
+        *vmm_err = 0;
+    switch (e) {
+    case ENOSYS:
+        *err = nopatch;
+        break;
+    case EPERM:
+        *err = "the hypervisor refused: only the control domain may call sccrypt_op";
+        break;
+    case EACCES:
+        if (vmm_err)
+            *vmm_err = (int)op->vmm_err;
+        *err = "the VMM refused";
+        break;
+    case ESRCH:
+        if (vmm_err)
+            *vmm_err = SC_ENODOMAIN;
+        *err = "no such domain";
+        break;
+    case ENOENT:
+        if (vmm_err)
+            *vmm_err = SC_ENOSESSION;
+        *err = "the session is gone";
+        break;
+    default:
+        snprintf(c->msg, sizeof(c->msg), "sccrypt_op: %s", strerror(e));
+        *err = c->msg;
+    }
+    errno = e;
+    return -1;
+}
+
+static int xen_status(struct relay_conn *c, uint32_t *version, const char **err)
+{
+    struct xen_sccrypt_op op = { .cmd = XEN_SCCRYPT_status };
+
+    if (call(c, &op, NULL, 0, 0, NULL, err) < 0)
+        return -1;
+    if (op.value2 != XEN_SCCRYPT_INTERFACE_VERSION) {
+        snprintf(c->msg, sizeof(c->msg), "the hypervisor's sccrypt_op interface is version "
+                 "%u, this sc-relay's %u", (unsigned)op.value2,
+                 (unsigned)XEN_SCCRYPT_INTERFACE_VERSION);
+        *err = c->msg;
+        return -1;
+    }
+    if (!(op.flags & XEN_SCCRYPT_S_RANDOM) || !(op.flags & XEN_SCCRYPT_S_SELFTEST)) {
+        *err = !(op.flags & XEN_SCCRYPT_S_SELFTEST)
+            ? "the hypervisor's SCCrypt self-test failed at boot: encryption is disabled"
+            : "the hypervisor found no hardware random source (RDRAND/RDSEED) at boot: "
+              "encryption is disabled";
+        return -1;
+    }
+    *version = op.value;
+    return 0;
+}
+
+static int xen_vmm_key(struct relay_conn *c, uint8_t pub[32], const char **err)
+{
+    struct xen_sccrypt_op op = { .cmd = XEN_SCCRYPT_vmm_key };
+    int verr = 0;
+
+    if (call(c, &op, NULL, 0, 32, &verr, err) < 0)
+        return -1;
+    if (op.len != 32) {
+        *err = "the hypervisor returned a key of the wrong length";
+        return -1;
+    }
+    memcpy(pub, c->data, 32);
+    return 0;
+}
+
+/* Reads /local/domain/DOMID/console/NAME as a number; -1 if absent. */
+static int xs_num(struct xs_handle *xs, uint32_t domid, const char *name, unsigned long long *v)
+{
+    char path[80], *s, *end;
+    unsigned int len;
+
+    snprintf(path, sizeof(path), "/local/domain/%u/console/%s", (unsigned)domid, name);
+    s = xs_read(xs, XBT_NULL, path, &len);
+    if (!s)
+        return -1;
+    errno = 0;
+    *v = strtoull(s, &end, 10);
+    if (errno || end == s || *end) {
+        free(s);
+        return -1;
+    }
+    free(s);
+    return 0;
+}
+
+static int xs_set_type(struct xs_handle *xs, uint32_t domid, const char *type)
+{
+    char path[80];
+
+    snprintf(path, sizeof(path), "/local/domain/%u/console/type", (unsigned)domid);
+    return xs_write(xs, XBT_NULL, path, type, strlen(type)) ? 0 : -1;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, size_t len,
+                    int *vmm_err, const char **err)
+{
+    struct xen_sccrypt_op op;
+    struct xs_handle *xs;
+    unsigned long long ring = 0, port = 0;
+    long waited = 0;
+    int rc;
+
+    *vmm_err = 0;
+    xs = xs_open(0);
+    if (!xs) {
+        snprintf(c->msg, sizeof(c->msg), "cannot connect to xenstore: %s", strerror(errno));
+        *err = c->msg;
+        return -1;
+    }
+    if (xs_num(xs, domid, "ring-ref", &ring) < 0 || xs_num(xs, domid, "port", &port) < 0) {
+        snprintf(c->msg, sizeof(c->msg), "domain %u has no console in xenstore "
+                 "(/local/domain/%u/console/{ring-ref,port})", (unsigned)domid, (unsigned)domid);
+        *err = c->msg;
+        xs_close(xs);
+        return -1;
+    }
+    /* Ask xenconsoled to let go of the console (the patched one does). */
+    if (xs_set_type(xs, domid, "sccrypt") < 0) {
+        snprintf(c->msg, sizeof(c->msg), "cannot write console/type in xenstore: %s",
+                 strerror(errno));
+        *err = c->msg;
+        xs_close(xs);
+        return -1;
+    }
+    for (;;) {
+        memset(&op, 0, sizeof(op));
+        op.cmd = XEN_SCCRYPT_bind;
+        op.domid = domid;
+        op.ring_gfn = ring;
+        op.port = (uint32_t)port;
+        rc = call(c, &op, req, len, 0, vmm_err, err);
+        if (rc == 0 || errno != EBUSY || waited >= BIND_WAIT_MS)
+            break;
+        sleep_ms(100);
+        waited += 100;
+    }
+    if (rc < 0) {
+        if (errno == EBUSY)
+            *err = "the console is still held by another consumer (xenconsoled without the "
+                   "SCCrypt patch, or a mapping of its grant): the hypervisor refuses to bind";
+        (void)xs_set_type(xs, domid, "xenconsoled");
+    }
+    xs_close(xs);
+    return rc;
+}
+
+static int xen_open(struct relay_conn *c, uint32_t domid, int takeover, const uint8_t *hello,
+                    size_t hlen, uint8_t *answer, size_t *alen, int *vmm_err, const char **err)
+{
+    struct xen_sccrypt_op op;
+    xenevtchn_port_or_error_t lp;
+
+    *vmm_err = 0;
+    memset(&op, 0, sizeof(op));
+    op.cmd = XEN_SCCRYPT_open;
+    op.domid = domid;
+    op.flags = takeover ? XEN_SCCRYPT_F_TAKEOVER : 0;
+    if (call(c, &op, hello, hlen, SC_ANSWER_LEN, vmm_err, err) < 0) {
+        if (errno == EBUSY) {
+            *vmm_err = SC_EBUSY;
+            *err = "another session holds the domain's console";
+        }
+        return -1;
+    }
+    if (op.len > *alen) {
+        *err = "the VMM's answer does not fit";
+        return -1;
+    }
+    memcpy(answer, c->data, op.len);
+    *alen = op.len;
+    c->domid = domid;
+    c->session = op.session;
+
+    if (c->xce)
+        xenevtchn_close(c->xce);
+    c->xce = xenevtchn_open(NULL, 0);
+    if (!c->xce) {
+        snprintf(c->msg, sizeof(c->msg), "cannot open /dev/xen/evtchn: %s", strerror(errno));
+        *err = c->msg;
+        return -1;
+    }
+    lp = xenevtchn_bind_interdomain(c->xce, domid, op.value);
+    if (lp < 0) {
+        snprintf(c->msg, sizeof(c->msg), "cannot bind the VMM's event channel (domain %u "
+                 "port %u): %s", (unsigned)domid, (unsigned)op.value, strerror(errno));
+        *err = c->msg;
+        return -1;
+    }
+    c->lport = (evtchn_port_t)lp;
+    return 0;
+}
+
+static int xen_input(struct relay_conn *c, const uint8_t *buf, size_t len, size_t *consumed,
+                     int *vmm_err, const char **err)
+{
+    struct xen_sccrypt_op op;
+    size_t off = 0, n;
+
+    *vmm_err = 0;
+    *consumed = 0;
+    while (off < len) {
+        n = len - off;
+        if (n > XEN_SCCRYPT_IO_MAX)
+            n = XEN_SCCRYPT_IO_MAX;
+        memset(&op, 0, sizeof(op));
+        op.cmd = XEN_SCCRYPT_input;
+        op.session = c->session;
+        if (call(c, &op, buf + off, n, 0, vmm_err, err) < 0) {
+            *consumed = off + (op.value <= n ? op.value : 0);
+            return -1;
+        }
+        if (op.value > n)
+            op.value = (uint32_t)n;
+        off += op.value;
+        if (op.value < n)
+            break;                  /* the ring is full: the rest waits for an event */
+    }
+    *consumed = off;
+    return 0;
+}
+
+static int xen_output(struct relay_conn *c, uint8_t *buf, size_t cap, size_t *len, int *ended,
+                      int *vmm_err, const char **err)
+{
+    struct xen_sccrypt_op op;
+
+    *vmm_err = 0;
+    *len = 0;
+    *ended = 0;
+    memset(&op, 0, sizeof(op));
+    op.cmd = XEN_SCCRYPT_output;
+    op.session = c->session;
+    if (call(c, &op, NULL, 0, cap, vmm_err, err) < 0)
+        return -1;
+    if (op.len > cap || op.len > XEN_SCCRYPT_IO_MAX) {
+        *err = "the hypervisor returned more output than asked for";
+        return -1;
+    }
+    memcpy(buf, c->data, op.len);
+    *len = op.len;
+    *ended = (op.value & XEN_SCCRYPT_V_ENDED) != 0;
+    return 0;
+}
+
+static int xen_close(struct relay_conn *c, unsigned int reason, const char **err)
+{
+    struct xen_sccrypt_op op;
+    int verr = 0;
+
+    memset(&op, 0, sizeof(op));
+    op.cmd = XEN_SCCRYPT_close;
+    op.session = c->session;
+    op.arg = reason;
+    return call(c, &op, NULL, 0, 0, &verr, err);
+}
+
+static int xen_event_fd(struct relay_conn *c)
+{
+    return c->xce ? xenevtchn_fd(c->xce) : -1;
+}
+
+static int xen_ack(struct relay_conn *c, const char **err)
+{
+    xenevtchn_port_or_error_t p;
+
+    if (!c->xce) {
+        *err = "no event channel";
+        return -1;
+    }
+    p = xenevtchn_pending(c->xce);
+    if (p < 0) {
+        if (errno == EAGAIN)
+            return 0;
+        snprintf(c->msg, sizeof(c->msg), "event channel: %s", strerror(errno));
+        *err = c->msg;
+        return -1;
+    }
+    if (xenevtchn_unmask(c->xce, (evtchn_port_t)p) < 0) {
+        snprintf(c->msg, sizeof(c->msg), "event channel: unmask: %s", strerror(errno));
+        *err = c->msg;
+        return -1;
+    }
+    return 0;
+}
+
+const struct relay_backend relay_backend_xen = {
+    .name = "xen",
+    .available = xen_available,
+    .connect = xen_connect,
+    .disconnect = xen_disconnect,
+    .status = xen_status,
+    .vmm_key = xen_vmm_key,
+    .bind = xen_bind,
+    .open = xen_open,
+    .input = xen_input,
+    .output = xen_output,
+    .close = xen_close,
+    .event_fd = xen_event_fd,
+    .ack = xen_ack,
+};
