@@ -284,6 +284,9 @@ static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, si
         if (errno == EBUSY)
             *err = "the console is still held by another consumer (xenconsoled without the "
                    "SCCrypt patch, or a mapping of its grant): the hypervisor refuses to bind";
+        else if (errno == EEXIST)
+            *err = "a kexec image is loaded in the hypervisor (a crash kernel would see the "
+                   "sealed domain's memory): unload it, then bind again";
         (void)xs_set_type(xs, domid, "xenconsoled");
     }
     xs_close(xs);

@@ -460,7 +460,11 @@ void sccrypt_domain_destroy(struct domain *d)
     {
         list_del(&s->list);
         if ( session_open(s) )
+        {
             session_end_final(&s->dom, s->session, SC_CLOSE_GUEST_GONE);
+            /* The relay fetches its final record; the ports still exist. */
+            notify_relay(s);
+        }
         sc_dom_wipe(&s->dom);
     }
     spin_unlock(&sccrypt_lock);
@@ -473,6 +477,23 @@ void sccrypt_domain_destroy(struct domain *d)
     sc_wipe(s, sizeof(*s));
     xfree(s);
     printk(XENLOG_INFO "SCCrypt: d%d: console state wiped\n", d->domain_id);
+}
+
+bool sccrypt_any_sealed(void)
+{
+    const struct domain *d;
+    bool sealed = false;
+
+    /* A dying domain stays on the list (and sealed) until it is freed. */
+    rcu_read_lock(&domlist_read_lock);
+    for_each_domain ( d )
+        if ( d->sccrypt_sealed )
+        {
+            sealed = true;
+            break;
+        }
+    rcu_read_unlock(&domlist_read_lock);
+    return sealed;
 }
 
 /* ---- hypercall -------------------------------------------------------- */
@@ -572,6 +593,14 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
     spin_lock(&sccrypt_lock);
     rc = -EBUSY;
     if ( find_dom(d) )
+        goto out_locked;
+    /*
+     * No kexec image may be loaded (a crash kernel would see the domain's
+     * memory and the VMM key), and none from now on.  Checked before the
+     * VMM consumes the (single-use) bind request.
+     */
+    rc = kexec_seal();
+    if ( rc )
         goto out_locked;
     op->vmm_err = SC_ENORANDOM;
     rc = -EACCES;

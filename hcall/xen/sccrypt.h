@@ -15,8 +15,21 @@ struct domain;
 #ifdef CONFIG_SCCRYPT
 /* Wipes and frees d's console binding; called once from domain_kill(). */
 void sccrypt_domain_destroy(struct domain *d);
+/* Does a sealed domain exist (live or dying)?  sysctl.c: debug keys. */
+bool sccrypt_any_sealed(void);
 #else
 static inline void sccrypt_domain_destroy(struct domain *d) {}
+static inline bool sccrypt_any_sealed(void) { return false; }
+#endif
+
+/*
+ * kexec.c: called by a bind; -EEXIST while a kexec image is loaded, else
+ * kexec loads, unloads and execs are refused from then on until reboot.
+ */
+#if defined(CONFIG_SCCRYPT) && defined(CONFIG_KEXEC)
+int kexec_seal(void);
+#else
+static inline int kexec_seal(void) { return 0; }
 #endif
 
 /* event_channel.c */
