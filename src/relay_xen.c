@@ -287,6 +287,9 @@ static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, si
         else if (errno == EEXIST)
             *err = "a kexec image is loaded in the hypervisor (a crash kernel would see the "
                    "sealed domain's memory): unload it, then bind again";
+        else if (errno == ENOTEMPTY)
+            *err = "a livepatch payload is loaded in the hypervisor (its code would see the "
+                   "sealed domain's memory): unload it (xen-livepatch unload), then bind again";
         (void)xs_set_type(xs, domid, "xenconsoled");
     }
     xs_close(xs);

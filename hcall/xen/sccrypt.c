@@ -596,10 +596,14 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
         goto out_locked;
     /*
      * No kexec image may be loaded (a crash kernel would see the domain's
-     * memory and the VMM key), and none from now on.  Checked before the
-     * VMM consumes the (single-use) bind request.
+     * memory and the VMM key), and none from now on; nor a livepatch payload
+     * (code of dom0's running inside Xen).  Checked before the VMM consumes
+     * the (single-use) bind request.
      */
     rc = kexec_seal();
+    if ( rc )
+        goto out_locked;
+    rc = livepatch_seal();
     if ( rc )
         goto out_locked;
     op->vmm_err = SC_ENORANDOM;

@@ -32,6 +32,17 @@ int kexec_seal(void);
 static inline int kexec_seal(void) { return 0; }
 #endif
 
+/*
+ * livepatch.c: called by a bind; -ENOTEMPTY while a livepatch payload is
+ * loaded, else livepatch uploads and actions are refused from then on until
+ * reboot.
+ */
+#if defined(CONFIG_SCCRYPT) && defined(CONFIG_LIVEPATCH)
+int livepatch_seal(void);
+#else
+static inline int livepatch_seal(void) { return 0; }
+#endif
+
 /* event_channel.c */
 bool evtchn_port_is_unbound(struct domain *d, evtchn_port_t port);
 int evtchn_claim_for_xen(struct domain *d, evtchn_port_t gport,

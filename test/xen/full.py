@@ -24,6 +24,7 @@ from xenqemu import Stream, Fail, log
 
 RELAY = "sudo /usr/local/bin/sc-relay -b xen"
 PEEK = "/usr/local/bin/sc-xen-peek"
+HVM_PARAM_CONSOLE_PFN = 17
 
 
 class Check(Exception):
@@ -47,32 +48,62 @@ def peek(dom0, domid, what, val):
     return r.returncode, r.stdout.decode().strip()
 
 
-def session(dom0, a, env, domid, kind, password, secret_cmd, outdir):
-    """One user session through the pipeline; returns the plaintext seen."""
-    ssh = " ".join(shlex.quote(x) for x in dom0.ssh_argv("op"))
-    key = os.path.join(outdir, "key-%s" % kind)
-    remote = ("tee /tmp/cap-in-%s | %s %d 2>/tmp/relay-%s.err | tee /tmp/cap-out-%s"
-              % (kind, RELAY, domid, kind, kind))
-    pipeline = (
-        "{ sc-enc -k %s; echo $? > %s/enc.rc; } 2> %s/enc-%s.err | %s %s | "
-        "{ sc-dec -k %s; echo $? > %s/dec.rc; } 2> %s/dec-%s.err"
-        % (shlex.quote(key), outdir, outdir, kind, ssh, shlex.quote(remote),
-           shlex.quote(key), outdir, outdir, kind))
-    for f in ("enc.rc", "dec.rc"):
-        if os.path.exists(os.path.join(outdir, f)):
-            os.unlink(os.path.join(outdir, f))
+class Pipe:
+    """The user's pipeline `sc-enc | ssh op@dom0 sudo sc-relay DOMID | sc-dec`
+    as a Stream; TAG names its logs and dom0's capture files."""
 
-    def dead():
+    def __init__(self, dom0, env, domid, kind, tag, outdir, takeover=False):
+        self.kind, self.tag, self.outdir = kind, tag, outdir
+        ssh = " ".join(shlex.quote(x) for x in dom0.ssh_argv("op"))
+        key = shlex.quote(os.path.join(outdir, "key-%s" % kind))
+        relay = RELAY + (" --takeover" if takeover else "")
+        remote = ("tee /tmp/cap-in-%s | %s %d 2>/tmp/relay-%s.err | tee /tmp/cap-out-%s"
+                  % (tag, relay, domid, tag, tag))
+        for t in ("enc", "dec"):
+            if os.path.exists(self.path("%s.rc" % t)):
+                os.unlink(self.path("%s.rc" % t))
+        pipeline = (
+            "{ sc-enc -k %s; echo $? > %s; } 2> %s | %s %s | "
+            "{ sc-dec -k %s; echo $? > %s; } 2> %s"
+            % (key, self.path("enc.rc"), self.path("enc.err"), ssh, shlex.quote(remote),
+               key, self.path("dec.rc"), self.path("dec.err")))
+        self.s = Stream(["bash", "-c", pipeline], self.path("plain.log"), env=env,
+                        dead=self.dead)
+
+    def path(self, what):
+        return os.path.join(self.outdir, "%s-%s" % (self.tag, what))
+
+    def rc(self, tool):
+        try:
+            with open(self.path("%s.rc" % tool)) as f:
+                return f.read().strip() or None
+        except OSError:
+            return None
+
+    def err(self, tool):
+        try:
+            with open(self.path("%s.err" % tool)) as f:
+                return f.read().strip()
+        except OSError:
+            return ""
+
+    def dead(self):
         for tool in ("enc", "dec"):
-            rcf = os.path.join(outdir, "%s.rc" % tool)
-            if os.path.exists(rcf):
-                err = open(os.path.join(outdir, "%s-%s.err" % (tool, kind))).read().strip()
-                return "sc-%s exited %s (%s)" % (tool, open(rcf).read().strip(), err)
+            if self.rc(tool) is not None:
+                return "sc-%s exited %s (%s)" % (tool, self.rc(tool), self.err(tool))
         return None
 
-    s = Stream(["bash", "-c", pipeline],
-               os.path.join(outdir, "plain-%s.log" % kind), env=env, dead=dead)
-    try:
+    def wait_dec(self, timeout):
+        """Waits for sc-dec to exit on its own; returns (rc, stderr)."""
+        end = time.monotonic() + timeout
+        while self.rc("dec") is None:
+            if time.monotonic() > end:
+                raise Fail("%s: sc-dec did not exit within %ds" % (self.tag, timeout))
+            time.sleep(0.2)
+        return self.rc("dec"), self.err("dec")
+
+    def login(self, password):
+        s, kind = self.s, self.kind
         s.expect(rb"login: ", 240, what="%s login prompt through sc-dec" % kind)
         m = s.mark()
         s.send(b"root\n")
@@ -80,6 +111,9 @@ def session(dom0, a, env, domid, kind, password, secret_cmd, outdir):
         m = s.mark()
         s.send(password.encode() + b"\n")
         s.expect(rb"guest# ", 60, m, what="%s shell prompt after the password" % kind)
+
+    def commands(self, secret_cmd):
+        s, kind = self.s, self.kind
         m = s.mark()
         s.send(secret_cmd.encode() + b"\n")
         want = b"result=" + str(sum(range(1, 101))).encode() + b"-" + kind.encode()
@@ -87,23 +121,108 @@ def session(dom0, a, env, domid, kind, password, secret_cmd, outdir):
         m = s.mark()
         s.send(b"printf 'a\\tb\\\\n%s|\\n' \"$(uname -s)\"\n")
         s.expect(rb"a\tb\\nLinux\|\r?\n", 60, m, what="%s byte-exact output" % kind)
-        s.send(b"exit\n")
-        s.close_input()
-        rc = s.wait(90)
-    except Fail:
-        r = dom0.run("ls -la /tmp; cat /tmp/relay-%s.err" % kind, check=False)
+
+    def relay_state(self, dom0):
+        r = dom0.run("ls -la /tmp; cat /tmp/relay-%s.err" % self.tag, check=False)
         log("dom0 relay state:\n" + r.stdout.decode(errors="replace"))
+
+
+def session(dom0, a, env, domid, kind, password, secret_cmd, outdir, tag=None,
+            takeover=False):
+    """One user session through the pipeline: login (or, taking over a
+    logged-in session, a fresh shell prompt), commands, exit."""
+    p = Pipe(dom0, env, domid, kind, tag or kind, outdir, takeover)
+    try:
+        if takeover:
+            p.s.send(b"\n")
+            p.s.expect(rb"guest# ", 60, what="%s shell prompt after the takeover" % kind)
+        else:
+            p.login(password)
+        p.commands(secret_cmd)
+        p.s.send(b"exit\n")
+        p.s.close_input()
+        rc = p.s.wait(90)
+    except Fail:
+        p.relay_state(dom0)
         raise
     finally:
-        s.kill()
-    enc = open(os.path.join(outdir, "enc.rc")).read().strip()
-    dec = open(os.path.join(outdir, "dec.rc")).read().strip()
-    log("%s guest (domid %d): session over the pipeline ok (sc-enc %s, sc-dec %s, pipeline %d)"
-        % (kind, domid, enc, dec, rc))
+        p.s.kill()
+    enc, dec = p.rc("enc"), p.rc("dec")
+    log("%s guest (domid %d): session%s over the pipeline ok (sc-enc %s, sc-dec %s, "
+        "pipeline %d)" % (kind, domid, " (takeover)" if takeover else "", enc, dec, rc))
     if dec != "0":
         raise Check("%s: sc-dec exited %s (expected 0: a clean quiet close); stderr: %s"
-                    % (kind, dec, open(os.path.join(outdir, "dec-%s.err" % kind)).read()))
-    return bytes(s.buf)
+                    % (kind, dec, p.err("dec")))
+    return bytes(p.s.buf)
+
+
+def takeover(dom0, a, env, domid, kind, password, secret_cmd, outdir):
+    """A logged-in session is taken over by a second `sc-relay --takeover`:
+    the first one's sc-dec exits 1 reporting it, the second one works."""
+    first = Pipe(dom0, env, domid, kind, kind + "-held", outdir)
+    try:
+        first.login(password)
+        log("%s: first session logged in; taking it over" % kind)
+        session(dom0, a, env, domid, kind, password, secret_cmd, outdir,
+                tag=kind + "-takeover", takeover=True)
+        rc, err = first.wait_dec(60)
+    except Fail:
+        first.relay_state(dom0)
+        raise
+    finally:
+        first.s.kill()
+    if rc != "1" or "took the console over" not in err:
+        raise Check("%s: the session taken over: sc-dec exited %s (expected 1 and a "
+                    "takeover report): %s" % (kind, rc, err))
+    log("%s: the first session's sc-dec exited 1: %s" % (kind, err.splitlines()[-1]))
+
+
+def guest_gone(dom0, env, domid, kind, outdir):
+    """`xl destroy` during a session: sc-dec exits 1 saying the guest went away."""
+    p = Pipe(dom0, env, domid, kind, kind + "-gone", outdir)
+    try:
+        m = p.s.mark()
+        p.s.send(b"root\n")
+        p.s.expect(rb"Password: ", 60, m, what="%s password prompt" % kind)
+        dom0.run("xl destroy %d" % domid, timeout=60)
+        rc, err = p.wait_dec(60)
+    except Fail:
+        p.relay_state(dom0)
+        raise
+    finally:
+        p.s.kill()
+    if rc != "1" or "the guest went away" not in err:
+        raise Check("%s: xl destroy during a session: sc-dec exited %s (expected 1 and "
+                    "a report that the guest went away): %s" % (kind, rc, err))
+    log("%s guest destroyed during a session: sc-dec exited 1: %s"
+        % (kind, err.splitlines()[-1]))
+
+
+def refused(dom0, cmd, what):
+    """cmd (from dom0) must fail with EPERM."""
+    r = dom0.run(cmd, check=False)
+    out = (r.stdout + r.stderr).decode(errors="replace").strip()
+    if r.returncode == 0 or "Operation not permitted" not in out:
+        raise Check("%s was not refused with EPERM (exit %d): %s" % (what, r.returncode, out))
+    log("refused: %s: %s" % (what, out.splitlines()[-1] if out else ""))
+
+
+def refused_plain(dom0, cmd, what, reason):
+    """cmd (from dom0) must fail with errno text REASON, not with EPERM: the
+    control that proves a later EPERM comes from the seal."""
+    r = dom0.run(cmd, check=False)
+    out = (r.stdout + r.stderr).decode(errors="replace").strip()
+    if r.returncode == 0 or reason not in out or "Operation not permitted" in out:
+        raise Fail("control: %s before any bind: expected %r (exit %d): %s"
+                   % (what, reason, r.returncode, out))
+    log("control: %s before any bind: %s" % (what, out.splitlines()[-1] if out else ""))
+
+
+def allowed(dom0, cmd, what):
+    r = dom0.run(cmd, check=False)
+    if r.returncode != 0:
+        raise Fail("control: %s failed before any bind (exit %d): %s" % (
+            what, r.returncode, (r.stdout + r.stderr).decode(errors="replace").strip()))
 
 
 def run(q, dom0, kinds, password, a, serial_fpr):
@@ -136,6 +255,15 @@ def run(q, dom0, kinds, password, a, serial_fpr):
     for kind in kinds:
         dom0.run("xl create -p /etc/xen/%s.cfg" % kind, timeout=90)
         ids[kind] = int(dom0.run("xl domid guest-%s" % kind).stdout.strip())
+
+    # Controls before any bind: debug keys and kexec work (stock Xen); a
+    # kexec image is loaded now, so that the first bind must be refused.
+    allowed(dom0, "xl debug-keys h", "xl debug-keys")
+    allowed(dom0, PEEK + " 0 kexec load", "kexec load")
+    # Livepatch: an invalid payload reaches Xen's ELF checks (EINVAL), and
+    # listing works.
+    refused_plain(dom0, PEEK + " 0 livepatch upload", "livepatch upload", "Invalid argument")
+    allowed(dom0, PEEK + " 0 livepatch list", "livepatch list")
     for kind in kinds:
         domid = ids[kind]
         uuid = xs(dom0, "/local/domain/%d/vm" % domid).split("/")[-1]
@@ -146,14 +274,28 @@ def run(q, dom0, kinds, password, a, serial_fpr):
         if rc != 0:
             raise Fail("control read of %s's xenstore frame before the bind failed: %s"
                        % (kind, msg))
+        if kind == "pvh":
+            allowed(dom0, "%s %d param %d" % (PEEK, domid, HVM_PARAM_CONSOLE_PFN),
+                    "HVMOP_set_param")
+            allowed(dom0, "%s %d dmop" % (PEEK, domid), "dm_op")
         key = os.path.join(out, "key-%s" % kind)
         host(["sc-keygen", "-k", key], env=env)
         req = os.path.join(out, "req-%s" % kind)
         host(["sc-keygen", "-k", key, "--seal", pubfile, "--expect", serial_fpr,
               "--domain", uuid, "-o", req], env=env)
         with open(req, "rb") as f:
-            r = dom0.run(RELAY + " --bind %d" % domid, user="op", input=f.read(),
+            reqdata = f.read()
+        if kind == kinds[0]:
+            r = dom0.run(RELAY + " --bind %d" % domid, user="op", input=reqdata,
                          check=False, timeout=30)
+            err = r.stderr.decode(errors="replace").strip()
+            if r.returncode == 0 or "kexec image is loaded" not in err:
+                raise Check("binding %s with a kexec image loaded: exit %d: %s"
+                            % (kind, r.returncode, err))
+            log("%s: bind refused while a kexec image is loaded: %s" % (kind, err))
+            allowed(dom0, PEEK + " 0 kexec unload", "kexec unload")
+        r = dom0.run(RELAY + " --bind %d" % domid, user="op", input=reqdata,
+                     check=False, timeout=30)
         if r.returncode != 0:
             raise Check("binding %s (domid %d) failed: %s" %
                         (kind, domid, r.stderr.decode(errors="replace").strip()))
@@ -168,12 +310,30 @@ def run(q, dom0, kinds, password, a, serial_fpr):
             if rc != 1:
                 raise Check("dom0 could map %s of bound %s guest: %s" % (name, kind, msg))
             log("%s: dom0 mapping %s: %s" % (kind, name, msg))
+        if kind == "pvh":
+            refused(dom0, "%s %d param %d" % (PEEK, domid, HVM_PARAM_CONSOLE_PFN),
+                    "pvh: HVMOP_set_param HVM_PARAM_CONSOLE_PFN")
+            refused(dom0, "%s %d dmop" % (PEEK, domid), "pvh: dm_op")
+    # While a domain is sealed: no debug keys from dom0, no kexec at all, no
+    # livepatch upload (listing stays allowed).
+    refused(dom0, "xl debug-keys h", "xl debug-keys")
+    refused(dom0, PEEK + " 0 kexec load", "kexec load")
+    refused(dom0, PEEK + " 0 kexec unload", "kexec unload")
+    refused(dom0, PEEK + " 0 livepatch upload", "livepatch upload")
+    r = dom0.run(PEEK + " 0 livepatch list", check=False)
+    if r.returncode != 0:
+        raise Check("livepatch list refused after the bind (exit %d): %s"
+                    % (r.returncode, (r.stdout + r.stderr).decode(errors="replace").strip()))
 
     for kind in kinds:
         secret_cmd = "echo result=$((%s))-%s  # %s" % (
             "+".join(str(i) for i in range(1, 101)), kind, secrets.token_hex(8))
         secrets_typed.append(secret_cmd)
-        session(dom0, a, env, ids[kind], kind, password, secret_cmd, out)
+        if kind == "pvh":
+            takeover(dom0, a, env, ids[kind], kind, password, secret_cmd, out)
+        else:
+            session(dom0, a, env, ids[kind], kind, password, secret_cmd, out)
+    guest_gone(dom0, env, ids[kinds[0]], kinds[0], out)
 
     # What dom0 captured: the relay's streams, logs, xenstore, kernel and Xen logs.
     cap = dom0.run("cat /tmp/cap-in-* /tmp/cap-out-* /tmp/relay-*.err "
