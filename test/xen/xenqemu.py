@@ -60,30 +60,21 @@ for _s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
     signal.signal(_s, _on_signal)
 
 
-class Qemu:
-    def __init__(self, xen, kernel, initrd, xen_args, dom0_args, logpath,
-                 mem=2048, smp=2):
-        self.port = free_port()
-        self.logf = open(logpath, "wb")
+class Stream:
+    """A child process whose stdout we read in the background and whose
+    stdin we write: expect()/send() on byte streams, with timeouts."""
+
+    ended = "stream ended"          # what to say when the output ends early
+    where = ""                      # where we were waiting, for the timeout message
+
+    def __init__(self, argv, logpath, stdin=subprocess.PIPE, dead=None, **kw):
+        self.dead = dead            # callable: a reason to give up early, or None
         self.buf = bytearray()
         self.lock = threading.Condition()
         self.eof = False
-        cmd = [
-            "qemu-system-x86_64", "-nographic", "-no-reboot",
-            "-accel", "tcg", "-cpu", "qemu64,+rdrand",
-            "-m", str(mem), "-smp", str(smp),
-            "-kernel", xen, "-append", xen_args,
-            "-initrd", "%s %s,%s" % (kernel, dom0_args, initrd),
-            "-monitor", "none", "-serial", "stdio",
-            "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:22" % self.port,
-            "-device", "e1000,netdev=n0",
-        ]
-        log("qemu: " + " ".join(cmd))
-        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT,
-                                  start_new_session=True)
-        _live.append(self)
+        self.logf = open(logpath, "wb")
+        self.p = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE,
+                                  start_new_session=True, **kw)
         self.t = threading.Thread(target=self._reader, daemon=True)
         self.t.start()
 
@@ -105,8 +96,6 @@ class Qemu:
                 self.lock.notify_all()
 
     def expect(self, pattern, timeout, start=0, what=None):
-        """Wait until the serial output from offset start matches pattern
-        (bytes regex). Returns the match; raises Fail on timeout or exit."""
         rx = re.compile(pattern)
         end = time.monotonic() + timeout
         with self.lock:
@@ -114,26 +103,79 @@ class Qemu:
                 m = rx.search(self.buf, start)
                 if m:
                     return m
+                why = self.dead() if self.dead else None
+                if why:
+                    raise Fail("%s while waiting for %s; got %r" %
+                               (why, what or pattern, bytes(self.buf[-300:])))
                 if self.eof:
-                    raise Fail("QEMU exited while waiting for %s" %
-                               (what or pattern))
+                    raise Fail("%s while waiting for %s; got %r" %
+                               (self.ended, what or pattern, bytes(self.buf[-300:])))
                 left = end - time.monotonic()
                 if left <= 0:
-                    raise Fail("timed out after %ds waiting for %s on the serial line" %
-                               (timeout, what or pattern))
+                    raise Fail("timed out after %ds waiting for %s%s; got %r" %
+                               (timeout, what or pattern, self.where,
+                                bytes(self.buf[-300:])))
                 self.lock.wait(min(left, 1.0))
 
     def mark(self):
         with self.lock:
             return len(self.buf)
 
-    def serial(self):
-        with self.lock:
-            return bytes(self.buf)
-
     def send(self, data):
         self.p.stdin.write(data)
         self.p.stdin.flush()
+
+    def close_input(self):
+        try:
+            self.p.stdin.close()
+        except OSError:
+            pass
+
+    def wait(self, timeout):
+        try:
+            rc = self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise Fail("process did not exit within %ds" % timeout)
+        self.t.join(5)
+        return rc
+
+    def kill(self):
+        if self.p.poll() is None:
+            try:
+                os.killpg(self.p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            self.p.wait()
+        self.t.join(5)
+        self.logf.close()
+
+
+class Qemu(Stream):
+    """QEMU with Xen on its serial line (stdio); its output is a Stream."""
+    ended = "QEMU exited"
+    where = " on the serial line"
+
+    def __init__(self, xen, kernel, initrd, xen_args, dom0_args, logpath,
+                 mem=2048, smp=2):
+        self.port = free_port()
+        cmd = [
+            "qemu-system-x86_64", "-nographic", "-no-reboot",
+            "-accel", "tcg", "-cpu", "qemu64,+rdrand",
+            "-m", str(mem), "-smp", str(smp),
+            "-kernel", xen, "-append", xen_args,
+            "-initrd", "%s %s,%s" % (kernel, dom0_args, initrd),
+            "-monitor", "none", "-serial", "stdio",
+            "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:22" % self.port,
+            "-device", "e1000,netdev=n0",
+        ]
+        log("qemu: " + " ".join(cmd))
+        Stream.__init__(self, cmd, logpath, stderr=subprocess.STDOUT)
+        _live.append(self)
+
+    def serial(self):
+        with self.lock:
+            return bytes(self.buf)
 
     def wait_exit(self, timeout):
         try:
@@ -144,14 +186,7 @@ class Qemu:
     def close(self):
         if self in _live:
             _live.remove(self)
-        if self.p.poll() is None:
-            try:
-                os.killpg(self.p.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            self.p.wait()
-        self.t.join(5)
-        self.logf.close()
+        self.kill()
 
 
 class Dom0:
@@ -199,91 +234,3 @@ class Dom0:
             time.sleep(1)
         raise Fail("dom0's sshd did not answer within %ds: %s" %
                    (timeout, last))
-
-
-class Stream:
-    """A child process whose stdout we read in the background and whose
-    stdin we write: expect()/send() on byte streams, with timeouts."""
-
-    def __init__(self, argv, logpath, stdin=subprocess.PIPE, dead=None, **kw):
-        self.dead = dead            # callable: a reason to give up early, or None
-        self.buf = bytearray()
-        self.lock = threading.Condition()
-        self.eof = False
-        self.logf = open(logpath, "wb")
-        self.p = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE,
-                                  start_new_session=True, **kw)
-        self.t = threading.Thread(target=self._reader, daemon=True)
-        self.t.start()
-
-    def _reader(self):
-        fd = self.p.stdout.fileno()
-        while True:
-            try:
-                b = os.read(fd, 65536)
-            except OSError:
-                b = b""
-            with self.lock:
-                if not b:
-                    self.eof = True
-                    self.lock.notify_all()
-                    return
-                self.buf += b
-                self.logf.write(b)
-                self.logf.flush()
-                self.lock.notify_all()
-
-    def expect(self, pattern, timeout, start=0, what=None):
-        rx = re.compile(pattern)
-        end = time.monotonic() + timeout
-        with self.lock:
-            while True:
-                m = rx.search(self.buf, start)
-                if m:
-                    return m
-                why = self.dead() if self.dead else None
-                if why:
-                    raise Fail("%s while waiting for %s; got %r" %
-                               (why, what or pattern, bytes(self.buf[-300:])))
-                if self.eof:
-                    raise Fail("stream ended while waiting for %s; got %r" %
-                               (what or pattern, bytes(self.buf[-300:])))
-                left = end - time.monotonic()
-                if left <= 0:
-                    raise Fail("timed out after %ds waiting for %s; got %r" %
-                               (timeout, what or pattern,
-                                bytes(self.buf[-300:])))
-                self.lock.wait(min(left, 1.0))
-
-    def mark(self):
-        with self.lock:
-            return len(self.buf)
-
-    def send(self, data):
-        self.p.stdin.write(data)
-        self.p.stdin.flush()
-
-    def close_input(self):
-        try:
-            self.p.stdin.close()
-        except OSError:
-            pass
-
-    def wait(self, timeout):
-        try:
-            rc = self.p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise Fail("process did not exit within %ds" % timeout)
-        self.t.join(5)
-        return rc
-
-    def kill(self):
-        if self.p.poll() is None:
-            try:
-                os.killpg(self.p.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            self.p.wait()
-        self.t.join(5)
-        self.logf.close()
