@@ -237,6 +237,45 @@ static void sleep_ms(long ms)
         ;
 }
 
+/* Why the hypervisor found the domain not pristine (XEN_SCCRYPT_P_*), and what to do. */
+static const char *not_pristine(uint32_t why)
+{
+    switch (why) {
+    case XEN_SCCRYPT_P_RUN:
+        return "the domain has already run or is not paused: create it with "
+               "`xl create -p`, bind it, then `xl unpause` it";
+    case XEN_SCCRYPT_P_TARGET:
+        return "another domain has this domain as its target (a device model or helper "
+               "that could map its memory): destroy that domain and create the guest again";
+    case XEN_SCCRYPT_P_INTROSPECT:
+        return "the domain is being introspected, paged, shared, debugged or traced "
+               "(monitor ring, altp2m, ioreq server, log-dirty or vmtrace): create it again "
+               "without them";
+    case XEN_SCCRYPT_P_DEVICE:
+        return "the domain has a passed-through device or I/O permissions, which could DMA "
+               "into it: create it without them";
+    case XEN_SCCRYPT_P_GRANT:
+        return "the domain's grant table offers or maps more than its console and "
+               "xenstore pages: create the guest again";
+    case XEN_SCCRYPT_P_MAPPED:
+        return "another domain holds a mapping of the domain's memory (a foreign mapping "
+               "made before the bind): end it (or create the guest again), then bind";
+    case XEN_SCCRYPT_P_DMA:
+        return "this host cannot stop DMA into guests: boot Xen with an IOMMU and "
+               "dom0-iommu=strict (or, knowingly, with sccrypt_allow_dma)";
+    case XEN_SCCRYPT_P_TRACE:
+        return "hypervisor tracing (xentrace) is on: stop it, then bind";
+    case XEN_SCCRYPT_P_XSM:
+        return "Xen runs the FLASK XSM policy, which the seal is not part of: boot with "
+               "xsm=dummy (the default) or xsm=silo";
+    case XEN_SCCRYPT_P_CONSOLE:
+        return "the hypervisor found no console in the guest's own start_info or HVM "
+               "parameters (or it is a 32-bit PV guest)";
+    default:
+        return "the hypervisor refused: the domain is not pristine";
+    }
+}
+
 static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, size_t len,
                     int *vmm_err, const char **err)
 {
@@ -244,7 +283,7 @@ static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, si
     struct xs_handle *xs;
     unsigned long long ring = 0, port = 0;
     long waited = 0;
-    int rc;
+    int rc, e;
 
     *vmm_err = 0;
     xs = xs_open(0);
@@ -271,9 +310,7 @@ static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, si
     for (;;) {
         memset(&op, 0, sizeof(op));
         op.cmd = XEN_SCCRYPT_bind;
-        op.domid = domid;
-        op.ring_gfn = ring;
-        op.port = (uint32_t)port;
+        op.domid = domid;       /* the console comes from the guest, not from xenstore */
         rc = call(c, &op, req, len, 0, vmm_err, err);
         if (rc == 0 || errno != EBUSY || waited >= BIND_WAIT_MS)
             break;
@@ -281,16 +318,21 @@ static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, si
         waited += 100;
     }
     if (rc < 0) {
-        if (errno == EBUSY)
+        e = errno;
+        if (e == EACCES && op.value2 != 0) {
+            *vmm_err = 0;
+            *err = not_pristine(op.value2);
+        } else if (e == EBUSY)
             *err = "the console is still held by another consumer (xenconsoled without the "
                    "SCCrypt patch, or a mapping of its grant): the hypervisor refuses to bind";
-        else if (errno == EEXIST)
+        else if (e == EEXIST)
             *err = "a kexec image is loaded in the hypervisor (a crash kernel would see the "
                    "sealed domain's memory): unload it, then bind again";
-        else if (errno == ENOTEMPTY)
+        else if (e == ENOTEMPTY)
             *err = "a livepatch payload is loaded in the hypervisor (its code would see the "
                    "sealed domain's memory): unload it (xen-livepatch unload), then bind again";
         (void)xs_set_type(xs, domid, "xenconsoled");
+        errno = e;
     }
     xs_close(xs);
     return rc;
