@@ -332,9 +332,10 @@ static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, si
             *err = "a livepatch payload is loaded in the hypervisor (its code would see the "
                    "sealed domain's memory): unload it (xen-livepatch unload), then bind again";
         (void)xs_set_type(xs, domid, "xenconsoled");
-        errno = e;
     }
     xs_close(xs);
+    if (rc < 0)
+        errno = e;              /* EACCES: the hypervisor refused (sc-relay exits 3) */
     return rc;
 }
 

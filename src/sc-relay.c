@@ -230,6 +230,13 @@ static int do_bind(const struct relay_backend *be, struct relay_conn *c, uint32_
                    (unsigned)domid, vmm_strerror(verr));
             return EX_REFUSED;
         }
+        if (errno == EACCES && !strcmp(be->name, "xen")) {  /* not pristine */
+            fprintf(stderr, "sc-relay: domain %u: the hypervisor refused the bind: %s\n",
+                    (unsigned)domid, err);
+            syslog(LOG_NOTICE, "bind refused: user=%s domain=%u reason=not pristine", who(),
+                   (unsigned)domid);
+            return EX_REFUSED;
+        }
         fprintf(stderr, "sc-relay: %s: bind: %s\n", be->name, err);
         return EX_OPER;
     }

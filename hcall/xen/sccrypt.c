@@ -709,7 +709,7 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
      * Each session gets a fresh port for the relay to bind: a relay that
      * takes over cannot bind the port its predecessor still holds.
      */
-    rport = alloc_unbound_xen_event_channel(d, 0, current->domain->domain_id, NULL);
+    rport = sccrypt_alloc_relay_port(d, current->domain->domain_id);
     if ( rport < 0 )
     {
         rcu_unlock_domain(d);

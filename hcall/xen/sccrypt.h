@@ -73,6 +73,8 @@ int gnttab_sccrypt_pristine(struct domain *d, unsigned long console_frame,
 bool evtchn_port_is_unbound(struct domain *d, evtchn_port_t port);
 int evtchn_claim_for_xen(struct domain *d, evtchn_port_t gport,
                          xen_event_channel_notification_t fn);
+/* A Xen-owned unbound port of d for remote_domid (the relay); no XSM check. */
+int sccrypt_alloc_relay_port(struct domain *d, domid_t remote_domid);
 
 
 #endif /* __XEN_SCCRYPT_H__ */

@@ -33,6 +33,16 @@
  *                          table the toolstack left with entries 0 and 1
  *   hvm_param              HVMOP_get_param only (frame numbers and ports)
  *
+ * XSM_SEAL_EXEMPT: getdomaininfo domctl domctl_scheduler_op
+ * XSM_SEAL_EXEMPT: memory_stat_reservation schedop_shutdown evtchn_interdomain
+ * XSM_SEAL_EXEMPT: grant_mapref grant_unmapref grant_copy hvm_param
+ * (check-xen checks that exactly these hooks of the patched dummy.h call
+ * xsm_seal_exempt_action().)
+ *
+ * The relay's event channel into a bound domain is allocated by the
+ * hypervisor itself (sccrypt_alloc_relay_port(), no XSM decision: it is not
+ * the caller's doing); the relay binds it through evtchn_interdomain.
+ *
  * Two places where a page of one domain would enter another's address space
  * without an XSM decision about the page's owner are closed beside the rule:
  * memory_mapping and iomem_permission refuse RAM (domctl.c), so no frame of
