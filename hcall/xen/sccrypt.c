@@ -554,7 +554,13 @@ static bool uuid_unique(const struct domain *d)
 /*
  * Binds a console key to a pristine domain and seals it.  The sealed flag is
  * set first and every check runs after it: nothing dom0 starts meanwhile
- * gets in (xsm/sccrypt_seal.h refuses it), and a failed bind unseals.
+ * gets in (xsm/sccrypt_seal.h refuses it), and a failed bind unseals.  An
+ * operation that passed its XSM check just before the flag was set may
+ * still be running on another CPU: rcu_barrier() waits until every CPU has
+ * left the hypercall it was in (the doors hold no work across a softirq
+ * point; long ones restart through a continuation, which checks again), so
+ * the checks see whatever such an operation took.  Hence a domain
+ * reference, not an RCU read lock, for the whole bind.
  * Refusals that cost nothing come before the VMM consumes the single-use
  * request; kexec and livepatch are locked only once the bind succeeded.
  */
@@ -568,7 +574,7 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
     unsigned int why = 0;
     int rc, xport;
 
-    d = rcu_lock_domain_by_id(op->domid);
+    d = get_domain_by_id(op->domid);
     if ( !d )
         return -ESRCH;
     rc = -EINVAL;
@@ -591,6 +597,7 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
     if ( test_and_set_bool(d->sccrypt_sealed) )
         goto out_unlock;                /* bound, or a bind under way */
     smp_mb();
+    rcu_barrier();                      /* operations checked before the flag are done */
 
     rc = sccrypt_guest_console(d, &con);
     if ( rc )
@@ -662,7 +669,7 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
     spin_unlock(&sccrypt_lock);
     printk(XENLOG_INFO "SCCrypt: d%d: console bound and domain sealed (%s)\n",
            d->domain_id, is_hvm_domain(d) ? "PVH/HVM" : "PV");
-    rcu_unlock_domain(d);
+    put_domain(d);
     return 0;
 
  out_locked:
@@ -689,7 +696,7 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
     smp_mb();
     d->sccrypt_sealed = false;
  out_unlock:
-    rcu_unlock_domain(d);
+    put_domain(d);
     return rc;
 }
 
