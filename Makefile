@@ -6,6 +6,7 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
 DESTDIR ?=
 VERSION := 0.1.0
 
@@ -20,7 +21,7 @@ endif
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
         -Wformat=2 -Wno-unused-parameter
 override CFLAGS := -std=gnu99 -O2 -g $(WARN) $(ERRFLAG) -D_GNU_SOURCE \
-        -DSC_VERSION='"$(VERSION)"' -Isrc -Isrc/core -Isrc/lib $(CFLAGS)
+        -DSC_VERSION='"$(VERSION)"' -DSC_RELAY_POLICY='"$(SYSCONFDIR)/sccrypt/relay.conf"' -Isrc -Isrc/core -Isrc/lib $(CFLAGS)
 
 # The freestanding core: Xen's own flags, no SIMD where the target has it.
 CORE_CFLAGS := -std=gnu99 -O2 -g -ffreestanding -fno-builtin -fno-strict-aliasing \
@@ -45,7 +46,7 @@ LIB_OBJ    := $(LIB_SRC:src/%.c=bin/obj/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:src/%.c=bin/obj/%.o)
 SIM_OBJ    := $(SIM_SRC:src/%.c=bin/obj/%.o)
 
-RELAY_SRC := src/relay_sim.c
+RELAY_SRC := src/relay_sim.c src/relay_policy.c src/relay_gate.c
 ifneq ($(and $(XEN_LIBS),$(wildcard src/relay_xen.c)),)
   RELAY_SRC += src/relay_xen.c
 else
