@@ -261,7 +261,7 @@ assert_interactive_session() {
 }
 
 @test "the man pages have the examples this file runs, and sccrypt(7) has none" {
-    for p in sc-keygen.1:2 sc-enc.1:2 sc-dec.1:2 sc-relay.8:4 sc-vmmsim.1:2 sccrypt.7:0; do
+    for p in sc-keygen.1:2 sc-enc.1:2 sc-dec.1:2 sc-relay.8:5 sc-vmmsim.1:2 sccrypt.7:0; do
         run -0 blocks "${p%:*}"
         echo "$p: $output"
         [ "$(printf '%s' "$output" | cut -f1 | sort -u | grep -c .)" = "${p#*:}" ]
@@ -333,6 +333,18 @@ assert_interactive_session() {
     [ "$status" -eq 0 ]
     [ -x "$BATS_TEST_TMPDIR/stage$path" ]
     [ "$(basename "$path")" = sc-relay ]
+}
+
+@test "sc-relay(8) example 5's policy file passes --check-policy with the output the page shows" {
+    block sc-relay.8 5 > ex.block
+    [ "$(cut -f1 ex.block | tr '\n' ' ')" = "root root out out root out " ]
+    [ "$(sed -n 2p ex.block | cut -f2)" = "cat > /etc/sccrypt/relay.conf" ]
+    [ "$(sed -n 5p ex.block | cut -f2)" = "sc-relay --check-policy" ]
+    mkdir -m 755 pol
+    sed -n '3,4p' ex.block | cut -f2 > pol/relay.conf
+    chmod 644 pol/relay.conf
+    run -0 sc-relay --check-policy "$BATS_TEST_TMPDIR/pol/relay.conf"
+    [ "$output" = "$(sed -n 6p ex.block | cut -f2 | sed "s|/etc/sccrypt/|$BATS_TEST_TMPDIR/pol/|")" ]
 }
 
 @test "sc-relay(8) example 2: xl's lines are well formed and the user's lines bind the domain xl unpauses" {
