@@ -57,7 +57,8 @@ RELAY_OBJ := $(RELAY_SRC:src/%.c=bin/obj/%.o)
 CLIENT_TOOLS := $(foreach t,sc-keygen sc-enc sc-dec,$(if $(wildcard src/$(t).c),bin/$(t)))
 SIM_TOOL     := $(if $(wildcard src/sc-vmmsim.c),bin/sc-vmmsim)
 RELAY_TOOL   := $(if $(wildcard src/sc-relay.c),bin/sc-relay)
-TOOLS := $(CLIENT_TOOLS) $(SIM_TOOL) $(RELAY_TOOL)
+CONSOLE_TOOL := $(if $(wildcard src/sc-console.sh),bin/sc-console)
+TOOLS := $(CLIENT_TOOLS) $(CONSOLE_TOOL) $(SIM_TOOL) $(RELAY_TOOL)
 
 TEST_SRC  := $(wildcard test/unit/*.c test/ct/*.c test/bench/*.c test/tools/*.c)
 TEST_BIN  := $(foreach s,$(TEST_SRC),bin/test/$(basename $(notdir $(s))))
@@ -81,6 +82,11 @@ bin/obj/%.o: src/%.c $(wildcard src/*.h src/core/*.h src/lib/*.h src/client/*.h 
 
 $(CLIENT_TOOLS): bin/%: bin/obj/%.o $(CLIENT_OBJ) $(LIB_OBJ) $(CORE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+
+# sc-console is a shell script around the other tools.
+bin/sc-console: src/sc-console.sh
+	@mkdir -p $(@D)
+	sed 's/@VERSION@/$(VERSION)/' $< > $@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
 
 # The simulator plays the hypervisor: the core's crypto, no OpenSSL.
 bin/sc-vmmsim: bin/obj/sc-vmmsim.o $(SIM_OBJ) $(LIB_OBJ) $(CORE_OBJ)
