@@ -7,6 +7,7 @@ BINDIR  ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+DOCDIR  ?= $(PREFIX)/share/doc/sccrypt
 DESTDIR ?=
 VERSION := 0.1.0
 
@@ -67,7 +68,7 @@ MAN_SRC := $(wildcard man/*.scd)
 MAN_OUT := $(MAN_SRC:.scd=)
 
 .PHONY: all tools tests man check check-xen check-xen-smoke demo bench install uninstall clean \
-        deps patch
+        deps patch install-client install-relay uninstall-client uninstall-relay
 all: tools tests
 tools: $(TOOLS)
 tests: $(TEST_BIN)
@@ -136,20 +137,39 @@ bench: deps
 patch:
 	$(MAKE) -C hcall patch
 
-install: tools man
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
-	install -m 755 $(CLIENT_TOOLS) $(SIM_TOOL) $(DESTDIR)$(BINDIR)
-	$(if $(RELAY_TOOL),install -m 755 $(RELAY_TOOL) $(DESTDIR)$(SBINDIR))
-	for m in $(filter %.1,$(MAN_OUT)); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man1; done
-	for m in $(filter %.7,$(MAN_OUT)); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man7; done
-	for m in $(filter %.8,$(MAN_OUT)); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man8; done
+# The user's side: the client tools, sc-console, the simulator (to try things
+# out), their man pages and sccrypt(7).
+CLIENT_MAN := $(filter-out man/sc-relay.8,$(MAN_OUT))
+install-client: $(CLIENT_TOOLS) $(CONSOLE_TOOL) $(SIM_TOOL) $(CLIENT_MAN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(CLIENT_TOOLS) $(CONSOLE_TOOL) $(SIM_TOOL) $(DESTDIR)$(BINDIR)
+	for m in $(filter %.1,$(CLIENT_MAN)); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man1; done
+	for m in $(filter %.7,$(CLIENT_MAN)); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man7; done
 
-uninstall:
-	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,sc-keygen sc-enc sc-dec sc-vmmsim)
-	rm -f $(DESTDIR)$(SBINDIR)/sc-relay
-	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,sc-keygen.1 sc-enc.1 sc-dec.1 sc-vmmsim.1)
-	rm -f $(DESTDIR)$(MANDIR)/man7/sccrypt.7 $(DESTDIR)$(MANDIR)/man8/sc-relay.8
+# dom0's side: the relay, its man page, and examples of the sudoers drop-in
+# (naming where the relay goes) and of the policy file.
+install-relay: $(RELAY_TOOL) man/sc-relay.8 examples/sudoers.in examples/relay.conf
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
+	install -m 755 $(RELAY_TOOL) $(DESTDIR)$(SBINDIR)
+	install -m 644 man/sc-relay.8 $(DESTDIR)$(MANDIR)/man8
+	sed 's|@SBINDIR@|$(SBINDIR)|' examples/sudoers.in > $(DESTDIR)$(DOCDIR)/sudoers.sccrypt.tmp
+	chmod 644 $(DESTDIR)$(DOCDIR)/sudoers.sccrypt.tmp
+	mv $(DESTDIR)$(DOCDIR)/sudoers.sccrypt.tmp $(DESTDIR)$(DOCDIR)/sudoers.sccrypt
+	install -m 644 examples/relay.conf $(DESTDIR)$(DOCDIR)/relay.conf
+
+install: install-client install-relay
+
+uninstall-client:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,sc-keygen sc-enc sc-dec sc-console sc-vmmsim)
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,sc-keygen.1 sc-enc.1 sc-dec.1 sc-console.1 \
+	    sc-vmmsim.1) $(DESTDIR)$(MANDIR)/man7/sccrypt.7
+
+uninstall-relay:
+	rm -f $(DESTDIR)$(SBINDIR)/sc-relay $(DESTDIR)$(MANDIR)/man8/sc-relay.8
+	rm -f $(DESTDIR)$(DOCDIR)/sudoers.sccrypt $(DESTDIR)$(DOCDIR)/relay.conf
+	-rmdir $(DESTDIR)$(DOCDIR) 2> /dev/null
+
+uninstall: uninstall-client uninstall-relay
 
 clean:
 	rm -rf bin $(MAN_OUT)
