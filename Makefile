@@ -68,7 +68,7 @@ MAN_SRC := $(wildcard man/*.scd)
 MAN_OUT := $(MAN_SRC:.scd=)
 
 .PHONY: all tools tests man check check-xen check-xen-smoke demo bench install uninstall clean \
-        deps patch install-client install-relay uninstall-client uninstall-relay
+        deps patch install-client install-relay uninstall-client uninstall-relay deb
 all: tools tests
 tools: $(TOOLS)
 tests: $(TEST_BIN)
@@ -170,6 +170,17 @@ uninstall-relay:
 	-rmdir $(DESTDIR)$(DOCDIR) 2> /dev/null
 
 uninstall: uninstall-client uninstall-relay
+
+# The Debian packages (debian/), built from a copy of the tree in bin/deb/src
+# so that dpkg-buildpackage's outputs land in bin/deb/, not beside the tree.
+deb:
+	rm -rf bin/deb
+	mkdir -p bin/deb/src
+	tar -c --exclude=./bin --exclude=./.git $(addprefix --exclude=./,$(MAN_OUT)) . | \
+	    tar -x -C bin/deb/src
+	cd bin/deb/src && dpkg-buildpackage -b -us -uc
+	rm -rf bin/deb/src
+	@ls bin/deb/*.deb
 
 clean:
 	rm -rf bin $(MAN_OUT)
