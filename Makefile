@@ -176,7 +176,8 @@ uninstall: uninstall-client uninstall-relay
 deb:
 	rm -rf bin/deb
 	mkdir -p bin/deb/src
-	tar -c --exclude=./bin --exclude=./.git $(addprefix --exclude=./,$(MAN_OUT)) . | \
+	tar -c --exclude=./bin --exclude=./.git --exclude=./hcall/work --exclude='*.o' \
+	    --exclude='*.d' $(addprefix --exclude=./,$(MAN_OUT)) . | \
 	    tar -x -C bin/deb/src
 	cd bin/deb/src && dpkg-buildpackage -b -us -uc
 	rm -rf bin/deb/src

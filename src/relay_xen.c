@@ -492,7 +492,7 @@ static int xen_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint
     int ok;
 
     *vmm_err = 0;
-    xs = xs_open(XS_OPEN_READONLY);
+    xs = xs_open(0);
     if (!xs) {
         snprintf(c->msg, sizeof(c->msg), "cannot connect to xenstore: %s", strerror(errno));
         *err = c->msg;
