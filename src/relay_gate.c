@@ -8,7 +8,9 @@
  * other than root (a set-user-id install), the caller is that user.  As
  * root, the caller is $SUDO_UID (which sudo sets and a user cannot: sudo
  * resets the environment; do not grant SETENV), checked against
- * $SUDO_USER; without it, or when it is 0, root itself.
+ * $SUDO_USER; else pkexec's $PKEXEC_UID or doas's $DOAS_USER, so that
+ * another way up to root does not skip the policy; without any, or when
+ * the one found is root, root itself.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -28,7 +30,8 @@
 /* 1 limited (*uid the caller), 0 not limited, -1 refused (said why). */
 static int find_caller(uid_t *uid)
 {
-    const char *s = getenv("SUDO_UID"), *su = getenv("SUDO_USER");
+    const char *s = getenv("SUDO_UID"), *su = getenv("SUDO_USER"), *var = "SUDO_UID";
+    const char *doas = getenv("DOAS_USER");
     struct passwd *pw;
     unsigned long v;
     char *end;
@@ -39,14 +42,32 @@ static int find_caller(uid_t *uid)
         *uid = getuid();
         return 1;
     }
+    if (!s || !*s) {
+        su = NULL;
+        s = getenv("PKEXEC_UID");
+        var = "PKEXEC_UID";
+    }
+    if ((!s || !*s) && doas && *doas) {
+        errno = 0;
+        pw = getpwnam(doas);
+        if (!pw) {
+            fprintf(stderr, "sc-relay: DOAS_USER names no user; refusing\n");
+            syslog(LOG_WARNING, "policy refused: bad DOAS_USER");
+            return -1;
+        }
+        if (pw->pw_uid == 0)
+            return 0;
+        *uid = pw->pw_uid;
+        return 1;
+    }
     if (!s || !*s)
         return 0;
     errno = 0;
     v = strtoul(s, &end, 10);
     if (errno || end == s || *end || s[0] == '-' || v > 0x7fffffffUL) {
-        fprintf(stderr, "sc-relay: SUDO_UID is not a user id; refusing (run sc-relay "
-                "through sudo, or as root with SUDO_UID unset)\n");
-        syslog(LOG_WARNING, "policy refused: bad SUDO_UID");
+        fprintf(stderr, "sc-relay: %s is not a user id; refusing (run sc-relay through "
+                "sudo, or as root with %s unset)\n", var, var);
+        syslog(LOG_WARNING, "policy refused: bad %s", var);
         return -1;
     }
     if (v == 0)

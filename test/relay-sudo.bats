@@ -226,3 +226,21 @@ two_domains() {
     run -0 $SUDO_RELAY --check-policy
     [ "$output" = "/etc/sccrypt/relay.conf: 1 rule, backend sim, socket $SOCK" ]
 }
+
+@test "root started by pkexec or doas on a user's behalf is limited as that user; forged or inconsistent ids are refused" {
+    two_domains
+    policy "allow user:$TUSER attach name:db1"
+    run -5 --separate-stderr $NS env SUDO_UID= PKEXEC_UID="$TUID" "$D/sbin/sc-relay" 5 < /dev/null
+    [[ "$stderr" == "sc-relay: $TUSER may not attach to domain 5 (name web1, "* ]]
+    run -5 --separate-stderr $NS env DOAS_USER="$TUSER" "$D/sbin/sc-relay" 5 < /dev/null
+    [[ "$stderr" == "sc-relay: $TUSER may not attach to domain 5 (name web1, "* ]]
+    run -5 --separate-stderr $NS env SUDO_UID="$TUID" SUDO_USER=root "$D/sbin/sc-relay" --vmm-key
+    [ "$stderr" = "sc-relay: SUDO_USER and SUDO_UID name different users; refusing" ]
+    run -5 --separate-stderr $NS env SUDO_UID=12x "$D/sbin/sc-relay" --vmm-key
+    [ "$stderr" = "sc-relay: SUDO_UID is not a user id; refusing (run sc-relay through sudo, or as root with SUDO_UID unset)" ]
+    run -5 --separate-stderr $NS env DOAS_USER=no-such-user-xyz "$D/sbin/sc-relay" --vmm-key
+    [ "$stderr" = "sc-relay: DOAS_USER names no user; refusing" ]
+    # root itself, and root through sudo, are not limited
+    run -0 $NS env SUDO_UID=0 SUDO_USER=root "$D/sbin/sc-relay" -b sim --socket "$SOCK" --vmm-key
+    run -0 $NS "$D/sbin/sc-relay" -b sim --socket "$SOCK" --vmm-key
+}
