@@ -30,6 +30,7 @@
 #include <xen/xen.h>
 
 #include "relay_backend.h"
+#include "text.h"                  /* uuid_parse */
 #include "sc_proto.h"              /* constants only */
 #include "../hcall/sccrypt_op.h"
 
@@ -478,6 +479,58 @@ static int xen_ack(struct relay_conn *c, const char **err)
     return 0;
 }
 
+/*
+ * The domain's name (/local/domain/N/name) and UUID (the last part of
+ * /local/domain/N/vm, "/vm/UUID"), as the toolstack wrote them in xenstore:
+ * dom0's own records, which is what the operator's policy speaks of.
+ */
+static int xen_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint8_t uuid[16],
+                       int *vmm_err, const char **err)
+{
+    struct xs_handle *xs;
+    char path[80], *s, *v;
+    unsigned int len, i;
+    int ok;
+
+    *vmm_err = 0;
+    xs = xs_open(0);
+    if (!xs) {
+        snprintf(c->msg, sizeof(c->msg), "cannot connect to xenstore: %s", strerror(errno));
+        *err = c->msg;
+        return -1;
+    }
+    snprintf(path, sizeof(path), "/local/domain/%u/name", (unsigned)domid);
+    s = xs_read(xs, XBT_NULL, path, &len);
+    if (!s || len == 0) {
+        free(s);
+        xs_close(xs);
+        *vmm_err = SC_ENODOMAIN;
+        *err = "no such domain";
+        return -1;
+    }
+    for (i = 0; i < len && i < 63; i++) {
+        char ch = s[i];
+
+        name[i] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || (ch && strchr("._@+-", ch)) ? ch : '?';
+    }
+    name[i] = '\0';
+    free(s);
+    snprintf(path, sizeof(path), "/local/domain/%u/vm", (unsigned)domid);
+    s = xs_read(xs, XBT_NULL, path, &len);
+    xs_close(xs);
+    v = s ? strrchr(s, '/') : NULL;
+    ok = v && strlen(v + 1) == 36 && uuid_parse(uuid, v + 1) == 0;
+    free(s);
+    if (!ok) {
+        snprintf(c->msg, sizeof(c->msg), "domain %u has no UUID in xenstore "
+                 "(/local/domain/%u/vm)", (unsigned)domid, (unsigned)domid);
+        *err = c->msg;
+        return -1;
+    }
+    return 0;
+}
+
 const struct relay_backend relay_backend_xen = {
     .name = "xen",
     .available = xen_available,
@@ -492,4 +545,5 @@ const struct relay_backend relay_backend_xen = {
     .close = xen_close,
     .event_fd = xen_event_fd,
     .ack = xen_ack,
+    .dominfo = xen_dominfo,
 };
