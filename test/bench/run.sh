@@ -19,7 +19,8 @@
 # leaves out the ssh figures (they need root, sshd and sudo: a test user, a
 # sudoers drop-in and an sshd on 127.0.0.1, all removed at the end, as
 # test/ssh.bats does), BENCH_STRACE=0 the system-call counts, BENCH_CRYPTO=0
-# the crypto bench.
+# the crypto bench; BENCH_KEEP=DIR keeps the strace logs and the simulator's
+# log there, for a closer look.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -47,6 +48,9 @@ PIDS=""
 
 cleanup() {
     local p pid
+    if [ -n "${BENCH_KEEP:-}" ]; then
+        mkdir -p "$BENCH_KEEP" && cp "$W"/st.* "$W"/sim.*.log "$BENCH_KEEP"/ 2> /dev/null || true
+    fi
     for p in "$W"/*.pid; do
         [ -s "$p" ] || continue
         pid=$(cat "$p")
@@ -85,23 +89,29 @@ GUEST_cin="$T/benchguest in $COUNT_BYTES"
 KINDS="echo out in cout cin"
 DOM_echo=5 DOM_out=6 DOM_in=7 DOM_cout=8 DOM_cin=9
 
-simargs=()
+# One simulator per guest, like one plaincon per guest: the simulator reads
+# every guest's pty on every pass of its loop, so guests idling in the same
+# simulator would slow the one being measured.  They share one VMM identity
+# (the same vmm-key), as domains of one host do.
+relay_for() { echo "$B/sc-relay -b sim --socket $W/sim.$1.sock"; }
+simpid() { cat "$W/sim.$1.pid"; }
 for k in $KINDS; do
     d=DOM_$k g=GUEST_$k
-    simargs+=(--domain "${!d}:$k:5a5a5a5a-1111-4222-8333-44444444444${!d}" --guest "${!g}")
+    mkdir -p -m 700 "$W/simstate.$k"
+    [ -f "$W/simstate.echo/vmm-key" ] && cp -p "$W/simstate.echo/vmm-key" "$W/simstate.$k/"
+    "$B/sc-vmmsim" -d "$W/simstate.$k" -s "$W/sim.$k.sock" --pid-file "$W/sim.$k.pid" \
+        --domain "${!d}:$k:5a5a5a5a-1111-4222-8333-44444444444${!d}" --guest "${!g}" \
+        2> "$W/sim.$k.log" || { cat "$W/sim.$k.log" >&2; exit 2; }
 done
-"$B/sc-vmmsim" -d "$W/simstate" -s "$W/sim.sock" --pid-file "$W/sim.pid" "${simargs[@]}" \
-    2> "$W/sim.log" || { cat "$W/sim.log" >&2; exit 2; }
-SIMPID=$(cat "$W/sim.pid")
-FP=$(sed -n 's/^sc-vmmsim: VMM key fingerprint //p' "$W/sim.log" | head -1)
-RELAY="$B/sc-relay -b sim --socket $W/sim.sock"
-$RELAY --vmm-key > "$W/vmm.pub"
+FP=$(sed -n 's/^sc-vmmsim: VMM key fingerprint //p' "$W/sim.echo.log" | head -1)
+$(relay_for echo) --vmm-key > "$W/vmm.pub"
 for k in $KINDS; do
     d=DOM_$k
     "$B/sc-keygen" -k "$W/key.$k" > /dev/null 2>&1
     "$B/sc-keygen" -k "$W/key.$k" --seal "$W/vmm.pub" --expect "$FP" \
         --domain "5a5a5a5a-1111-4222-8333-44444444444${!d}" -o "$W/req.$k" 2> /dev/null
-    $RELAY --bind "${!d}" < "$W/req.$k" 2> "$W/bind.err" || { cat "$W/bind.err" >&2; exit 2; }
+    $(relay_for "$k") --bind "${!d}" < "$W/req.$k" 2> "$W/bind.err" ||
+        { cat "$W/bind.err" >&2; exit 2; }
 done
 for k in echo out in cout cin; do
     g=GUEST_$k
@@ -117,7 +127,7 @@ done
 sc_pipe() {
     local k=$1 w=${2:-} d=DOM_$1
     echo "$w${w:+sc-enc }$B/sc-enc -N -e none -w 100 -k $W/key.$k |" \
-         "$w${w:+sc-relay }$RELAY ${!d} |" \
+         "$w${w:+sc-relay }$(relay_for "$k") ${!d} |" \
          "$w${w:+sc-dec }$B/sc-dec -k $W/key.$k"
 }
 plain_pipe() {
@@ -231,11 +241,11 @@ for r in $(seq "$ROUNDS"); do
     done
 done
 run wire rtt "$KEYS" "$B/sc-enc -N -e none -w 100 -k $W/key.echo | tee $W/wire.in |
-    $RELAY $DOM_echo | tee $W/wire.out | $B/sc-dec -k $W/key.echo" -w "$W/wire.in" -W "$W/wire.out"
+    $(relay_for echo) $DOM_echo | tee $W/wire.out | $B/sc-dec -k $W/key.echo" -w "$W/wire.in" -W "$W/wire.out"
 
 if [ "$DO_SSH" = 1 ]; then
     say "bench: the same through ssh over loopback ($ROUNDS rounds)"
-    SSC="$SSH sudo -n $W/prefix/sbin/sc-relay -b sim --socket $W/sim.sock $DOM_echo"
+    SSC="$SSH sudo -n $W/prefix/sbin/sc-relay -b sim --socket $W/sim.echo.sock $DOM_echo"
     SPL="$SSH sudo -n $W/prefix/sbin/plaincon relay $W/p.echo.sock"
     for r in $(seq "$ROUNDS"); do
         case $((r % 3)) in
@@ -264,9 +274,9 @@ for r in $(seq "$BULK_ROUNDS"); do
         for c in $order; do
             rm -f "$W/ru"
             if [ $c = sc ]; then
-                s0=$(cpu_of "$SIMPID")
+                s0=$(cpu_of "$(simpid "$dir")")
                 run "$dir.sc" "$dir" "$bytes" "$(sc_pipe "$dir" "$T/benchrusage $W/ru ")"
-                s1=$(cpu_of "$SIMPID")
+                s1=$(cpu_of "$(simpid "$dir")")
                 echo "$dir.sc sc-vmmsim $s0 $s1" >> "$W/cpu.log"
             else
                 ppid=$(cat "$W/plain.$dir.pid")
@@ -298,9 +308,9 @@ if [ "$DO_STRACE" = 1 ] && command -v strace > /dev/null; then
     count() {
         local tag=$1 mode=$2 n=$3 k=$4 sys=$5 d=DOM_$4 dpid tr cmd
         if [ "$sys" = sc ]; then
-            dpid=$SIMPID
+            dpid=$(simpid "$k")
             cmd="$(stp "$tag" enc) $B/sc-enc -N -e none -w 100 -k $W/key.$k |
-                 $(stp "$tag" relay) $RELAY ${!d} | $(stp "$tag" dec) $B/sc-dec -k $W/key.$k"
+                 $(stp "$tag" relay) $(relay_for "$k") ${!d} | $(stp "$tag" dec) $B/sc-dec -k $W/key.$k"
         else
             dpid=$(cat "$W/plain.$k.pid")
             cmd="$(stp "$tag" cat1) cat | $(stp "$tag" relay) $T/plaincon relay $W/p.$k.sock |
@@ -376,7 +386,7 @@ for dir in out in; do
         echo "$line"
     done
 done
-echo "  sc-vmmsim peak RSS over the whole bench: $(awk '/^VmHWM/ { print $2 }' "/proc/$SIMPID/status") KiB;" \
+echo "  sc-vmmsim (output) peak RSS over the whole bench: $(awk '/^VmHWM/ { print $2 }' "/proc/$(simpid out)/status") KiB;" \
      "plaincon serve (output): $(awk '/^VmHWM/ { print $2 }' "/proc/$(cat "$W/plain.out.pid")/status") KiB"
 
 if [ "$DO_STRACE" = 1 ] && [ -e "$W/st.sc.k1.relay" ]; then
