@@ -21,6 +21,9 @@ setup() {
         # figure, SCCrypt, plaintext, ratio: all numbers.
         [[ "${line#"$f"}" =~ ^\ +[0-9.]+\ +[0-9.]+\ +[0-9.]+\  ]] || { echo "bad: $line"; false; }
     done
+    grep -Eq '^  SCCrypt: +sc-enc [0-9.-]+/[0-9.-]+, sc-relay [0-9.-]+/[0-9.-]+, sc-dec [0-9.-]+/[0-9.-]+, sc-vmmsim [0-9.-]+/[0-9.-]+, total [0-9.-]+/[0-9.-]+$' <<< "$output"
+    grep -Eq '^  plaintext: cat1 [0-9.-]+/[0-9.-]+, plaincon-relay ' <<< "$output"
+    grep -Eq '^  ratio, SCCrypt / plaintext: CPU [0-9.-]+, context switches [0-9.-]+$' <<< "$output"
     grep -Eq '^bytes on the wire per keystroke, in/out +[0-9.]+/[0-9.]+ ' <<< "$output"
     grep -Eq '^  out, SCCrypt: sc-enc [0-9.]+ \(rss [0-9]+\) sc-relay [0-9.]+ \(rss [0-9]+\) sc-dec [0-9.]+ \(rss [0-9]+\) sc-vmmsim [0-9.]+$' <<< "$output"
     grep -Eq '^  in, plaintext: cat1 [0-9.]+ ' <<< "$output"

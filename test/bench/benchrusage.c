@@ -5,8 +5,9 @@
  *
  *   benchrusage FILE NAME CMD [ARG...]
  *
- * appends "NAME USER_S SYS_S MAXRSS_KIB" (getrusage of the command, and of
- * any child it waited for) to FILE with one write, and exits with the
+ * appends "NAME USER_S SYS_S MAXRSS_KIB CSW" (getrusage of the command, and
+ * of any child it waited for; CSW its context switches, voluntary or not)
+ * to FILE with one write, and exits with the
  * command's status (128 + the signal when one killed it).  stdin, stdout
  * and stderr are the command's; we only wait.
  */
@@ -58,9 +59,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "benchrusage: wait4: %s\n", strerror(errno));
         return 2;
     }
-    len = snprintf(line, sizeof(line), "%s %ld.%06ld %ld.%06ld %ld\n", argv[2],
+    len = snprintf(line, sizeof(line), "%s %ld.%06ld %ld.%06ld %ld %ld\n", argv[2],
                    (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec,
-                   (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec, ru.ru_maxrss);
+                   (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec, ru.ru_maxrss,
+                   ru.ru_nvcsw + ru.ru_nivcsw);
     if (io_write_all(fd, line, (size_t)len) < 0) {
         fprintf(stderr, "benchrusage: %s: %s\n", argv[1], strerror(errno));
         return 2;

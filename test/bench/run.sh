@@ -11,7 +11,10 @@
 # test/bench/benchguest; the user is test/bench/benchdrive.  Every timed
 # figure is the median of runs that alternate between SCCrypt and its
 # baselines, so a busy machine slows both alike; ratios are SCCrypt over
-# plaintext.  Nothing here asserts a time.
+# plaintext.  CPU time and context switches per keystroke and per KiB, by
+# process, say where the cost is; on a busy VM they move too (time stolen
+# by the host is charged to whoever was running), so compare medians of
+# several runs.  Nothing here asserts a time.
 #
 # Environment: BENCH_ROUNDS (default 7), BENCH_KEYS (keystrokes a run, 200),
 # BENCH_OUT (bytes of guest output, 64 MiB), BENCH_IN (bytes of input,
@@ -219,9 +222,13 @@ median() {
     sort -g "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
-# Utime + stime of a process so far, in seconds (/proc/PID/stat fields 14 and 15).
+# CPU time of a single-threaded process so far, in seconds (ns resolution:
+# /proc/PID/schedstat), and its context switches so far.
 cpu_of() {
-    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat"
+    awk '{ printf "%.9f\n", $1 / 1e9 }' "/proc/$1/schedstat"
+}
+csw_of() {
+    awk '/^(non)?voluntary_ctxt_switches/ { n += $2 } END { print n }' "/proc/$1/status"
 }
 
 say "bench: keystroke round trip and launch ($ROUNDS rounds of $KEYS keystrokes)"
@@ -240,6 +247,33 @@ for r in $(seq "$ROUNDS"); do
         esac
     done
 done
+# CPU and context switches per keystroke, by process: runs of K1 and K2
+# keystrokes, each stage under benchrusage and the daemon sampled around the
+# run; the difference, divided by K2 - K1, leaves out start-up and the end.
+K1=50 K2=$((50 + KEYS))
+say "bench: CPU and context switches per keystroke (3 pairs of runs)"
+: > "$W/kcpu.log"
+for rep in 1 2 3; do
+    for sys in sc plain; do
+        for kn in $K1 $K2; do
+            rm -f "$W/ru"
+            if [ $sys = sc ]; then
+                dpid=$(simpid echo)
+                cmd=$(sc_pipe echo "$T/benchrusage $W/ru ")
+            else
+                dpid=$(cat "$W/plain.echo.pid")
+                cmd=$(plain_pipe echo "$T/benchrusage $W/ru ")
+            fi
+            c0=$(cpu_of "$dpid") w0=$(csw_of "$dpid")
+            run "kcpu.$sys" rtt "$kn" "$cmd"
+            c1=$(cpu_of "$dpid") w1=$(csw_of "$dpid")
+            awk -v r=$rep -v s=$sys -v k=$kn '{ print r, s, k, $1, $2 + $3, $5 }' "$W/ru" >> "$W/kcpu.log"
+            awk -v r=$rep -v s=$sys -v k=$kn -v c0="$c0" -v c1="$c1" -v w0="$w0" -v w1="$w1" \
+                'BEGIN { print r, s, k, "daemon", c1 - c0, w1 - w0 }' >> "$W/kcpu.log"
+        done
+    done
+done
+
 run wire rtt "$KEYS" "$B/sc-enc -N -e none -w 100 -k $W/key.echo | tee $W/wire.in |
     $(relay_for echo) $DOM_echo | tee $W/wire.out | $B/sc-dec -k $W/key.echo" -w "$W/wire.in" -W "$W/wire.out"
 
@@ -323,7 +357,6 @@ if [ "$DO_STRACE" = 1 ] && command -v strace > /dev/null; then
         kill -INT "$tr" 2> /dev/null || true
         wait "$tr" 2> /dev/null || true
     }
-    K1=50 K2=$((50 + KEYS))
     for sys in sc plain; do
         count "$sys.k1" rtt $K1 echo $sys
         count "$sys.k2" rtt $K2 echo $sys
@@ -365,6 +398,35 @@ row "launch to first echo, ms (vs cat|relay|cat)" "$(ms "$(median "$W/r.key.sc.l
 printf '%-48s %12s %12s %7s   %s\n' "bytes on the wire per keystroke, in/out" \
     "$(median "$W/r.wire.wire_in")/$(median "$W/r.wire.wire_out")" "SSH: 36" "-" "<= 24 (obfuscation off)"
 
+echo
+echo "CPU (us) / context switches per keystroke, by process (the difference of $K2 and $K1" \
+     "keystrokes, median of 3):"
+for sys in sc plain; do
+    if [ $sys = sc ]; then names="sc-enc sc-relay sc-dec daemon"; label="SCCrypt:  "
+    else names="cat1 plaincon-relay cat2 daemon"; label="plaintext:"; fi
+    line="  $label"
+    for p in $names; do
+        v=$(awk -v s=$sys -v p=$p -v k1=$K1 -v k2=$K2 '
+            $2 == s && $4 == p { if ($3 == k1) { c1[$1] = $5; w1[$1] = $6 } else { c2[$1] = $5; w2[$1] = $6 } }
+            END { for (r in c2) printf "%.1f %.2f\n", (c2[r] - c1[r]) * 1e6 / (k2 - k1), (w2[r] - w1[r]) / (k2 - k1) }' \
+            "$W/kcpu.log" | sort -g | awk '{ c[NR] = $1 } END { printf "%s", c[int((NR + 1) / 2)] }')
+        w=$(awk -v s=$sys -v p=$p -v k1=$K1 -v k2=$K2 '
+            $2 == s && $4 == p { if ($3 == k1) w1[$1] = $6; else w2[$1] = $6 }
+            END { for (r in w2) printf "%.2f\n", (w2[r] - w1[r]) / (k2 - k1) }' \
+            "$W/kcpu.log" | sort -g | awk '{ w[NR] = $1 } END { printf "%s", w[int((NR + 1) / 2)] }')
+        [ $p = daemon ] && p=$( [ $sys = sc ] && echo sc-vmmsim || echo plaincon-serve)
+        line="$line $p $v/$w,"
+    done
+    tot=$(awk -v s=$sys -v k1=$K1 -v k2=$K2 '
+        $2 == s { if ($3 == k1) { c1[$1] += $5; w1[$1] += $6 } else { c2[$1] += $5; w2[$1] += $6 } }
+        END { for (r in c2) printf "%.1f %.2f\n", (c2[r] - c1[r]) * 1e6 / (k2 - k1), (w2[r] - w1[r]) / (k2 - k1) }' \
+        "$W/kcpu.log" | sort -g | awk '{ c[NR] = $1; w[NR] = $2 } END { m = int((NR + 1) / 2); printf "%s/%s", c[m], w[m] }')
+    echo "$line total $tot"
+    eval "tot_$sys=\$tot"
+done
+echo "  ratio, SCCrypt / plaintext: CPU $(ratio "${tot_sc%/*}" "${tot_plain%/*}")," \
+     "context switches $(ratio "${tot_sc#*/}" "${tot_plain#*/}")"
+
 # CPU per KiB and peak RSS, from the bulk runs: medians over rounds, per process.
 echo
 echo "CPU per KiB moved (us, user+sys, median over rounds) and peak RSS (KiB) in the bulk runs:"
@@ -377,9 +439,9 @@ for dir in out in; do
             v=$(awk -v t="$dir.$c" -v p="$p" -v kib="$kib" '
                 $1 == t && $2 == p {
                     if (NF == 4 && p ~ /sc-vmmsim|plaincon-serve/) print ($4 - $3) * 1e6 / kib;
-                    else if (NF == 5) print ($3 + $4) * 1e6 / kib }' "$W/cpu.log" |
+                    else if (NF >= 5) print ($3 + $4) * 1e6 / kib }' "$W/cpu.log" |
                 sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.2f", v[int((NR + 1) / 2)]; else print "-" }')
-            rss=$(awk -v t="$dir.$c" -v p="$p" '$1 == t && $2 == p && NF == 5 { if ($5 > m) m = $5 }
+            rss=$(awk -v t="$dir.$c" -v p="$p" '$1 == t && $2 == p && NF >= 5 { if ($5 > m) m = $5 }
                 END { print m ? m : "" }' "$W/cpu.log")
             line="$line $p $v${rss:+ (rss $rss)}"
         done
