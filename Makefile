@@ -130,9 +130,11 @@ demo: deps
 	$(MAKE) tools
 	sh test/demo.sh
 
+# SCCrypt against a plaintext console to the same simulated guest, then the
+# core against OpenSSL (test/bench/run.sh says what and how).
 bench: deps
-	$(MAKE) tests
-	@for b in $(filter bin/test/bench_%,$(TEST_BIN)); do $$b || exit 1; done
+	$(MAKE) tools tests
+	bash test/bench/run.sh
 
 patch:
 	$(MAKE) -C hcall patch
