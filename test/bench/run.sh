@@ -46,6 +46,8 @@ done
 W=$(mktemp -d /tmp/sccrypt-bench.XXXXXX)
 chmod 755 "$W"
 TUSER=""
+TUID=""
+NSPID=""
 MADE_RUN_SSHD=""
 PIDS=""
 
@@ -62,13 +64,10 @@ cleanup() {
         kill -9 "$pid" 2> /dev/null || true
     done
     for pid in $PIDS; do kill "$pid" 2> /dev/null || true; done
-    if [ -n "$TUSER" ]; then
-        if id "$TUSER" > /dev/null 2>&1; then
-            for pid in $(ps -o pid= -u "$TUSER" 2> /dev/null); do kill -9 "$pid" 2> /dev/null; done
-            userdel "$TUSER" 2> /dev/null || true
-        fi
-        rm -f "/etc/sudoers.d/sccrypt-bench-$TUSER" "/etc/sudoers.d/sccrypt-bench-$TUSER.tmp"
+    if [ -n "$TUID" ]; then
+        for pid in $(ps -o pid= -U "$TUID" 2> /dev/null); do kill -9 "$pid" 2> /dev/null; done
     fi
+    [ -n "$NSPID" ] && kill "$NSPID" 2> /dev/null
     [ -n "$MADE_RUN_SSHD" ] && rmdir /run/sshd 2> /dev/null
     rm -rf "$W"
 }
@@ -151,6 +150,10 @@ if [ "$DO_SSH" = 1 ]; then
     fi
 fi
 if [ "$DO_SSH" = 1 ]; then
+    # The user, the sudoers drop-in and sc-relay's policy live in $W/etc, a
+    # copy of /etc that a private mount namespace (held by NSPID) shows in
+    # place of /etc: sshd runs in it, and so sudo and sc-relay under it.
+    # The machine's /etc is not touched.
     TUSER="scbench$$"
     if [ ! -d /run/sshd ]; then
         mkdir -m 755 /run/sshd
@@ -159,18 +162,31 @@ if [ "$DO_SSH" = 1 ]; then
     mkdir -p -m 755 "$W/prefix" "$W/prefix/sbin"
     install -m 755 "$B/sc-relay" "$W/prefix/sbin/sc-relay"
     install -m 755 "$T/plaincon" "$W/prefix/sbin/plaincon"
-    useradd -M -d "$W/uhome" -s /bin/sh "$TUSER"
-    usermod -p '*' "$TUSER"
+    cp -a /etc "$W/etc"
+    mkdir -p -m 755 "$W/etc/sccrypt"
+    unshare -m --propagation private sh -c 'mount --bind "$1/etc" /etc && exec sleep 100000' \
+        ns "$W" > /dev/null 2>&1 3>&- &
+    NSPID=$!
+    for _ in $(seq 100); do
+        nsenter -t "$NSPID" -m test -d /etc/sccrypt 2> /dev/null && break
+        sleep 0.05
+    done
+    NS="nsenter -t $NSPID -m --"
+    $NS test -d /etc/sccrypt
+    $NS useradd -M -d "$W/uhome" -s /bin/sh "$TUSER"
+    $NS usermod -p '*' "$TUSER"
+    TUID=$($NS id -u "$TUSER")
     mkdir -p -m 755 "$W/uhome" "$W/keys"
     ssh-keygen -q -t ed25519 -N '' -f "$W/client_key"
     cp "$W/client_key.pub" "$W/keys/$TUSER"
     chmod 644 "$W/keys/$TUSER"
-    SUDOERS="/etc/sudoers.d/sccrypt-bench-$TUSER"
     printf '%s ALL=(root) NOPASSWD: %s, %s\n' "$TUSER" "$W/prefix/sbin/sc-relay" \
-        "$W/prefix/sbin/plaincon" > "$SUDOERS.tmp"
-    chmod 440 "$SUDOERS.tmp"
-    visudo -cqf "$SUDOERS.tmp"
-    mv "$SUDOERS.tmp" "$SUDOERS"
+        "$W/prefix/sbin/plaincon" > "$W/etc/sudoers.d/sccrypt-bench"
+    chmod 440 "$W/etc/sudoers.d/sccrypt-bench"
+    $NS visudo -cqf /etc/sudoers.d/sccrypt-bench
+    printf '%s\n' "backend sim" "socket $W/sim.echo.sock" "allow user:$TUSER all *" \
+        > "$W/etc/sccrypt/relay.conf"
+    chmod 644 "$W/etc/sccrypt/relay.conf"
     ssh-keygen -q -t ed25519 -N '' -f "$W/host_key"
     for _ in $(seq 20); do
         PORT=$(( 20000 + (RANDOM % 40000) ))
@@ -192,7 +208,7 @@ AllowTcpForwarding no
 LogLevel ERROR
 EOF
         rm -f "$W/sshd.pid"
-        /usr/sbin/sshd -f "$W/sshd_config" -E "$W/sshd.log"
+        $NS /usr/sbin/sshd -f "$W/sshd_config" -E "$W/sshd.log"
         for _ in $(seq 50); do [ -s "$W/sshd.pid" ] && break; sleep 0.05; done
         [ -s "$W/sshd.pid" ] && break
     done
