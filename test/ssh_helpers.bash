@@ -72,7 +72,7 @@ AllowTcpForwarding no
 LogLevel ERROR
 EOF2
         rm -f "$D/sshd.pid"
-        $NS /usr/sbin/sshd -f "$D/sshd_config" -E "$D/sshd.log"
+        $NS /usr/sbin/sshd -f "$D/sshd_config" -E "$D/sshd.log" || true   # port taken: try another
         for _ in $(seq 50); do [ -s "$D/sshd.pid" ] && break; sleep 0.05; done
         [ -s "$D/sshd.pid" ] && break
     done

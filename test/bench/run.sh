@@ -208,7 +208,7 @@ AllowTcpForwarding no
 LogLevel ERROR
 EOF
         rm -f "$W/sshd.pid"
-        $NS /usr/sbin/sshd -f "$W/sshd_config" -E "$W/sshd.log"
+        $NS /usr/sbin/sshd -f "$W/sshd_config" -E "$W/sshd.log" || true   # port taken: try another
         for _ in $(seq 50); do [ -s "$W/sshd.pid" ] && break; sleep 0.05; done
         [ -s "$W/sshd.pid" ] && break
     done
