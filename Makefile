@@ -181,7 +181,7 @@ fuzz: deps
 	    $$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -artifact_prefix=bin/fuzz/ \
 	        bin/fuzz/corpus/$$n \
 	        test/fuzz/corpus/$$n 2> bin/fuzz/$$n.log || { tail -n 60 bin/fuzz/$$n.log; exit 1; }; \
-	    grep -E '^#[0-9]+ +DONE|stat::number_of_executed_units' bin/fuzz/$$n.log; \
+	    grep -E '^#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units' bin/fuzz/$$n.log; \
 	done
 
 # The user's side: the client tools, sc-console, the simulator (to try things
