@@ -173,11 +173,11 @@ teardown() { sim_teardown; }
     kill %1 2> /dev/null || true
 }
 
-@test "sc-vmmsim refuses a socket directory that another user owns or others can write" {
+@test "sc-vmmsim refuses a socket directory that another user owns, or that others can write and is not sticky" {
     mkdir -m 700 theirs
     chown nobody theirs
     run -2 timeout 10 sc-vmmsim -f -d state -s "$PWD/theirs/sim.sock"
-    [[ "$output" == *"$PWD/theirs: the socket's directory must be a directory (not a symlink) owned by you and writable by nobody else; remove it or choose another --socket"* ]]
+    [[ "$output" == *"$PWD/theirs: the socket's directory must be a directory (not a symlink) owned by you or root, and sticky if others can write in it; remove it or choose another --socket"* ]]
     [ ! -e theirs/sim.sock ]
     mkdir -m 777 open
     run -2 timeout 10 sc-vmmsim -f -d state -s "$PWD/open/sim.sock"

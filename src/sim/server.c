@@ -762,12 +762,17 @@ static int listen_socket(const char *path)
             sim_log("%s: %s", dir, strerror(errno));
             return -1;
         }
-        /* Another user's directory (say, /tmp/sccrypt-sim-UID made first) could swap the socket. */
-        if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-            (st.st_mode & 022) != 0) {
+        /*
+         * Another user's directory (say, /tmp/sccrypt-sim-UID made first) could
+         * swap the socket: it must be ours (or root's), and if others may write
+         * in it, sticky (as /tmp is), so nobody else can replace our socket.
+         */
+        if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+            (st.st_uid != geteuid() && st.st_uid != 0) ||
+            ((st.st_mode & 022) != 0 && (st.st_mode & S_ISVTX) == 0)) {
             sim_log("%s: the socket's directory must be a directory (not a symlink) owned by "
-                    "you and writable by nobody else; remove it or choose another --socket",
-                    dir);
+                    "you or root, and sticky if others can write in it; remove it or choose "
+                    "another --socket", dir);
             return -1;
         }
     }
