@@ -69,6 +69,7 @@ struct enc {
     int tty, chaff, esc;            /* esc: the escape byte, or -1 */
     int line_start, esc_held, escaped;
     int eof;
+    uint64_t last_sent;             /* when the last record left (for the keepalive) */
 };
 
 static struct enc E;
@@ -128,9 +129,22 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *v)
     return 0;
 }
 
+/* The caller leaves room (pend_room()); a byte past the end is dropped, never written. */
 static void pend_add(uint8_t b)
 {
-    E.pend[E.plen++] = b;
+    if (E.plen < PEND_MAX)
+        E.pend[E.plen++] = b;
+}
+
+/*
+ * Bytes of stdin that surely fit: one read byte can add two (a held escape
+ * character goes in with the byte after it).
+ */
+static size_t pend_room(void)
+{
+    size_t held = E.esc_held ? 1 : 0;
+
+    return E.plen + held >= PEND_MAX ? 0 : PEND_MAX - E.plen - held;
 }
 
 /*
@@ -207,6 +221,7 @@ static int send_rec(unsigned int type, const uint8_t *data, size_t len, size_t p
         return -1;
     }
     cl_wipe(E.frame, sizeof(E.frame));
+    E.last_sent = now_ms();
     return 0;
 fail:
     if (n < 0)
@@ -252,9 +267,11 @@ static int send_close(unsigned int reason, uint32_t quiet)
 static int read_stdin(void)
 {
     uint8_t buf[4096];
-    size_t room = PEND_MAX - E.plen;
+    size_t room = pend_room();
     ssize_t n;
 
+    if (room == 0)
+        return 0;
     if (room > sizeof(buf))
         room = sizeof(buf);
     n = io_read(0, buf, room);
@@ -302,7 +319,7 @@ static int handshake(unsigned long timeout_s)
                     timeout_s);
             return EXIT_USAGE;
         }
-        pfd[0].fd = (E.eof || E.plen == PEND_MAX) ? -1 : 0;
+        pfd[0].fd = (E.eof || pend_room() == 0) ? -1 : 0;
         pfd[0].events = POLLIN;
         pfd[1].fd = 1;
         pfd[1].events = 0;
@@ -318,8 +335,10 @@ static int handshake(unsigned long timeout_s)
         if (r > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && read_stdin() < 0)
             return EXIT_USAGE;
     }
-    E.rv_live = 0;
-    hello_path[0] = '\0';
+    /*
+     * The hello file stays ours to wipe (main's way out) until the end: on a
+     * refusal sc-dec may never have taken it, and it holds the secret c.
+     */
     if (E.afile[0] != 0) {
         msg_err("the VMM's answer failed authentication (see sc-dec)");
         return EXIT_INTEGRITY;
@@ -335,6 +354,20 @@ static int handshake(unsigned long timeout_s)
     return 0;
 }
 
+/* Milliseconds until a keepalive is due (sccrypt(7): SC_KEEPALIVE_MS), 0 when it is. */
+static int keepalive_in(void)
+{
+    uint64_t t = now_ms(), due = E.last_sent + SC_KEEPALIVE_MS;
+
+    return t >= due ? 0 : (int)(due - t);
+}
+
+/* A chaff record: the first one proves to the VMM that we hold the session's keys. */
+static int send_chaff(void)
+{
+    return send_rec(SC_REC_CHAFF, NULL, 0, SC_REC_MIN_PT);
+}
+
 /* Forward each read at once (not a terminal, or no obfuscation). */
 static int run_direct(uint32_t quiet)
 {
@@ -348,11 +381,13 @@ static int run_direct(uint32_t quiet)
             return send_close(SC_CLOSE_ESCAPE, 0) < 0 ? EXIT_USAGE : 0;
         if (E.eof)
             return send_close(SC_CLOSE_EOF, quiet) < 0 ? EXIT_USAGE : 0;
+        if (keepalive_in() == 0 && send_chaff() < 0)
+            return EXIT_USAGE;
         pfd[0].fd = 0;
         pfd[0].events = POLLIN;
         pfd[1].fd = 1;
         pfd[1].events = 0;
-        r = poll(pfd, 2, -1);
+        r = poll(pfd, 2, keepalive_in());
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -407,8 +442,13 @@ static int run_chaff(uint32_t quiet)
                 active = 0;
             continue;
         }
-        timeout = active ? (int)(next - t) : -1;
-        pfd[0].fd = E.plen == PEND_MAX ? -1 : 0;
+        if (!active && keepalive_in() == 0) {
+            if (send_chaff() < 0)
+                return EXIT_USAGE;
+            continue;
+        }
+        timeout = active ? (int)(next - t) : keepalive_in();
+        pfd[0].fd = pend_room() == 0 ? -1 : 0;
         pfd[0].events = POLLIN;
         pfd[1].fd = 1;
         pfd[1].events = 0;
@@ -557,6 +597,9 @@ int main(int argc, char **argv)
         rc = r;
         goto out;
     }
+    /* At once: the VMM gives a session nothing of its backlog before it. */
+    if (send_chaff() < 0)
+        goto out;
     rc = E.chaff ? run_chaff((uint32_t)quiet) : run_direct((uint32_t)quiet);
 out:
     tty_restore();

@@ -4,6 +4,9 @@
  * VMM engine, and the socket that serves the hypercall's operations
  * (sim_proto.h).  One thread, one poll() loop: guests' ptys, relay
  * connections, signals (signalfd) and the engine's quiet-time timer.
+ * Nothing in the loop blocks: requests are gathered as their bytes come and
+ * served when whole, answers leave as the socket takes them, so one slow or
+ * hostile connection never stalls another.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +29,10 @@
 #include "sim_proto.h"
 
 #define MAX_CONNS       64
+#define MAX_CONNS_UID   (MAX_CONNS / 2) /* one user cannot take every slot */
+#define REQ_WHOLE_MS    2000        /* a request begun must be whole within this */
+#define IDLE_MS         10000       /* a connection without a session may idle this long */
+#define SEND_STALL_MS   5000        /* an answer the relay does not read for this long */
 #define OUT_NEED        (SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME)
 #define DYING_GRACE_MS  2000
 #define RESTART_MIN_MS  1000
@@ -46,10 +53,23 @@ struct sdom {
     struct sc_backlog bl;
     uint8_t *blbuf;
     struct sconn *holder;           /* the connection whose session is open */
+    /* Guest run time (sc_vmm.h): host time less the time the guest was stopped. */
+    int stopped;                    /* the guest process is stopped (SIGSTOP, SIGTSTP...) */
+    uint64_t stopped_since, stopped_total;
 };
 
 struct sconn {
     int fd;
+    uid_t uid;                      /* the peer's (SO_PEERCRED) */
+    uint64_t last_ms;               /* the last request, or the accept */
+    uint64_t req_ms;                /* when the request being gathered began */
+    uint8_t hdr[SIM_HDR_LEN];       /* the request being gathered: header, */
+    size_t hlen;
+    uint8_t *req;                   /* then its payload */
+    size_t rlen, rneed;
+    uint8_t *wbuf;                  /* an answer not yet taken by the socket */
+    size_t woff, wlen;
+    uint64_t wsince;
     int evfd;                       /* our end of the session's event socketpair */
     struct sdom *d;
     int ev_sent;                    /* an event byte went out since the last request */
@@ -64,7 +84,6 @@ static struct sdom *doms;
 static size_t ndoms;
 static struct sconn conns[MAX_CONNS];
 static sigset_t origmask;
-static uint8_t reqbuf[SIM_MAX_PAYLOAD];
 static uint8_t outbuf[SIM_MAX_PAYLOAD];
 
 static int session_open(const struct sdom *d)
@@ -96,6 +115,20 @@ static void hexid(char out[17], const uint8_t *p)
 }
 
 /* --- domains and guests --- */
+
+/*
+ * The domain's guest run time, the clock the core takes (sc_vmm.h): it
+ * stands still while the guest's process is stopped, as a paused domain's
+ * does in Xen, so stopping the guest cannot make it look quiet.
+ */
+static uint64_t dom_now(const struct sdom *d)
+{
+    uint64_t now = sim_now_ms(), off = d->stopped_total;
+
+    if (d->stopped && now >= d->stopped_since)
+        off += now - d->stopped_since;
+    return now >= off ? now - off : 0;
+}
 
 static int dom_start_guest(struct sdom *d)
 {
@@ -162,7 +195,7 @@ static int dom_pump(struct sdom *d, uint64_t now)
             if (r > 0) {
                 progress = 1;
                 if (session_open(d))
-                    sc_vmm_guest_output(&d->dom, now);
+                    sc_vmm_guest_output(&d->dom, dom_now(d));
             } else if (r < 0) {
                 d->pty_eof = 1;
             }
@@ -219,6 +252,34 @@ static void send_event(struct sconn *c)
         sim_log("event channel: %s", strerror(errno));
 }
 
+/* Hands what the socket takes of c's queued answer to it: 0, or -1 to close c. */
+static int conn_flush(struct sconn *c)
+{
+    ssize_t n;
+
+    while (c->woff < c->wlen) {
+        n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+        }
+        c->woff += (size_t)n;
+        c->wsince = sim_now_ms();
+    }
+    free(c->wbuf);
+    c->wbuf = NULL;
+    c->woff = c->wlen = 0;
+    return 0;
+}
+
+/*
+ * Queues one answer (a descriptor, if any, goes with its header at once)
+ * and sends what the socket takes now; the rest leaves on POLLOUT.  A
+ * connection sends its next request only after reading the whole answer,
+ * so the socket has room for a header here unless the peer misbehaves:
+ * then -1, and the connection is closed.
+ */
 static int send_resp(struct sconn *c, uint8_t op, uint8_t status, uint8_t err, uint32_t value,
                      uint32_t value2, const uint8_t *p, size_t len, int passfd)
 {
@@ -229,8 +290,11 @@ static int send_resp(struct sconn *c, uint8_t op, uint8_t status, uint8_t err, u
         struct cmsghdr cm;
         char buf[CMSG_SPACE(sizeof(int))];
     } u;
+    size_t hq = sizeof(h);          /* header bytes still to queue */
     ssize_t n;
 
+    if (c->wlen)
+        return -1;
     h[0] = SIM_WIRE_VERSION;
     h[1] = op;
     h[2] = status;
@@ -238,27 +302,38 @@ static int send_resp(struct sconn *c, uint8_t op, uint8_t status, uint8_t err, u
     sim_put32(h + 4, value);
     sim_put32(h + 8, value2);
     sim_put32(h + 12, (uint32_t)len);
-    if (passfd < 0)
-        return io_write_all(c->fd, h, sizeof(h)) < 0 || io_write_all(c->fd, p, len) < 0 ? -1 : 0;
-
-    memset(&mh, 0, sizeof(mh));
-    memset(&u, 0, sizeof(u));
-    iov.iov_base = h;
-    iov.iov_len = sizeof(h);
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = u.buf;
-    mh.msg_controllen = sizeof(u.buf);
-    u.cm.cmsg_level = SOL_SOCKET;
-    u.cm.cmsg_type = SCM_RIGHTS;
-    u.cm.cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(&u.cm), &passfd, sizeof(int));
-    do
-        n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n != (ssize_t)sizeof(h))
+    if (passfd >= 0) {
+        memset(&mh, 0, sizeof(mh));
+        memset(&u, 0, sizeof(u));
+        iov.iov_base = h;
+        iov.iov_len = sizeof(h);
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = u.buf;
+        mh.msg_controllen = sizeof(u.buf);
+        u.cm.cmsg_level = SOL_SOCKET;
+        u.cm.cmsg_type = SCM_RIGHTS;
+        u.cm.cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(&u.cm), &passfd, sizeof(int));
+        do
+            n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        if (n != (ssize_t)sizeof(h))
+            return -1;
+        hq = 0;
+    }
+    if (hq + len == 0)
+        return 0;
+    c->wbuf = malloc(hq + len);
+    if (c->wbuf == NULL)
         return -1;
-    return io_write_all(c->fd, p, len);
+    memcpy(c->wbuf, h, hq);
+    if (len)
+        memcpy(c->wbuf + hq, p, len);
+    c->woff = 0;
+    c->wlen = hq + len;
+    c->wsince = sim_now_ms();
+    return conn_flush(c);
 }
 
 static int refuse(struct sconn *c, uint8_t op, int err, uint32_t value)
@@ -287,7 +362,7 @@ static void session_abandon(struct sdom *d, unsigned int reason)
         return;
     sc_vmm_close(&d->dom, reason);
     for (i = 0; i < 4 && session_open(d); i++)
-        if (sc_vmm_output(&d->dom, NULL, outbuf, sizeof(outbuf), &n, sim_now_ms()) < 0)
+        if (sc_vmm_output(&d->dom, NULL, outbuf, sizeof(outbuf), &n, dom_now(d)) < 0)
             break;
     if (session_open(d))            /* cannot happen; never leave keys behind */
         sc_dom_wipe(&d->dom);
@@ -307,6 +382,10 @@ static void conn_close(struct sconn *c)
         close(c->evfd);
     close(c->fd);
     free(c->final);
+    if (c->req)
+        sc_wipe(c->req, c->rneed);
+    free(c->req);
+    free(c->wbuf);
     memset(c, 0, sizeof(*c));
     c->fd = -1;
     c->evfd = -1;
@@ -346,7 +425,8 @@ static void takeover_old(struct sconn *old, struct sc_dom *snap)
     sc_vmm_close(snap, SC_CLOSE_TAKEOVER);
     old->final = malloc(cap);
     for (i = 0; old->final && i < 16 && rc == 0 && cap - off >= OUT_NEED; i++) {
-        rc = sc_vmm_output(snap, NULL, old->final + off, cap - off, &n, sim_now_ms());
+        rc = sc_vmm_output(snap, NULL, old->final + off, cap - off, &n,
+                           old->d ? dom_now(old->d) : 0);
         off += n;
     }
     old->finallen = off;
@@ -388,7 +468,7 @@ static int op_open(struct sconn *c, uint32_t domid, int takeover, const uint8_t 
     }
     if (sim_random(eph, sizeof(eph)) < 0)
         return refuse(c, SIM_OP_OPEN, SC_ENORANDOM, 0);
-    rc = sc_vmm_open(&vmm, &d->dom, hello, len, answer, eph, d->bl.dropped, sim_now_ms());
+    rc = sc_vmm_open(&vmm, &d->dom, hello, len, answer, eph, d->bl.dropped, dom_now(d));
     sc_wipe(eph, sizeof(eph));
     if (rc) {
         if (old)
@@ -397,10 +477,11 @@ static int op_open(struct sconn *c, uint32_t domid, int takeover, const uint8_t 
                 sc_strerror(rc));
         return refuse(c, SIM_OP_OPEN, -rc, 0);
     }
+    /* The count stays until a live session has had it (the core takes it off then). */
     if (d->bl.dropped)
-        sim_log("domain %u (%s): %llu bytes of output were dropped while nobody was attached",
-                (unsigned)domid, d->cfg->name, (unsigned long long)d->bl.dropped);
-    d->bl.dropped = 0;
+        sim_log("domain %u (%s): %llu bytes of output were dropped while no live session "
+                "was attached", (unsigned)domid, d->cfg->name,
+                (unsigned long long)d->bl.dropped);
     if (old) {
         takeover_old(old, &snap);
         sim_log("domain %u (%s): session taken over", (unsigned)domid, d->cfg->name);
@@ -427,13 +508,14 @@ static int op_input(struct sconn *c, const uint8_t *p, size_t len)
     struct sdom *d = c->d;
     size_t total = 0, used, wrote;
     int rc = 0, moved;
-    uint64_t now = sim_now_ms();
+    uint64_t now;
 
     c->want_room = 0;
     if (c->final)
         return refuse(c, SIM_OP_INPUT, SC_ECLOSED, 0);
     if (!d || !session_open(d))
         return refuse(c, SIM_OP_INPUT, SC_ENOSESSION, 0);
+    now = dom_now(d);
     for (;;) {
         rc = sc_vmm_input(&d->dom, d->ring, p + total, len - total, &used, &wrote, now);
         total += used;
@@ -478,7 +560,7 @@ static int op_output(struct sconn *c, uint32_t cap)
         int moved = dom_pump(d, now);
 
         dom_check_dying(d, now);
-        rc = sc_vmm_output(&d->dom, &d->bl, outbuf + off, cap - off, &n, now);
+        rc = sc_vmm_output(&d->dom, &d->bl, outbuf + off, cap - off, &n, dom_now(d));
         off += n;
         if (rc == 1) {
             ended = 1;
@@ -517,7 +599,6 @@ static int op_close(struct sconn *c, unsigned int reason)
     return send_resp(c, SIM_OP_CLOSE, SIM_STATUS_OK, 0, 0, 0, NULL, 0, -1);
 }
 
-/* One request; -1 closes the connection. */
 /* The domain's UUID and name, for the relay's policy. */
 static int op_dominfo(struct sconn *c, uint32_t domid)
 {
@@ -533,25 +614,15 @@ static int op_dominfo(struct sconn *c, uint32_t domid)
     return send_resp(c, SIM_OP_DOMINFO, SIM_STATUS_OK, 0, 0, 0, p, SC_UUID_LEN + n, -1);
 }
 
-static int conn_serve(struct sconn *c)
+/* One whole request (c->hdr, c->req); -1 closes the connection. */
+static int conn_dispatch(struct sconn *c)
 {
-    uint8_t h[SIM_HDR_LEN];
-    uint32_t domid, arg, len;
-    ssize_t n;
+    const uint8_t *h = c->hdr, *reqbuf = c->req;
+    uint32_t domid, arg, len = (uint32_t)c->rneed;
     int rc;
 
-    n = io_read_full(c->fd, h, sizeof(h));
-    if (n != (ssize_t)sizeof(h))
-        return -1;
     domid = sim_get32(h + 4);
     arg = sim_get32(h + 8);
-    len = sim_get32(h + 12);
-    if (h[0] != SIM_WIRE_VERSION || len > SIM_MAX_PAYLOAD) {
-        send_resp(c, h[1], SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
-        return -1;
-    }
-    if (io_read_full(c->fd, reqbuf, len) != (ssize_t)len)
-        return -1;
     c->ev_sent = 0;
     switch (h[1]) {
     case SIM_OP_STATUS:
@@ -584,7 +655,66 @@ static int conn_serve(struct sconn *c)
         send_resp(c, h[1], SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
         rc = -1;
     }
-    sc_wipe(reqbuf, len);
+    return rc;
+}
+
+/* recv() that never blocks: bytes read, 0 when none yet, -1 at the end or on an error. */
+static ssize_t conn_recv(struct sconn *c, uint8_t *p, size_t n)
+{
+    ssize_t r;
+
+    do
+        r = recv(c->fd, p, n, MSG_DONTWAIT);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    return r == 0 ? -1 : r;
+}
+
+/*
+ * Gathers what has come of c's request and serves it once whole (one per
+ * call: its answer must leave before the next is read).  0, or -1 to close c.
+ */
+static int conn_read(struct sconn *c)
+{
+    uint32_t len;
+    ssize_t n;
+    int rc;
+
+    if (c->hlen < SIM_HDR_LEN) {
+        n = conn_recv(c, c->hdr + c->hlen, SIM_HDR_LEN - c->hlen);
+        if (n <= 0)
+            return (int)n;
+        if (c->hlen == 0)
+            c->req_ms = sim_now_ms();
+        c->hlen += (size_t)n;
+        if (c->hlen < SIM_HDR_LEN)
+            return 0;
+        len = sim_get32(c->hdr + 12);
+        if (c->hdr[0] != SIM_WIRE_VERSION || len > SIM_MAX_PAYLOAD) {
+            send_resp(c, c->hdr[1], SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
+            return -1;
+        }
+        c->rneed = len;
+        c->rlen = 0;
+        if (len && (c->req = malloc(len)) == NULL)
+            return -1;
+    }
+    if (c->rlen < c->rneed) {
+        n = conn_recv(c, c->req + c->rlen, c->rneed - c->rlen);
+        if (n <= 0)
+            return (int)n;
+        c->rlen += (size_t)n;
+        if (c->rlen < c->rneed)
+            return 0;
+    }
+    rc = conn_dispatch(c);
+    if (c->req)
+        sc_wipe(c->req, c->rneed);
+    free(c->req);
+    c->req = NULL;
+    c->hlen = c->rlen = c->rneed = 0;
+    c->last_ms = sim_now_ms();
     return rc;
 }
 
@@ -597,7 +727,9 @@ static int conn_has_news(struct sconn *c, uint64_t now)
         return 1;
     if (!d || !session_open(d))
         return 0;
-    if (d->bl.len > 0 || sc_vmm_output_owed(&d->dom) || sc_vmm_wake_in(&d->dom, now) == 0)
+    /* The backlog is news only for a live session (sc_vmm_output gives no other any). */
+    if ((d->bl.len > 0 && sc_vmm_live(&d->dom)) || sc_vmm_output_owed(&d->dom) ||
+        sc_vmm_wake_in(&d->dom, dom_now(d)) == 0)
         return 1;
     if (ring_out_used(d) > 0 && d->bl.cap - d->bl.len >= (size_t)ring_out_used(d))
         return 1;
@@ -610,6 +742,7 @@ static int listen_socket(const char *path)
 {
     struct sockaddr_un sa;
     char dir[sizeof(sa.sun_path)];
+    struct stat st;
     char *slash;
     mode_t old;
     int fd, probe;
@@ -627,6 +760,19 @@ static int listen_socket(const char *path)
         *slash = '\0';
         if (sim_mkdirs(dir, 0700) < 0) {
             sim_log("%s: %s", dir, strerror(errno));
+            return -1;
+        }
+        /*
+         * Another user's directory (say, /tmp/sccrypt-sim-UID made first) could
+         * swap the socket: it must be ours (or root's), and if others may write
+         * in it, sticky (as /tmp is), so nobody else can replace our socket.
+         */
+        if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+            (st.st_uid != geteuid() && st.st_uid != 0) ||
+            ((st.st_mode & 022) != 0 && (st.st_mode & S_ISVTX) == 0)) {
+            sim_log("%s: the socket's directory must be a directory (not a symlink) owned by "
+                    "you or root, and sticky if others can write in it; remove it or choose "
+                    "another --socket", dir);
             return -1;
         }
     }
@@ -653,26 +799,80 @@ static int listen_socket(const char *path)
     return fd;
 }
 
+/* A connection holding no session: it may make room for a new one. */
+static int conn_idle(const struct sconn *c)
+{
+    return c->fd >= 0 && c->d == NULL && c->final == NULL && c->wlen == 0;
+}
+
+/*
+ * Takes a new connection.  One user holds at most MAX_CONNS_UID; when that
+ * user's share or the table is full, the connection that has been idle
+ * (no session) longest gives way (the same user's first); none idle: refused.
+ */
 static void accept_conn(int lfd)
 {
-    struct timeval tv = { .tv_sec = 5 };
-    int fd, i;
+    struct ucred cr;
+    socklen_t crlen = sizeof(cr);
+    int fd, i, free_slot = -1, mine = 0, victim = -1;
 
-    fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0)
         return;
-    for (i = 0; i < MAX_CONNS; i++)
-        if (conns[i].fd < 0)
-            break;
-    if (i == MAX_CONNS) {
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0) {
         close(fd);
         return;
     }
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    memset(&conns[i], 0, sizeof(conns[i]));
-    conns[i].fd = fd;
-    conns[i].evfd = -1;
+    for (i = 0; i < MAX_CONNS; i++) {
+        if (conns[i].fd < 0) {
+            if (free_slot < 0)
+                free_slot = i;
+            continue;
+        }
+        if (conns[i].uid == cr.uid)
+            mine++;
+    }
+    if (mine >= MAX_CONNS_UID || free_slot < 0) {
+        for (i = 0; i < MAX_CONNS; i++) {
+            if (!conn_idle(&conns[i]) || (mine >= MAX_CONNS_UID && conns[i].uid != cr.uid))
+                continue;
+            if (victim < 0 || conns[i].last_ms < conns[victim].last_ms)
+                victim = i;
+        }
+        if (victim < 0) {
+            sim_log("uid %u: too many connections; refused", (unsigned)cr.uid);
+            close(fd);
+            return;
+        }
+        sim_log("uid %u: too many connections; closed the longest idle one",
+                (unsigned)cr.uid);
+        conn_close(&conns[victim]);
+        if (free_slot < 0)
+            free_slot = victim;
+    }
+    memset(&conns[free_slot], 0, sizeof(conns[free_slot]));
+    conns[free_slot].fd = fd;
+    conns[free_slot].evfd = -1;
+    conns[free_slot].uid = cr.uid;
+    conns[free_slot].last_ms = sim_now_ms();
+}
+
+/* Closes a connection that stalls: a request not whole in time, an answer not read, idling. */
+static int conn_expire(struct sconn *c, uint64_t now)
+{
+    const char *why = NULL;
+
+    if (c->hlen > 0 && now - c->req_ms >= REQ_WHOLE_MS)
+        why = "a request was not whole in time";
+    else if (c->wlen > 0 && now - c->wsince >= SEND_STALL_MS)
+        why = "its answer was not read in time";
+    else if (conn_idle(c) && c->hlen == 0 && now - c->last_ms >= IDLE_MS)
+        why = "idle without a session";
+    if (why == NULL)
+        return 0;
+    sim_log("uid %u: connection closed: %s", (unsigned)c->uid, why);
+    conn_close(c);
+    return 1;
 }
 
 static void reap(void)
@@ -681,12 +881,31 @@ static void reap(void)
     size_t i;
     int st;
 
-    while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+    while ((pid = waitpid(-1, &st, WNOHANG | WUNTRACED | WCONTINUED)) > 0) {
         for (i = 0; i < ndoms; i++) {
             struct sdom *d = &doms[i];
 
             if (d->pid != pid)
                 continue;
+            /* Stopped and continued: its run time stands still meanwhile. */
+            if (WIFSTOPPED(st)) {
+                if (!d->stopped) {
+                    d->stopped = 1;
+                    d->stopped_since = sim_now_ms();
+                }
+                continue;
+            }
+            if (WIFCONTINUED(st)) {
+                if (d->stopped) {
+                    d->stopped_total += sim_now_ms() - d->stopped_since;
+                    d->stopped = 0;
+                }
+                continue;
+            }
+            if (d->stopped) {
+                d->stopped_total += sim_now_ms() - d->stopped_since;
+                d->stopped = 0;
+            }
             d->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
             /* The rest of its process group goes with it; its output stays readable. */
             kill(-pid, SIGKILL);
@@ -830,13 +1049,18 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
             struct sconn *cn = &conns[i];
             int64_t w;
 
-            if (cn->fd < 0 || cn->ev_sent)
+            if (cn->fd < 0 || conn_expire(cn, sim_now_ms()))
+                continue;
+            /* Wake to expire it in time. */
+            if ((cn->hlen > 0 || cn->wlen > 0 || conn_idle(cn)) && (timeout < 0 || timeout > 250))
+                timeout = 250;
+            if (cn->ev_sent)
                 continue;
             if (conn_has_news(cn, now)) {
                 send_event(cn);
                 continue;
             }
-            if (cn->d && (w = sc_vmm_wake_in(&cn->d->dom, now)) > 0)
+            if (cn->d && (w = sc_vmm_wake_in(&cn->d->dom, dom_now(cn->d))) > 0)
                 if (timeout < 0 || w < timeout)
                     timeout = (int)w;
         }
@@ -852,7 +1076,7 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
                 continue;
             pidx[i] = n;
             pfd[n].fd = conns[i].fd;
-            pfd[n++].events = POLLIN;
+            pfd[n++].events = conns[i].wlen ? POLLOUT : POLLIN;
         }
         for (k = 0; k < ndoms; k++) {
             struct sdom *d = &doms[k];
@@ -897,7 +1121,7 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
         for (i = 0; i < MAX_CONNS; i++) {
             if (pidx[i] < 0 || conns[i].fd < 0 || !pfd[pidx[i]].revents)
                 continue;
-            if (conn_serve(&conns[i]) < 0)
+            if ((conns[i].wlen ? conn_flush(&conns[i]) : conn_read(&conns[i])) < 0)
                 conn_close(&conns[i]);
         }
         (void)didx;
