@@ -436,7 +436,8 @@ static bool relay_has_news(struct sccrypt_dom *s)
 {
     if ( !session_open(s) )
         return false;
-    return s->bl.len || sc_vmm_output_owed(&s->dom) ||
+    /* The backlog is news only for a live session (the engine gives no other any). */
+    return (s->bl.len && sc_vmm_live(&s->dom)) || sc_vmm_output_owed(&s->dom) ||
            sc_vmm_wake_in(&s->dom, run_ms(s)) == 0;
 }
 
@@ -835,7 +836,7 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
         session_end_final(&scratch, old, SC_CLOSE_TAKEOVER, run_ms(s));
         sc_wipe(&scratch, sizeof(scratch));
     }
-    s->bl.dropped = 0;
+    /* bl.dropped stays: the engine takes it off once a live session was told. */
     s->session = next_session++;
     oldport = s->relay_port;
     if ( oldport )
