@@ -14,6 +14,9 @@
 # the user's processes and the namespace (by pid) and removes D.
 bats_require_minimum_version 1.5.0
 
+# shellcheck source=test/sshd.sh
+. "$BATS_TEST_DIRNAME/sshd.sh"
+
 # ssh_fixture_setup POLICY-LINE...: after sim_setup; sets D NSPID TUSER PORT SSH_OPTS SUDO_RELAY.
 ssh_fixture_setup() {
     [ "$(id -u)" = 0 ] || skip "needs root (sshd, useradd, sudoers, mount namespace)"
@@ -29,7 +32,7 @@ ssh_fixture_setup() {
     fi
     mkdir -p -m 755 "$D/prefix/sbin" "$D/home" "$D/keys"
     install -m 755 "$BATS_TEST_DIRNAME/../bin/sc-relay" "$D/prefix/sbin/sc-relay"
-    cp -a /etc "$D/etc"
+    copy_etc "$D/etc"
     mkdir -p -m 755 "$D/etc/sccrypt"
     unshare -m --propagation private sh -c 'mount --bind "$1/etc" /etc && exec sleep 100000' \
         ns "$D" > /dev/null 2>&1 3>&- &
@@ -51,32 +54,7 @@ ssh_fixture_setup() {
     $NS visudo -cqf /etc/sudoers.d/sccrypt-test
     printf '%s\n' "backend sim" "socket $SOCK" "$@" > "$D/etc/sccrypt/relay.conf"
     chmod 644 "$D/etc/sccrypt/relay.conf"
-    ssh-keygen -q -t ed25519 -N '' -f "$D/host_key"
-    for _ in $(seq 20); do
-        PORT=$(( 20000 + (RANDOM % 40000) ))
-        cat > "$D/sshd_config" <<EOF2
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $D/host_key
-PidFile $D/sshd.pid
-AuthorizedKeysFile $D/keys/%u
-AllowUsers $TUSER
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin no
-UsePAM no
-StrictModes no
-X11Forwarding no
-AllowTcpForwarding no
-LogLevel ERROR
-EOF2
-        rm -f "$D/sshd.pid"
-        $NS /usr/sbin/sshd -f "$D/sshd_config" -E "$D/sshd.log" || true   # port taken: try another
-        for _ in $(seq 50); do [ -s "$D/sshd.pid" ] && break; sleep 0.05; done
-        [ -s "$D/sshd.pid" ] && break
-    done
-    [ -s "$D/sshd.pid" ]
+    start_sshd "$D" "$TUSER" $NS
     SSH_OPTS="-p $PORT -i $D/client_key -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=$D/known_hosts -o LogLevel=ERROR -l $TUSER"
     SUDO_RELAY="sudo -n $D/prefix/sbin/sc-relay"
     export D NSPID TUSER TUID PORT SSH_OPTS SUDO_RELAY NS

@@ -29,6 +29,8 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=$ROOT/bin
 T=$ROOT/bin/test
+# shellcheck source=test/sshd.sh
+. "$ROOT/test/sshd.sh"
 ROUNDS=${BENCH_ROUNDS:-7}
 KEYS=${BENCH_KEYS:-200}
 OUT_BYTES=${BENCH_OUT:-67108864}
@@ -162,7 +164,7 @@ if [ "$DO_SSH" = 1 ]; then
     mkdir -p -m 755 "$W/prefix" "$W/prefix/sbin"
     install -m 755 "$B/sc-relay" "$W/prefix/sbin/sc-relay"
     install -m 755 "$T/plaincon" "$W/prefix/sbin/plaincon"
-    cp -a /etc "$W/etc"
+    copy_etc "$W/etc"
     mkdir -p -m 755 "$W/etc/sccrypt"
     unshare -m --propagation private sh -c 'mount --bind "$1/etc" /etc && exec sleep 100000' \
         ns "$W" > /dev/null 2>&1 3>&- &
@@ -187,32 +189,7 @@ if [ "$DO_SSH" = 1 ]; then
     printf '%s\n' "backend sim" "socket $W/sim.echo.sock" "allow user:$TUSER all *" \
         > "$W/etc/sccrypt/relay.conf"
     chmod 644 "$W/etc/sccrypt/relay.conf"
-    ssh-keygen -q -t ed25519 -N '' -f "$W/host_key"
-    for _ in $(seq 20); do
-        PORT=$(( 20000 + (RANDOM % 40000) ))
-        cat > "$W/sshd_config" <<EOF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $W/host_key
-PidFile $W/sshd.pid
-AuthorizedKeysFile $W/keys/%u
-AllowUsers $TUSER
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin no
-UsePAM no
-StrictModes no
-X11Forwarding no
-AllowTcpForwarding no
-LogLevel ERROR
-EOF
-        rm -f "$W/sshd.pid"
-        $NS /usr/sbin/sshd -f "$W/sshd_config" -E "$W/sshd.log" || true   # port taken: try another
-        for _ in $(seq 50); do [ -s "$W/sshd.pid" ] && break; sleep 0.05; done
-        [ -s "$W/sshd.pid" ] && break
-    done
-    [ -s "$W/sshd.pid" ] || { say "bench: sshd did not start"; cat "$W/sshd.log" >&2; exit 2; }
+    start_sshd "$W" "$TUSER" $NS || { say "bench: sshd did not start"; exit 2; }
     SSH="ssh -T -p $PORT -i $W/client_key -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=$W/known_hosts -o LogLevel=ERROR $TUSER@127.0.0.1"
     # The host key goes into known_hosts once, outside the timed runs.
     $SSH sudo -n "$W/prefix/sbin/sc-relay" --version > /dev/null

@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: MIT
+# Shared by the tests and the bench that need a real sshd and a private /etc
+# (test/ssh_helpers.bash, test/bench/run.sh).  Sourced by bash.
+
+# copy_etc DEST: a copy of /etc for a private mount namespace.  Retried: a
+# useradd elsewhere on the machine holds lock files that vanish mid-copy.
+copy_etc() {
+    local _
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        rm -rf "$1"
+        cp -a /etc "$1" 2> /dev/null && return 0
+        sleep 0.2
+    done
+    rm -rf "$1"
+    cp -a /etc "$1"
+}
+
+# start_sshd DIR USER [PREFIX...]: Debian's sshd on a free port of 127.0.0.1
+# for USER only, with its own host key (DIR/host_key) and config
+# (DIR/sshd_config), keys in DIR/keys/%u, pid in DIR/sshd.pid, log in
+# DIR/sshd.log; run through PREFIX (nsenter into a mount namespace, say).
+# Sets PORT; fails when no port worked.
+start_sshd() {
+    local dir=$1 user=$2 _try _
+    shift 2
+    ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key"
+    for _try in $(seq 20); do
+        PORT=$(( 20000 + (RANDOM % 40000) ))
+        cat > "$dir/sshd_config" <<EOF2
+Port $PORT
+ListenAddress 127.0.0.1
+HostKey $dir/host_key
+PidFile $dir/sshd.pid
+AuthorizedKeysFile $dir/keys/%u
+AllowUsers $user
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+UsePAM no
+StrictModes no
+X11Forwarding no
+AllowTcpForwarding no
+LogLevel ERROR
+EOF2
+        rm -f "$dir/sshd.pid"
+        "$@" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log" || true   # port taken
+        for _ in $(seq 50); do [ -s "$dir/sshd.pid" ] && break; sleep 0.05; done
+        [ -s "$dir/sshd.pid" ] && return 0
+    done
+    cat "$dir/sshd.log" >&2
+    return 1
+}
