@@ -10,7 +10,7 @@
 # sc-relay under it.  Everything else is under D (mktemp -d in /tmp, mode
 # 0755 so sshd, as the user, can read the authorized key): the relay in
 # D/prefix/sbin, root's and readable by all.  /run/sshd is made if missing
-# and removed again only if this made it.  ssh_fixture_teardown stops sshd,
+# and left (as openssh-server's service leaves it).  ssh_fixture_teardown stops sshd,
 # the user's processes and the namespace (by pid) and removes D.
 bats_require_minimum_version 1.5.0
 
@@ -25,27 +25,12 @@ ssh_fixture_setup() {
     D=$(mktemp -d /tmp/sccrypt-ssh.XXXXXX)
     chmod 755 "$D"
     TUSER="sccon$$"
-    MADE_RUN_SSHD=""
-    if [ ! -d /run/sshd ]; then
-        mkdir -m 755 /run/sshd
-        MADE_RUN_SSHD=1
-    fi
+    # sshd's privilege-separation directory, as openssh-server's service makes
+    # it; left in place (removing it would break another sshd starting now).
+    mkdir -p -m 755 /run/sshd
     mkdir -p -m 755 "$D/prefix/sbin" "$D/home" "$D/keys"
     install -m 755 "$BATS_TEST_DIRNAME/../bin/sc-relay" "$D/prefix/sbin/sc-relay"
-    copy_etc "$D/etc"
-    mkdir -p -m 755 "$D/etc/sccrypt"
-    unshare -m --propagation private sh -c 'mount --bind "$1/etc" /etc && exec sleep 100000' \
-        ns "$D" > /dev/null 2>&1 3>&- &
-    NSPID=$!
-    for _ in $(seq 100); do
-        nsenter -t "$NSPID" -m test -d /etc/sccrypt 2> /dev/null && break
-        sleep 0.05
-    done
-    NS="nsenter -t $NSPID -m --"
-    $NS test -d /etc/sccrypt
-    $NS useradd -M -d "$D/home" -s /bin/sh "$TUSER"
-    $NS usermod -p '*' "$TUSER"
-    TUID=$($NS id -u "$TUSER")
+    private_etc "$D" "$TUSER" "$D/home"
     ssh-keygen -q -t ed25519 -N '' -f "$D/client_key"
     install -m 644 "$D/client_key.pub" "$D/keys/$TUSER"
     printf '%s ALL=(root) NOPASSWD: %s\n' "$TUSER" "$D/prefix/sbin/sc-relay" \
@@ -67,6 +52,5 @@ ssh_fixture_teardown() {
         for pid in $(ps -o pid= -U "$TUID" 2> /dev/null); do kill -9 "$pid" 2> /dev/null; done
     fi
     [ -n "${NSPID:-}" ] && kill "$NSPID" 2> /dev/null
-    [ -n "$MADE_RUN_SSHD" ] && rmdir /run/sshd 2> /dev/null
     rm -rf "$D"
 }

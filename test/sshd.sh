@@ -15,6 +15,29 @@ copy_etc() {
     cp -a /etc "$1"
 }
 
+# private_etc DIR USER HOME: a copy of /etc in DIR/etc (with DIR/etc/sccrypt)
+# that a private mount namespace shows in place of /etc, held by a sleeping
+# process NSPID; NS is the prefix that runs a command in it.  USER is added
+# there (no password, not locked) with HOME; TUID is its uid.  The machine's
+# /etc is not touched.  The caller kills NSPID when done.
+private_etc() {
+    local _
+    copy_etc "$1/etc"
+    mkdir -p -m 755 "$1/etc/sccrypt"
+    unshare -m --propagation private sh -c 'mount --bind "$1/etc" /etc && exec sleep 100000' \
+        ns "$1" > /dev/null 2>&1 3>&- &
+    NSPID=$!
+    for _ in $(seq 100); do
+        nsenter -t "$NSPID" -m test -d /etc/sccrypt 2> /dev/null && break
+        sleep 0.05
+    done
+    NS="nsenter -t $NSPID -m --"
+    $NS test -d /etc/sccrypt
+    $NS useradd -M -d "$3" -s /bin/sh "$2"
+    $NS usermod -p '*' "$2"
+    TUID=$($NS id -u "$2")
+}
+
 # start_sshd DIR USER [PREFIX...]: Debian's sshd on a free port of 127.0.0.1
 # for USER only, with its own host key (DIR/host_key) and config
 # (DIR/sshd_config), keys in DIR/keys/%u, pid in DIR/sshd.pid, log in

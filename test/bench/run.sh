@@ -50,7 +50,6 @@ chmod 755 "$W"
 TUSER=""
 TUID=""
 NSPID=""
-MADE_RUN_SSHD=""
 PIDS=""
 
 cleanup() {
@@ -70,7 +69,6 @@ cleanup() {
         for pid in $(ps -o pid= -U "$TUID" 2> /dev/null); do kill -9 "$pid" 2> /dev/null; done
     fi
     [ -n "$NSPID" ] && kill "$NSPID" 2> /dev/null
-    [ -n "$MADE_RUN_SSHD" ] && rmdir /run/sshd 2> /dev/null
     rm -rf "$W"
 }
 trap cleanup EXIT
@@ -157,27 +155,13 @@ if [ "$DO_SSH" = 1 ]; then
     # place of /etc: sshd runs in it, and so sudo and sc-relay under it.
     # The machine's /etc is not touched.
     TUSER="scbench$$"
-    if [ ! -d /run/sshd ]; then
-        mkdir -m 755 /run/sshd
-        MADE_RUN_SSHD=1
-    fi
+    # sshd's privilege-separation directory, as openssh-server's service makes
+    # it; left in place (removing it would break another sshd starting now).
+    mkdir -p -m 755 /run/sshd
     mkdir -p -m 755 "$W/prefix" "$W/prefix/sbin"
     install -m 755 "$B/sc-relay" "$W/prefix/sbin/sc-relay"
     install -m 755 "$T/plaincon" "$W/prefix/sbin/plaincon"
-    copy_etc "$W/etc"
-    mkdir -p -m 755 "$W/etc/sccrypt"
-    unshare -m --propagation private sh -c 'mount --bind "$1/etc" /etc && exec sleep 100000' \
-        ns "$W" > /dev/null 2>&1 3>&- &
-    NSPID=$!
-    for _ in $(seq 100); do
-        nsenter -t "$NSPID" -m test -d /etc/sccrypt 2> /dev/null && break
-        sleep 0.05
-    done
-    NS="nsenter -t $NSPID -m --"
-    $NS test -d /etc/sccrypt
-    $NS useradd -M -d "$W/uhome" -s /bin/sh "$TUSER"
-    $NS usermod -p '*' "$TUSER"
-    TUID=$($NS id -u "$TUSER")
+    private_etc "$W" "$TUSER" "$W/uhome"
     mkdir -p -m 755 "$W/uhome" "$W/keys"
     ssh-keygen -q -t ed25519 -N '' -f "$W/client_key"
     cp "$W/client_key.pub" "$W/keys/$TUSER"
