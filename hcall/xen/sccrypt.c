@@ -22,7 +22,10 @@
  * nothing; the timer is killed outside the lock (kill_timer waits for a
  * running handler, which may be waiting for the lock) and only then is the
  * state wiped and freed.  Notifications to the guest and to the relay are
- * sent with the lock held; they only set a pending bit.
+ * sent with the lock held; they only set a pending bit.  A second, leaf
+ * spinlock, sccrypt_time_lock (IRQ-safe), guards a sealed domain's pause
+ * accounting, which domain.c's pause and unpause update from any context.
+ * The bind takes no lock while it waits in rcu_barrier().
  */
 #include <xen/init.h>
 #include <xen/lib.h>
