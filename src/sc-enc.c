@@ -128,9 +128,22 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *v)
     return 0;
 }
 
+/* The caller leaves room (pend_room()); a byte past the end is dropped, never written. */
 static void pend_add(uint8_t b)
 {
-    E.pend[E.plen++] = b;
+    if (E.plen < PEND_MAX)
+        E.pend[E.plen++] = b;
+}
+
+/*
+ * Bytes of stdin that surely fit: one read byte can add two (a held escape
+ * character goes in with the byte after it).
+ */
+static size_t pend_room(void)
+{
+    size_t held = E.esc_held ? 1 : 0;
+
+    return E.plen + held >= PEND_MAX ? 0 : PEND_MAX - E.plen - held;
 }
 
 /*
@@ -252,9 +265,11 @@ static int send_close(unsigned int reason, uint32_t quiet)
 static int read_stdin(void)
 {
     uint8_t buf[4096];
-    size_t room = PEND_MAX - E.plen;
+    size_t room = pend_room();
     ssize_t n;
 
+    if (room == 0)
+        return 0;
     if (room > sizeof(buf))
         room = sizeof(buf);
     n = io_read(0, buf, room);
@@ -302,7 +317,7 @@ static int handshake(unsigned long timeout_s)
                     timeout_s);
             return EXIT_USAGE;
         }
-        pfd[0].fd = (E.eof || E.plen == PEND_MAX) ? -1 : 0;
+        pfd[0].fd = (E.eof || pend_room() == 0) ? -1 : 0;
         pfd[0].events = POLLIN;
         pfd[1].fd = 1;
         pfd[1].events = 0;
@@ -408,7 +423,7 @@ static int run_chaff(uint32_t quiet)
             continue;
         }
         timeout = active ? (int)(next - t) : -1;
-        pfd[0].fd = E.plen == PEND_MAX ? -1 : 0;
+        pfd[0].fd = pend_room() == 0 ? -1 : 0;
         pfd[0].events = POLLIN;
         pfd[1].fd = 1;
         pfd[1].events = 0;

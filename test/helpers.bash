@@ -69,3 +69,12 @@ frame_lengths() {
           else if (state == 1) { len = hi * 256 + $1; print len; skip = len; state = (skip ? 2 : 0) }
           else { skip--; if (skip == 0) state = 0 } }'
 }
+
+# Waits up to 20 s until file $1 holds at least $2 bytes (then returns 0 either way).
+wait_size() {
+    for _ in $(seq 400); do
+        [ -e "$1" ] && [ "$(stat -c %s "$1")" -ge "$2" ] && return 0
+        sleep 0.05
+    done
+    return 0
+}

@@ -169,3 +169,19 @@ setup() {
     [ "$ENC_RC" = 0 ] && [ "$DEC_RC" = 0 ]
     [ "$(cat out)" = abc ]
 }
+
+# Issue 9 item 5: a held escape at the very edge of the full pending buffer
+# used to add one byte past it (the room ignored the held ~), overwriting
+# sc-enc's state.  sc-dec starts 3 s late, so the paste piles up unsent.
+@test "a 64 KiB paste ending in Enter and ~ at the edge of sc-enc's full buffer reaches the guest intact" {
+    setup_vmm
+    { head -c 65534 /dev/zero | tr '\0' a; printf '\n~x'; head -c 5000 /dev/zero | tr '\0' b
+      printf '\n'; } > paste
+    { wait_size glog "$(stat -c %s paste)"; printf '~.'; } |
+        { r=0; ptyfeed paste sc-enc -N 2> enc.err || r=$?; echo $r > enc.rc; } |
+        { r=0; harness --guest sink --guest-log glog 2> h.err || r=$?; echo $r > h.rc; } |
+        { sleep 3; r=0; sc-dec > out 2> dec.err || r=$?; echo $r > dec.rc; }
+    [ "$(cat enc.rc)" = 0 ]
+    [ ! -s enc.err ]
+    cmp glog paste
+}

@@ -217,7 +217,7 @@ static int cmd_run(int argc, char **argv)
     uint8_t reflect[2 + SC_REC_MAX_BODY];
     size_t reflect_len = 0, consumed, written, outlen, cap = sizeof(backlog_buf);
     unsigned long domid = 5;
-    int have_uuid = 0, a, r, in_eof = 0, reflected = 0, timeout;
+    int have_uuid = 0, a, r, in_eof = 0, reflected = 0, timeout, moved;
     ssize_t n;
     int64_t w;
     struct pollfd pfd;
@@ -288,6 +288,7 @@ static int cmd_run(int argc, char **argv)
 
     for (;;) {
         /* Input. */
+        moved = 0;
         if (inlen > 0) {
             if (strcmp(evil, "reflect-in") == 0 && !reflected && inlen >= 2) {
                 size_t fl = 2 + ((size_t)inbuf[0] << 8 | inbuf[1]);
@@ -300,6 +301,7 @@ static int cmd_run(int argc, char **argv)
             r = sc_vmm_input(&doms[0], &ring, inbuf, inlen, &consumed, &written, now_ms());
             memmove(inbuf, inbuf + consumed, inlen - consumed);
             inlen -= consumed;
+            moved = consumed > 0 && inlen > 0;
             if (r < 0 && r != -SC_ECLOSED)
                 fprintf(stderr, "vmm_harness: input refused: %s\n", sc_strerror(-r));
             if (r == -SC_ECLOSED)
@@ -344,6 +346,8 @@ static int cmd_run(int argc, char **argv)
         timeout = w < 0 ? -1 : (int)(w > 1000 ? 1000 : w);
         if (in_eof && timeout < 0)
             timeout = 100;
+        if (doms[0].pending_len > 0 || moved)
+            timeout = 0;            /* the guest takes the rest as it reads; more may be whole */
         pfd.fd = in_eof || inlen == sizeof(inbuf) ? -1 : 0;
         pfd.events = POLLIN;
         if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
