@@ -70,11 +70,17 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Tells sc-enc waiting on hello id that there will be no session (status 1). */
+/*
+ * Tells sc-enc waiting on hello id that there will be no session (status 1),
+ * and wipes its hello file first: it holds the session's ephemeral secret,
+ * which must not outlive a session that failed (sc-enc wipes it too, but may
+ * be gone).
+ */
 static void refuse_peer(const uint8_t id[SC_HELLO_ID_LEN])
 {
     uint8_t a[ANSWER_FILE_LEN];
 
+    rv_discard(&D.rv, id, RV_HELLO);
     memset(a, 0, sizeof(a));
     a[0] = 1;
     /* Best effort: that sc-enc may be gone already, and nothing is owed to it. */

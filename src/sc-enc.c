@@ -333,8 +333,10 @@ static int handshake(unsigned long timeout_s)
         if (r > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && read_stdin() < 0)
             return EXIT_USAGE;
     }
-    E.rv_live = 0;
-    hello_path[0] = '\0';
+    /*
+     * The hello file stays ours to wipe (main's way out) until the end: on a
+     * refusal sc-dec may never have taken it, and it holds the secret c.
+     */
     if (E.afile[0] != 0) {
         msg_err("the VMM's answer failed authentication (see sc-dec)");
         return EXIT_INTEGRITY;

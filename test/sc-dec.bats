@@ -338,3 +338,33 @@ out_session() {
     [ "$DEC_RC" = 1 ]
     [ ! -s out ]
 }
+
+# Issue 9 item 2: on these refusals sc-enc's hello file, which holds the
+# ephemeral secret c, stayed in the rendezvous; with it and the console key
+# a recording of the session could be decrypted later.
+no_secret_left() {
+    [ -z "$(ls -A "$XDG_RUNTIME_DIR/sccrypt")" ]
+}
+
+@test "no ephemeral secret is left on disk when the relay cuts the stream before the answer" {
+    OUT_T="truncate 0" session
+    [ "$ENC_RC" = 1 ] && [ "$DEC_RC" = 1 ]
+    [ "$(cat dec.err)" = "sc-dec: the stream ended before the VMM's answer (truncated; did the relay fail?)" ]
+    no_secret_left
+}
+
+@test "no ephemeral secret is left on disk when the relay drops the answer" {
+    OUT_T="drop 0" session
+    [ "$ENC_RC" = 1 ] && [ "$DEC_RC" = 1 ]
+    no_secret_left
+}
+
+@test "no ephemeral secret is left on disk when the relay swaps in another session's answer" {
+    session
+    [ "$DEC_RC" = 0 ]
+    cp wire.out old.out
+    OUT_T="replace 0 old.out 0" session
+    [ "$ENC_RC" = 1 ] && [ "$DEC_RC" = 1 ]
+    [ "$(cat dec.err)" = "sc-dec: the VMM's answer is not for this session's hello (replayed or swapped by the relay); session refused" ]
+    no_secret_left
+}
