@@ -59,9 +59,36 @@ static int write_request(const char *out, const uint8_t req[SC_BIND_LEN])
     int fd = 1;
 
     if (out != NULL && strcmp(out, "-") != 0) {
-        fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NOCTTY, 0600);
+        struct stat st;
+
+        /* Non-blocking and checked before truncating: a FIFO or device planted there is refused. */
+        fd = open(out, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600);
+        if (fd < 0 && errno == ENXIO) {
+            msg_err("%s: not a regular file; refusing to write the bind request there", out);
+            return -1;
+        }
         if (fd < 0) {
             msg_errno("cannot create %s", out);
+            return -1;
+        }
+        if (fstat(fd, &st) < 0) {
+            msg_errno("%s", out);
+            close(fd);
+            return -1;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            msg_err("%s: not a regular file; refusing to write the bind request there", out);
+            close(fd);
+            return -1;
+        }
+        if (st.st_uid != geteuid()) {
+            msg_err("%s: owned by another user; refusing to write the bind request there", out);
+            close(fd);
+            return -1;
+        }
+        if (ftruncate(fd, 0) < 0) {
+            msg_errno("%s", out);
+            close(fd);
             return -1;
         }
     }

@@ -258,3 +258,24 @@ key_hex() {
     head -c 99 req > short
     run -1 vmm_harness bind --secret "$SEC" dom 5 "$UUID" bind 5 short
 }
+
+# Issue 9 item 8: sc-keygen opened -o FILE for writing with a blocking open,
+# so a FIFO that another user planted there hung it (and one with a reader
+# would have received the request).
+@test "sc-keygen --seal -o refuses a FIFO instead of hanging on it" {
+    setup_vmm
+    mkfifo fifo
+    run -2 timeout 10 sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID" -o fifo
+    [ "$output" = "sc-keygen: fifo: not a regular file; refusing to write the bind request there" ]
+}
+
+@test "sc-keygen --seal -o refuses a FIFO that someone is reading and writes nothing into it" {
+    setup_vmm
+    mkfifo fifo
+    { timeout 10 cat fifo > got 3>&- || true; } 3>&- &
+    sleep 0.2
+    run -2 timeout 10 sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID" -o fifo
+    [ "$output" = "sc-keygen: fifo: not a regular file; refusing to write the bind request there" ]
+    wait
+    [ ! -s got ]
+}
