@@ -69,6 +69,7 @@ struct enc {
     int tty, chaff, esc;            /* esc: the escape byte, or -1 */
     int line_start, esc_held, escaped;
     int eof;
+    uint64_t last_sent;             /* when the last record left (for the keepalive) */
 };
 
 static struct enc E;
@@ -220,6 +221,7 @@ static int send_rec(unsigned int type, const uint8_t *data, size_t len, size_t p
         return -1;
     }
     cl_wipe(E.frame, sizeof(E.frame));
+    E.last_sent = now_ms();
     return 0;
 fail:
     if (n < 0)
@@ -352,6 +354,20 @@ static int handshake(unsigned long timeout_s)
     return 0;
 }
 
+/* Milliseconds until a keepalive is due (sccrypt(7): SC_KEEPALIVE_MS), 0 when it is. */
+static int keepalive_in(void)
+{
+    uint64_t t = now_ms(), due = E.last_sent + SC_KEEPALIVE_MS;
+
+    return t >= due ? 0 : (int)(due - t);
+}
+
+/* A chaff record: the first one proves to the VMM that we hold the session's keys. */
+static int send_chaff(void)
+{
+    return send_rec(SC_REC_CHAFF, NULL, 0, SC_REC_MIN_PT);
+}
+
 /* Forward each read at once (not a terminal, or no obfuscation). */
 static int run_direct(uint32_t quiet)
 {
@@ -365,11 +381,13 @@ static int run_direct(uint32_t quiet)
             return send_close(SC_CLOSE_ESCAPE, 0) < 0 ? EXIT_USAGE : 0;
         if (E.eof)
             return send_close(SC_CLOSE_EOF, quiet) < 0 ? EXIT_USAGE : 0;
+        if (keepalive_in() == 0 && send_chaff() < 0)
+            return EXIT_USAGE;
         pfd[0].fd = 0;
         pfd[0].events = POLLIN;
         pfd[1].fd = 1;
         pfd[1].events = 0;
-        r = poll(pfd, 2, -1);
+        r = poll(pfd, 2, keepalive_in());
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -424,7 +442,12 @@ static int run_chaff(uint32_t quiet)
                 active = 0;
             continue;
         }
-        timeout = active ? (int)(next - t) : -1;
+        if (!active && keepalive_in() == 0) {
+            if (send_chaff() < 0)
+                return EXIT_USAGE;
+            continue;
+        }
+        timeout = active ? (int)(next - t) : keepalive_in();
         pfd[0].fd = pend_room() == 0 ? -1 : 0;
         pfd[0].events = POLLIN;
         pfd[1].fd = 1;
@@ -574,6 +597,9 @@ int main(int argc, char **argv)
         rc = r;
         goto out;
     }
+    /* At once: the VMM gives a session nothing of its backlog before it. */
+    if (send_chaff() < 0)
+        goto out;
     rc = E.chaff ? run_chaff((uint32_t)quiet) : run_direct((uint32_t)quiet);
 out:
     tty_restore();

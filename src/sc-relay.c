@@ -247,6 +247,7 @@ struct sess {
     size_t inlen, outoff, outlen;
     uint64_t bytes_in, bytes_out;
     int opened, ended, stdin_eof, input_dead, out_want;
+    int eof_told;                   /* the VMM was told our input ended */
     int refused;                    /* the VMM refused an input record */
     int fatal;                      /* an operational error: stop */
 };
@@ -435,6 +436,18 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
         }
         if (s.ended && s.outlen == 0)
             break;
+        /*
+         * Input ended and all of it is with the VMM: ask it to end the session.
+         * It ends one still waiting for the client's close (sc-enc died, or the
+         * handshake failed) with CLOSE RELAY; after the client's close it goes
+         * on to its quiet end as before.
+         */
+        if (s.opened && s.stdin_eof && !s.ended && !closing && !s.eof_told &&
+            (s.input_dead || whole_frames(inbuf, s.inlen) == 0)) {
+            s.eof_told = 1;
+            if (be->close(c, SC_CLOSE_RELAY, &err) == 0)
+                do_output(&s);
+        }
         if (closing && now_ms() >= deadline) {
             fprintf(stderr, "sc-relay: domain %u: the VMM did not end the session in time\n",
                     (unsigned)domid);

@@ -236,7 +236,7 @@ out_session() {
 
 @test "input: a duplicated record is delivered once, then refused" {
     H_ARGS="--guest-log glog"
-    IN_T="dup 1"
+    IN_T="dup 2"
     session
     [ "$DEC_RC" = 1 ]
     [ "$(cat glog)" = abc ]

@@ -99,13 +99,13 @@ setup() {
     [ "$(frame_lengths wire.in)" = 52 ]
 }
 
-@test "sc-enc sends one bulk record and an EOF close for piped input" {
+@test "sc-enc sends the liveness chaff at once, then one bulk record and an EOF close for piped input" {
     setup_vmm
     printf 'abc\n' > in
     session
     [ "$ENC_RC" = 0 ] && [ "$H_RC" = 0 ] && [ "$DEC_RC" = 0 ]
-    [ "$(frame_lengths wire.in | tr '\n' ' ')" = "52 48 48 " ]
-    [ "$(stat -c %s wire.in)" = 154 ]
+    [ "$(frame_lengths wire.in | tr '\n' ' ')" = "52 48 48 48 " ]
+    [ "$(stat -c %s wire.in)" = 204 ]
 }
 
 @test "sc-enc splits piped input into records of at most 1024 data bytes" {

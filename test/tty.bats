@@ -88,7 +88,7 @@ EOS
     [ "$(cat glog)" = "$(printf 'x\r')" ]
 }
 
-@test "with -N each key leaves at once in one keystroke-size record and no chaff is sent" {
+@test "with -N each key leaves at once in one keystroke-size record and no chaff follows the first" {
     start_session "-N"
     for k in a b c; do keys "$k"; sleep 0.2; done
     keys Enter
@@ -97,9 +97,9 @@ EOS
     keys "~" "."
     wait_file st
     cmp before after
-    # a, b, c, Enter, then the close: five 50-byte frames after the 54-byte hello
-    [ "$(frame_lengths wire.in | tr '\n' ' ')" = "52 48 48 48 48 48 " ]
-    [ "$(stat -c %s wire.in)" = $((54 + 5 * 50)) ]
+    # the liveness chaff, a, b, c, Enter, then the close: six 50-byte frames after the hello
+    [ "$(frame_lengths wire.in | tr '\n' ' ')" = "52 48 48 48 48 48 48 " ]
+    [ "$(stat -c %s wire.in)" = $((54 + 6 * 50)) ]
 }
 
 @test "-e changes the escape character and ~ then passes through" {
@@ -166,4 +166,32 @@ EOS
     wait_file st
     [ "$(cat st)" = rc=2 ]
     tmux -S "$SOCK" capture-pane -p -t t | grep -q "refusing to write the binary bind request to a terminal"
+}
+
+# Issue 9 item 1: the VMM answered every chaff record at once but owed
+# nothing for a key the guest did not echo, so at a silent prompt (a
+# password) the records that got no answer were exactly the keystrokes.
+# Measured as dom0 would: the time and size of every frame both ways.
+@test "at a silent prompt every keystroke record is answered like chaff: one answer each, at once" {
+    cat > run.sh <<EOS
+sc-enc 2> enc.err | frametap in.log |
+    vmm_harness run --secret $SEC --bind req --uuid $UUID --guest sink --guest-log glog 2> h.err |
+    frametap out.log | sc-dec 2> dec.err
+echo "\${PIPESTATUS[@]}" > st
+EOS
+    keys "bash run.sh" Enter
+    wait_file dec.err connected
+    for k in p a s s w o r d 1 2 a b; do keys "$k"; sleep 0.07; done
+    sleep 3.5
+    keys Enter "~" "."
+    wait_file st
+    [ "$(cat glog)" = "$(printf 'password12ab\r')" ]
+    tail -n +2 in.log > i
+    tail -n +2 out.log > o
+    # every record the same size both ways, and as many answers as records
+    [ "$(cut -d' ' -f2 i o | sort -u)" = 48 ]
+    [ "$(wc -l < i)" -gt 100 ]
+    [ "$(wc -l < i)" = "$(wc -l < o)" ]
+    # the n-th answer follows the n-th record within 150 ms
+    paste -d' ' i o | awk '{ d = $3 - $1; if (d < 0 || d > 150) bad++ } END { exit bad > 0 }'
 }

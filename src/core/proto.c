@@ -70,6 +70,7 @@ const char *sc_close_reason(unsigned int reason)
         [SC_CLOSE_GUEST_GONE] = "the guest went away",
         [SC_CLOSE_TAKEOVER] = "another session took the console over",
         [SC_CLOSE_PROTOCOL] = "the VMM refused a record that failed authentication",
+        [SC_CLOSE_TIMEOUT] = "the client never completed the handshake or fell silent",
     };
 
     if ( reason > SC_CLOSE_MAX )

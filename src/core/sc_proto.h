@@ -74,7 +74,15 @@
 #define SC_CLOSE_GUEST_GONE 4       /* VMM: the domain died or its guest went away */
 #define SC_CLOSE_TAKEOVER   5       /* VMM: another session took this domain over */
 #define SC_CLOSE_PROTOCOL   6       /* VMM: an input record failed authentication */
-#define SC_CLOSE_MAX        6
+#define SC_CLOSE_TIMEOUT    7       /* VMM: the client never proved it live, or fell silent */
+#define SC_CLOSE_MAX        7
+
+/*
+ * A client sends at least one record every SC_KEEPALIVE_MS while its input
+ * is open (chaff when it has nothing else), its first one at once after the
+ * handshake: that first record proves to the VMM that the session is live.
+ */
+#define SC_KEEPALIVE_MS     30000
 #define SC_CLOSE_INPUT_LEN  5       /* reason + quiet_ms */
 
 /* Directions: also the first word of every record nonce. */

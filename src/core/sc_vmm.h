@@ -5,9 +5,17 @@
  *
  * The host owns the memory (one struct sc_vmm per boot, one struct sc_dom
  * per bound domain, the backlog's buffer), the locking, the clock and the
- * random bytes; the engine only computes.  Times are milliseconds of a
- * monotonic clock the host keeps; they decide when a finished scripted
- * session ends, never whether anything is authentic.
+ * random bytes; the engine only computes.
+ *
+ * Time: every now_ms argument is the domain's *guest run time* in
+ * milliseconds: a monotonic count that advances only while the guest can
+ * run, and stands still while the domain is paused (or, in the simulator,
+ * while the guest process is stopped).  Each domain has its own; it never
+ * goes backwards for that domain.  It decides when a finished session ends
+ * (the quiet time: time the guest ran without printing) and when a silent
+ * session is dropped, never whether anything is authentic.  A host that
+ * passes wall-clock or host-monotonic time instead lets whoever pauses the
+ * guest fake a clean end (the guest "quiet" only because it was stopped).
  */
 #ifndef SC_VMM_H
 #define SC_VMM_H
@@ -20,6 +28,13 @@
 #define SC_VMM_USED_MAX     1024
 /* Output chaff owed is capped: a flood of input chaff earns no more than this. */
 #define SC_VMM_CHAFF_MAX    64
+/*
+ * Guest run time a session may stay open without the client proving it live
+ * (its first authentic input record), and, once live, without any input
+ * record; past either the VMM ends it with SC_CLOSE_TIMEOUT.
+ */
+#define SC_VMM_LIVE_MS      30000
+#define SC_VMM_IDLE_MS      (4 * SC_KEEPALIVE_MS)
 
 struct sc_vmm {
     const struct sc_crypto *cr;
@@ -50,6 +65,9 @@ struct sc_dom {
     uint32_t quiet_ms;              /* from the client's close */
     uint64_t last_output_ms;        /* when the guest last produced output */
     uint32_t chaff_owed;
+    uint32_t live;                  /* an authentic input record came: the client is live */
+    uint64_t last_input_ms;         /* the open, or the last authentic input record */
+    uint64_t dropped_told;          /* backlog loss this session's answer reported */
     struct sc_dir in, out;
 
     /* Input opened but not yet in the ring because it was full. */
@@ -82,8 +100,13 @@ int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t l
  * sc_vmm_open: check a hello against d's binding and start a session,
  * replacing any session d had (the host closes that one first when it
  * wants the old client told).  eph is 32 fresh random bytes; dropped is the
- * backlog bytes lost while nobody was attached, vouched for in the answer.
- * Writes SC_ANSWER_LEN bytes to answer.  A refused hello leaves d as it was.
+ * backlog bytes lost while no live session was attached (the backlog's
+ * dropped count: the host must not reset it at an open), vouched for in the
+ * answer.  Writes SC_ANSWER_LEN bytes to answer.  A refused hello leaves d
+ * as it was.  The session is not live yet: it gets no backlog until the
+ * client's first authentic input record (which needs the keys only the
+ * holder of this hello's secret can derive from the answer), so a replayed
+ * hello takes nothing from the backlog.
  */
 int sc_vmm_open(struct sc_vmm *v, struct sc_dom *d, const uint8_t *hello, size_t len,
                 uint8_t answer[SC_ANSWER_LEN], const uint8_t eph[32], uint64_t dropped,
@@ -109,19 +132,23 @@ size_t sc_vmm_flush_input(struct sc_dom *d, volatile struct sc_xencons *ring);
 
 /*
  * sc_vmm_output: seal what is owed to the client into frames in out (cap
- * bytes, at least SC_REC_MAX_FRAME): output chaff, then backlog bytes
- * (taken from the backlog only once sealed), then a close record when one is
- * owed or when, after the client's close, the backlog is empty and the guest
- * has been quiet for the time asked.  *outlen is the bytes written.
- * Returns 1 when the session ended with this output (its close is in out),
- * 0 when it goes on, -SC_ENOSESSION when no session is open.
+ * bytes, at least SC_REC_MAX_FRAME): backlog bytes (only once the session is
+ * live; taken from the backlog only once sealed; the first time, the loss
+ * the answer reported is taken off b->dropped), answers owed (one
+ * keystroke-size record for each keystroke-size input record), then a close
+ * record when one is owed, when the session timed out (SC_VMM_LIVE_MS,
+ * SC_VMM_IDLE_MS), or when, after the client's close, the backlog is empty
+ * and the guest has run quietly for the time asked.  *outlen is the bytes
+ * written.  Returns 1 when the session ended with this output (its close is
+ * in out), 0 when it goes on, -SC_ENOSESSION when no session is open.
  */
 int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t cap,
                   size_t *outlen, uint64_t now_ms);
 
 /*
- * Milliseconds after now_ms at which sc_vmm_output must be called again
- * for a quiet close to happen, or -1 when nothing is timed.
+ * Milliseconds of guest run time after now_ms at which sc_vmm_output must
+ * be called again (for a quiet close or a timeout), or -1 when nothing is
+ * timed.
  */
 int64_t sc_vmm_wake_in(const struct sc_dom *d, uint64_t now_ms);
 
@@ -131,10 +158,15 @@ void sc_vmm_guest_output(struct sc_dom *d, uint64_t now_ms);
 /* True when the engine owes the client output (chaff or a close). */
 int sc_vmm_output_owed(const struct sc_dom *d);
 
+/* True once the session's client proved it live: only then does the backlog flow to it. */
+int sc_vmm_live(const struct sc_dom *d);
+
 /*
  * sc_vmm_close: end d's session with reason (SC_CLOSE_RELAY,
  * SC_CLOSE_GUEST_GONE, SC_CLOSE_TAKEOVER); the next sc_vmm_output carries
- * the close record.  No effect when no session is open.
+ * the close record.  No effect when no session is open, nor for
+ * SC_CLOSE_RELAY after the client's own close (the relay's input ended
+ * with it; the session goes on to its quiet end).
  */
 void sc_vmm_close(struct sc_dom *d, unsigned int reason);
 

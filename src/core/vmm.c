@@ -66,6 +66,9 @@ static void session_end(struct sc_dom *d)
     d->close_reason = 0;
     d->quiet_ms = 0;
     d->chaff_owed = 0;
+    d->live = 0;
+    d->last_input_ms = 0;
+    d->dropped_told = 0;
 }
 
 int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t len,
@@ -143,6 +146,8 @@ int sc_vmm_open(struct sc_vmm *v, struct sc_dom *d, const uint8_t *hello, size_t
     d->options = options;
     d->state = SC_SESS_OPEN;
     d->last_output_ms = now_ms;
+    d->last_input_ms = now_ms;
+    d->dropped_told = dropped;
     sc_dir_wipe(&in);
     sc_dir_wipe(&out);
     return 0;
@@ -218,16 +223,26 @@ int sc_vmm_input(struct sc_dom *d, volatile struct sc_xencons *ring,
             break;
         }
         off += flen;
+        /* Authentic: the client holds this session's keys, so it is live. */
+        d->live = 1;
+        d->last_input_ms = now_ms;
+        /*
+         * Every keystroke-size record of an obfuscating client (a key or
+         * chaff, which dom0 cannot tell apart) earns the same answer, at
+         * once, whether the guest echoes the key or not; so does all chaff.
+         */
+        if ( type == SC_REC_CHAFF ||
+             (type == SC_REC_DATA && flen == SC_KEYSTROKE_FRAME &&
+              (d->options & SC_OPT_CHAFF)) )
+        {
+            if ( d->chaff_owed < SC_VMM_CHAFF_MAX )
+                d->chaff_owed++;
+        }
         if ( type == SC_REC_DATA )
         {
             d->pending_off = 0;
             d->pending_len = (uint32_t)n;
             *written += sc_vmm_flush_input(d, ring);
-        }
-        else if ( type == SC_REC_CHAFF )
-        {
-            if ( d->chaff_owed < SC_VMM_CHAFF_MAX )
-                d->chaff_owed++;
         }
         else if ( type == SC_REC_CLOSE )
         {
@@ -253,12 +268,36 @@ int sc_vmm_output_owed(const struct sc_dom *d)
     return d->state == SC_SESS_CLOSING || d->chaff_owed > 0;
 }
 
+int sc_vmm_live(const struct sc_dom *d)
+{
+    return d->state != SC_SESS_NONE && d->live;
+}
+
+/*
+ * Milliseconds left before an open session times out: not live within
+ * SC_VMM_LIVE_MS of the open, or no input record for SC_VMM_IDLE_MS.
+ * -1 when it cannot time out now (not open, or input waits for the ring).
+ */
+static int64_t open_timeout_in(const struct sc_dom *d, uint64_t now_ms)
+{
+    uint64_t bound = d->live ? SC_VMM_IDLE_MS : SC_VMM_LIVE_MS, since;
+
+    if ( d->state != SC_SESS_OPEN || d->pending_len )
+        return -1;
+    if ( now_ms < d->last_input_ms )
+        return (int64_t)bound;
+    since = now_ms - d->last_input_ms;
+    return since >= bound ? 0 : (int64_t)(bound - since);
+}
+
 int64_t sc_vmm_wake_in(const struct sc_dom *d, uint64_t now_ms)
 {
     uint64_t since;
 
     if ( sc_vmm_output_owed(d) )
         return 0;
+    if ( d->state == SC_SESS_OPEN )
+        return open_timeout_in(d, now_ms);
     if ( d->state != SC_SESS_DRAINING || d->pending_len )
         return -1;
     since = now_ms - d->last_output_ms;
@@ -270,6 +309,9 @@ int64_t sc_vmm_wake_in(const struct sc_dom *d, uint64_t now_ms)
 void sc_vmm_close(struct sc_dom *d, unsigned int reason)
 {
     if ( d->state != SC_SESS_OPEN && d->state != SC_SESS_DRAINING )
+        return;
+    /* The client closed already: the relay's close only says its input ended. */
+    if ( d->state == SC_SESS_DRAINING && reason == SC_CLOSE_RELAY )
         return;
     d->state = SC_SESS_CLOSING;
     d->close_reason = (uint8_t)reason;
@@ -313,6 +355,18 @@ int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t c
     if ( cap < need )
         return -SC_ESPACE;
 
+    if ( open_timeout_in(d, now_ms) == 0 )
+    {
+        d->state = SC_SESS_CLOSING;
+        d->close_reason = SC_CLOSE_TIMEOUT;
+    }
+    /* The answer reported this loss; the live client has it now. */
+    if ( d->live && b && d->dropped_told )
+    {
+        b->dropped -= d->dropped_told < b->dropped ? d->dropped_told : b->dropped;
+        d->dropped_told = 0;
+    }
+
     while ( cap - off >= need )
     {
         if ( d->state == SC_SESS_CLOSING )
@@ -326,7 +380,7 @@ int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t c
             }
             break;
         }
-        if ( b && b->len )
+        if ( b && b->len && d->live )
         {
             n = sc_backlog_peek(b, data, sizeof(data));
             rc = seal_out(d, d->cr, out, cap, &off, SC_REC_DATA, data, n);

@@ -46,6 +46,9 @@ struct sdom {
     struct sc_backlog bl;
     uint8_t *blbuf;
     struct sconn *holder;           /* the connection whose session is open */
+    /* Guest run time (sc_vmm.h): host time less the time the guest was stopped. */
+    int stopped;                    /* the guest process is stopped (SIGSTOP, SIGTSTP...) */
+    uint64_t stopped_since, stopped_total;
 };
 
 struct sconn {
@@ -96,6 +99,20 @@ static void hexid(char out[17], const uint8_t *p)
 }
 
 /* --- domains and guests --- */
+
+/*
+ * The domain's guest run time, the clock the core takes (sc_vmm.h): it
+ * stands still while the guest's process is stopped, as a paused domain's
+ * does in Xen, so stopping the guest cannot make it look quiet.
+ */
+static uint64_t dom_now(const struct sdom *d)
+{
+    uint64_t now = sim_now_ms(), off = d->stopped_total;
+
+    if (d->stopped && now >= d->stopped_since)
+        off += now - d->stopped_since;
+    return now >= off ? now - off : 0;
+}
 
 static int dom_start_guest(struct sdom *d)
 {
@@ -162,7 +179,7 @@ static int dom_pump(struct sdom *d, uint64_t now)
             if (r > 0) {
                 progress = 1;
                 if (session_open(d))
-                    sc_vmm_guest_output(&d->dom, now);
+                    sc_vmm_guest_output(&d->dom, dom_now(d));
             } else if (r < 0) {
                 d->pty_eof = 1;
             }
@@ -287,7 +304,7 @@ static void session_abandon(struct sdom *d, unsigned int reason)
         return;
     sc_vmm_close(&d->dom, reason);
     for (i = 0; i < 4 && session_open(d); i++)
-        if (sc_vmm_output(&d->dom, NULL, outbuf, sizeof(outbuf), &n, sim_now_ms()) < 0)
+        if (sc_vmm_output(&d->dom, NULL, outbuf, sizeof(outbuf), &n, dom_now(d)) < 0)
             break;
     if (session_open(d))            /* cannot happen; never leave keys behind */
         sc_dom_wipe(&d->dom);
@@ -346,7 +363,8 @@ static void takeover_old(struct sconn *old, struct sc_dom *snap)
     sc_vmm_close(snap, SC_CLOSE_TAKEOVER);
     old->final = malloc(cap);
     for (i = 0; old->final && i < 16 && rc == 0 && cap - off >= OUT_NEED; i++) {
-        rc = sc_vmm_output(snap, NULL, old->final + off, cap - off, &n, sim_now_ms());
+        rc = sc_vmm_output(snap, NULL, old->final + off, cap - off, &n,
+                           old->d ? dom_now(old->d) : 0);
         off += n;
     }
     old->finallen = off;
@@ -388,7 +406,7 @@ static int op_open(struct sconn *c, uint32_t domid, int takeover, const uint8_t 
     }
     if (sim_random(eph, sizeof(eph)) < 0)
         return refuse(c, SIM_OP_OPEN, SC_ENORANDOM, 0);
-    rc = sc_vmm_open(&vmm, &d->dom, hello, len, answer, eph, d->bl.dropped, sim_now_ms());
+    rc = sc_vmm_open(&vmm, &d->dom, hello, len, answer, eph, d->bl.dropped, dom_now(d));
     sc_wipe(eph, sizeof(eph));
     if (rc) {
         if (old)
@@ -397,10 +415,11 @@ static int op_open(struct sconn *c, uint32_t domid, int takeover, const uint8_t 
                 sc_strerror(rc));
         return refuse(c, SIM_OP_OPEN, -rc, 0);
     }
+    /* The count stays until a live session has had it (the core takes it off then). */
     if (d->bl.dropped)
-        sim_log("domain %u (%s): %llu bytes of output were dropped while nobody was attached",
-                (unsigned)domid, d->cfg->name, (unsigned long long)d->bl.dropped);
-    d->bl.dropped = 0;
+        sim_log("domain %u (%s): %llu bytes of output were dropped while no live session "
+                "was attached", (unsigned)domid, d->cfg->name,
+                (unsigned long long)d->bl.dropped);
     if (old) {
         takeover_old(old, &snap);
         sim_log("domain %u (%s): session taken over", (unsigned)domid, d->cfg->name);
@@ -427,13 +446,14 @@ static int op_input(struct sconn *c, const uint8_t *p, size_t len)
     struct sdom *d = c->d;
     size_t total = 0, used, wrote;
     int rc = 0, moved;
-    uint64_t now = sim_now_ms();
+    uint64_t now;
 
     c->want_room = 0;
     if (c->final)
         return refuse(c, SIM_OP_INPUT, SC_ECLOSED, 0);
     if (!d || !session_open(d))
         return refuse(c, SIM_OP_INPUT, SC_ENOSESSION, 0);
+    now = dom_now(d);
     for (;;) {
         rc = sc_vmm_input(&d->dom, d->ring, p + total, len - total, &used, &wrote, now);
         total += used;
@@ -478,7 +498,7 @@ static int op_output(struct sconn *c, uint32_t cap)
         int moved = dom_pump(d, now);
 
         dom_check_dying(d, now);
-        rc = sc_vmm_output(&d->dom, &d->bl, outbuf + off, cap - off, &n, now);
+        rc = sc_vmm_output(&d->dom, &d->bl, outbuf + off, cap - off, &n, dom_now(d));
         off += n;
         if (rc == 1) {
             ended = 1;
@@ -579,7 +599,9 @@ static int conn_has_news(struct sconn *c, uint64_t now)
         return 1;
     if (!d || !session_open(d))
         return 0;
-    if (d->bl.len > 0 || sc_vmm_output_owed(&d->dom) || sc_vmm_wake_in(&d->dom, now) == 0)
+    /* The backlog is news only for a live session (sc_vmm_output gives no other any). */
+    if ((d->bl.len > 0 && sc_vmm_live(&d->dom)) || sc_vmm_output_owed(&d->dom) ||
+        sc_vmm_wake_in(&d->dom, dom_now(d)) == 0)
         return 1;
     if (ring_out_used(d) > 0 && d->bl.cap - d->bl.len >= (size_t)ring_out_used(d))
         return 1;
@@ -663,12 +685,31 @@ static void reap(void)
     size_t i;
     int st;
 
-    while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+    while ((pid = waitpid(-1, &st, WNOHANG | WUNTRACED | WCONTINUED)) > 0) {
         for (i = 0; i < ndoms; i++) {
             struct sdom *d = &doms[i];
 
             if (d->pid != pid)
                 continue;
+            /* Stopped and continued: its run time stands still meanwhile. */
+            if (WIFSTOPPED(st)) {
+                if (!d->stopped) {
+                    d->stopped = 1;
+                    d->stopped_since = sim_now_ms();
+                }
+                continue;
+            }
+            if (WIFCONTINUED(st)) {
+                if (d->stopped) {
+                    d->stopped_total += sim_now_ms() - d->stopped_since;
+                    d->stopped = 0;
+                }
+                continue;
+            }
+            if (d->stopped) {
+                d->stopped_total += sim_now_ms() - d->stopped_since;
+                d->stopped = 0;
+            }
             d->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
             /* The rest of its process group goes with it; its output stays readable. */
             kill(-pid, SIGKILL);
@@ -818,7 +859,7 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
                 send_event(cn);
                 continue;
             }
-            if (cn->d && (w = sc_vmm_wake_in(&cn->d->dom, now)) > 0)
+            if (cn->d && (w = sc_vmm_wake_in(&cn->d->dom, dom_now(cn->d))) > 0)
                 if (timeout < 0 || w < timeout)
                     timeout = (int)w;
         }

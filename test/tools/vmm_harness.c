@@ -282,7 +282,6 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "vmm_harness: hello refused: %s\n", sc_strerror(-r));
         return 3;
     }
-    B.dropped = 0;
     sc_frame_put_hdr(answer, SC_ANSWER_LEN);
     put_out(answer, sizeof(answer));
 

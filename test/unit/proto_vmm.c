@@ -81,7 +81,8 @@ static int bind(struct world *w, struct sc_dom *d, const uint8_t key[32], const 
     return sc_vmm_bind(&w->vmm, d, req, SC_BIND_LEN, inst, other_has_key, w);
 }
 
-static int handshake(struct world *w, uint16_t opt)
+/* A session with the given backlog loss in the answer; *told gets what the client read. */
+static int handshake_dropped(struct world *w, uint16_t opt, uint64_t dropped, uint64_t *told)
 {
     uint8_t answer[SC_ANSWER_LEN], s[32], sp[32];
     struct sc_identity id;
@@ -92,13 +93,15 @@ static int handshake(struct world *w, uint16_t opt)
     if ( sc_hello_make(cr, w->hello, w->key, w->vmm.pub, w->c, opt) )
         return -100;
     rnd(s, 32);
-    rc = sc_vmm_open(&w->vmm, &w->dom, w->hello, SC_HELLO_LEN, answer, s, 0, w->now);
+    rc = sc_vmm_open(&w->vmm, &w->dom, w->hello, SC_HELLO_LEN, answer, s, dropped, w->now);
     if ( rc )
         return rc;
     rc = sc_answer_check(cr, answer, SC_ANSWER_LEN, w->hello, w->key, w->vmm.pub, w->c, &id,
                          &w->cin, &w->cout, sp);
     if ( rc )
         return rc;
+    if ( told )
+        *told = id.dropped;
     CHECK(id.domid == 5 && memcmp(id.uuid, w->uuid, 16) == 0 &&
           memcmp(id.instance, w->dom.instance, 16) == 0, "answer names the domain");
     /* sc-enc's side derives the same keys from S alone. */
@@ -107,6 +110,11 @@ static int handshake(struct world *w, uint16_t opt)
           "sc-enc derives sc-dec's keys");
     CHECK(memcmp(w->cin.key, w->cout.key, 32) != 0, "input and output keys differ");
     return 0;
+}
+
+static int handshake(struct world *w, uint16_t opt)
+{
+    return handshake_dropped(w, opt, 0, NULL);
 }
 
 /* Guest side of the ring: take what the VMM put into in[]. */
@@ -130,6 +138,16 @@ static void guest_write_out(struct sc_xencons *r, const uint8_t *p, size_t n)
 static int client_seal(struct world *w, uint8_t *frame, unsigned type, const void *data, size_t n)
 {
     return sc_rec_seal(cr, &w->cin, frame, SC_REC_MAX_FRAME, type, data, n, 0);
+}
+
+/* The client's first record (chaff), as sc-enc sends it right after the handshake. */
+static int go_live(struct world *w)
+{
+    uint8_t f[SC_REC_MAX_FRAME];
+    size_t cons, wr;
+    int len = client_seal(w, f, SC_REC_CHAFF, NULL, 0);
+
+    return sc_vmm_input(&w->dom, &w->ring, f, (size_t)len, &cons, &wr, w->now);
 }
 
 static void test_bind_rules(void)
@@ -193,7 +211,7 @@ static void test_session(void)
     world_init(&w);
     CHECK(handshake(&w, 0) == -SC_ENOTBOUND, "hello to an unbound domain refused");
     CHECK(bind(&w, &w.dom, w.key, w.uuid, req) == 0, "bind");
-    CHECK(handshake(&w, SC_OPT_CHAFF) == 0, "handshake");
+    CHECK(handshake(&w, 0) == 0, "handshake");
 
     /* Input: two records, one frame buffer, into the ring. */
     len = client_seal(&w, frame, SC_REC_DATA, "root\n", 5);
@@ -309,6 +327,8 @@ static void test_tamper(void)
         world_init(&w);
         bind(&w, &w.dom, w.key, w.uuid, req);
         handshake(&w, 0);
+        if ( kind == 4 )
+            go_live(&w);            /* else no output flows to reflect */
         l1 = client_seal(&w, f1, SC_REC_DATA, "AAAA", 4);
         l2 = client_seal(&w, f2, SC_REC_DATA, "BBBB", 4);
         switch ( kind )
@@ -432,6 +452,7 @@ static void test_relay_close_and_backlog(void)
     CHECK(w.bl.len == sizeof(w.blbuf) && w.bl.dropped == sizeof(big) - sizeof(w.blbuf),
           "full backlog drops the oldest and counts them");
     handshake(&w, 0);
+    CHECK(go_live(&w) == 0, "client proves it is live");
     while ( w.bl.len )
     {
         rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
@@ -469,6 +490,137 @@ static void test_bad_client_close_not_consumed(void)
     CHECK(rc == -SC_EINVAL && cons == 0 && wr == 0, "a client close claiming QUIET is refused, not taken");
 }
 
+/*
+ * Issue 9 item 1: with obfuscation on, a keystroke record the guest does not
+ * echo got no answer while chaff got one at once, so an attacker marking the
+ * unanswered records found the password's keys.  Every keystroke-size input
+ * record must now be answered the same way, at once.
+ */
+static void test_keystrokes_answered_like_chaff(void)
+{
+    struct world w;
+    uint8_t req[SC_BIND_LEN], f[SC_REC_MAX_FRAME], out[8192], data[SC_REC_MAX_DATA];
+    size_t cons, wr, olen, n, unanswered = 0, odd = 0;
+    unsigned type;
+    int i, len, rc;
+
+    world_init(&w);
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    CHECK(handshake(&w, SC_OPT_CHAFF) == 0, "obfuscating session");
+    /* 144 slots at a silent prompt: 12 keys (never echoed), chaff in the rest. */
+    for ( i = 0; i < 144; i++ )
+    {
+        if ( i % 12 == 5 )
+            len = client_seal(&w, f, SC_REC_DATA, "k", 1);
+        else
+            len = client_seal(&w, f, SC_REC_CHAFF, NULL, 0);
+        rc = sc_vmm_input(&w.dom, &w.ring, f, (size_t)len, &cons, &wr, w.now);
+        if ( rc )
+            break;
+        rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+        if ( rc || olen == 0 )
+        {
+            unanswered++;
+            continue;
+        }
+        if ( olen != SC_KEYSTROKE_FRAME ||
+             sc_rec_open(cr, &w.cout, out, olen, &type, data, &n) || type != SC_REC_CHAFF )
+            odd++;
+        w.now += 20;
+    }
+    CHECK(i == 144, "all 144 records taken");
+    CHECK(unanswered == 0, "every keystroke-size record is answered at once, key or chaff");
+    CHECK(odd == 0, "every answer is one keystroke-size chaff record");
+}
+
+/*
+ * Issue 9 item 4: the backlog drained into any session whose hello checked
+ * out, so dom0's replayed hello swallowed it, and the loss count was reset
+ * at every open.  Now only a live session gets it, and the loss is reported
+ * until a live session has it.
+ */
+static void test_backlog_only_for_live_sessions(void)
+{
+    struct world w;
+    uint8_t req[SC_BIND_LEN], out[8192], data[SC_REC_MAX_DATA], big[9000];
+    size_t olen, n, off, got = 0;
+    uint64_t told = 0;
+    unsigned type;
+    int rc;
+
+    world_init(&w);
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    memset(big, 'b', sizeof(big));
+    sc_backlog_push(&w.bl, big, sizeof(big));
+    CHECK(w.bl.dropped == sizeof(big) - sizeof(w.blbuf), "backlog overflowed");
+
+    /* dom0 replays a hello: the VMM answers, but nobody can go on from there. */
+    CHECK(handshake_dropped(&w, 0, w.bl.dropped, &told) == 0, "replayed hello answered");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    CHECK(rc == 0 && olen == 0, "a session not proven live gets no backlog");
+    CHECK(w.bl.len == sizeof(w.blbuf) && w.bl.dropped == sizeof(big) - sizeof(w.blbuf),
+          "the backlog and its loss count stay for the next session");
+
+    /* The user's own session: told of the loss, then given the backlog once live. */
+    CHECK(handshake_dropped(&w, 0, w.bl.dropped, &told) == 0, "user's session");
+    CHECK(told == sizeof(big) - sizeof(w.blbuf), "the next session is told what was lost");
+    CHECK(go_live(&w) == 0, "client proves it is live");
+    while ( w.bl.len )
+    {
+        rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+        if ( rc || olen == 0 )
+            break;
+        for ( off = 0; off < olen; )
+        {
+            size_t fl = SC_FRAME_HDR + (size_t)sc_frame_body_len(out + off);
+
+            if ( sc_rec_open(cr, &w.cout, out + off, fl, &type, data, &n) )
+                break;
+            if ( type == SC_REC_DATA )
+                got += n;
+            off += fl;
+        }
+    }
+    CHECK(got == sizeof(w.blbuf), "the live session gets the whole backlog");
+    CHECK(w.bl.dropped == 0, "the loss count is taken once a live session had it");
+}
+
+/* Issue 9 item 6 (VMM side): a session nobody completes or keeps alive ends by itself. */
+static void test_session_timeouts(void)
+{
+    struct world w;
+    uint8_t req[SC_BIND_LEN], out[8192], data[SC_REC_MAX_DATA];
+    size_t olen, n;
+    unsigned type;
+    int rc;
+
+    world_init(&w);
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    CHECK(handshake(&w, 0) == 0, "session");
+    CHECK(sc_vmm_wake_in(&w.dom, w.now) == SC_VMM_LIVE_MS, "wake when the handshake is due");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + SC_VMM_LIVE_MS - 1);
+    CHECK(rc == 0 && olen == 0, "no timeout before the bound");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + SC_VMM_LIVE_MS);
+    CHECK(rc == 1 && sc_rec_open(cr, &w.cout, out, olen, &type, data, &n) == 0 &&
+          type == SC_REC_CLOSE && data[0] == SC_CLOSE_TIMEOUT,
+          "a client that never completes the handshake is dropped with TIMEOUT");
+    CHECK(w.dom.state == SC_SESS_NONE, "the console is free again");
+
+    CHECK(handshake(&w, 0) == 0 && go_live(&w) == 0, "live session");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);     /* its answer */
+    rc |= sc_rec_open(cr, &w.cout, out, olen, &type, data, &n);
+    w.now += SC_VMM_IDLE_MS - 1;
+    rc |= go_live(&w);              /* a keepalive just in time */
+    rc |= sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    rc |= sc_rec_open(cr, &w.cout, out, olen, &type, data, &n);
+    CHECK(rc == 0 && sc_vmm_wake_in(&w.dom, w.now) == SC_VMM_IDLE_MS, "keepalive restarts the bound");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + SC_VMM_IDLE_MS);
+    CHECK(rc == 1 && olen == SC_KEYSTROKE_FRAME &&
+          sc_rec_open(cr, &w.cout, out, olen, &type, data, &n) == 0 &&
+          type == SC_REC_CLOSE && data[0] == SC_CLOSE_TIMEOUT,
+          "a live client silent past the bound is dropped with TIMEOUT");
+}
+
 int main(void)
 {
     test_bind_rules();
@@ -476,6 +628,9 @@ int main(void)
     test_tamper();
     test_relay_close_and_backlog();
     test_bad_client_close_not_consumed();
+    test_keystrokes_answered_like_chaff();
+    test_backlog_only_for_live_sessions();
+    test_session_timeouts();
     printf("sizeof(struct sc_dom) = %zu bytes, sizeof(struct sc_vmm) = %zu bytes\n",
            sizeof(struct sc_dom), sizeof(struct sc_vmm));
     printf("%d passed, %d failed\n", passed, failed);
