@@ -335,7 +335,8 @@ struct stream {
     int nf;
     size_t end[MAXF + 1];           /* end[j]: the byte after frame j (end[0] = 0) */
     size_t dl[MAXF + 1];            /* DATA bytes in frames 1..j */
-    unsigned nchaff[MAXF + 1];      /* CHAFF records in frames 1..j */
+    unsigned nchaff[MAXF + 1];      /* CHAFF records in frames 1..j, and keystroke-size DATA */
+                                    /* records (an obfuscating session answers those too) */
     int close_at;                   /* the CLOSE frame (1-based), 0: none */
     uint32_t quiet;
     uint8_t type[MAXF];
@@ -457,7 +458,8 @@ static void gen_stream(struct stream *s, const struct sc_crypto *cr, const struc
         s->len += (size_t)len;
         s->end[f + 1] = s->len;
         s->dl[f + 1] = s->dl[f];
-        s->nchaff[f + 1] = s->nchaff[f] + (type == SC_REC_CHAFF);
+        s->nchaff[f + 1] = s->nchaff[f] + (type == SC_REC_CHAFF ||
+                                           (type == SC_REC_DATA && len == SC_KEYSTROKE_FRAME));
         if ( type == SC_REC_DATA )
         {
             memcpy(s->data + s->dl[f], buf, n);
@@ -981,7 +983,7 @@ static int host_output(struct session *s, uint64_t now, size_t limit, unsigned i
             break;
         case SC_REC_CHAFF:
             s->out_chaff++;
-            EXPECT(s->out_chaff <= in_chaff, "%u output chaff for %u input chaff",
+            EXPECT(s->out_chaff <= in_chaff, "%u output chaff for %u input chaff or keys",
                    s->out_chaff, in_chaff);
             break;
         case SC_REC_REKEY:
@@ -1092,7 +1094,9 @@ static int case_stream(void)
         if ( !relay && !refused && chance(1) && chance(20) )
         {
             relay_reason = SC_CLOSE_RELAY + (unsigned)rn(3);
-            if ( dbox.d.state == SC_SESS_OPEN || dbox.d.state == SC_SESS_DRAINING )
+            /* After the client's close, the relay's close only says its input ended. */
+            if ( dbox.d.state == SC_SESS_OPEN ||
+                 (dbox.d.state == SC_SESS_DRAINING && relay_reason != SC_CLOSE_RELAY) )
                 relay = 1;
             sc_vmm_close(&dbox.d, relay_reason);
             if ( ring_after("sc_vmm_close", 0, limit) )
