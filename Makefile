@@ -6,6 +6,8 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DOCDIR  ?= $(PREFIX)/share/doc/sccrypt
 DESTDIR ?=
 VERSION := 0.1.0
 
@@ -20,7 +22,7 @@ endif
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
         -Wformat=2 -Wno-unused-parameter
 override CFLAGS := -std=gnu99 -O2 -g $(WARN) $(ERRFLAG) -D_GNU_SOURCE \
-        -DSC_VERSION='"$(VERSION)"' -Isrc -Isrc/core -Isrc/lib $(CFLAGS)
+        -DSC_VERSION='"$(VERSION)"' -DSC_RELAY_POLICY='"$(SYSCONFDIR)/sccrypt/relay.conf"' -Isrc -Isrc/core -Isrc/lib $(CFLAGS)
 
 # The freestanding core: Xen's own flags, no SIMD where the target has it.
 CORE_CFLAGS := -std=gnu99 -O2 -g -ffreestanding -fno-builtin -fno-strict-aliasing \
@@ -45,7 +47,7 @@ LIB_OBJ    := $(LIB_SRC:src/%.c=bin/obj/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:src/%.c=bin/obj/%.o)
 SIM_OBJ    := $(SIM_SRC:src/%.c=bin/obj/%.o)
 
-RELAY_SRC := src/relay_sim.c
+RELAY_SRC := src/relay_sim.c src/relay_policy.c src/relay_gate.c
 ifneq ($(and $(XEN_LIBS),$(wildcard src/relay_xen.c)),)
   RELAY_SRC += src/relay_xen.c
 else
@@ -56,7 +58,8 @@ RELAY_OBJ := $(RELAY_SRC:src/%.c=bin/obj/%.o)
 CLIENT_TOOLS := $(foreach t,sc-keygen sc-enc sc-dec,$(if $(wildcard src/$(t).c),bin/$(t)))
 SIM_TOOL     := $(if $(wildcard src/sc-vmmsim.c),bin/sc-vmmsim)
 RELAY_TOOL   := $(if $(wildcard src/sc-relay.c),bin/sc-relay)
-TOOLS := $(CLIENT_TOOLS) $(SIM_TOOL) $(RELAY_TOOL)
+CONSOLE_TOOL := $(if $(wildcard src/sc-console.sh),bin/sc-console)
+TOOLS := $(CLIENT_TOOLS) $(CONSOLE_TOOL) $(SIM_TOOL) $(RELAY_TOOL)
 
 TEST_SRC  := $(wildcard test/unit/*.c test/ct/*.c test/bench/*.c test/tools/*.c)
 TEST_BIN  := $(foreach s,$(TEST_SRC),bin/test/$(basename $(notdir $(s))))
@@ -65,7 +68,7 @@ MAN_SRC := $(wildcard man/*.scd)
 MAN_OUT := $(MAN_SRC:.scd=)
 
 .PHONY: all tools tests man check check-xen check-xen-smoke demo bench install uninstall clean \
-        deps patch
+        deps patch install-client install-relay uninstall-client uninstall-relay deb
 all: tools tests
 tools: $(TOOLS)
 tests: $(TEST_BIN)
@@ -80,6 +83,11 @@ bin/obj/%.o: src/%.c $(wildcard src/*.h src/core/*.h src/lib/*.h src/client/*.h 
 
 $(CLIENT_TOOLS): bin/%: bin/obj/%.o $(CLIENT_OBJ) $(LIB_OBJ) $(CORE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+
+# sc-console is a shell script around the other tools.
+bin/sc-console: src/sc-console.sh
+	@mkdir -p $(@D)
+	sed 's/@VERSION@/$(VERSION)/' $< > $@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
 
 # The simulator plays the hypervisor: the core's crypto, no OpenSSL.
 bin/sc-vmmsim: bin/obj/sc-vmmsim.o $(SIM_OBJ) $(LIB_OBJ) $(CORE_OBJ)
@@ -122,27 +130,60 @@ demo: deps
 	$(MAKE) tools
 	sh test/demo.sh
 
+# SCCrypt against a plaintext console to the same simulated guest, then the
+# core against OpenSSL (test/bench/run.sh says what and how).
 bench: deps
-	$(MAKE) tests
-	@for b in $(filter bin/test/bench_%,$(TEST_BIN)); do $$b || exit 1; done
+	$(MAKE) tools tests
+	bash test/bench/run.sh
 
 patch:
 	$(MAKE) -C hcall patch
 
-install: tools man
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
-	install -m 755 $(CLIENT_TOOLS) $(SIM_TOOL) $(DESTDIR)$(BINDIR)
-	$(if $(RELAY_TOOL),install -m 755 $(RELAY_TOOL) $(DESTDIR)$(SBINDIR))
-	for m in $(filter %.1,$(MAN_OUT)); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man1; done
-	for m in $(filter %.7,$(MAN_OUT)); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man7; done
-	for m in $(filter %.8,$(MAN_OUT)); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man8; done
+# The user's side: the client tools, sc-console, the simulator (to try things
+# out), their man pages and sccrypt(7).
+CLIENT_MAN := $(filter-out man/sc-relay.8,$(MAN_OUT))
+install-client: $(CLIENT_TOOLS) $(CONSOLE_TOOL) $(SIM_TOOL) $(CLIENT_MAN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(CLIENT_TOOLS) $(CONSOLE_TOOL) $(SIM_TOOL) $(DESTDIR)$(BINDIR)
+	for m in $(filter %.1,$(CLIENT_MAN)); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man1; done
+	for m in $(filter %.7,$(CLIENT_MAN)); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man7; done
 
-uninstall:
-	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,sc-keygen sc-enc sc-dec sc-vmmsim)
-	rm -f $(DESTDIR)$(SBINDIR)/sc-relay
-	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,sc-keygen.1 sc-enc.1 sc-dec.1 sc-vmmsim.1)
-	rm -f $(DESTDIR)$(MANDIR)/man7/sccrypt.7 $(DESTDIR)$(MANDIR)/man8/sc-relay.8
+# dom0's side: the relay, its man page, and examples of the sudoers drop-in
+# (naming where the relay goes) and of the policy file.
+install-relay: $(RELAY_TOOL) man/sc-relay.8 examples/sudoers.in examples/relay.conf
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
+	install -m 755 $(RELAY_TOOL) $(DESTDIR)$(SBINDIR)
+	install -m 644 man/sc-relay.8 $(DESTDIR)$(MANDIR)/man8
+	sed 's|@SBINDIR@|$(SBINDIR)|' examples/sudoers.in > $(DESTDIR)$(DOCDIR)/sudoers.sccrypt.tmp
+	chmod 644 $(DESTDIR)$(DOCDIR)/sudoers.sccrypt.tmp
+	mv $(DESTDIR)$(DOCDIR)/sudoers.sccrypt.tmp $(DESTDIR)$(DOCDIR)/sudoers.sccrypt
+	install -m 644 examples/relay.conf $(DESTDIR)$(DOCDIR)/relay.conf
+
+install: install-client install-relay
+
+uninstall-client:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,sc-keygen sc-enc sc-dec sc-console sc-vmmsim)
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,sc-keygen.1 sc-enc.1 sc-dec.1 sc-console.1 \
+	    sc-vmmsim.1) $(DESTDIR)$(MANDIR)/man7/sccrypt.7
+
+uninstall-relay:
+	rm -f $(DESTDIR)$(SBINDIR)/sc-relay $(DESTDIR)$(MANDIR)/man8/sc-relay.8
+	rm -f $(DESTDIR)$(DOCDIR)/sudoers.sccrypt $(DESTDIR)$(DOCDIR)/relay.conf
+	-rmdir $(DESTDIR)$(DOCDIR) 2> /dev/null
+
+uninstall: uninstall-client uninstall-relay
+
+# The Debian packages (debian/), built from a copy of the tree in bin/deb/src
+# so that dpkg-buildpackage's outputs land in bin/deb/, not beside the tree.
+deb:
+	rm -rf bin/deb
+	mkdir -p bin/deb/src
+	tar -c --exclude=./bin --exclude=./.git --exclude=./hcall/work --exclude='*.o' \
+	    --exclude='*.d' $(addprefix --exclude=./,$(MAN_OUT)) . | \
+	    tar -x -C bin/deb/src
+	cd bin/deb/src && dpkg-buildpackage -b -us -uc
+	rm -rf bin/deb/src
+	@ls bin/deb/*.deb
 
 clean:
 	rm -rf bin $(MAN_OUT)

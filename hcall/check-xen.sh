@@ -47,6 +47,10 @@ else
 fi
 step "build the hypervisor"
 "$HERE/scripts/build-xen.sh" "$W" "$BUILD" "$PATCHES"
+if [ "$MODE" = full ]; then
+    step "the seal's allowlist is the one in xsm/sccrypt_seal.h"
+    "$HERE/scripts/check-seal.sh" "$BUILD/xen-build"
+fi
 if [ "$MODE" = full ] && [ "${SCCRYPT_XEN_FLASK:-1}" = 1 ]; then
     step "build the hypervisor with FLASK (compile check)"
     "$HERE/scripts/build-xen.sh" "$W" "$W/build-flask" "$PATCHES" flask
@@ -73,7 +77,7 @@ if [ "$MODE" = full ]; then
     make -C "$REPO" XEN_LIBS="$(pkg-config --libs xencall xenevtchn xenstore)" \
         bin/sc-relay bin/sc-enc bin/sc-dec bin/sc-keygen >/dev/null
     make -C "$HERE" dom0-tools >/dev/null
-    EXTRA="$REPO/bin/sc-relay $HERE/work/sc-xen-peek"
+    EXTRA="$REPO/bin/sc-relay $HERE/work/sc-xen-peek $HERE/work/sc-xen-attack"
     BINARGS="--bin $REPO/bin"
     export SC_XENCONSOLED="$BUILD/xen-build/xenconsoled"
 fi
@@ -85,10 +89,10 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 step "boot Xen under QEMU and run the $MODE test (logs: $OUT)"
 set +e
-timeout -k 10 900 python3 "$REPO/test/xen/check_xen.py" --mode "$MODE" \
+timeout -k 10 1800 python3 "$REPO/test/xen/check_xen.py" --mode "$MODE" \
     --img "$IMG" --out "$OUT" $BINARGS
 rc=$?
 set -e
 step "done, exit $rc (xen source $(cat "$W/xen-src.version"))"
-[ $rc = 124 ] && echo "check-xen: the test driver timed out (15 min)" >&2
+[ $rc = 124 ] && echo "check-xen: the test driver timed out (30 min)" >&2
 exit $rc

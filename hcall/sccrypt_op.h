@@ -43,10 +43,11 @@
 #define XEN_SCCRYPT_status      0   /* -> value: SC_PROTO_VERSION; value2: interface version;
                                      *    flags: XEN_SCCRYPT_S_* */
 #define XEN_SCCRYPT_vmm_key     1   /* -> buf: the VMM's X25519 public key (32 bytes) */
-#define XEN_SCCRYPT_bind        2   /* domid; buf: bind request (SC_BIND_LEN);
-                                     * ring_gfn, port: the PV console's frame and
-                                     * event channel (from xenstore; ignored for
-                                     * PVH/HVM, which use HVM_PARAM_CONSOLE_*) */
+#define XEN_SCCRYPT_bind        2   /* domid; buf: bind request (SC_BIND_LEN).  The
+                                     * console comes from the guest's own HVM params
+                                     * (PVH) or start_info (PV); ring_gfn and port
+                                     * are ignored.  Refused unless the domain is
+                                     * pristine (value2: XEN_SCCRYPT_P_*) */
 #define XEN_SCCRYPT_open        3   /* domid; buf: hello (SC_HELLO_LEN) -> buf: answer
                                      * (SC_ANSWER_LEN); session; value: the port the
                                      * relay binds (interdomain, remote = domid) */
@@ -62,6 +63,24 @@
 /* op->flags, out (status) */
 #define XEN_SCCRYPT_S_RANDOM    0x0001      /* a hardware random source seeded the DRBG */
 #define XEN_SCCRYPT_S_SELFTEST  0x0002      /* the core's known-answer self-test passed */
+#define XEN_SCCRYPT_S_DMA       0x0004      /* the IOMMU keeps dom0's devices off guests */
+/* op->value2 when a bind is refused (-EACCES, vmm_err 0): the domain is not pristine */
+#define XEN_SCCRYPT_P_RUN       1   /* it has run, or is not paused by the toolstack */
+#define XEN_SCCRYPT_P_TARGET    2   /* another domain has it as target (or fork parent) */
+#define XEN_SCCRYPT_P_INTROSPECT 3  /* monitor, paging, sharing, altp2m, ioreq server,
+                                     * log-dirty, debugger or vmtrace state exists */
+#define XEN_SCCRYPT_P_DEVICE    4   /* it has a device, I/O memory, I/O ports or IRQs */
+#define XEN_SCCRYPT_P_GRANT     5   /* a grant entry beyond console and xenstore is set
+                                     * or mapped */
+#define XEN_SCCRYPT_P_MAPPED    6   /* another domain holds a reference to its memory */
+#define XEN_SCCRYPT_P_DMA       7   /* no IOMMU in strict mode for dom0, and Xen was not
+                                     * booted with sccrypt_allow_dma */
+#define XEN_SCCRYPT_P_TRACE     8   /* hypervisor tracing (xentrace) is on */
+#define XEN_SCCRYPT_P_XSM       9   /* the FLASK XSM policy decides: the seal is not in it */
+#define XEN_SCCRYPT_P_CONSOLE   10  /* no console in its HVM params / start_info
+                                     * (or a 32-bit PV guest) */
+/* status: op->value2 bit for the seal level (dom_status value2 as well) */
+#define XEN_SCCRYPT_L_DMA       0x0001
 /* op->value bits (output) */
 #define XEN_SCCRYPT_V_ENDED     0x0001      /* the session ended; its close record is last */
 /* op->value bits (dom_status) */

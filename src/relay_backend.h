@@ -53,6 +53,14 @@ struct relay_backend {
      */
     int (*event_fd)(struct relay_conn *c);
     int (*ack)(struct relay_conn *c, const char **err);
+    /*
+     * The domain's name (printable ASCII, NUL-terminated, at most 63 bytes;
+     * characters outside [A-Za-z0-9._@+-] become '?') and UUID as the host
+     * knows them, for the policy (relay_policy.h).  vmm_err SC_ENODOMAIN
+     * when there is no such domain.
+     */
+    int (*dominfo)(struct relay_conn *c, uint32_t domid, char name[64], uint8_t uuid[16],
+                   int *vmm_err, const char **err);
 };
 
 extern const struct relay_backend relay_backend_sim;

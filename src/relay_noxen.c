@@ -85,6 +85,13 @@ static int nox_ack(struct relay_conn *c, const char **err)
     return -1;
 }
 
+static int nox_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint8_t uuid[16],
+                       int *vmm_err, const char **err)
+{
+    *err = nox;
+    return -1;
+}
+
 const struct relay_backend relay_backend_xen = {
     .name = "xen",
     .available = nox_available,
@@ -99,4 +106,5 @@ const struct relay_backend relay_backend_xen = {
     .close = nox_close,
     .event_fd = nox_event_fd,
     .ack = nox_ack,
+    .dominfo = nox_dominfo,
 };

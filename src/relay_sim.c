@@ -17,6 +17,7 @@
 #include "io.h"
 #include "relay_backend.h"
 #include "relay_sim.h"
+#include "sc_proto.h"               /* constants only */
 #include "sim/sim_proto.h"
 
 struct relay_conn {
@@ -334,6 +335,33 @@ static int sim_ack(struct relay_conn *c, const char **err)
     }
 }
 
+static int sim_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint8_t uuid[16],
+                       int *vmm_err, const char **err)
+{
+    uint8_t rh[SIM_HDR_LEN], p[16 + 63];
+    size_t n = 0, i;
+
+    if (request(c, SIM_OP_DOMINFO, 0, 0, domid, 0, NULL, 0, rh, p, sizeof(p), &n, NULL,
+                vmm_err, err) < 0) {
+        if (*vmm_err == SIM_ERR_NODOMAIN)
+            *vmm_err = SC_ENODOMAIN;
+        return -1;
+    }
+    if (n <= 16) {
+        *err = "the simulator sent a domain's name and UUID of the wrong length";
+        return -1;
+    }
+    memcpy(uuid, p, 16);
+    for (i = 16; i < n; i++) {
+        char ch = (char)p[i];
+
+        name[i - 16] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                       (ch >= '0' && ch <= '9') || (ch && strchr("._@+-", ch)) ? ch : '?';
+    }
+    name[n - 16] = '\0';
+    return 0;
+}
+
 const struct relay_backend relay_backend_sim = {
     .name = "sim",
     .available = sim_available,
@@ -348,4 +376,5 @@ const struct relay_backend relay_backend_sim = {
     .close = sim_close,
     .event_fd = sim_event_fd,
     .ack = sim_ack,
+    .dominfo = sim_dominfo,
 };

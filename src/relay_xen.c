@@ -30,6 +30,7 @@
 #include <xen/xen.h>
 
 #include "relay_backend.h"
+#include "text.h"                  /* uuid_parse */
 #include "sc_proto.h"              /* constants only */
 #include "../hcall/sccrypt_op.h"
 
@@ -237,6 +238,45 @@ static void sleep_ms(long ms)
         ;
 }
 
+/* Why the hypervisor found the domain not pristine (XEN_SCCRYPT_P_*), and what to do. */
+static const char *not_pristine(uint32_t why)
+{
+    switch (why) {
+    case XEN_SCCRYPT_P_RUN:
+        return "the domain has already run or is not paused: create it with "
+               "`xl create -p`, bind it, then `xl unpause` it";
+    case XEN_SCCRYPT_P_TARGET:
+        return "another domain has this domain as its target (a device model or helper "
+               "that could map its memory): destroy that domain and create the guest again";
+    case XEN_SCCRYPT_P_INTROSPECT:
+        return "the domain is being introspected, paged, shared, debugged or traced "
+               "(monitor ring, altp2m, ioreq server, log-dirty or vmtrace): create it again "
+               "without them";
+    case XEN_SCCRYPT_P_DEVICE:
+        return "the domain has a passed-through device or I/O permissions, which could DMA "
+               "into it: create it without them";
+    case XEN_SCCRYPT_P_GRANT:
+        return "the domain's grant table offers or maps more than its console and "
+               "xenstore pages: create the guest again";
+    case XEN_SCCRYPT_P_MAPPED:
+        return "another domain holds a mapping of the domain's memory (a foreign mapping "
+               "made before the bind): end it (or create the guest again), then bind";
+    case XEN_SCCRYPT_P_DMA:
+        return "this host cannot stop DMA into guests: boot Xen with an IOMMU and "
+               "dom0-iommu=strict (or, knowingly, with sccrypt_allow_dma)";
+    case XEN_SCCRYPT_P_TRACE:
+        return "hypervisor tracing (xentrace) is on: stop it, then bind";
+    case XEN_SCCRYPT_P_XSM:
+        return "Xen runs the FLASK XSM policy, which the seal is not part of: boot with "
+               "xsm=dummy (the default) or xsm=silo";
+    case XEN_SCCRYPT_P_CONSOLE:
+        return "the hypervisor found no console in the guest's own start_info or HVM "
+               "parameters (or it is a 32-bit PV guest)";
+    default:
+        return "the hypervisor refused: the domain is not pristine";
+    }
+}
+
 static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, size_t len,
                     int *vmm_err, const char **err)
 {
@@ -244,7 +284,7 @@ static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, si
     struct xs_handle *xs;
     unsigned long long ring = 0, port = 0;
     long waited = 0;
-    int rc;
+    int rc, e;
 
     *vmm_err = 0;
     xs = xs_open(0);
@@ -271,9 +311,7 @@ static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, si
     for (;;) {
         memset(&op, 0, sizeof(op));
         op.cmd = XEN_SCCRYPT_bind;
-        op.domid = domid;
-        op.ring_gfn = ring;
-        op.port = (uint32_t)port;
+        op.domid = domid;       /* the console comes from the guest, not from xenstore */
         rc = call(c, &op, req, len, 0, vmm_err, err);
         if (rc == 0 || errno != EBUSY || waited >= BIND_WAIT_MS)
             break;
@@ -281,18 +319,24 @@ static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, si
         waited += 100;
     }
     if (rc < 0) {
-        if (errno == EBUSY)
+        e = errno;
+        if (e == EACCES && op.value2 != 0) {
+            *vmm_err = 0;
+            *err = not_pristine(op.value2);
+        } else if (e == EBUSY)
             *err = "the console is still held by another consumer (xenconsoled without the "
                    "SCCrypt patch, or a mapping of its grant): the hypervisor refuses to bind";
-        else if (errno == EEXIST)
+        else if (e == EEXIST)
             *err = "a kexec image is loaded in the hypervisor (a crash kernel would see the "
                    "sealed domain's memory): unload it, then bind again";
-        else if (errno == ENOTEMPTY)
+        else if (e == ENOTEMPTY)
             *err = "a livepatch payload is loaded in the hypervisor (its code would see the "
                    "sealed domain's memory): unload it (xen-livepatch unload), then bind again";
         (void)xs_set_type(xs, domid, "xenconsoled");
     }
     xs_close(xs);
+    if (rc < 0)
+        errno = e;              /* EACCES: the hypervisor refused (sc-relay exits 3) */
     return rc;
 }
 
@@ -435,6 +479,58 @@ static int xen_ack(struct relay_conn *c, const char **err)
     return 0;
 }
 
+/*
+ * The domain's name (/local/domain/N/name) and UUID (the last part of
+ * /local/domain/N/vm, "/vm/UUID"), as the toolstack wrote them in xenstore:
+ * dom0's own records, which is what the operator's policy speaks of.
+ */
+static int xen_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint8_t uuid[16],
+                       int *vmm_err, const char **err)
+{
+    struct xs_handle *xs;
+    char path[80], *s, *v;
+    unsigned int len, i;
+    int ok;
+
+    *vmm_err = 0;
+    xs = xs_open(0);
+    if (!xs) {
+        snprintf(c->msg, sizeof(c->msg), "cannot connect to xenstore: %s", strerror(errno));
+        *err = c->msg;
+        return -1;
+    }
+    snprintf(path, sizeof(path), "/local/domain/%u/name", (unsigned)domid);
+    s = xs_read(xs, XBT_NULL, path, &len);
+    if (!s || len == 0) {
+        free(s);
+        xs_close(xs);
+        *vmm_err = SC_ENODOMAIN;
+        *err = "no such domain";
+        return -1;
+    }
+    for (i = 0; i < len && i < 63; i++) {
+        char ch = s[i];
+
+        name[i] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || (ch && strchr("._@+-", ch)) ? ch : '?';
+    }
+    name[i] = '\0';
+    free(s);
+    snprintf(path, sizeof(path), "/local/domain/%u/vm", (unsigned)domid);
+    s = xs_read(xs, XBT_NULL, path, &len);
+    xs_close(xs);
+    v = s ? strrchr(s, '/') : NULL;
+    ok = v && strlen(v + 1) == 36 && uuid_parse(uuid, v + 1) == 0;
+    free(s);
+    if (!ok) {
+        snprintf(c->msg, sizeof(c->msg), "domain %u has no UUID in xenstore "
+                 "(/local/domain/%u/vm)", (unsigned)domid, (unsigned)domid);
+        *err = c->msg;
+        return -1;
+    }
+    return 0;
+}
+
 const struct relay_backend relay_backend_xen = {
     .name = "xen",
     .available = xen_available,
@@ -449,4 +545,5 @@ const struct relay_backend relay_backend_xen = {
     .close = xen_close,
     .event_fd = xen_event_fd,
     .ack = xen_ack,
+    .dominfo = xen_dominfo,
 };

@@ -20,6 +20,7 @@
 
 #include "io.h"
 #include "relay_backend.h"
+#include "relay_gate.h"
 #include "relay_sim.h"
 #include "sc_proto.h"              /* constants only: the relay links no core */
 #include "sim/sim_proto.h"         /* SIM_ERR_* */
@@ -29,6 +30,7 @@
 #define EX_OPER     2               /* usage or operational error */
 #define EX_REFUSED  3               /* the VMM refused (bind, open, an input record) */
 #define EX_SIGNAL   4               /* ended on a signal: the relay asked the VMM to close */
+#define EX_POLICY   GATE_EX_POLICY  /* 5: the policy file does not allow the caller */
 
 #define IN_CAP      (64 * 1024)
 #define OUT_CAP     (256 * 1024)
@@ -46,6 +48,7 @@ static void usage(FILE *f)
         "usage: sc-relay [-v] [-b sim|xen] [--socket PATH] [--takeover] DOMID\n"
         "       sc-relay [-b sim|xen] [--socket PATH] --vmm-key\n"
         "       sc-relay [-b sim|xen] [--socket PATH] --bind DOMID < request\n"
+        "       sc-relay --check-policy [FILE]\n"
         "       sc-relay -h | --version\n"
         "  -b, --backend sim|xen  the VMM to talk to (default $SCCRYPT_RELAY, else xen when\n"
         "                         /dev/xen/privcmd answers, else sim)\n"
@@ -54,8 +57,10 @@ static void usage(FILE *f)
         "      --vmm-key          print the VMM's public key (sccrypt-vmm-v1 HEX)\n"
         "      --bind DOMID       hand a sealed bind request (sc-keygen --seal) to the VMM\n"
         "  -v, --verbose          also write the syslog lines to stderr\n"
+        "      --check-policy [FILE]  check the policy file (default " SC_RELAY_POLICY ")\n"
         "exit: 0 the VMM ended the session, 2 operational error, 3 the VMM refused,\n"
-        "      4 ended on a signal (the VMM was asked to close)\n");
+        "      4 ended on a signal (the VMM was asked to close), 5 the policy file\n"
+        "      does not allow it (through sudo)\n");
 }
 
 static const char *vmm_strerror(int e)
@@ -230,12 +235,53 @@ static int do_bind(const struct relay_backend *be, struct relay_conn *c, uint32_
                    (unsigned)domid, vmm_strerror(verr));
             return EX_REFUSED;
         }
+        if (errno == EACCES && !strcmp(be->name, "xen")) {  /* not pristine */
+            fprintf(stderr, "sc-relay: domain %u: the hypervisor refused the bind: %s\n",
+                    (unsigned)domid, err);
+            syslog(LOG_NOTICE, "bind refused: user=%s domain=%u reason=not pristine", who(),
+                   (unsigned)domid);
+            return EX_REFUSED;
+        }
         fprintf(stderr, "sc-relay: %s: bind: %s\n", be->name, err);
         return EX_OPER;
     }
     syslog(LOG_NOTICE, "bound: user=%s domain=%u", who(), (unsigned)domid);
     fprintf(stderr, "sc-relay: domain %u: console bound\n", (unsigned)domid);
     return EX_ENDED;
+}
+
+/* --check-policy [FILE]: parse it as the relay would (ownership, modes, syntax). */
+static int check_policy(const char *file, int nargs)
+{
+    struct relay_policy *p;
+    char err[512];
+    int rc;
+
+    if (nargs > 1) {
+        usage(stderr);
+        return EX_OPER;
+    }
+    openlog("sc-relay", LOG_PID, LOG_AUTHPRIV);
+    rc = gate_check_policy(file);
+    if (rc)
+        return rc;
+    if (!file)
+        file = SC_RELAY_POLICY;
+    p = malloc(sizeof(*p));
+    if (!p) {
+        fprintf(stderr, "sc-relay: out of memory\n");
+        return EX_OPER;
+    }
+    if (rp_load(p, file, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sc-relay: %s\n", err);
+        free(p);
+        return EX_OPER;
+    }
+    printf("%s: %zu rule%s, backend %s, socket %s\n", file, p->nrules, p->nrules == 1 ? "" : "s",
+           p->backend[0] ? p->backend : "xen (default)",
+           p->socket[0] ? p->socket : "/run/sccrypt-sim/sim.sock (default)");
+    free(p);
+    return 0;
 }
 
 /* --- the session --- */
@@ -572,13 +618,15 @@ int main(int argc, char **argv)
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
+        { "check-policy", no_argument, NULL, 'P' },
         { NULL, 0, NULL, 0 },
     };
     const struct relay_backend *be;
     struct relay_conn *c = NULL;
     struct sigaction sa;
-    const char *bname = NULL;
-    int opt, takeover = 0, vmmkey = 0, bind = 0, verbose = 0, rc;
+    const char *bname = NULL, *sockopt = NULL;
+    struct relay_gate gate;
+    int opt, takeover = 0, vmmkey = 0, bind = 0, verbose = 0, checkpol = 0, rc;
     uint32_t domid = 0;
 
     while ((opt = getopt_long(argc, argv, "b:s:tvh", lo, NULL)) != -1) {
@@ -588,6 +636,7 @@ int main(int argc, char **argv)
             break;
         case 's':
             relay_sim_set_socket(optarg);
+            sockopt = optarg;
             break;
         case 't':
             takeover = 1;
@@ -607,11 +656,16 @@ int main(int argc, char **argv)
         case 'V':
             printf("sc-relay %s\n", SC_VERSION);
             return 0;
+        case 'P':
+            checkpol = 1;
+            break;
         default:
             usage(stderr);
             return EX_OPER;
         }
     }
+    if (checkpol)
+        return check_policy(optind < argc ? argv[optind] : NULL, argc - optind);
     if (vmmkey ? optind != argc : optind + 1 != argc) {
         usage(stderr);
         return EX_OPER;
@@ -638,6 +692,10 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
 
+    /* Under sudo the policy decides, before anything reaches the VMM. */
+    rc = gate_begin(&gate, &bname, sockopt);
+    if (rc)
+        return rc;
     be = choose(bname);
     if (!be)
         return EX_OPER;
@@ -647,12 +705,17 @@ int main(int argc, char **argv)
         return EX_OPER;
     }
     if (vmmkey)
-        rc = do_vmm_key(be, c);
-    else if (bind)
-        rc = do_bind(be, c, domid);
+        rc = gate_vmm_key(&gate);
     else
+        rc = gate_domain(&gate, be, c, domid, bind ? RP_BIND : takeover ? RP_TAKEOVER : RP_ATTACH);
+    if (rc == 0 && vmmkey)
+        rc = do_vmm_key(be, c);
+    else if (rc == 0 && bind)
+        rc = do_bind(be, c, domid);
+    else if (rc == 0)
         rc = run_session(be, c, domid, takeover);
     be->disconnect(c);
+    gate_end(&gate);
     closelog();
     return rc;
 }

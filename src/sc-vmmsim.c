@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,8 @@ static void usage(FILE *f)
         "      --guest-password PW the built-in login guest's password (default demo)\n"
         "      --backlog BYTES     output kept while nobody is attached (default 65536)\n"
         "  -f, --foreground        stay in the foreground and log to stderr\n"
-        "      --pid-file FILE     write the simulator's pid to FILE once ready\n");
+        "      --pid-file FILE     write the simulator's pid to FILE once ready\n"
+        "      --guest-user USER   run every guest as USER (needs root), not as root\n");
 }
 
 /* The socket both the simulator and sc-relay default to (sim_proto.h). */
@@ -120,6 +122,7 @@ int main(int argc, char **argv)
         { "pid-file", required_argument, NULL, 'p' },
         { "guest-login", no_argument, NULL, 'L' },
         { "report-version", required_argument, NULL, 'R' },
+        { "guest-user", required_argument, NULL, 'U' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -194,6 +197,9 @@ int main(int argc, char **argv)
         case 'R':
             cfg.report_version = (uint32_t)strtoul(optarg, NULL, 10);
             break;
+        case 'U':
+            cfg.guest_user = optarg;
+            break;
         case 'L':
             return sim_login_main(getenv("SCCRYPT_SIM_DOMNAME"),
                                   getenv("SCCRYPT_SIM_GUEST_PASSWORD"));
@@ -211,6 +217,29 @@ int main(int argc, char **argv)
     if (optind != argc) {
         usage(stderr);
         return 2;
+    }
+    if (cfg.guest_user) {
+        struct passwd *pw;
+
+        if (geteuid() != 0) {
+            fprintf(stderr, "sc-vmmsim: --guest-user needs root (without it the guests run as "
+                    "you)\n");
+            return 2;
+        }
+        errno = 0;
+        pw = getpwnam(cfg.guest_user);
+        if (!pw) {
+            fprintf(stderr, "sc-vmmsim: --guest-user %s: %s\n", cfg.guest_user,
+                    errno ? strerror(errno) : "no such user");
+            return 2;
+        }
+        if (pw->pw_uid == 0) {
+            fprintf(stderr, "sc-vmmsim: --guest-user %s: that is root; name an unprivileged "
+                    "user\n", cfg.guest_user);
+            return 2;
+        }
+        cfg.guest_uid = pw->pw_uid;
+        cfg.guest_gid = pw->pw_gid;
     }
     if (cfg.ndoms == 0) {
         if (parse_domain(&doms[0], "5:demo") < 0)

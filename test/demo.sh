@@ -6,12 +6,24 @@
 # carried next to what the user saw, and proves the password stayed on the
 # user's side.  On a terminal it then opens an interactive session (~. ends
 # it).  Everything lives in a temporary directory that goes away at the end.
+#
+# The guest is a real shell on this machine: run as root, the demo has the
+# simulator run it as an unprivileged user (SCCRYPT_DEMO_GUEST_USER, default
+# nobody), so what is typed into it cannot touch the host.  SCCRYPT_DEMO_BIN
+# runs installed tools (a directory holding sc-keygen ... sc-vmmsim, sc-relay)
+# instead of the tree's bin/.
 set -eu
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-PATH="$ROOT/bin:$PATH"
+PATH="${SCCRYPT_DEMO_BIN:-$ROOT/bin}:$PATH"
 export PATH
+GUEST_AS=""
+GUEST_USER=$(id -un)
+if [ "$(id -u)" = 0 ]; then
+    GUEST_USER=${SCCRYPT_DEMO_GUEST_USER:-nobody}
+    GUEST_AS="--guest-user $GUEST_USER"
+fi
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/sccrypt-demo.XXXXXX")
 SIMPID=""
@@ -40,7 +52,8 @@ RELAY="sc-relay -b sim --socket $SOCK"
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "1. The hypervisor (here: sc-vmmsim) starts and prints its key's fingerprint on its own console"
-sc-vmmsim -d "$T/state" -s "$SOCK" --pid-file "$T/sim.pid" \
+# shellcheck disable=SC2086  # GUEST_AS is two words or none
+sc-vmmsim -d "$T/state" -s "$SOCK" --pid-file "$T/sim.pid" $GUEST_AS \
     --domain "5:demo:$UUID" --guest-password "$PW" 2> "$T/sim.log"
 SIMPID=$(cat "$T/sim.pid")
 sed 's/^/   /' "$T/sim.log"
@@ -59,7 +72,8 @@ say "4. The user seals the key to that VMM key for domain $UUID; dom0 binds it"
 sc-keygen --seal "$T/vmm.pub" --expect "$FP" --domain "$UUID" -o "$T/req" 2>&1 | sed 's/^/   /'
 $RELAY --bind 5 < "$T/req" 2>&1 | sed 's/^/   /'
 
-say "5. A scripted session: sc-enc | sc-relay 5 | sc-dec (the guest's root password is $PW)"
+say "5. A scripted session: sc-enc | sc-relay 5 | sc-dec (the guest's root password is $PW;
+   its shell runs as $GUEST_USER on this machine)"
 # What the user types, paced like a person so the guest echoes each line.
 printf 'root\n%s\nuname -a\nid\necho "the answer is $((6*7))"\n' "$PW" > "$T/user-typed"
 export T RELAY PW

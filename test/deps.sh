@@ -6,9 +6,10 @@
 set -eu
 
 pkgs="gcc libc6-dev make pkg-config libssl-dev libxen-dev scdoc bats valgrind tmux
-      openssh-server openssh-client sudo strace procps psmisc util-linux"
+      openssh-server openssh-client sudo strace procps psmisc util-linux
+      dpkg-dev debhelper man-db"
 if [ "${1:-}" = xen ]; then
-    pkgs="$pkgs qemu-system-x86 busybox-static cpio flex bison python3 bc dpkg-dev
+    pkgs="$pkgs qemu-system-x86 busybox-static cpio flex bison python3 bc
           ca-certificates xz-utils"
 fi
 

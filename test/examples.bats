@@ -173,7 +173,7 @@ while IFS=$'\t' read -r kind line <&3; do
     keys -l -- "$line"
     keys Enter
     case $line in
-    sc-enc*) case ${line%%|*} in
+    sc-enc*|sc-console*) case ${line%%|*} in
         *'<'*) ;;
         *)  # An interactive session: log in, run a command, end it with ~.
             wait_pane 'sc-dec: connected' "$n_conn"
@@ -261,7 +261,7 @@ assert_interactive_session() {
 }
 
 @test "the man pages have the examples this file runs, and sccrypt(7) has none" {
-    for p in sc-keygen.1:2 sc-enc.1:2 sc-dec.1:2 sc-relay.8:4 sc-vmmsim.1:2 sccrypt.7:0; do
+    for p in sc-keygen.1:2 sc-enc.1:2 sc-dec.1:2 sc-relay.8:5 sc-console.1:2 sc-vmmsim.1:2 sccrypt.7:0; do
         run -0 blocks "${p%:*}"
         echo "$p: $output"
         [ "$(printf '%s' "$output" | cut -f1 | sort -u | grep -c .)" = "${p#*:}" ]
@@ -335,6 +335,18 @@ assert_interactive_session() {
     [ "$(basename "$path")" = sc-relay ]
 }
 
+@test "sc-relay(8) example 5's policy file passes --check-policy with the output the page shows" {
+    block sc-relay.8 5 > ex.block
+    [ "$(cut -f1 ex.block | tr '\n' ' ')" = "root root out out root out " ]
+    [ "$(sed -n 2p ex.block | cut -f2)" = "cat > /etc/sccrypt/relay.conf" ]
+    [ "$(sed -n 5p ex.block | cut -f2)" = "sc-relay --check-policy" ]
+    mkdir -m 755 pol
+    sed -n '3,4p' ex.block | cut -f2 > pol/relay.conf
+    chmod 644 pol/relay.conf
+    run -0 sc-relay --check-policy "$BATS_TEST_TMPDIR/pol/relay.conf"
+    [ "$output" = "$(sed -n 6p ex.block | cut -f2 | sed "s|/etc/sccrypt/|$BATS_TEST_TMPDIR/pol/|")" ]
+}
+
 @test "sc-relay(8) example 2: xl's lines are well formed and the user's lines bind the domain xl unpauses" {
     dom0_sim
     user_key
@@ -361,6 +373,35 @@ assert_interactive_session() {
     run_example sc-relay.8 4
     all_succeeded
     assert_interactive_session
+}
+
+# sc-console's interactive session: as assert_interactive_session, one status.
+assert_console_session() {
+    [ "$(tail -1 st)" = 0 ]
+    grep -q '^sc-dec: connected to domain 5 uuid [0-9a-f-]* instance' pane.txt
+    grep -q 'typed-42' pane.txt
+}
+
+@test "sc-console(1) example 1 pins the VMM under the host's name, binds domain 5 and opens its console" {
+    dom0_sim
+    user_key
+    run_example sc-console.1 1
+    all_succeeded
+    assert_console_session
+    fp=$(sed -n 's/.*VMM key fingerprint //p' dom0/sim.log)
+    grep -q "^xenhost $fp [0-9a-f]\\{64\\}$" "$XDG_CONFIG_HOME/sccrypt/known_vmms"
+}
+
+@test "sc-console(1) example 2 opens the console with ssh's options passed through" {
+    dom0_sim
+    user_key
+    cat >> prelude.sh <<'EOF'
+sc-relay --vmm-key > vmm.pub || fail "sc-relay --vmm-key"
+sc-keygen --seal vmm.pub --expect "$(live_fp)" --domain "$(live_uuid)" --name xenhost -o bind.req 2> /dev/null || fail "seal"
+sc-relay --bind 5 < bind.req || fail "bind"
+EOF
+    run_example sc-console.1 2
+    assert_console_session
 }
 
 @test "sc-vmmsim(1) example 1 starts the simulator, binds and runs a session, printing what it shows" {

@@ -106,6 +106,20 @@ key_hex() {
     [ "$output" = "sc-keygen: k: not an sccrypt key file (expected a line \"sccrypt-key-v1 <64 hex>\")" ]
 }
 
+@test "sc-keygen -l -k on a file that is no key says so, and gives no chmod advice" {
+    run -2 --separate-stderr sc-keygen -l -k /etc/passwd
+    [ "$stderr" = "sc-keygen: /etc/passwd: not an sccrypt key file (expected a line \"sccrypt-key-v1 <64 hex>\")" ]
+    printf 'some notes of mine\n' > notes
+    chmod 644 notes
+    run -2 --separate-stderr sc-keygen -l -k notes
+    [ "$stderr" = "sc-keygen: notes: not an sccrypt key file (expected a line \"sccrypt-key-v1 <64 hex>\")" ]
+    # a key file with a loose mode still gets the advice
+    sc-keygen -k key2 > /dev/null 2>&1
+    chmod 644 key2
+    run -2 --separate-stderr sc-keygen -l -k key2
+    [ "$stderr" = "sc-keygen: key2: group or others can access the key file; run chmod 600 key2" ]
+}
+
 @test "sc-keygen -l refuses a missing key and says how to make one" {
     run -2 sc-keygen -l -k nothere
     [ "$output" = "sc-keygen: nothere: no such key file (create one with sc-keygen)" ]

@@ -121,3 +121,31 @@ teardown() { sim_teardown; }
     [[ "$screen" =~ sc-vmmsim:\ VMM\ key\ fingerprint\ SHA256:[A-Za-z0-9+/]{43} ]]
     [[ "$screen" == *"EXIT=0"* ]]
 }
+
+@test "sc-vmmsim --guest-user runs every guest as that user, the built-in login guest's shell too" {
+    [ "$(id -u)" = 0 ] || skip "needs root"
+    start_sim --guest-user nobody \
+        --domain 5:demo:$SIM_UUID --guest 'echo "guest-is-$(id -un)-$(id -u)-in-$PWD"; exec cat' \
+        --domain 6:login:$SIM_UUID2
+    bind_dom 5 $SIM_UUID
+    printf 'x\n' > in
+    pipeline 5
+    [ "$(cat dec.rc)" = 0 ]
+    grep -q 'guest-is-nobody-65534-in-/' out
+    bind_dom 6 $SIM_UUID2 "$BATS_TEST_TMPDIR/key6"
+    printf 'root\ndemo\necho "shell-is-$(id -un)"\n' > in
+    SCCRYPT_KEY="$BATS_TEST_TMPDIR/key6" pipeline 6
+    [ "$(cat dec.rc)" = 0 ]
+    grep -q 'shell-is-nobody' out
+    grep -q 'root@login:\$ ' out
+}
+
+@test "sc-vmmsim --guest-user needs root, and refuses root itself and an unknown user" {
+    [ "$(id -u)" = 0 ] || skip "needs root"
+    run -2 --separate-stderr sc-vmmsim -f --guest-user root
+    [ "$stderr" = "sc-vmmsim: --guest-user root: that is root; name an unprivileged user" ]
+    run -2 --separate-stderr sc-vmmsim -f --guest-user no-such-user-xyz
+    [ "$stderr" = "sc-vmmsim: --guest-user no-such-user-xyz: no such user" ]
+    run -2 --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups "$(command -v sc-vmmsim)" -f --guest-user nobody
+    [ "$stderr" = "sc-vmmsim: --guest-user needs root (without it the guests run as you)" ]
+}

@@ -12,6 +12,11 @@
 # made if missing and removed again only if this test made it.  Teardown
 # stops sshd, every process of the test user (by pid), the simulator, and
 # removes the user, the sudoers drop-in and the directory.
+#
+# sc-relay's policy (sc-relay(8)) lets the test user act on the test's
+# simulator only: it lives in D/etc, a copy of /etc that sshd (and so sudo
+# and sc-relay under it) sees in place of /etc through a private mount
+# namespace, so the machine's /etc/sccrypt is never touched.
 
 bats_require_minimum_version 1.5.0
 
@@ -47,6 +52,11 @@ setup() {
     chmod 440 "$SUDOERS.tmp"
     visudo -cqf "$SUDOERS.tmp"
     mv "$SUDOERS.tmp" "$SUDOERS"
+    # The relay's policy, in a copy of /etc made after the user and the drop-in.
+    cp -a /etc "$D/etc"
+    mkdir -p -m 755 "$D/etc/sccrypt"
+    printf 'backend sim\nsocket %s\nallow user:%s attach *\n' "$SOCK" "$TUSER" \
+        > "$D/etc/sccrypt/relay.conf"
     # sshd: own host key and config, a free port on 127.0.0.1.
     ssh-keygen -q -t ed25519 -N '' -f "$D/host_key"
     for try in $(seq 20); do
@@ -70,7 +80,8 @@ Subsystem sftp internal-sftp
 LogLevel ERROR
 EOF
         rm -f "$D/sshd.pid"
-        /usr/sbin/sshd -f "$D/sshd_config" -E "$D/sshd.log"
+        unshare -m --propagation private sh -c 'mount --bind "$1/etc" /etc &&
+            exec /usr/sbin/sshd -f "$1/sshd_config" -E "$1/sshd.log"' sshd "$D"
         for _ in $(seq 50); do [ -s "$D/sshd.pid" ] && break; sleep 0.05; done
         [ -s "$D/sshd.pid" ] && break
     done

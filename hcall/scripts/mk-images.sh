@@ -201,6 +201,10 @@ root ALL=(ALL:ALL) ALL
 op ALL=(root) NOPASSWD: /usr/local/bin/sc-relay
 SUDO
 chmod 440 "$D/etc/sudoers"
+# sc-relay's policy (sc-relay(8)): op may attach to, bind and take over any domain
+mkdir -p "$D/etc/sccrypt"
+echo "allow user:op all *" > "$D/etc/sccrypt/relay.conf"
+chmod 644 "$D/etc/sccrypt/relay.conf"
 
 # the project's programs
 mkdir -p "$D/usr/local/bin"

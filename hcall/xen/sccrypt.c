@@ -43,8 +43,10 @@
 #include <public/sccrypt_op.h>
 #include <public/hvm/params.h>
 #include <asm/p2m.h>
+#include <asm/e820.h>
 #include <asm/hvm/hvm.h>
 
+#include "pristine.h"
 #include "sc_vmm.h"
 #include "sccrypt_crypto.h"
 #include "chacha20.h"
@@ -84,8 +86,7 @@ static uint64_t next_session = 1;
 static struct sccrypt_final finals[SCCRYPT_FINALS];
 static unsigned int next_final;
 static struct sc_dom scratch;           /* old session at takeover; under the lock */
-static bool __read_mostly sccrypt_trace;
-boolean_param("sccrypt_trace", sccrypt_trace);
+static uint64_t hw_last;                /* the health test's last output; under the lock */
 
 /* ---- the DRBG ----------------------------------------------------------
  * A ChaCha20 generator with fast key erasure: each request makes keystream
@@ -93,6 +94,9 @@ boolean_param("sccrypt_trace", sccrypt_trace);
  * out the rest.  Seeded at boot from RDSEED (else RDRAND) and timing
  * jitter through SHA-256, and reseeded with 32 RDRAND bytes on every request.
  * Without a hardware source it never becomes ready: binds are refused.
+ * A continuous health test (a repetition count test with cutoff 2 on 64-bit
+ * outputs, plus the all-zero and all-one words a broken RDRAND returns)
+ * fails the request, and the caller refuses what needed the randomness.
  */
 static struct {
     uint8_t key[32];
@@ -110,8 +114,13 @@ static bool hw_random64(uint64_t *v, bool seed)
             asm volatile ( "rdseed %0; setc %1" : "=r" (*v), "=qm" (ok) );
         else
             asm volatile ( "rdrand %0; setc %1" : "=r" (*v), "=qm" (ok) );
-        if ( ok )
-            return true;
+        if ( !ok )
+            continue;
+        /* Continuous health test: a stuck or broken source fails closed. */
+        if ( *v == hw_last || *v == 0 || *v == ~0ULL )
+            return false;
+        hw_last = *v;
+        return true;
     }
     return false;
 }
@@ -389,10 +398,6 @@ static void cf_check sccrypt_console_event(struct vcpu *v, unsigned int port)
 
     spin_lock(&sccrypt_lock);
     s = find_dom(v->domain);
-    if ( sccrypt_trace && s )
-        printk(XENLOG_DEBUG "SCCrypt: d%d console event port %u in %u/%u out %u/%u\n",
-               v->domain->domain_id, port, s->ring->in_cons, s->ring->in_prod,
-               s->ring->out_cons, s->ring->out_prod);
     if ( s && s->xen_port == port )
     {
         moved = drain(s);
@@ -498,30 +503,13 @@ bool sccrypt_any_sealed(void)
 
 /* ---- hypercall -------------------------------------------------------- */
 
-/* Finds the console ring page and port of d; takes a page reference. */
-static int find_console(struct domain *d, const struct xen_sccrypt_op *op,
-                        struct page_info **pg, evtchn_port_t *port)
+/* Takes a reference (and for PV a writable type) on d's console page. */
+static int take_console(struct domain *d, const struct sccrypt_console *con,
+                        struct page_info **pg)
 {
-    uint64_t gfn, evtchn;
     p2m_type_t t;
-    struct page_info *page;
+    struct page_info *page = get_page_from_gfn(d, con->ring, &t, P2M_ALLOC);
 
-    if ( is_hvm_domain(d) )
-    {
-        /* PVH/HVM: the parameters the toolstack set and the guest reads. */
-        if ( hvm_get_param(d, HVM_PARAM_CONSOLE_PFN, &gfn) ||
-             hvm_get_param(d, HVM_PARAM_CONSOLE_EVTCHN, &evtchn) )
-            return -EINVAL;
-    }
-    else
-    {
-        /* PV: from xenstore via the relay, as xenconsoled has it. */
-        gfn = op->ring_gfn;
-        evtchn = op->port;
-    }
-    if ( !gfn || !evtchn || evtchn > UINT32_MAX || gfn != (unsigned long)gfn )
-        return -EINVAL;
-    page = get_page_from_gfn(d, gfn, &t, P2M_ALLOC);
     if ( !page )
         return -EINVAL;
     if ( !p2m_is_ram(t) || (is_pv_domain(d) && !get_page_type(page, PGT_writable_page)) )
@@ -530,8 +518,23 @@ static int find_console(struct domain *d, const struct xen_sccrypt_op *op,
         return -EINVAL;
     }
     *pg = page;
-    *port = evtchn;
     return 0;
+}
+
+/* memory_mapping, iomem_permission: does [s, e] overlap RAM in the e820 map? */
+bool sccrypt_range_is_ram(unsigned long s, unsigned long e)
+{
+    unsigned int i;
+
+    for ( i = 0; i < e820.nr_map; i++ )
+    {
+        const struct e820entry *r = &e820.map[i];
+
+        if ( r->type == E820_RAM && PFN_DOWN(r->addr) <= e &&
+             PFN_UP(r->addr + r->size) > s )
+            return true;
+    }
+    return false;
 }
 
 static bool uuid_unique(const struct domain *d)
@@ -548,42 +551,80 @@ static bool uuid_unique(const struct domain *d)
     return unique;
 }
 
+/*
+ * Binds a console key to a pristine domain and seals it.  The sealed flag is
+ * set first and every check runs after it: nothing dom0 starts meanwhile
+ * gets in (xsm/sccrypt_seal.h refuses it), and a failed bind unseals.  An
+ * operation that passed its XSM check just before the flag was set may
+ * still be running on another CPU: rcu_barrier() waits until every CPU has
+ * left the hypercall it was in (the doors hold no work across a softirq
+ * point; long ones restart through a continuation, which checks again), so
+ * the checks see whatever such an operation took.  Hence a domain
+ * reference, not an RCU read lock, for the whole bind.
+ * Refusals that cost nothing come before the VMM consumes the single-use
+ * request; kexec and livepatch are locked only once the bind succeeded.
+ */
 static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
 {
     struct domain *d;
-    struct sccrypt_dom *s;
+    struct sccrypt_dom *s = NULL;
     struct page_info *page = NULL;
-    evtchn_port_t gport;
+    struct sccrypt_console con;
     uint8_t inst[SC_INSTANCE_LEN];
+    unsigned int why = 0;
     int rc, xport;
 
-    d = rcu_lock_domain_by_id(op->domid);
+    d = get_domain_by_id(op->domid);
     if ( !d )
         return -ESRCH;
     rc = -EINVAL;
     if ( d == current->domain || is_control_domain(d) || is_hardware_domain(d) ||
-         d->is_dying )
+         d->is_dying || !uuid_unique(d) )
         goto out_unlock;
-    rc = find_console(d, op, &page, &gport);
+    /*
+     * No kexec image (a crash kernel would see the domain's memory and the
+     * VMM key) and no livepatch payload (dom0's code inside Xen) may be
+     * loaded; both are locked once the bind succeeded.
+     */
+    rc = kexec_seal(true);
     if ( rc )
         goto out_unlock;
+    rc = livepatch_seal(true);
+    if ( rc )
+        goto out_unlock;
+
+    rc = -EBUSY;
+    if ( test_and_set_bool(d->sccrypt_sealed) )
+        goto out_unlock;                /* bound, or a bind under way */
+    smp_mb();
+    rcu_barrier();                      /* operations checked before the flag are done */
+
+    rc = sccrypt_guest_console(d, &con);
+    if ( rc )
+        why = XEN_SCCRYPT_P_CONSOLE;
+    else
+        rc = sccrypt_pristine(d, &con, &why);
+    if ( rc )
+        goto out_unseal;
+    rc = take_console(d, &con, &page);
+    if ( rc )
+    {
+        why = XEN_SCCRYPT_P_CONSOLE;
+        goto out_unseal;
+    }
     rc = -ENOMEM;
     s = xzalloc(struct sccrypt_dom);
     if ( !s )
         goto out_page;
     s->d = d;
-    s->guest_port = gport;
+    s->guest_port = con.port;
     s->ring_page = page;
     sc_backlog_init(&s->bl, s->blbuf, sizeof(s->blbuf));
     init_timer(&s->timer, sccrypt_timer_fn, s, smp_processor_id());
 
     /* Only one consumer may own a ring: the console must be let go first. */
     rc = -EBUSY;
-    if ( gnttab_entry_pinned(d, GNTTAB_RESERVED_CONSOLE) ||
-         !evtchn_port_is_unbound(d, gport) )
-        goto out_free;
-    rc = -EINVAL;
-    if ( !uuid_unique(d) )
+    if ( !evtchn_port_is_unbound(d, con.port) )
         goto out_free;
     s->ring = map_domain_page_global(page_to_mfn(page));
     rc = -ENOMEM;
@@ -593,18 +634,6 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
     spin_lock(&sccrypt_lock);
     rc = -EBUSY;
     if ( find_dom(d) )
-        goto out_locked;
-    /*
-     * No kexec image may be loaded (a crash kernel would see the domain's
-     * memory and the VMM key), and none from now on; nor a livepatch payload
-     * (code of dom0's running inside Xen).  Checked before the VMM consumes
-     * the (single-use) bind request.
-     */
-    rc = kexec_seal();
-    if ( rc )
-        goto out_locked;
-    rc = livepatch_seal();
-    if ( rc )
         goto out_locked;
     op->vmm_err = SC_ENORANDOM;
     rc = -EACCES;
@@ -621,23 +650,26 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
     }
     op->vmm_err = 0;
 
-    /* Take the console event channel over. */
-    xport = evtchn_claim_for_xen(d, gport, sccrypt_console_event);
-    if ( xport < 0 )
+    /* Take the console event channel over; lock kexec and livepatch. */
+    xport = evtchn_claim_for_xen(d, con.port, sccrypt_console_event);
+    rc = xport < 0 ? -EBUSY : kexec_seal(false);
+    if ( !rc )
+        rc = livepatch_seal(false);
+    if ( rc )
     {
+        /* Lost a race with the console's old owner or a kexec/livepatch load. */
+        if ( xport >= 0 )
+            free_xen_event_channel(d, xport);
         sc_dom_wipe(&s->dom);
-        rc = -EBUSY;
         goto out_locked;
     }
     s->xen_port = xport;
-    /* From here on dom0 can no longer read or write d's memory or vCPU state. */
-    d->sccrypt_sealed = true;
     list_add(&s->list, &sccrypt_doms);
     drain(s);
     spin_unlock(&sccrypt_lock);
     printk(XENLOG_INFO "SCCrypt: d%d: console bound and domain sealed (%s)\n",
            d->domain_id, is_hvm_domain(d) ? "PVH/HVM" : "PV");
-    rcu_unlock_domain(d);
+    put_domain(d);
     return 0;
 
  out_locked:
@@ -653,8 +685,18 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
         put_page_and_type(page);
     else
         put_page(page);
+ out_unseal:
+    if ( why )
+    {
+        op->value2 = why;
+        rc = -EACCES;
+        printk(XENLOG_INFO "SCCrypt: d%d: bind refused: not pristine (reason %u)\n",
+               d->domain_id, why);
+    }
+    smp_mb();
+    d->sccrypt_sealed = false;
  out_unlock:
-    rcu_unlock_domain(d);
+    put_domain(d);
     return rc;
 }
 
@@ -674,7 +716,7 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
      * Each session gets a fresh port for the relay to bind: a relay that
      * takes over cannot bind the port its predecessor still holds.
      */
-    rport = alloc_unbound_xen_event_channel(d, 0, current->domain->domain_id, NULL);
+    rport = sccrypt_alloc_relay_port(d, current->domain->domain_id);
     if ( rport < 0 )
     {
         rcu_unlock_domain(d);
@@ -767,11 +809,6 @@ static int op_input(struct xen_sccrypt_op *op, const uint8_t *buf, size_t len)
     arm_timer(s);
     spin_unlock(&sccrypt_lock);
     op->value = total;
-    if ( sccrypt_trace )
-        printk(XENLOG_DEBUG "SCCrypt: input %zu bytes: consumed %zu rc %d state %u "
-               "pending %u in %u/%u xen_port %u guest_port %u\n",
-               len, total, rc, s->dom.state, s->dom.pending_len, s->ring->in_cons,
-               s->ring->in_prod, s->xen_port, s->guest_port);
     if ( rc )
     {
         op->vmm_err = -rc;
@@ -831,8 +868,6 @@ static int op_output(struct xen_sccrypt_op *op, uint8_t *out, size_t cap)
         arm_timer(s);
     spin_unlock(&sccrypt_lock);
     op->len = off;
-    if ( sccrypt_trace )
-        printk(XENLOG_DEBUG "SCCrypt: output cap %zu: %zu bytes rc %d\n", cap, off, rc);
     if ( rc < 0 )
     {
         op->vmm_err = -rc;
@@ -898,6 +933,11 @@ long do_sccrypt_op(XEN_GUEST_HANDLE_PARAM(void) arg)
     cap = op.cap;
     if ( len > XEN_SCCRYPT_IO_MAX )
         return -EINVAL;
+    /* A domid is 16 bits: 0x10005 must not name domain 5. */
+    if ( op.domid >= DOMID_FIRST_RESERVED &&
+         (op.cmd == XEN_SCCRYPT_bind || op.cmd == XEN_SCCRYPT_open ||
+          op.cmd == XEN_SCCRYPT_dom_status) )
+        return -ESRCH;
     if ( cap > XEN_SCCRYPT_IO_MAX )
         cap = XEN_SCCRYPT_IO_MAX;
     op.len = 0;
@@ -927,7 +967,8 @@ long do_sccrypt_op(XEN_GUEST_HANDLE_PARAM(void) arg)
         op.value = SC_PROTO_VERSION;
         op.value2 = XEN_SCCRYPT_INTERFACE_VERSION;
         op.flags = (sccrypt_rng_ok ? XEN_SCCRYPT_S_RANDOM : 0) |
-                   (sccrypt_selftest_ok ? XEN_SCCRYPT_S_SELFTEST : 0);
+                   (sccrypt_selftest_ok ? XEN_SCCRYPT_S_SELFTEST : 0) |
+                   (sccrypt_seal_level() & XEN_SCCRYPT_L_DMA ? XEN_SCCRYPT_S_DMA : 0);
         rc = 0;
         break;
 

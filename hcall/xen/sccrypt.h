@@ -23,32 +23,58 @@ static inline bool sccrypt_any_sealed(void) { return false; }
 #endif
 
 /*
- * kexec.c: called by a bind; -EEXIST while a kexec image is loaded, else
- * kexec loads, unloads and execs are refused from then on until reboot.
+ * kexec.c: called by a bind (first as a dry run that changes nothing);
+ * -EEXIST while a kexec image is loaded, else kexec loads, unloads and
+ * execs are refused from then on until reboot.
  */
 #if defined(CONFIG_SCCRYPT) && defined(CONFIG_KEXEC)
-int kexec_seal(void);
+int kexec_seal(bool dry_run);
 #else
-static inline int kexec_seal(void) { return 0; }
+static inline int kexec_seal(bool dry_run) { return 0; }
 #endif
 
 /*
- * livepatch.c: called by a bind; -ENOTEMPTY while a livepatch payload is
- * loaded, else livepatch uploads and actions are refused from then on until
- * reboot.
+ * livepatch.c: called by a bind (first as a dry run that changes nothing);
+ * -ENOTEMPTY while a livepatch payload is loaded, else livepatch uploads
+ * and actions are refused from then on until reboot.
  */
 #if defined(CONFIG_SCCRYPT) && defined(CONFIG_LIVEPATCH)
-int livepatch_seal(void);
+int livepatch_seal(bool dry_run);
 #else
-static inline int livepatch_seal(void) { return 0; }
+static inline int livepatch_seal(bool dry_run) { return 0; }
 #endif
+
+/* xsm_core.c: the active XSM policy (FLASK) decides without the seal. */
+extern bool xsm_sccrypt_seal_off;
+
+/*
+ * domctl.c: does [s, e] (frame numbers) overlap RAM?  memory_mapping and
+ * iomem_permission refuse RAM: a guest's or Xen's frames are never MMIO.
+ */
+#ifdef CONFIG_SCCRYPT
+bool sccrypt_range_is_ram(unsigned long s, unsigned long e);
+#else
+static inline bool sccrypt_range_is_ram(unsigned long s, unsigned long e)
+{
+    return false;
+}
+#endif
+
+/*
+ * grant_table.c: is d's grant table as a fresh domain's?  Version 1 (or not
+ * set up); no entry offered but 0 (console_frame) and 1 (store_frame);
+ * nothing mapped or copied but entry 1.  0; -EBUSY when entry 0 is still
+ * mapped (xenconsoled letting go); -EPERM otherwise.
+ */
+int gnttab_sccrypt_pristine(struct domain *d, unsigned long console_frame,
+                            unsigned long store_frame);
 
 /* event_channel.c */
 bool evtchn_port_is_unbound(struct domain *d, evtchn_port_t port);
 int evtchn_claim_for_xen(struct domain *d, evtchn_port_t gport,
                          xen_event_channel_notification_t fn);
+/* A Xen-owned unbound port of d for remote_domid (the relay); no XSM check. */
+int sccrypt_alloc_relay_port(struct domain *d, domid_t remote_domid);
 
-/* grant_table.c */
-bool gnttab_entry_pinned(struct domain *d, grant_ref_t ref);
 
 #endif /* __XEN_SCCRYPT_H__ */

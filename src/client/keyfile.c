@@ -140,14 +140,10 @@ int key_load(const char *path, uint8_t key[32])
         msg_err("%s: not a regular file", path);
         goto out;
     }
-    if (st.st_uid != getuid()) {
-        msg_err("%s: the key file belongs to another user", path);
-        goto out;
-    }
-    if (st.st_mode & 077) {
-        msg_err("%s: group or others can access the key file; run chmod 600 %s", path, path);
-        goto out;
-    }
+    /*
+     * The format first: advice about a file's owner or mode is only for a
+     * key file (sc-keygen -l -k /etc/passwd is not told to chmod it).
+     */
     n = io_read_full(fd, buf, sizeof(buf));
     if (n < 0) {
         msg_errno("%s", path);
@@ -158,6 +154,14 @@ int key_load(const char *path, uint8_t key[32])
         hex_decode(key, 32, buf + sizeof(KEY_PREFIX) - 1) < 0) {
         msg_err("%s: not an sccrypt key file (expected a line \"sccrypt-key-v1 <64 hex>\")",
                 path);
+        goto out;
+    }
+    if (st.st_uid != getuid()) {
+        msg_err("%s: the key file belongs to another user", path);
+        goto out;
+    }
+    if (st.st_mode & 077) {
+        msg_err("%s: group or others can access the key file; run chmod 600 %s", path, path);
         goto out;
     }
     rc = 0;

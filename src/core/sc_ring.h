@@ -60,7 +60,12 @@ void sc_backlog_push(struct sc_backlog *b, const uint8_t *p, size_t len);
 /* Copies up to max of the oldest bytes to p without removing them. */
 size_t sc_backlog_peek(const struct sc_backlog *b, uint8_t *p, size_t max);
 void sc_backlog_drop(struct sc_backlog *b, size_t n);
-/* Moves everything the guest produced from the ring into the backlog; returns the count. */
+/*
+ * Moves what the guest produced, at most one ring's worth, from the ring
+ * straight into the backlog (no bounce buffer holds a copy), and returns the
+ * count released from the ring; what the backlog cannot keep is counted in
+ * dropped.
+ */
 size_t sc_backlog_drain_ring(struct sc_backlog *b, volatile struct sc_xencons *ring);
 /* Wipes the backlog's bytes (guest output is plaintext) and empties it. */
 void sc_backlog_wipe(struct sc_backlog *b);

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pty.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,13 +21,41 @@
 
 #define gmb()   __atomic_thread_fence(__ATOMIC_SEQ_CST)
 
+/*
+ * --guest-user, in the guest's child: give up root before running anything
+ * (supplementary groups, group, user, then check root cannot come back),
+ * and start in /.  0, or -1 with a message on the pty.
+ */
+static int drop_to_guest_user(const struct sim_cfg *cfg)
+{
+    if (setgroups(1, &cfg->guest_gid) < 0 || setgid(cfg->guest_gid) < 0 ||
+        setuid(cfg->guest_uid) < 0) {
+        dprintf(2, "sc-vmmsim: guest: cannot become %s: %s\n", cfg->guest_user,
+                strerror(errno));
+        return -1;
+    }
+    if (setuid(0) == 0 || geteuid() != cfg->guest_uid || getegid() != cfg->guest_gid) {
+        dprintf(2, "sc-vmmsim: guest: still privileged after becoming %s\n", cfg->guest_user);
+        return -1;
+    }
+    if (chdir("/") < 0) {
+        dprintf(2, "sc-vmmsim: guest: /: %s\n", strerror(errno));
+        return -1;
+    }
+    setenv("HOME", "/", 1);
+    setenv("USER", cfg->guest_user, 1);
+    setenv("LOGNAME", cfg->guest_user, 1);
+    return 0;
+}
+
 pid_t sim_guest_spawn(const struct sim_cfg *cfg, const struct sim_domcfg *dc, int *ptm,
                       const sigset_t *origmask)
 {
+    static char *const login_argv[] = { "sc-vmmsim", "--guest-login", NULL };
     struct winsize ws = { .ws_row = 24, .ws_col = 80 };
     char domid[16];
     pid_t pid;
-    int fd;
+    int fd, selffd;
 
     pid = forkpty(&fd, NULL, NULL, &ws);
     if (pid < 0)
@@ -43,11 +72,18 @@ pid_t sim_guest_spawn(const struct sim_cfg *cfg, const struct sim_domcfg *dc, in
         setenv("SCCRYPT_SIM_DOMNAME", dc->name, 1);
         if (!getenv("TERM"))
             setenv("TERM", "vt100", 1);
+        /* Our own executable, opened while we may still reach its directory. */
+        selffd = dc->guest ? -1 : open(cfg->self, O_RDONLY | O_CLOEXEC);
+        if (cfg->guest_user && drop_to_guest_user(cfg) < 0)
+            _exit(127);
         if (dc->guest) {
             execl("/bin/sh", "sh", "-c", dc->guest, (char *)NULL);
         } else {
             setenv("SCCRYPT_SIM_GUEST_PASSWORD", dc->password ? dc->password : "demo", 1);
-            execl(cfg->self, "sc-vmmsim", "--guest-login", (char *)NULL);
+            if (selffd >= 0)
+                fexecve(selffd, login_argv, environ);
+            else
+                execv(cfg->self, login_argv);
         }
         dprintf(2, "sc-vmmsim: guest: %s\n", strerror(errno));
         _exit(127);
@@ -210,7 +246,7 @@ int sim_login_main(const char *name, const char *password)
     if (have_tty)
         tcsetattr(0, TCSANOW, &t0);
     say("Welcome to the simulated guest. Everything on this console is end-to-end encrypted.\n");
-    snprintf(ps1, sizeof(ps1), "%s@%s:# ", user, name ? name : "demo");
+    snprintf(ps1, sizeof(ps1), "%s@%s:%c ", user, name ? name : "demo", geteuid() ? '$' : '#');
     setenv("PS1", ps1, 1);
     setenv("USER", user, 1);
     setenv("LOGNAME", user, 1);

@@ -538,6 +538,21 @@ static int op_close(struct sconn *c, unsigned int reason)
 }
 
 /* One request; -1 closes the connection. */
+/* The domain's UUID and name, for the relay's policy. */
+static int op_dominfo(struct sconn *c, uint32_t domid)
+{
+    const struct sdom *d = find_dom(domid);
+    uint8_t p[SC_UUID_LEN + SIM_NAME_MAX];
+    size_t n;
+
+    if (!d)
+        return refuse(c, SIM_OP_DOMINFO, SIM_ERR_NODOMAIN, 0);
+    n = strnlen(d->cfg->name, SIM_NAME_MAX - 1);
+    memcpy(p, d->cfg->uuid, SC_UUID_LEN);
+    memcpy(p + SC_UUID_LEN, d->cfg->name, n);
+    return send_resp(c, SIM_OP_DOMINFO, SIM_STATUS_OK, 0, 0, 0, p, SC_UUID_LEN + n, -1);
+}
+
 static int conn_serve(struct sconn *c)
 {
     uint8_t h[SIM_HDR_LEN];
@@ -581,6 +596,9 @@ static int conn_serve(struct sconn *c)
         break;
     case SIM_OP_CLOSE:
         rc = op_close(c, h[3]);
+        break;
+    case SIM_OP_DOMINFO:
+        rc = op_dominfo(c, domid);
         break;
     default:
         send_resp(c, h[1], SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);

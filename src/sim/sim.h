@@ -38,6 +38,9 @@ struct sim_cfg {
     uint32_t report_version;        /* tests: the protocol version STATUS reports (0: ours) */
     size_t ndoms;
     struct sim_domcfg *doms;
+    const char *guest_user;         /* --guest-user: guests run as this user (NULL: as we do) */
+    uid_t guest_uid;
+    gid_t guest_gid;
 };
 
 /* util.c */

@@ -47,6 +47,9 @@
  *            session ended and its close record is the last frame.
  *   CLOSE    arg8 = close reason (SC_CLOSE_RELAY ...): the VMM ends the
  *            session; its close record comes with the next OUTPUT.
+ *   DOMINFO  -> payload = domid's UUID (16 bytes) then its name (1 to 63
+ *            bytes, no NUL), for the relay's policy; refused
+ *            SIM_ERR_NODOMAIN when there is no such domain.
  *
  * Events: the descriptor passed with OPEN is one end of a socketpair.  The
  * simulator writes a byte to it when output is waiting (guest output, chaff
@@ -76,6 +79,7 @@
 #define SIM_OP_INPUT        5
 #define SIM_OP_OUTPUT       6
 #define SIM_OP_CLOSE        7
+#define SIM_OP_DOMINFO      8
 
 #define SIM_F_TAKEOVER      0x01
 #define SIM_V_ENDED         0x01

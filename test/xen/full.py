@@ -15,6 +15,7 @@ For a PV and a PVH guest, each created paused, bound, then unpaused:
 """
 
 import os
+import re
 import secrets
 import shlex
 import subprocess
@@ -24,7 +25,12 @@ from xenqemu import Stream, Fail, log
 
 RELAY = "sudo /usr/local/bin/sc-relay -b xen"
 PEEK = "/usr/local/bin/sc-xen-peek"
+ATTACK = "/usr/local/bin/sc-xen-attack"
 HVM_PARAM_CONSOLE_PFN = 17
+# What every test guest's init writes to its console first: the attacks
+# count as working only when the bytes they read contain it.
+MARKER = "sccrypt-guest: init up"
+CONTROL_WAIT = 150
 
 
 class Check(Exception):
@@ -225,6 +231,116 @@ def allowed(dom0, cmd, what):
             what, r.returncode, (r.stdout + r.stderr).decode(errors="replace").strip()))
 
 
+def attack_suite(dom0, domid, kind, frame):
+    """sc-xen-attack's suite against domid: {attack: (GOT|nothing|n/a, line)}."""
+    r = dom0.run("%s %d suite %s %s %s" % (ATTACK, domid, kind, frame, shlex.quote(MARKER)),
+                 check=False, timeout=120)
+    out = r.stdout.decode(errors="replace")
+    res = {}
+    for line in out.splitlines():
+        m = re.match(r"attack (\S+): (GOT|nothing|n/a)", line)
+        if m:
+            res[m.group(1)] = (m.group(2), line)
+    if r.returncode == 2 or not res:
+        raise Fail("sc-xen-attack failed (exit %d): %s %s" % (
+            r.returncode, out, r.stderr.decode(errors="replace")))
+    return r.returncode, res
+
+
+def control_attacks(dom0, kinds):
+    """The dom0 attacks against running guests of each kind that nobody
+    bound: each attack must get what it went for (so that a refusal after the
+    bind is the seal's doing, not a broken attack).  {kind: results}."""
+    ids, frames, results = {}, {}, {}
+    for kind in kinds:
+        name = "guest-%s-ctl" % kind
+        dom0.run("sed 's/^name = .*/name = \"%s\"/' /etc/xen/%s.cfg > /tmp/%s.cfg && "
+                 "xl create -p /tmp/%s.cfg" % (name, kind, name, name), timeout=90)
+        ids[kind] = int(dom0.run("xl domid %s" % name).stdout.strip())
+        dom0.run("xl unpause %d" % ids[kind])
+    end = time.monotonic() + CONTROL_WAIT
+    while len(results) < len(kinds):
+        for kind in kinds:
+            if kind in results:
+                continue
+            frames[kind] = xs(dom0, "/local/domain/%d/console/ring-ref" % ids[kind])
+            rc, res = attack_suite(dom0, ids[kind], kind, frames[kind])
+            if rc == 0:
+                results[kind] = res
+                for _, line in sorted(res.values(), key=lambda x: x[1]):
+                    log("%s, unbound guest: %s" % (kind, line))
+                dom0.run("xl destroy %d" % ids[kind], timeout=60)
+            elif time.monotonic() > end:
+                raise Check("control: not every attack worked against the unbound %s "
+                            "guest: %s" % (kind, "; ".join(l for _, l in res.values())))
+        time.sleep(3)
+    return results
+
+
+def sealed_attacks(dom0, domid, kind, frame, before):
+    """The same attacks against the bound guest: none may get anything."""
+    rc, res = attack_suite(dom0, domid, kind, frame)
+    for name, (state, line) in sorted(res.items()):
+        log("%s, bound guest: %s" % (kind, line))
+        if state == "GOT":
+            raise Check("dom0 attack worked against the bound %s guest: %s" % (kind, line))
+    for name, (state, line) in before.items():
+        if state == "GOT" and res.get(name, ("missing",))[0] != "nothing":
+            raise Check("attack %s worked before the bind but was not tried after it"
+                        % name)
+    if rc != 1:
+        raise Check("sc-xen-attack exit %d against the bound %s guest" % (rc, kind))
+
+
+def bind_refused(dom0, domid, kind, reqdata, want, what):
+    r = dom0.run(RELAY + " --bind %d" % domid, user="op", input=reqdata, check=False,
+                 timeout=60)
+    err = r.stderr.decode(errors="replace").strip()
+    if r.returncode == 0 or want not in err:
+        raise Check("%s: bind with %s: exit %d, expected a refusal naming %r: %s"
+                    % (kind, what, r.returncode, want, err))
+    log("%s: bind refused with %s: %s" % (kind, what, err.splitlines()[-1]))
+
+
+def hold(dom0, cmd):
+    """Starts a holder in dom0 (hold-map, hold-target) and waits until it holds."""
+    dom0.run("setsid %s > /tmp/hold.out 2>&1 < /dev/null & echo $! > /tmp/hold.pid" % cmd)
+    for _ in range(50):
+        out = dom0.run("cat /tmp/hold.out", check=False).stdout.decode(errors="replace")
+        if "holding" in out:
+            return
+        if "refused" in out:
+            raise Fail("holder %s: %s" % (cmd, out.strip()))
+        time.sleep(0.2)
+    raise Fail("holder %s did not start: %s" % (cmd, out.strip()))
+
+
+def release(dom0):
+    dom0.run("kill $(cat /tmp/hold.pid); sleep 1; rm -f /tmp/hold.pid /tmp/hold.out")
+
+
+def pristine_refusals(dom0, domid, kind, frame, reqdata):
+    """A bind is refused while anything made before it could reach the guest:
+    a mapping held, a grant entry seeded, a domain whose target it is."""
+    # PV: a mapping of the console frame itself (the relay waits, then names
+    # the console as held); PVH: of an ordinary page of its RAM.
+    if kind == "pv":
+        hold(dom0, "%s %d hold-map %s" % (ATTACK, domid, frame))
+        bind_refused(dom0, domid, kind, reqdata, "still held", "its console frame mapped")
+    else:
+        hold(dom0, "%s %d hold-map 0x100" % (ATTACK, domid))
+        bind_refused(dom0, domid, kind, reqdata, "holds a mapping", "a page mapped")
+    release(dom0)
+    dom0.run("%s %d seed-grant %s" % (ATTACK, domid, frame))
+    bind_refused(dom0, domid, kind, reqdata, "grant table offers", "a grant entry seeded")
+    dom0.run("%s %d unseed-grant" % (ATTACK, domid))
+    # Xen lets only an HVM/PVH domain be another's target (set_target).
+    if kind == "pvh":
+        hold(dom0, "%s %d hold-target" % (ATTACK, domid))
+        bind_refused(dom0, domid, kind, reqdata, "as its target", "a helper targeting it")
+        release(dom0)
+
+
 def run(q, dom0, kinds, password, a, serial_fpr):
     out = os.path.abspath(a.out)
     bindir = os.path.abspath(a.bin)
@@ -252,6 +368,7 @@ def run(q, dom0, kinds, password, a, serial_fpr):
 
     secrets_typed = [password]
     ids = {}
+    before = control_attacks(dom0, kinds)
     for kind in kinds:
         dom0.run("xl create -p /etc/xen/%s.cfg" % kind, timeout=90)
         ids[kind] = int(dom0.run("xl domid guest-%s" % kind).stdout.strip())
@@ -294,6 +411,7 @@ def run(q, dom0, kinds, password, a, serial_fpr):
                             % (kind, r.returncode, err))
             log("%s: bind refused while a kexec image is loaded: %s" % (kind, err))
             allowed(dom0, PEEK + " 0 kexec unload", "kexec unload")
+        pristine_refusals(dom0, domid, kind, ring, reqdata)
         r = dom0.run(RELAY + " --bind %d" % domid, user="op", input=reqdata,
                      check=False, timeout=30)
         if r.returncode != 0:
@@ -333,6 +451,10 @@ def run(q, dom0, kinds, password, a, serial_fpr):
             takeover(dom0, a, env, ids[kind], kind, password, secret_cmd, out)
         else:
             session(dom0, a, env, ids[kind], kind, password, secret_cmd, out)
+    # The attacks again, now against the bound guests that ran a session.
+    for kind in kinds:
+        ring = xs(dom0, "/local/domain/%d/console/ring-ref" % ids[kind])
+        sealed_attacks(dom0, ids[kind], kind, ring, before[kind])
     guest_gone(dom0, env, ids[kinds[0]], kinds[0], out)
 
     # What dom0 captured: the relay's streams, logs, xenstore, kernel and Xen logs.

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xen/common/sccrypt/pristine.c: SCCrypt binds only a pristine domain.
+ *
+ * The seal (xsm/sccrypt_seal.h) stops every new way into a bound domain;
+ * this file makes sure nothing made before the bind is still there.  The
+ * bind sets the sealed flag first and only then calls sccrypt_pristine(),
+ * so nothing can slip in between the check and the seal.
+ *
+ * Pristine means: never run and paused by the toolstack; no domain has it
+ * as its target; no introspection, paging, sharing, altp2m, ioreq server,
+ * log-dirty, debugger or vmtrace state; no device, I/O port, I/O memory or
+ * IRQ; a grant table with nothing offered but the console and xenstore
+ * frames and nothing mapped but xenstore's; and no reference to any of its
+ * pages beyond the ones its own page tables, its pinned tables and its vCPUs
+ * hold (what Xen itself takes for a fresh domain).  The console ring and
+ * event channel are read from what the guest will use: its HVM parameters,
+ * or for PV its start_info page, found through its initial page tables.
+ */
+#include <xen/lib.h>
+#include <xen/sched.h>
+#include <xen/domain_page.h>
+#include <xen/mm.h>
+#include <xen/param.h>
+#include <xen/sort.h>
+#include <xen/vmap.h>
+#include <xen/rangeset.h>
+#include <xen/iommu.h>
+#include <xen/ioreq.h>
+#include <xen/pci.h>
+#include <xen/trace.h>
+#include <xen/vm_event.h>
+#include <xen/sccrypt.h>
+#include <public/sccrypt_op.h>
+#include <public/hvm/params.h>
+#include <asm/altp2m.h>
+#include <asm/iocap.h>
+#include <asm/mem_paging.h>
+#include <asm/paging.h>
+#include <asm/p2m.h>
+#include <asm/hvm/hvm.h>
+
+#include "pristine.h"
+
+/* Without an IOMMU that keeps dom0's devices off guest memory: sccrypt_allow_dma. */
+static bool __read_mostly opt_allow_dma;
+boolean_param("sccrypt_allow_dma", opt_allow_dma);
+
+static unsigned int seal_level(void)
+{
+    if ( iommu_enabled && iommu_hwdom_strict )
+        return XEN_SCCRYPT_L_DMA;
+    return 0;
+}
+
+unsigned int sccrypt_seal_level(void)
+{
+    return seal_level();
+}
+
+/* ---- the console, as the guest will find it ------------------------- */
+
+/* 64-bit PV: the frame behind va in v's initial kernel page tables. */
+static int pv_walk(struct vcpu *v, unsigned long va, mfn_t *out)
+{
+    struct domain *d = v->domain;
+    mfn_t mfn = pagetable_get_mfn(v->arch.guest_table);
+    unsigned int level;
+    intpte_t e;
+
+    for ( level = 4; level >= 1; level-- )
+    {
+        const intpte_t *t;
+
+        if ( !mfn_valid(mfn) || page_get_owner(mfn_to_page(mfn)) != d )
+            return -EINVAL;
+        t = map_domain_page(mfn);
+        e = t[(va >> (PAGE_SHIFT + 9 * (level - 1))) & 511];
+        unmap_domain_page(t);
+        if ( !(e & _PAGE_PRESENT) || (level > 1 && (e & _PAGE_PSE)) )
+            return -EINVAL;
+        mfn = _mfn((e & PADDR_MASK & PAGE_MASK) >> PAGE_SHIFT);
+    }
+    if ( !mfn_valid(mfn) || page_get_owner(mfn_to_page(mfn)) != d )
+        return -EINVAL;
+    *out = mfn;
+    return 0;
+}
+
+int sccrypt_guest_console(struct domain *d, struct sccrypt_console *con)
+{
+    if ( is_hvm_domain(d) )
+    {
+        uint64_t ring, port, store;
+
+        if ( hvm_get_param(d, HVM_PARAM_CONSOLE_PFN, &ring) ||
+             hvm_get_param(d, HVM_PARAM_CONSOLE_EVTCHN, &port) ||
+             hvm_get_param(d, HVM_PARAM_STORE_PFN, &store) )
+            return -EINVAL;
+        con->ring = ring;
+        con->port = port;
+        con->store = store;
+    }
+    else
+    {
+        /*
+         * PV: the builder left the start_info's virtual address in vCPU 0's
+         * rsi and its page tables in cr3; the guest reads its console frame
+         * and port (and xenstore's) from there, so Xen does too.
+         */
+        struct vcpu *v = d->vcpu ? d->vcpu[0] : NULL;
+        const start_info_t *si;
+        mfn_t mfn;
+
+        if ( !v || is_pv_32bit_domain(d) || !v->is_initialised ||
+             pv_walk(v, v->arch.user_regs.rsi, &mfn) )
+            return -EINVAL;
+        si = map_domain_page(mfn);
+        if ( memcmp(si->magic, "xen-", 4) )
+        {
+            unmap_domain_page(si);
+            return -EINVAL;
+        }
+        con->ring = ACCESS_ONCE(si->console.domU.mfn);
+        con->port = ACCESS_ONCE(si->console.domU.evtchn);
+        con->store = ACCESS_ONCE(si->store_mfn);
+        unmap_domain_page(si);
+    }
+    if ( !con->ring || !con->port || con->port > UINT32_MAX ||
+         con->ring == con->store || con->ring != (unsigned long)con->ring )
+        return -EINVAL;
+    return 0;
+}
+
+/* ---- page references -------------------------------------------------- */
+
+static int cf_check cmp_mfn(const void *a, const void *b)
+{
+    unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static void cf_check swap_mfn(void *a, void *b, size_t size)
+{
+    unsigned long t = *(unsigned long *)a;
+
+    *(unsigned long *)a = *(unsigned long *)b;
+    *(unsigned long *)b = t;
+}
+
+static unsigned long refs_to(const unsigned long *v, unsigned long n, unsigned long mfn)
+{
+    unsigned long lo = 0, hi = n, first, c = 0;
+
+    while ( lo < hi )
+    {
+        unsigned long mid = lo + (hi - lo) / 2;
+
+        if ( v[mid] < mfn )
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for ( first = lo; first < n && v[first] == mfn; first++ )
+        c++;
+    return c;
+}
+
+/*
+ * PV: the general references d's own state holds on each of its pages.
+ * Every present entry of a validated page table of d takes one on the page
+ * it names (get_page_from_l?e), a pinned table holds one, and so does each
+ * vCPU's cr3.  With from == NULL only counts; else records the frames.
+ */
+static unsigned long pv_own_refs(struct domain *d, unsigned long *from)
+{
+    const struct page_info *pg;
+    struct vcpu *v;
+    unsigned long n = 0;
+
+#define RECORD(m) do { if ( from ) from[n] = (m); n++; } while ( 0 )
+    page_list_for_each ( pg, &d->page_list )
+    {
+        unsigned long type = pg->u.inuse.type_info;
+        unsigned int i, level;
+        const intpte_t *t;
+
+        switch ( type & PGT_type_mask )
+        {
+        case PGT_l1_page_table: level = 1; break;
+        case PGT_l2_page_table: level = 2; break;
+        case PGT_l3_page_table: level = 3; break;
+        case PGT_l4_page_table: level = 4; break;
+        default: continue;
+        }
+        if ( type & PGT_pinned )
+            RECORD(mfn_x(page_to_mfn(pg)));
+        if ( !(type & PGT_validated) || !(type & PGT_count_mask) )
+            continue;
+        t = map_domain_page(page_to_mfn(pg));
+        for ( i = 0; i < L1_PAGETABLE_ENTRIES; i++ )
+        {
+            intpte_t e = t[i];
+            mfn_t m = _mfn((e & PADDR_MASK & PAGE_MASK) >> PAGE_SHIFT);
+
+            if ( !(e & _PAGE_PRESENT) || (level == 4 && !is_guest_l4_slot(d, i)) )
+                continue;
+            if ( mfn_valid(m) && page_get_owner(mfn_to_page(m)) == d )
+                RECORD(mfn_x(m));
+        }
+        unmap_domain_page(t);
+    }
+    for_each_vcpu ( d, v )
+    {
+        if ( !pagetable_is_null(v->arch.guest_table) )
+            RECORD(mfn_x(pagetable_get_mfn(v->arch.guest_table)));
+        if ( !pagetable_is_null(v->arch.guest_table_user) )
+            RECORD(mfn_x(pagetable_get_mfn(v->arch.guest_table_user)));
+    }
+#undef RECORD
+    return n;
+}
+
+/*
+ * Does anyone outside d hold a reference to one of its pages?  Each page
+ * must have the allocation reference plus what d's own state holds (PV;
+ * nothing for PVH, whose p2m takes none), except the xenstore page, which
+ * xenstored maps.  -EBUSY when it is the console page (xenconsoled may still
+ * be letting go), -EPERM for any other page.
+ */
+static int foreign_refs(struct domain *d, const struct sccrypt_console *con)
+{
+    unsigned long *own = NULL, n = 0;
+    const struct page_info *pg;
+    int rc = 0;
+
+    if ( is_pv_domain(d) )
+    {
+        n = pv_own_refs(d, NULL);
+        own = vmalloc((n ? n : 1) * sizeof(*own));
+        if ( !own )
+            return -ENOMEM;
+        if ( pv_own_refs(d, own) != n )
+        {
+            vfree(own);
+            return -EPERM;
+        }
+        sort(own, n, sizeof(*own), cmp_mfn, swap_mfn);
+    }
+    spin_lock(&d->page_alloc_lock);
+    page_list_for_each ( pg, &d->page_list )
+    {
+        unsigned long mfn = mfn_x(page_to_mfn(pg));
+        unsigned long gfn = is_pv_domain(d) ? mfn : gfn_x(mfn_to_gfn(d, _mfn(mfn)));
+        unsigned long want = 1 + (own ? refs_to(own, n, mfn) : 0);
+
+        if ( gfn == con->store )
+            continue;
+        if ( !(pg->count_info & PGC_allocated) ||
+             (pg->count_info & PGC_count_mask) != want )
+        {
+            rc = gfn == con->ring ? -EBUSY : -EPERM;
+            if ( rc == -EPERM )
+                break;
+        }
+    }
+    spin_unlock(&d->page_alloc_lock);
+    vfree(own);
+    return rc;
+}
+
+/* ---- the whole check -------------------------------------------------- */
+
+static bool targeted(const struct domain *d)
+{
+    const struct domain *o;
+    bool t = false;
+
+    rcu_read_lock(&domlist_read_lock);
+    for_each_domain ( o )
+    {
+        if ( o == d )
+            continue;
+        if ( o->target == d )
+            t = true;
+#ifdef CONFIG_MEM_SHARING
+        if ( o->parent == d )
+            t = true;
+#endif
+    }
+    rcu_read_unlock(&domlist_read_lock);
+    return t;
+}
+
+static bool introspected(struct domain *d)
+{
+    if ( vm_event_check_ring(d->vm_event_monitor) || mem_paging_enabled(d) ||
+         d->debugger_attached || d->vmtrace_size || paging_mode_log_dirty(d) )
+        return true;
+#ifdef CONFIG_MEM_SHARING
+    if ( vm_event_check_ring(d->vm_event_share) || d->parent ||
+         (is_hvm_domain(d) && d->arch.hvm.mem_sharing.enabled) )
+        return true;
+#endif
+    if ( is_hvm_domain(d) && altp2m_active(d) )
+        return true;
+#ifdef CONFIG_IOREQ_SERVER
+    if ( domain_has_ioreq_server(d) )
+        return true;
+#endif
+    return false;
+}
+
+static bool has_io(const struct domain *d)
+{
+    return has_arch_pdevs(d) || !rangeset_is_empty(d->iomem_caps) ||
+           !rangeset_is_empty(d->irq_caps) ||
+           !rangeset_is_empty(d->arch.ioport_caps);
+}
+
+static bool has_run(const struct domain *d)
+{
+    const struct vcpu *v;
+
+    if ( d->controller_pause_count <= 0 )
+        return true;
+    for_each_vcpu ( d, v )
+        if ( v->runstate.time[RUNSTATE_running] ||
+             v->runstate.state == RUNSTATE_running )
+            return true;
+    return false;
+}
+
+int sccrypt_pristine(struct domain *d, const struct sccrypt_console *con,
+                     unsigned int *why)
+{
+    int rc;
+
+    ASSERT(d->sccrypt_sealed);
+    *why = 0;
+#ifdef CONFIG_XSM
+    if ( xsm_sccrypt_seal_off )
+        return *why = XEN_SCCRYPT_P_XSM, -EPERM;
+#endif
+    if ( !seal_level() && !opt_allow_dma )
+        return *why = XEN_SCCRYPT_P_DMA, -EPERM;
+    if ( tb_init_done )
+        return *why = XEN_SCCRYPT_P_TRACE, -EPERM;
+    if ( has_run(d) )
+        return *why = XEN_SCCRYPT_P_RUN, -EPERM;
+    if ( targeted(d) )
+        return *why = XEN_SCCRYPT_P_TARGET, -EPERM;
+    if ( introspected(d) )
+        return *why = XEN_SCCRYPT_P_INTROSPECT, -EPERM;
+    if ( has_io(d) )
+        return *why = XEN_SCCRYPT_P_DEVICE, -EPERM;
+    rc = gnttab_sccrypt_pristine(d, con->ring, con->store);
+    if ( rc == -EPERM )
+        *why = XEN_SCCRYPT_P_GRANT;
+    if ( rc )
+        return rc;
+    rc = foreign_refs(d, con);
+    if ( rc == -EPERM )
+        *why = XEN_SCCRYPT_P_MAPPED;
+    return rc;
+}

@@ -1,0 +1,166 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# sc-console: an encrypted serial console in one command (sc-console(1)):
+#
+#   sc-enc -V VMM | ssh -T [ssh options] HOST sudo sc-relay DOMAIN | sc-dec -V VMM
+#
+# with one choice of key and of VMM for both ends: the VMM is the one pinned
+# under HOST's name in known_vmms (sc-keygen --seal ... --name HOST), as
+# ssh's known_hosts pins a host key per host.  The four tools stay the
+# building blocks; this only wires them together.
+set -u
+
+VERSION=@VERSION@
+EX_OPER=2
+
+usage() {
+    cat <<'EOF'
+usage: sc-console [--key FILE] [--vmm NAME] [--escape CHAR] [--takeover]
+                  [--relay COMMAND] [ssh options] HOST DOMID
+       sc-console -h | --help | --version
+  --key FILE        console key for sc-enc and sc-dec (default $SCCRYPT_KEY,
+                    else ~/.config/sccrypt/key)
+  --vmm NAME        the VMM from known_vmms (default: the one pinned under HOST's name)
+  --escape CHAR     sc-enc's escape character (default ~)
+  --takeover        take over a console another session holds
+  --relay COMMAND   the remote command before the domain (default "sudo sc-relay")
+  ssh options (-p PORT, -i FILE, -o OPT, -J HOST, -l USER, -v, ...) go to ssh
+exit: sc-dec's status (0 clean end, 1 integrity failure, 2 error), or the
+      relay's when it refused (3 the VMM refused, 4 ended on a signal,
+      5 the relay's policy refused); 2 when ssh could not connect
+EOF
+}
+
+die() {
+    printf 'sc-console: %s\n' "$*" >&2
+    exit "$EX_OPER"
+}
+
+key=""
+vmm=""
+esc=""
+takeover=""
+relay="sudo sc-relay"
+n_ssh=0
+
+# ssh's options, kept as positional parameters at the end: "set --" cannot
+# grow a list while another is being read, so they go into numbered variables.
+add_ssh() {
+    n_ssh=$((n_ssh + 1))
+    eval "ssh_$n_ssh=\$1"
+}
+
+while [ $# -gt 0 ]; do
+    case $1 in
+    -h|--help) usage; exit 0 ;;
+    --version) echo "sc-console $VERSION"; exit 0 ;;
+    --key|--vmm|--escape|--relay)
+        [ $# -ge 2 ] || die "$1 needs an argument (sc-console -h)"
+        case $1 in
+        --key) key=$2 ;;
+        --vmm) vmm=$2 ;;
+        --escape) esc=$2 ;;
+        --relay) relay=$2 ;;
+        esac
+        shift 2 ;;
+    --key=*) key=${1#*=}; shift ;;
+    --vmm=*) vmm=${1#*=}; shift ;;
+    --escape=*) esc=${1#*=}; shift ;;
+    --relay=*) relay=${1#*=}; shift ;;
+    --takeover) takeover=1; shift ;;
+    --) shift; break ;;
+    --*) die "unknown option $1 (sc-console -h)" ;;
+    -?*)
+        # ssh's options, alone or grouped (-v, -Tq, -p 22, -p22, -vp22).
+        rest=${1#-}
+        arg=$1
+        shift
+        add_ssh "$arg"
+        while [ -n "$rest" ]; do
+            c=${rest%"${rest#?}"}
+            rest=${rest#?}
+            case $c in
+            [BbcDEeFIiJLlmOopQRSWw])
+                if [ -z "$rest" ]; then
+                    [ $# -ge 1 ] || die "ssh option -$c needs an argument"
+                    add_ssh "$1"
+                    shift
+                fi
+                case $c in
+                [OWQ]) die "ssh option -$c does not fit a console session" ;;
+                esac
+                rest="" ;;
+            [tfNnsGVM])
+                die "ssh option -$c does not fit a console session (sc-console runs ssh -T with a command)" ;;
+            [46AaCgKkqTvXxYy]) ;;
+            *) die "unknown ssh option -$c (sc-console -h)" ;;
+            esac
+        done ;;
+    *) break ;;
+    esac
+done
+
+[ $# -eq 2 ] || { usage >&2; exit "$EX_OPER"; }
+host=$1
+dom=$2
+case $host in
+''|-*) die "$host: not a host name" ;;
+esac
+case $dom in
+''|*[!0-9]*) die "$dom: not a domain id" ;;
+esac
+
+# The VMM pinned for this host: the host part of [user@]host, or of
+# ssh://[user@]host[:port].
+if [ -z "$vmm" ]; then
+    name=${host#ssh://}
+    name=${name##*@}
+    case $host in ssh://*) name=${name%%[:/]*} ;; esac
+    case $name in
+    ''|*[!A-Za-z0-9._-]*)
+        die "$host: cannot name a VMM after this host; name the VMM with --vmm NAME" ;;
+    esac
+    kv="${XDG_CONFIG_HOME:-${HOME:-}/.config}/sccrypt/known_vmms"
+    [ -n "${XDG_CONFIG_HOME:-}${HOME:-}" ] || die "neither XDG_CONFIG_HOME nor HOME is set"
+    if [ ! -f "$kv" ] || ! awk -v n="$name" '$1 == n { f = 1 } END { exit !f }' "$kv"; then
+        die "no VMM key pinned for host $name in $kv: pin it when you bind (sc-keygen --seal vmm.pub --expect SHA256:... --domain UUID --name $name), or name a pinned VMM with --vmm NAME"
+    fi
+    vmm=$name
+fi
+
+[ -n "$key" ] && { SCCRYPT_KEY=$key; export SCCRYPT_KEY; }
+
+# The ssh command line: -T, the user's options, the host, the relay command.
+set -- ssh -T
+i=1
+while [ "$i" -le "$n_ssh" ]; do
+    eval "set -- \"\$@\" \"\$ssh_$i\""
+    i=$((i + 1))
+done
+set -- "$@" -- "$host" "$relay${takeover:+ --takeover} $dom"
+
+# One process group for the three (sc-enc and sc-dec meet by it); each
+# stage's status comes back on descriptor 3, sc-dec's output goes to ours.
+exec 4>&1
+st=$(
+    {
+        { sc-enc -V "$vmm" ${esc:+-e "$esc"} 3>&- 4>&-; echo "enc=$?" >&3; } |
+        { "$@" 3>&- 4>&-; echo "ssh=$?" >&3; } |
+        { sc-dec -V "$vmm" 3>&- >&4 4>&-; echo "dec=$?" >&3; }
+    } 3>&1
+)
+exec 4>&-
+enc=$(printf '%s\n' "$st" | sed -n 's/^enc=//p')
+sshst=$(printf '%s\n' "$st" | sed -n 's/^ssh=//p')
+dec=$(printf '%s\n' "$st" | sed -n 's/^dec=//p')
+
+case $sshst in
+3|4|5) exit "$sshst" ;;
+255) printf 'sc-console: ssh to %s failed (exit 255)\n' "$host" >&2; exit "$EX_OPER" ;;
+esac
+if [ "${dec:-2}" != 0 ]; then
+    exit "${dec:-2}"
+fi
+[ "${enc:-2}" = 0 ] || exit "$EX_OPER"
+[ "${sshst:-2}" = 0 ] || exit "$EX_OPER"
+exit 0

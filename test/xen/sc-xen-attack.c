@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sc-xen-attack: a hostile dom0 administrator against a guest, for
+ * check-xen.  Runs as root in dom0, on Debian's libxenctrl,
+ * libxenforeignmemory and libxengnttab.
+ *
+ * Every attack is judged by what the attacker got, not by an error code:
+ * a memory attack succeeds when the bytes it read contain MARKER, a string
+ * the guest itself wrote into its console page; a vCPU attack succeeds when
+ * it got the guest's registers.
+ *
+ *   sc-xen-attack DOMID suite pv|pvh FRAME MARKER
+ *       every attack below against the guest, FRAME its console page (the
+ *       frame number xenstore's console/ring-ref gives: an mfn for PV, a
+ *       gfn for PVH).  Prints one line per attack:
+ *         attack NAME: GOT (what)          the attack worked
+ *         attack NAME: nothing (why)       it did not
+ *         attack NAME: n/a (why)           it does not apply to this guest
+ *       Exit 0 when every applicable attack worked, 1 when none did, 3 when
+ *       some did, 2 on a setup error.
+ *   sc-xen-attack DOMID hold-map FRAME
+ *       maps FRAME of the guest and holds the mapping until killed
+ *   sc-xen-attack DOMID seed-grant FRAME | unseed-grant
+ *       writes (or clears) grant entry 7 of the guest, offering FRAME to
+ *       dom0, through a mapping of its grant table (acquire_resource)
+ *   sc-xen-attack DOMID hold-target
+ *       makes an empty PV helper domain whose target is the guest
+ *       (XEN_DOMCTL_set_target; Xen accepts only an HVM/PVH target), holds
+ *       it until killed, then destroys it
+ *
+ * The attacks:
+ *   foreign-map    map the console frame (privcmd: mmu_update or
+ *                  add_to_physmap, as the caller's kind needs)
+ *   grant-console  map grant entry 0, the console's (GNTTAB_RESERVED_CONSOLE)
+ *   grant-seed     map the guest's grant table, write entry 7 offering the
+ *                  console frame to dom0, map entry 7
+ *   vcpu-context   XEN_DOMCTL_getvcpucontext: the guest's registers
+ *   hvm-context    PVH guests: XEN_DOMCTL_gethvmcontext (CPU and device state)
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <xenctrl.h>
+#include <xenforeignmemory.h>
+#include <xengnttab.h>
+#include <xen/grant_table.h>
+#include <xen/memory.h>
+
+#define SEED_REF 7
+#define PAGE 4096
+
+static xc_interface *xch;
+static xenforeignmemory_handle *fm;
+static xengnttab_handle *gt;
+static const char *marker;
+static int worked, failed;
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: sc-xen-attack DOMID suite pv|pvh FRAME MARKER |\n"
+                    "       DOMID hold-map FRAME | DOMID seed-grant FRAME |\n"
+                    "       DOMID unseed-grant | DOMID hold-target\n");
+    return 2;
+}
+
+static void got(const char *name, const char *what)
+{
+    printf("attack %s: GOT (%s)\n", name, what);
+    worked++;
+}
+
+static void nothing(const char *name, const char *why, int err)
+{
+    printf("attack %s: nothing (%s%s%s)\n", name, why, err ? ": " : "",
+           err ? strerror(err) : "");
+    failed++;
+}
+
+/* Judges a page the attacker read: does it hold the guest's marker? */
+static void judge_page(const char *name, const void *p)
+{
+    if (memmem(p, PAGE, marker, strlen(marker)))
+        got(name, "the guest's marker in the console page");
+    else
+        nothing(name, "mapped, but no marker in the bytes", 0);
+}
+
+static void attack_foreign_map(uint32_t domid, xen_pfn_t frame)
+{
+    int err = 0;
+    void *p = xenforeignmemory_map(fm, domid, PROT_READ, 1, &frame, &err);
+
+    if (!p || err) {
+        nothing("foreign-map", "map refused", p ? -err : errno);
+        if (p)
+            xenforeignmemory_unmap(fm, p, 1);
+        return;
+    }
+    judge_page("foreign-map", p);
+    xenforeignmemory_unmap(fm, p, 1);
+}
+
+static void attack_grant(const char *name, uint32_t domid, uint32_t ref)
+{
+    void *p = xengnttab_map_grant_ref(gt, domid, ref, PROT_READ);
+
+    if (!p) {
+        nothing(name, "grant map refused", errno);
+        return;
+    }
+    judge_page(name, p);
+    xengnttab_unmap(gt, p, 1);
+}
+
+/* Maps the guest's first shared grant frame, writable. */
+static grant_entry_v1_t *grant_table(uint32_t domid, xenforeignmemory_resource_handle **res)
+{
+    void *addr = NULL;
+
+    *res = xenforeignmemory_map_resource(fm, domid, XENMEM_resource_grant_table,
+                                         XENMEM_resource_grant_table_id_shared, 0, 1,
+                                         &addr, PROT_READ | PROT_WRITE, 0);
+    return *res ? addr : NULL;
+}
+
+static int seed(uint32_t domid, xen_pfn_t frame, int on)
+{
+    xenforeignmemory_resource_handle *res;
+    grant_entry_v1_t *e = grant_table(domid, &res);
+
+    if (!e)
+        return -1;
+    if (on) {
+        e[SEED_REF].domid = 0;
+        e[SEED_REF].frame = (uint32_t)frame;
+        __sync_synchronize();
+        e[SEED_REF].flags = GTF_permit_access;
+    } else {
+        e[SEED_REF].flags = 0;
+        __sync_synchronize();
+        e[SEED_REF].frame = 0;
+    }
+    xenforeignmemory_unmap_resource(fm, res);
+    return 0;
+}
+
+static void attack_grant_seed(uint32_t domid, xen_pfn_t frame)
+{
+    if (seed(domid, frame, 1) < 0) {
+        nothing("grant-seed", "grant table map refused", errno);
+        return;
+    }
+    attack_grant("grant-seed", domid, SEED_REF);
+    (void)seed(domid, frame, 0);
+}
+
+/* An empty PV domain (no memory, never run) whose target is the guest. */
+static int make_helper(uint32_t domid, uint32_t *helper)
+{
+    struct xen_domctl_createdomain cfg;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.max_vcpus = 1;
+    cfg.max_evtchn_port = 63;
+    cfg.max_grant_frames = 1;
+    cfg.max_maptrack_frames = 1;
+    cfg.grant_opts = XEN_DOMCTL_GRANT_version(1);
+    *helper = 0;
+    if (xc_domain_create(xch, helper, &cfg))
+        return -1;
+    if (xc_domain_set_target(xch, *helper, domid)) {
+        int e = errno;
+
+        xc_domain_destroy(xch, *helper);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+static void attack_vcpu_context(uint32_t domid)
+{
+    vcpu_guest_context_any_t c;
+    char what[96];
+
+    memset(&c, 0, sizeof(c));
+    if (xc_vcpu_getcontext(xch, domid, 0, &c)) {
+        nothing("vcpu-context", "getvcpucontext refused", errno);
+        return;
+    }
+    if (!c.x64.user_regs.rip && !c.x64.ctrlreg[3]) {
+        nothing("vcpu-context", "answered, but no registers in it", 0);
+        return;
+    }
+    snprintf(what, sizeof(what), "the guest's registers: rip %#llx cr3 %#llx",
+             (unsigned long long)c.x64.user_regs.rip,
+             (unsigned long long)c.x64.ctrlreg[3]);
+    got("vcpu-context", what);
+}
+
+static void attack_hvm_context(uint32_t domid)
+{
+    uint8_t *buf;
+    int n = xc_domain_hvm_getcontext(xch, domid, NULL, 0);
+    char what[64];
+
+    if (n <= 0) {
+        nothing("hvm-context", "gethvmcontext refused", errno);
+        return;
+    }
+    buf = calloc(1, (size_t)n);
+    if (!buf) {
+        nothing("hvm-context", "out of memory", ENOMEM);
+        return;
+    }
+    n = xc_domain_hvm_getcontext(xch, domid, buf, (uint32_t)n);
+    if (n <= 0)
+        nothing("hvm-context", "gethvmcontext refused", errno);
+    else {
+        snprintf(what, sizeof(what), "%d bytes of CPU and device state", n);
+        got("hvm-context", what);
+    }
+    free(buf);
+}
+
+static int suite(uint32_t domid, const char *kind, xen_pfn_t frame)
+{
+    int pv = !strcmp(kind, "pv");
+
+    if (!pv && strcmp(kind, "pvh"))
+        return usage();
+    attack_foreign_map(domid, frame);
+    attack_grant("grant-console", domid, 0);
+    attack_grant_seed(domid, frame);
+    attack_vcpu_context(domid);
+    if (pv)
+        printf("attack hvm-context: n/a (PV guest)\n");
+    else
+        attack_hvm_context(domid);
+    printf("attacks: %d worked, %d got nothing\n", worked, failed);
+    return failed == 0 ? 0 : worked == 0 ? 1 : 3;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static void wait_for_signal(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    printf("holding\n");
+    fflush(stdout);
+    while (!stop)
+        pause();
+}
+
+int main(int argc, char **argv)
+{
+    unsigned long domid;
+    xen_pfn_t frame = 0;
+    char *end;
+    int rc = 2;
+
+    if (argc < 3)
+        return usage();
+    domid = strtoul(argv[1], &end, 10);
+    if (*end || domid >= DOMID_FIRST_RESERVED)
+        return usage();
+    xch = xc_interface_open(NULL, NULL, 0);
+    fm = xenforeignmemory_open(NULL, 0);
+    gt = xengnttab_open(NULL, 0);
+    if (!xch || !fm || !gt) {
+        fprintf(stderr, "sc-xen-attack: cannot open the Xen interfaces: %s\n",
+                strerror(errno));
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (!strcmp(argv[2], "suite") && argc == 6) {
+        frame = strtoull(argv[4], &end, 0);
+        if (*end)
+            return usage();
+        marker = argv[5];
+        rc = suite((uint32_t)domid, argv[3], frame);
+    } else if (!strcmp(argv[2], "hold-map") && argc == 4) {
+        int err = 0;
+        void *p;
+
+        frame = strtoull(argv[3], &end, 0);
+        if (*end)
+            return usage();
+        p = xenforeignmemory_map(fm, (uint32_t)domid, PROT_READ, 1, &frame, &err);
+        if (!p || err) {
+            printf("refused: %s\n", strerror(p ? -err : errno));
+            return 1;
+        }
+        wait_for_signal();
+        xenforeignmemory_unmap(fm, p, 1);
+        rc = 0;
+    } else if (!strcmp(argv[2], "seed-grant") && argc == 4) {
+        frame = strtoull(argv[3], &end, 0);
+        if (*end)
+            return usage();
+        rc = seed((uint32_t)domid, frame, 1) < 0 ? 1 : 0;
+        printf(rc ? "refused: %s\n" : "seeded\n", strerror(errno));
+    } else if (!strcmp(argv[2], "unseed-grant") && argc == 3) {
+        rc = seed((uint32_t)domid, 0, 0) < 0 ? 1 : 0;
+        printf(rc ? "refused: %s\n" : "cleared\n", strerror(errno));
+    } else if (!strcmp(argv[2], "hold-target") && argc == 3) {
+        uint32_t helper;
+
+        if (make_helper((uint32_t)domid, &helper) < 0) {
+            printf("refused: %s\n", strerror(errno));
+            return 1;
+        }
+        printf("helper %u\n", helper);
+        wait_for_signal();
+        xc_domain_destroy(xch, helper);
+        rc = 0;
+    } else
+        return usage();
+    xengnttab_close(gt);
+    xenforeignmemory_close(fm);
+    xc_interface_close(xch);
+    return rc;
+}
