@@ -15,6 +15,8 @@
 bats_require_minimum_version 1.5.0
 
 # ssh_fixture_setup POLICY-LINE...: after sim_setup; sets D NSPID TUSER PORT SSH_OPTS SUDO_RELAY.
+# With SSH_PASSWORD set, the test user has that password and sshd asks for it
+# (PasswordAuthentication yes) when the client offers no key.
 ssh_fixture_setup() {
     [ "$(id -u)" = 0 ] || skip "needs root (sshd, useradd, sudoers, mount namespace)"
     [ -x /usr/sbin/sshd ] || skip "openssh-server is not installed"
@@ -41,7 +43,13 @@ ssh_fixture_setup() {
     NS="nsenter -t $NSPID -m --"
     $NS test -d /etc/sccrypt
     $NS useradd -M -d "$D/home" -s /bin/sh "$TUSER"
-    $NS usermod -p '*' "$TUSER"
+    PWAUTH=no
+    if [ -n "${SSH_PASSWORD:-}" ]; then
+        PWAUTH=yes
+        $NS usermod -p "$(openssl passwd -6 "$SSH_PASSWORD")" "$TUSER"
+    else
+        $NS usermod -p '*' "$TUSER"
+    fi
     TUID=$($NS id -u "$TUSER")
     ssh-keygen -q -t ed25519 -N '' -f "$D/client_key"
     install -m 644 "$D/client_key.pub" "$D/keys/$TUSER"
@@ -62,7 +70,7 @@ PidFile $D/sshd.pid
 AuthorizedKeysFile $D/keys/%u
 AllowUsers $TUSER
 PubkeyAuthentication yes
-PasswordAuthentication no
+PasswordAuthentication $PWAUTH
 KbdInteractiveAuthentication no
 PermitRootLogin no
 UsePAM no
