@@ -184,8 +184,8 @@ static void escape_help(void)
 
 /*
  * ~^Z: stops the whole pipeline (our process group: sc-enc, ssh, sc-dec),
- * as ^Z would on a terminal that is not raw; tty.c restores the terminal
- * before we stop and makes it raw again when we are continued.
+ * as ^Z would on a terminal that is not raw; tty_suspend restores the
+ * terminal before we stop and makes it raw again when we are continued.
  */
 static void suspend(void)
 {
@@ -197,8 +197,8 @@ static void suspend(void)
     if (n > 0 && io_write_all(2, buf, (size_t)n) < 0) {
         /* stderr gone */
     }
-    if (kill(0, SIGTSTP) < 0)
-        msg_errno("cannot suspend");
+    if (tty_suspend() < 0)
+        msg_errno("cannot suspend or resume the terminal");
 }
 
 /*

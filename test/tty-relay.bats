@@ -123,8 +123,11 @@ wait_st() {
     relay=$(pgrep -f -n "^sc-relay -b sim --socket $SOCK 5")
     [ "$(ps -o stat= -p "$relay" | cut -c1)" = T ]
     keys fg Enter
-    sleep 0.5
-    stty -g -F "$(tmux -S "$TSOCK" display -p -t t '#{pane_tty}')" > raw2
+    for _ in $(seq 50); do
+        stty -g -F "$(tmux -S "$TSOCK" display -p -t t '#{pane_tty}')" > raw2
+        cmp -s raw raw2 && break
+        sleep 0.1
+    done
     cmp raw raw2
     keys after-fg Enter
     wait_pane after-fg
