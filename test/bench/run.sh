@@ -171,6 +171,13 @@ if [ "$DO_SSH" = 1 ]; then
     chmod 440 "$SUDOERS.tmp"
     visudo -cqf "$SUDOERS.tmp"
     mv "$SUDOERS.tmp" "$SUDOERS"
+    # sc-relay's policy (sc-relay(8)) for the user, in a copy of /etc that sshd
+    # (and so sudo and the relay under it) sees in place of /etc through a
+    # private mount namespace: the machine's /etc/sccrypt is never touched.
+    cp -a /etc "$W/etc"
+    mkdir -p -m 755 "$W/etc/sccrypt"
+    printf 'backend sim\nsocket %s\nallow user:%s attach *\n' "$W/sim.echo.sock" "$TUSER" \
+        > "$W/etc/sccrypt/relay.conf"
     ssh-keygen -q -t ed25519 -N '' -f "$W/host_key"
     for _ in $(seq 20); do
         PORT=$(( 20000 + (RANDOM % 40000) ))
@@ -192,7 +199,8 @@ AllowTcpForwarding no
 LogLevel ERROR
 EOF
         rm -f "$W/sshd.pid"
-        /usr/sbin/sshd -f "$W/sshd_config" -E "$W/sshd.log"
+        unshare -m --propagation private sh -c 'mount --bind "$1/etc" /etc &&
+            exec /usr/sbin/sshd -f "$1/sshd_config" -E "$1/sshd.log"' sshd "$W"
         for _ in $(seq 50); do [ -s "$W/sshd.pid" ] && break; sleep 0.05; done
         [ -s "$W/sshd.pid" ] && break
     done
