@@ -432,6 +432,8 @@ static void send_notice(int rc)
 {
     uint8_t f[SC_FRAME_HDR + SC_NOTICE_BODY];
 
+    if (isatty(1))
+        return;                     /* a person, not sc-dec: the message said it all */
     f[0] = 0;
     f[1] = SC_NOTICE_BODY;
     memcpy(f + SC_FRAME_HDR, SC_NOTICE_MAGIC, SC_NOTICE_BODY - 1);

@@ -42,7 +42,14 @@ ssh_fixture_setup() {
     done
     NS="nsenter -t $NSPID -m --"
     $NS test -d /etc/sccrypt
-    $NS useradd -M -d "$D/home" -s /bin/sh "$TUSER"
+    # A uid of its own: another run's fixture (another copy of /etc) would
+    # give its user the same first free uid, and its teardown, which kills
+    # that uid's processes, would kill this test's sshd session.
+    TUID=$(( 30000 + $$ % 20000 ))
+    while $NS getent passwd "$TUID" > /dev/null || getent passwd "$TUID" > /dev/null; do
+        TUID=$(( TUID + 1 ))
+    done
+    $NS useradd -M -u "$TUID" -d "$D/home" -s /bin/sh "$TUSER"
     PWAUTH=no
     if [ -n "${SSH_PASSWORD:-}" ]; then
         PWAUTH=yes
