@@ -68,7 +68,8 @@ MAN_SRC := $(wildcard man/*.scd)
 MAN_OUT := $(MAN_SRC:.scd=)
 
 .PHONY: all tools tests man check check-xen check-xen-smoke demo bench install uninstall clean \
-        deps patch install-client install-relay uninstall-client uninstall-relay deb
+        deps patch install-client install-relay uninstall-client uninstall-relay deb \
+        fuzz fuzz-build
 all: tools tests
 tools: $(TOOLS)
 tests: $(TEST_BIN)
@@ -138,6 +139,53 @@ bench: deps
 
 patch:
 	$(MAKE) -C hcall patch
+
+# Coverage-guided fuzzing: libFuzzer targets (test/fuzz/fuzz_*.c) built with clang under
+# ASan and UBSan.  `make fuzz` runs each for FUZZ_TIME seconds (default 60), keeping what
+# it learns in bin/fuzz/corpus/ on top of the seeds in test/fuzz/corpus/; make check runs
+# each briefly (test/libfuzzer.bats).
+FUZZ_CC    ?= clang
+FUZZ_TIME  ?= 60
+FUZZ_FLAGS := -std=gnu99 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+        -fno-sanitize-recover=all -DSC_VERSION='"$(VERSION)"' -Isrc -Isrc/core -Isrc/lib -Isrc/client
+FUZZ_SRC   := $(wildcard test/fuzz/fuzz_*.c)
+FUZZ_BIN   := $(FUZZ_SRC:test/fuzz/%.c=bin/fuzz/%)
+FUZZ_HDRS  := $(wildcard src/*.h src/core/*.h src/lib/*.h src/client/*.h src/sim/*.h)
+
+bin/fuzz/fuzz_vmm: test/fuzz/fuzz_vmm.c $(CORE_SRC) $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC)
+
+bin/fuzz/fuzz_client: test/fuzz/fuzz_client.c $(CORE_SRC) $(CLIENT_SRC) $(LIB_SRC) $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(CLIENT_SRC) $(LIB_SRC) $(CRYPTO_LIBS)
+
+# The files' parsers with the tools' messages stubbed out (no msg.c).
+bin/fuzz/fuzz_files: test/fuzz/fuzz_files.c $(CORE_SRC) $(CLIENT_SRC) $(LIB_SRC) $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(filter-out src/client/msg.c,$(CLIENT_SRC)) \
+	    $(LIB_SRC) $(CRYPTO_LIBS)
+
+# sc-relay.c compiled into the target (its main renamed), with the relay's other parts
+# but no Xen backend.
+FUZZ_RELAY_SRC := $(filter-out src/relay_xen.c,$(RELAY_SRC)) \
+        $(if $(filter src/relay_noxen.c,$(RELAY_SRC)),,src/relay_noxen.c)
+bin/fuzz/fuzz_relay: test/fuzz/fuzz_relay.c src/sc-relay.c $(FUZZ_RELAY_SRC) $(LIB_SRC) $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_RELAY_SRC) $(LIB_SRC)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: deps
+	$(MAKE) fuzz-build
+	@for f in $(FUZZ_BIN); do \
+	    n=$${f##*/}; mkdir -p bin/fuzz/corpus/$$n; \
+	    echo "fuzz: $$n for $(FUZZ_TIME) s"; \
+	    $$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -artifact_prefix=bin/fuzz/ \
+	        bin/fuzz/corpus/$$n \
+	        test/fuzz/corpus/$$n 2> bin/fuzz/$$n.log || { tail -n 60 bin/fuzz/$$n.log; exit 1; }; \
+	    grep -E '^#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units' bin/fuzz/$$n.log; \
+	done
 
 # The user's side: the client tools, sc-console, the simulator (to try things
 # out), their man pages and sccrypt(7).

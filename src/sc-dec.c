@@ -77,9 +77,9 @@ static uint64_t now_ms(void)
 
 /*
  * Tells sc-enc waiting on hello id that there will be no session (status
- * code: the exit status it should use, never 0), and wipes its hello file first: it holds the session's ephemeral secret,
- * which must not outlive a session that failed (sc-enc wipes it too, but may
- * be gone).
+ * code: the exit status it should use, never 0), and wipes its hello file
+ * first: it holds the session's ephemeral secret, which must not outlive a
+ * session that failed (sc-enc wipes it too, but may be gone).
  */
 static void refuse_peer(const uint8_t id[SC_HELLO_ID_LEN], int code)
 {

@@ -5,7 +5,7 @@
 # Usage: deps.sh [xen]   (xen: also what `make check-xen` needs)
 set -eu
 
-pkgs="gcc libc6-dev make pkg-config libssl-dev libxen-dev scdoc bats valgrind tmux
+pkgs="gcc libc6-dev make pkg-config libssl-dev libxen-dev scdoc bats valgrind tmux clang libclang-rt-14-dev
       openssh-server openssh-client sudo strace procps psmisc util-linux
       dpkg-dev debhelper man-db"
 if [ "${1:-}" = xen ]; then

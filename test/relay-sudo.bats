@@ -15,6 +15,8 @@
 bats_require_minimum_version 1.5.0
 
 load sim_helpers
+# shellcheck source=test/sshd.sh
+. "$BATS_TEST_DIRNAME/sshd.sh"
 
 setup_file() {
     [ "$(id -u)" = 0 ] || skip "needs root (useradd, sudoers, mount namespace)"
@@ -22,7 +24,7 @@ setup_file() {
     command -v unshare > /dev/null || skip "unshare (util-linux) is not installed"
     D=$(mktemp -d /tmp/sccrypt-sudo.XXXXXX)
     chmod 755 "$D"
-    cp -a /etc "$D/etc"
+    copy_etc "$D/etc"
     mkdir -p -m 755 "$D/etc/sccrypt" "$D/sbin"
     install -m 755 "$BATS_TEST_DIRNAME/../bin/sc-relay" "$D/sbin/sc-relay"
     unshare -m --propagation private sh -c "mount --bind '$D/etc' /etc && exec sleep 100000" \

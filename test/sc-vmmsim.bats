@@ -149,3 +149,38 @@ teardown() { sim_teardown; }
     run -2 --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups "$(command -v sc-vmmsim)" -f --guest-user nobody
     [ "$stderr" = "sc-vmmsim: --guest-user needs root (without it the guests run as you)" ]
 }
+
+# Issue 9 item 7: one request at a time with blocking reads, a 64-slot table
+# anyone could fill, and a socket directory taken as found.
+@test "a half-sent request on one connection does not stall another relay" {
+    start_sim --domain 5:demo:$SIM_UUID
+    simconn "$SOCK" half 1 10 > hold.out &
+    wait_for hold.out ready
+    t0=$(date +%s%N)
+    run -0 $RELAY --vmm-key
+    t1=$(date +%s%N)
+    [[ "$output" == "sccrypt-vmm-v1 "* ]]
+    [ $(( (t1 - t0) / 1000000 )) -lt 1500 ]
+    kill %1 2> /dev/null || true
+}
+
+@test "70 idle connections do not lock other relays out" {
+    start_sim --domain 5:demo:$SIM_UUID
+    simconn "$SOCK" idle 70 10 > hold.out &
+    wait_for hold.out ready
+    run -0 $RELAY --vmm-key
+    [[ "$output" == "sccrypt-vmm-v1 "* ]]
+    kill %1 2> /dev/null || true
+}
+
+@test "sc-vmmsim refuses a socket directory that another user owns, or that others can write and is not sticky" {
+    mkdir -m 700 theirs
+    chown nobody theirs
+    run -2 timeout 10 sc-vmmsim -f -d state -s "$PWD/theirs/sim.sock"
+    [[ "$output" == *"$PWD/theirs: the socket's directory must be a directory (not a symlink) owned by you or root, and sticky if others can write in it; remove it or choose another --socket"* ]]
+    [ ! -e theirs/sim.sock ]
+    mkdir -m 777 open
+    run -2 timeout 10 sc-vmmsim -f -d state -s "$PWD/open/sim.sock"
+    [[ "$output" == *"$PWD/open: the socket's directory must be"* ]]
+    [ ! -e open/sim.sock ]
+}

@@ -75,10 +75,11 @@ pipeline() {
         { sc-dec $DEC_ARGS > out 2> dec.err; echo $? > dec.rc; }' pipeline "$dom" "$@"
 }
 
-# Waits (5 s at most) until FILE contains TEXT.
+# Waits (20 s at most: a loaded machine, ssh and sudo are slow) until FILE
+# contains TEXT.
 wait_for() {
     local i
-    for i in $(seq 100); do
+    for i in $(seq 400); do
         grep -q -- "$2" "$1" 2> /dev/null && return 0
         sleep 0.05
     done

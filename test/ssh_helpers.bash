@@ -10,9 +10,12 @@
 # sc-relay under it.  Everything else is under D (mktemp -d in /tmp, mode
 # 0755 so sshd, as the user, can read the authorized key): the relay in
 # D/prefix/sbin, root's and readable by all.  /run/sshd is made if missing
-# and removed again only if this made it.  ssh_fixture_teardown stops sshd,
+# and left (as openssh-server's service leaves it).  ssh_fixture_teardown stops sshd,
 # the user's processes and the namespace (by pid) and removes D.
 bats_require_minimum_version 1.5.0
+
+# shellcheck source=test/sshd.sh
+. "$BATS_TEST_DIRNAME/sshd.sh"
 
 # ssh_fixture_setup POLICY-LINE...: after sim_setup; sets D NSPID TUSER PORT SSH_OPTS SUDO_RELAY.
 # With SSH_PASSWORD set, the test user has that password and sshd asks for it
@@ -24,40 +27,12 @@ ssh_fixture_setup() {
     D=$(mktemp -d /tmp/sccrypt-ssh.XXXXXX)
     chmod 755 "$D"
     TUSER="sccon$$"
-    MADE_RUN_SSHD=""
-    if [ ! -d /run/sshd ]; then
-        mkdir -m 755 /run/sshd
-        MADE_RUN_SSHD=1
-    fi
+    # sshd's privilege-separation directory, as openssh-server's service makes
+    # it; left in place (removing it would break another sshd starting now).
+    mkdir -p -m 755 /run/sshd
     mkdir -p -m 755 "$D/prefix/sbin" "$D/home" "$D/keys"
     install -m 755 "$BATS_TEST_DIRNAME/../bin/sc-relay" "$D/prefix/sbin/sc-relay"
-    cp -a /etc "$D/etc"
-    mkdir -p -m 755 "$D/etc/sccrypt"
-    unshare -m --propagation private sh -c 'mount --bind "$1/etc" /etc && exec sleep 100000' \
-        ns "$D" > /dev/null 2>&1 3>&- &
-    NSPID=$!
-    for _ in $(seq 100); do
-        nsenter -t "$NSPID" -m test -d /etc/sccrypt 2> /dev/null && break
-        sleep 0.05
-    done
-    NS="nsenter -t $NSPID -m --"
-    $NS test -d /etc/sccrypt
-    # A uid of its own: another run's fixture (another copy of /etc) would
-    # give its user the same first free uid, and its teardown, which kills
-    # that uid's processes, would kill this test's sshd session.
-    TUID=$(( 30000 + $$ % 20000 ))
-    while $NS getent passwd "$TUID" > /dev/null || getent passwd "$TUID" > /dev/null; do
-        TUID=$(( TUID + 1 ))
-    done
-    $NS useradd -M -u "$TUID" -d "$D/home" -s /bin/sh "$TUSER"
-    PWAUTH=no
-    if [ -n "${SSH_PASSWORD:-}" ]; then
-        PWAUTH=yes
-        $NS usermod -p "$(openssl passwd -6 "$SSH_PASSWORD")" "$TUSER"
-    else
-        $NS usermod -p '*' "$TUSER"
-    fi
-    TUID=$($NS id -u "$TUSER")
+    private_etc "$D" "$TUSER" "$D/home"
     ssh-keygen -q -t ed25519 -N '' -f "$D/client_key"
     install -m 644 "$D/client_key.pub" "$D/keys/$TUSER"
     printf '%s ALL=(root) NOPASSWD: %s\n' "$TUSER" "$D/prefix/sbin/sc-relay" \
@@ -66,32 +41,7 @@ ssh_fixture_setup() {
     $NS visudo -cqf /etc/sudoers.d/sccrypt-test
     printf '%s\n' "backend sim" "socket $SOCK" "$@" > "$D/etc/sccrypt/relay.conf"
     chmod 644 "$D/etc/sccrypt/relay.conf"
-    ssh-keygen -q -t ed25519 -N '' -f "$D/host_key"
-    for _ in $(seq 20); do
-        PORT=$(( 20000 + (RANDOM % 40000) ))
-        cat > "$D/sshd_config" <<EOF2
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $D/host_key
-PidFile $D/sshd.pid
-AuthorizedKeysFile $D/keys/%u
-AllowUsers $TUSER
-PubkeyAuthentication yes
-PasswordAuthentication $PWAUTH
-KbdInteractiveAuthentication no
-PermitRootLogin no
-UsePAM no
-StrictModes no
-X11Forwarding no
-AllowTcpForwarding no
-LogLevel ERROR
-EOF2
-        rm -f "$D/sshd.pid"
-        $NS /usr/sbin/sshd -f "$D/sshd_config" -E "$D/sshd.log"
-        for _ in $(seq 50); do [ -s "$D/sshd.pid" ] && break; sleep 0.05; done
-        [ -s "$D/sshd.pid" ] && break
-    done
-    [ -s "$D/sshd.pid" ]
+    start_sshd "$D" "$TUSER" $NS
     SSH_OPTS="-p $PORT -i $D/client_key -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=$D/known_hosts -o LogLevel=ERROR -l $TUSER"
     SUDO_RELAY="sudo -n $D/prefix/sbin/sc-relay"
     export D NSPID TUSER TUID PORT SSH_OPTS SUDO_RELAY NS
@@ -104,6 +54,5 @@ ssh_fixture_teardown() {
         for pid in $(ps -o pid= -U "$TUID" 2> /dev/null); do kill -9 "$pid" 2> /dev/null; done
     fi
     [ -n "${NSPID:-}" ] && kill "$NSPID" 2> /dev/null
-    [ -n "$MADE_RUN_SSHD" ] && rmdir /run/sshd 2> /dev/null
     rm -rf "$D"
 }

@@ -67,6 +67,9 @@ struct sccrypt_dom {
     evtchn_port_t relay_port;           /* Xen-consumer port the relay binds */
     uint64_t session;                   /* 0: no relay attached */
     struct timer timer;                 /* quiet-time close */
+    s_time_t bound_at;                  /* guest run time (run_ms()) counts from here */
+    s_time_t paused_at_bind, runnable_at_bind;
+    uint64_t last_run_ms;
     struct sc_backlog bl;
     uint8_t blbuf[SCCRYPT_BACKLOG];
 };
@@ -282,9 +285,86 @@ __initcall(sccrypt_init);
 
 /* ---- per-domain state ------------------------------------------------- */
 
-static uint64_t now_ms(void)
+/*
+ * Guest run time.  The engine's times decide when a finished session ends
+ * (the guest was quiet that long) and when a silent one is dropped; if they
+ * were wall-clock time, dom0 could pause the guest, or starve it through its
+ * scheduling, in the middle of its output and fake a clean end.  So the
+ * engine gets the time since the bind that the domain was neither paused
+ * (pause accounting below, fed by domain.c's pause and unpause) nor kept
+ * waiting for a CPU while it wanted one (vCPU 0 runnable), in milliseconds,
+ * never going backwards.  Time it spent blocked, idle by its own choice,
+ * counts: an idle guest is a quiet one.
+ */
+static DEFINE_SPINLOCK(sccrypt_time_lock);
+
+void sccrypt_pause_changed(struct domain *d)
 {
-    return (uint64_t)NOW() / MILLISECS(1);
+    unsigned long flags;
+    s_time_t now = NOW();
+
+    spin_lock_irqsave(&sccrypt_time_lock, flags);
+    if ( atomic_read(&d->pause_count) > 0 )
+    {
+        if ( !d->sccrypt_paused_since )
+            d->sccrypt_paused_since = now;
+    }
+    else if ( d->sccrypt_paused_since )
+    {
+        d->sccrypt_paused_total += now - d->sccrypt_paused_since;
+        d->sccrypt_paused_since = 0;
+    }
+    spin_unlock_irqrestore(&sccrypt_time_lock, flags);
+}
+
+static s_time_t paused_ns(struct domain *d, s_time_t now)
+{
+    unsigned long flags;
+    s_time_t t;
+
+    spin_lock_irqsave(&sccrypt_time_lock, flags);
+    t = d->sccrypt_paused_total +
+        (d->sccrypt_paused_since ? now - d->sccrypt_paused_since : 0);
+    spin_unlock_irqrestore(&sccrypt_time_lock, flags);
+    return t;
+}
+
+/* vCPU 0's time runnable but not running; read without its lock (approximate). */
+static s_time_t runnable_ns(const struct domain *d, s_time_t now)
+{
+    const struct vcpu *v = d->vcpu ? d->vcpu[0] : NULL;
+    s_time_t t;
+
+    if ( !v )
+        return 0;
+    t = ACCESS_ONCE(v->runstate.time[RUNSTATE_runnable]);
+    if ( ACCESS_ONCE(v->runstate.state) == RUNSTATE_runnable )
+        t += now - ACCESS_ONCE(v->runstate.state_entry_time);
+    return t;
+}
+
+static void run_clock_start(struct sccrypt_dom *s)
+{
+    s_time_t now = NOW();
+
+    sccrypt_pause_changed(s->d);
+    s->bound_at = now;
+    s->paused_at_bind = paused_ns(s->d, now);
+    s->runnable_at_bind = runnable_ns(s->d, now);
+    s->last_run_ms = 0;
+}
+
+static uint64_t run_ms(struct sccrypt_dom *s)
+{
+    s_time_t now = NOW();
+    s_time_t t = (now - s->bound_at) - (paused_ns(s->d, now) - s->paused_at_bind) -
+                 (runnable_ns(s->d, now) - s->runnable_at_bind);
+    uint64_t ms = t > 0 ? (uint64_t)t / MILLISECS(1) : 0;
+
+    if ( ms < s->last_run_ms )
+        ms = s->last_run_ms;
+    s->last_run_ms = ms;
+    return ms;
 }
 
 static struct sccrypt_dom *find_dom(const struct domain *d)
@@ -347,7 +427,7 @@ static size_t drain(struct sccrypt_dom *s)
         return 0;
     n = sc_backlog_drain_ring(&s->bl, s->ring);
     if ( n && session_open(s) )
-        sc_vmm_guest_output(&s->dom, now_ms());
+        sc_vmm_guest_output(&s->dom, run_ms(s));
     return n;
 }
 
@@ -356,8 +436,9 @@ static bool relay_has_news(struct sccrypt_dom *s)
 {
     if ( !session_open(s) )
         return false;
-    return s->bl.len || sc_vmm_output_owed(&s->dom) ||
-           sc_vmm_wake_in(&s->dom, now_ms()) == 0;
+    /* The backlog is news only for a live session (the engine gives no other any). */
+    return (s->bl.len && sc_vmm_live(&s->dom)) || sc_vmm_output_owed(&s->dom) ||
+           sc_vmm_wake_in(&s->dom, run_ms(s)) == 0;
 }
 
 /* Tells the relay (if one has bound the session's port) to call OUTPUT. */
@@ -373,7 +454,7 @@ static void arm_timer(struct sccrypt_dom *s)
 
     if ( !session_open(s) )
         return;
-    w = sc_vmm_wake_in(&s->dom, now_ms());
+    w = sc_vmm_wake_in(&s->dom, run_ms(s));
     if ( w > 0 )
         set_timer(&s->timer, NOW() + MILLISECS(w));
 }
@@ -425,14 +506,15 @@ static void final_put(uint64_t session, const uint8_t *p, size_t len)
 }
 
 /* Ends the engine session in dom with reason, keeping its close record. */
-static void session_end_final(struct sc_dom *dom, uint64_t session, unsigned int reason)
+static void session_end_final(struct sc_dom *dom, uint64_t session, unsigned int reason,
+                              uint64_t now)
 {
     uint8_t out[SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME];
     size_t n = 0;
     int rc;
 
     sc_vmm_close(dom, reason);
-    rc = sc_vmm_output(dom, NULL, out, sizeof(out), &n, now_ms());
+    rc = sc_vmm_output(dom, NULL, out, sizeof(out), &n, now);
     if ( rc == 1 )
         final_put(session, out, n);
     else if ( dom->state != SC_SESS_NONE )
@@ -466,7 +548,7 @@ void sccrypt_domain_destroy(struct domain *d)
         list_del(&s->list);
         if ( session_open(s) )
         {
-            session_end_final(&s->dom, s->session, SC_CLOSE_GUEST_GONE);
+            session_end_final(&s->dom, s->session, SC_CLOSE_GUEST_GONE, run_ms(s));
             /* The relay fetches its final record; the ports still exist. */
             notify_relay(s);
         }
@@ -664,6 +746,7 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
         goto out_locked;
     }
     s->xen_port = xport;
+    run_clock_start(s);
     list_add(&s->list, &sccrypt_doms);
     drain(s);
     spin_unlock(&sccrypt_lock);
@@ -739,7 +822,7 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     old = session_open(s) ? s->session : 0;
     if ( old )
         scratch = s->dom;
-    rc = sc_vmm_open(vmm, &s->dom, hello, len, answer, eph, s->bl.dropped, now_ms());
+    rc = sc_vmm_open(vmm, &s->dom, hello, len, answer, eph, s->bl.dropped, run_ms(s));
     sc_wipe(eph, sizeof(eph));
     if ( rc )
     {
@@ -750,10 +833,10 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     }
     if ( old )
     {
-        session_end_final(&scratch, old, SC_CLOSE_TAKEOVER);
+        session_end_final(&scratch, old, SC_CLOSE_TAKEOVER, run_ms(s));
         sc_wipe(&scratch, sizeof(scratch));
     }
-    s->bl.dropped = 0;
+    /* bl.dropped stays: the engine takes it off once a live session was told. */
     s->session = next_session++;
     oldport = s->relay_port;
     if ( oldport )
@@ -794,7 +877,7 @@ static int op_input(struct xen_sccrypt_op *op, const uint8_t *buf, size_t len)
     for ( ;; )
     {
         rc = sc_vmm_input(&s->dom, s->ring, buf + total, len - total, &used, &wrote,
-                          now_ms());
+                          run_ms(s));
         total += used;
         if ( wrote )
             notify_via_xen_event_channel(s->d, s->xen_port);
@@ -851,7 +934,7 @@ static int op_output(struct xen_sccrypt_op *op, uint8_t *out, size_t cap)
         moved = drain(s);
         if ( moved )
             notify_via_xen_event_channel(s->d, s->xen_port);
-        rc = sc_vmm_output(&s->dom, &s->bl, out + off, cap - off, &n, now_ms());
+        rc = sc_vmm_output(&s->dom, &s->bl, out + off, cap - off, &n, run_ms(s));
         off += n;
         if ( rc )
             break;

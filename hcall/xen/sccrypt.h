@@ -17,9 +17,12 @@ struct domain;
 void sccrypt_domain_destroy(struct domain *d);
 /* Does a sealed domain exist (live or dying)?  sysctl.c: debug keys. */
 bool sccrypt_any_sealed(void);
+/* domain.c: d's pause count went to or from zero (guest run time). */
+void sccrypt_pause_changed(struct domain *d);
 #else
 static inline void sccrypt_domain_destroy(struct domain *d) {}
 static inline bool sccrypt_any_sealed(void) { return false; }
+static inline void sccrypt_pause_changed(struct domain *d) {}
 #endif
 
 /*

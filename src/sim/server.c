@@ -4,6 +4,9 @@
  * VMM engine, and the socket that serves the hypercall's operations
  * (sim_proto.h).  One thread, one poll() loop: guests' ptys, relay
  * connections, signals (signalfd) and the engine's quiet-time timer.
+ * Nothing in the loop blocks: requests are gathered as their bytes come and
+ * served when whole, answers leave as the socket takes them, so one slow or
+ * hostile connection never stalls another.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +29,10 @@
 #include "sim_proto.h"
 
 #define MAX_CONNS       64
+#define MAX_CONNS_UID   (MAX_CONNS / 2) /* one user cannot take every slot */
+#define REQ_WHOLE_MS    2000        /* a request begun must be whole within this */
+#define IDLE_MS         10000       /* a connection without a session may idle this long */
+#define SEND_STALL_MS   5000        /* an answer the relay does not read for this long */
 #define OUT_NEED        (SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME)
 #define DYING_GRACE_MS  2000
 #define RESTART_MIN_MS  1000
@@ -53,6 +60,16 @@ struct sdom {
 
 struct sconn {
     int fd;
+    uid_t uid;                      /* the peer's (SO_PEERCRED) */
+    uint64_t last_ms;               /* the last request, or the accept */
+    uint64_t req_ms;                /* when the request being gathered began */
+    uint8_t hdr[SIM_HDR_LEN];       /* the request being gathered: header, */
+    size_t hlen;
+    uint8_t *req;                   /* then its payload */
+    size_t rlen, rneed;
+    uint8_t *wbuf;                  /* an answer not yet taken by the socket */
+    size_t woff, wlen;
+    uint64_t wsince;
     int evfd;                       /* our end of the session's event socketpair */
     struct sdom *d;
     int ev_sent;                    /* an event byte went out since the last request */
@@ -67,7 +84,6 @@ static struct sdom *doms;
 static size_t ndoms;
 static struct sconn conns[MAX_CONNS];
 static sigset_t origmask;
-static uint8_t reqbuf[SIM_MAX_PAYLOAD];
 static uint8_t outbuf[SIM_MAX_PAYLOAD];
 
 static int session_open(const struct sdom *d)
@@ -236,6 +252,34 @@ static void send_event(struct sconn *c)
         sim_log("event channel: %s", strerror(errno));
 }
 
+/* Hands what the socket takes of c's queued answer to it: 0, or -1 to close c. */
+static int conn_flush(struct sconn *c)
+{
+    ssize_t n;
+
+    while (c->woff < c->wlen) {
+        n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+        }
+        c->woff += (size_t)n;
+        c->wsince = sim_now_ms();
+    }
+    free(c->wbuf);
+    c->wbuf = NULL;
+    c->woff = c->wlen = 0;
+    return 0;
+}
+
+/*
+ * Queues one answer (a descriptor, if any, goes with its header at once)
+ * and sends what the socket takes now; the rest leaves on POLLOUT.  A
+ * connection sends its next request only after reading the whole answer,
+ * so the socket has room for a header here unless the peer misbehaves:
+ * then -1, and the connection is closed.
+ */
 static int send_resp(struct sconn *c, uint8_t op, uint8_t status, uint8_t err, uint32_t value,
                      uint32_t value2, const uint8_t *p, size_t len, int passfd)
 {
@@ -246,8 +290,11 @@ static int send_resp(struct sconn *c, uint8_t op, uint8_t status, uint8_t err, u
         struct cmsghdr cm;
         char buf[CMSG_SPACE(sizeof(int))];
     } u;
+    size_t hq = sizeof(h);          /* header bytes still to queue */
     ssize_t n;
 
+    if (c->wlen)
+        return -1;
     h[0] = SIM_WIRE_VERSION;
     h[1] = op;
     h[2] = status;
@@ -255,27 +302,38 @@ static int send_resp(struct sconn *c, uint8_t op, uint8_t status, uint8_t err, u
     sim_put32(h + 4, value);
     sim_put32(h + 8, value2);
     sim_put32(h + 12, (uint32_t)len);
-    if (passfd < 0)
-        return io_write_all(c->fd, h, sizeof(h)) < 0 || io_write_all(c->fd, p, len) < 0 ? -1 : 0;
-
-    memset(&mh, 0, sizeof(mh));
-    memset(&u, 0, sizeof(u));
-    iov.iov_base = h;
-    iov.iov_len = sizeof(h);
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = u.buf;
-    mh.msg_controllen = sizeof(u.buf);
-    u.cm.cmsg_level = SOL_SOCKET;
-    u.cm.cmsg_type = SCM_RIGHTS;
-    u.cm.cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(&u.cm), &passfd, sizeof(int));
-    do
-        n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n != (ssize_t)sizeof(h))
+    if (passfd >= 0) {
+        memset(&mh, 0, sizeof(mh));
+        memset(&u, 0, sizeof(u));
+        iov.iov_base = h;
+        iov.iov_len = sizeof(h);
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = u.buf;
+        mh.msg_controllen = sizeof(u.buf);
+        u.cm.cmsg_level = SOL_SOCKET;
+        u.cm.cmsg_type = SCM_RIGHTS;
+        u.cm.cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(&u.cm), &passfd, sizeof(int));
+        do
+            n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        if (n != (ssize_t)sizeof(h))
+            return -1;
+        hq = 0;
+    }
+    if (hq + len == 0)
+        return 0;
+    c->wbuf = malloc(hq + len);
+    if (c->wbuf == NULL)
         return -1;
-    return io_write_all(c->fd, p, len);
+    memcpy(c->wbuf, h, hq);
+    if (len)
+        memcpy(c->wbuf + hq, p, len);
+    c->woff = 0;
+    c->wlen = hq + len;
+    c->wsince = sim_now_ms();
+    return conn_flush(c);
 }
 
 static int refuse(struct sconn *c, uint8_t op, int err, uint32_t value)
@@ -324,6 +382,10 @@ static void conn_close(struct sconn *c)
         close(c->evfd);
     close(c->fd);
     free(c->final);
+    if (c->req)
+        sc_wipe(c->req, c->rneed);
+    free(c->req);
+    free(c->wbuf);
     memset(c, 0, sizeof(*c));
     c->fd = -1;
     c->evfd = -1;
@@ -537,7 +599,6 @@ static int op_close(struct sconn *c, unsigned int reason)
     return send_resp(c, SIM_OP_CLOSE, SIM_STATUS_OK, 0, 0, 0, NULL, 0, -1);
 }
 
-/* One request; -1 closes the connection. */
 /* The domain's UUID and name, for the relay's policy. */
 static int op_dominfo(struct sconn *c, uint32_t domid)
 {
@@ -553,25 +614,15 @@ static int op_dominfo(struct sconn *c, uint32_t domid)
     return send_resp(c, SIM_OP_DOMINFO, SIM_STATUS_OK, 0, 0, 0, p, SC_UUID_LEN + n, -1);
 }
 
-static int conn_serve(struct sconn *c)
+/* One whole request (c->hdr, c->req); -1 closes the connection. */
+static int conn_dispatch(struct sconn *c)
 {
-    uint8_t h[SIM_HDR_LEN];
-    uint32_t domid, arg, len;
-    ssize_t n;
+    const uint8_t *h = c->hdr, *reqbuf = c->req;
+    uint32_t domid, arg, len = (uint32_t)c->rneed;
     int rc;
 
-    n = io_read_full(c->fd, h, sizeof(h));
-    if (n != (ssize_t)sizeof(h))
-        return -1;
     domid = sim_get32(h + 4);
     arg = sim_get32(h + 8);
-    len = sim_get32(h + 12);
-    if (h[0] != SIM_WIRE_VERSION || len > SIM_MAX_PAYLOAD) {
-        send_resp(c, h[1], SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
-        return -1;
-    }
-    if (io_read_full(c->fd, reqbuf, len) != (ssize_t)len)
-        return -1;
     c->ev_sent = 0;
     switch (h[1]) {
     case SIM_OP_STATUS:
@@ -604,7 +655,66 @@ static int conn_serve(struct sconn *c)
         send_resp(c, h[1], SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
         rc = -1;
     }
-    sc_wipe(reqbuf, len);
+    return rc;
+}
+
+/* recv() that never blocks: bytes read, 0 when none yet, -1 at the end or on an error. */
+static ssize_t conn_recv(struct sconn *c, uint8_t *p, size_t n)
+{
+    ssize_t r;
+
+    do
+        r = recv(c->fd, p, n, MSG_DONTWAIT);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    return r == 0 ? -1 : r;
+}
+
+/*
+ * Gathers what has come of c's request and serves it once whole (one per
+ * call: its answer must leave before the next is read).  0, or -1 to close c.
+ */
+static int conn_read(struct sconn *c)
+{
+    uint32_t len;
+    ssize_t n;
+    int rc;
+
+    if (c->hlen < SIM_HDR_LEN) {
+        n = conn_recv(c, c->hdr + c->hlen, SIM_HDR_LEN - c->hlen);
+        if (n <= 0)
+            return (int)n;
+        if (c->hlen == 0)
+            c->req_ms = sim_now_ms();
+        c->hlen += (size_t)n;
+        if (c->hlen < SIM_HDR_LEN)
+            return 0;
+        len = sim_get32(c->hdr + 12);
+        if (c->hdr[0] != SIM_WIRE_VERSION || len > SIM_MAX_PAYLOAD) {
+            send_resp(c, c->hdr[1], SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
+            return -1;
+        }
+        c->rneed = len;
+        c->rlen = 0;
+        if (len && (c->req = malloc(len)) == NULL)
+            return -1;
+    }
+    if (c->rlen < c->rneed) {
+        n = conn_recv(c, c->req + c->rlen, c->rneed - c->rlen);
+        if (n <= 0)
+            return (int)n;
+        c->rlen += (size_t)n;
+        if (c->rlen < c->rneed)
+            return 0;
+    }
+    rc = conn_dispatch(c);
+    if (c->req)
+        sc_wipe(c->req, c->rneed);
+    free(c->req);
+    c->req = NULL;
+    c->hlen = c->rlen = c->rneed = 0;
+    c->last_ms = sim_now_ms();
     return rc;
 }
 
@@ -632,6 +742,7 @@ static int listen_socket(const char *path)
 {
     struct sockaddr_un sa;
     char dir[sizeof(sa.sun_path)];
+    struct stat st;
     char *slash;
     mode_t old;
     int fd, probe;
@@ -649,6 +760,19 @@ static int listen_socket(const char *path)
         *slash = '\0';
         if (sim_mkdirs(dir, 0700) < 0) {
             sim_log("%s: %s", dir, strerror(errno));
+            return -1;
+        }
+        /*
+         * Another user's directory (say, /tmp/sccrypt-sim-UID made first) could
+         * swap the socket: it must be ours (or root's), and if others may write
+         * in it, sticky (as /tmp is), so nobody else can replace our socket.
+         */
+        if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+            (st.st_uid != geteuid() && st.st_uid != 0) ||
+            ((st.st_mode & 022) != 0 && (st.st_mode & S_ISVTX) == 0)) {
+            sim_log("%s: the socket's directory must be a directory (not a symlink) owned by "
+                    "you or root, and sticky if others can write in it; remove it or choose "
+                    "another --socket", dir);
             return -1;
         }
     }
@@ -675,26 +799,80 @@ static int listen_socket(const char *path)
     return fd;
 }
 
+/* A connection holding no session: it may make room for a new one. */
+static int conn_idle(const struct sconn *c)
+{
+    return c->fd >= 0 && c->d == NULL && c->final == NULL && c->wlen == 0;
+}
+
+/*
+ * Takes a new connection.  One user holds at most MAX_CONNS_UID; when that
+ * user's share or the table is full, the connection that has been idle
+ * (no session) longest gives way (the same user's first); none idle: refused.
+ */
 static void accept_conn(int lfd)
 {
-    struct timeval tv = { .tv_sec = 5 };
-    int fd, i;
+    struct ucred cr;
+    socklen_t crlen = sizeof(cr);
+    int fd, i, free_slot = -1, mine = 0, victim = -1;
 
-    fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0)
         return;
-    for (i = 0; i < MAX_CONNS; i++)
-        if (conns[i].fd < 0)
-            break;
-    if (i == MAX_CONNS) {
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0) {
         close(fd);
         return;
     }
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    memset(&conns[i], 0, sizeof(conns[i]));
-    conns[i].fd = fd;
-    conns[i].evfd = -1;
+    for (i = 0; i < MAX_CONNS; i++) {
+        if (conns[i].fd < 0) {
+            if (free_slot < 0)
+                free_slot = i;
+            continue;
+        }
+        if (conns[i].uid == cr.uid)
+            mine++;
+    }
+    if (mine >= MAX_CONNS_UID || free_slot < 0) {
+        for (i = 0; i < MAX_CONNS; i++) {
+            if (!conn_idle(&conns[i]) || (mine >= MAX_CONNS_UID && conns[i].uid != cr.uid))
+                continue;
+            if (victim < 0 || conns[i].last_ms < conns[victim].last_ms)
+                victim = i;
+        }
+        if (victim < 0) {
+            sim_log("uid %u: too many connections; refused", (unsigned)cr.uid);
+            close(fd);
+            return;
+        }
+        sim_log("uid %u: too many connections; closed the longest idle one",
+                (unsigned)cr.uid);
+        conn_close(&conns[victim]);
+        if (free_slot < 0)
+            free_slot = victim;
+    }
+    memset(&conns[free_slot], 0, sizeof(conns[free_slot]));
+    conns[free_slot].fd = fd;
+    conns[free_slot].evfd = -1;
+    conns[free_slot].uid = cr.uid;
+    conns[free_slot].last_ms = sim_now_ms();
+}
+
+/* Closes a connection that stalls: a request not whole in time, an answer not read, idling. */
+static int conn_expire(struct sconn *c, uint64_t now)
+{
+    const char *why = NULL;
+
+    if (c->hlen > 0 && now - c->req_ms >= REQ_WHOLE_MS)
+        why = "a request was not whole in time";
+    else if (c->wlen > 0 && now - c->wsince >= SEND_STALL_MS)
+        why = "its answer was not read in time";
+    else if (conn_idle(c) && c->hlen == 0 && now - c->last_ms >= IDLE_MS)
+        why = "idle without a session";
+    if (why == NULL)
+        return 0;
+    sim_log("uid %u: connection closed: %s", (unsigned)c->uid, why);
+    conn_close(c);
+    return 1;
 }
 
 static void reap(void)
@@ -871,7 +1049,12 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
             struct sconn *cn = &conns[i];
             int64_t w;
 
-            if (cn->fd < 0 || cn->ev_sent)
+            if (cn->fd < 0 || conn_expire(cn, sim_now_ms()))
+                continue;
+            /* Wake to expire it in time. */
+            if ((cn->hlen > 0 || cn->wlen > 0 || conn_idle(cn)) && (timeout < 0 || timeout > 250))
+                timeout = 250;
+            if (cn->ev_sent)
                 continue;
             if (conn_has_news(cn, now)) {
                 send_event(cn);
@@ -893,7 +1076,7 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
                 continue;
             pidx[i] = n;
             pfd[n].fd = conns[i].fd;
-            pfd[n++].events = POLLIN;
+            pfd[n++].events = conns[i].wlen ? POLLOUT : POLLIN;
         }
         for (k = 0; k < ndoms; k++) {
             struct sdom *d = &doms[k];
@@ -938,7 +1121,7 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
         for (i = 0; i < MAX_CONNS; i++) {
             if (pidx[i] < 0 || conns[i].fd < 0 || !pfd[pidx[i]].revents)
                 continue;
-            if (conn_serve(&conns[i]) < 0)
+            if ((conns[i].wlen ? conn_flush(&conns[i]) : conn_read(&conns[i])) < 0)
                 conn_close(&conns[i]);
         }
         (void)didx;

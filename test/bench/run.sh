@@ -29,6 +29,8 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=$ROOT/bin
 T=$ROOT/bin/test
+# shellcheck source=test/sshd.sh
+. "$ROOT/test/sshd.sh"
 ROUNDS=${BENCH_ROUNDS:-7}
 KEYS=${BENCH_KEYS:-200}
 OUT_BYTES=${BENCH_OUT:-67108864}
@@ -46,7 +48,8 @@ done
 W=$(mktemp -d /tmp/sccrypt-bench.XXXXXX)
 chmod 755 "$W"
 TUSER=""
-MADE_RUN_SSHD=""
+TUID=""
+NSPID=""
 PIDS=""
 
 cleanup() {
@@ -62,14 +65,10 @@ cleanup() {
         kill -9 "$pid" 2> /dev/null || true
     done
     for pid in $PIDS; do kill "$pid" 2> /dev/null || true; done
-    if [ -n "$TUSER" ]; then
-        if id "$TUSER" > /dev/null 2>&1; then
-            for pid in $(ps -o pid= -u "$TUSER" 2> /dev/null); do kill -9 "$pid" 2> /dev/null; done
-            userdel "$TUSER" 2> /dev/null || true
-        fi
-        rm -f "/etc/sudoers.d/sccrypt-bench-$TUSER" "/etc/sudoers.d/sccrypt-bench-$TUSER.tmp"
+    if [ -n "$TUID" ]; then
+        for pid in $(ps -o pid= -U "$TUID" 2> /dev/null); do kill -9 "$pid" 2> /dev/null; done
     fi
-    [ -n "$MADE_RUN_SSHD" ] && rmdir /run/sshd 2> /dev/null
+    [ -n "$NSPID" ] && kill "$NSPID" 2> /dev/null
     rm -rf "$W"
 }
 trap cleanup EXIT
@@ -151,60 +150,30 @@ if [ "$DO_SSH" = 1 ]; then
     fi
 fi
 if [ "$DO_SSH" = 1 ]; then
+    # The user, the sudoers drop-in and sc-relay's policy live in $W/etc, a
+    # copy of /etc that a private mount namespace (held by NSPID) shows in
+    # place of /etc: sshd runs in it, and so sudo and sc-relay under it.
+    # The machine's /etc is not touched.
     TUSER="scbench$$"
-    if [ ! -d /run/sshd ]; then
-        mkdir -m 755 /run/sshd
-        MADE_RUN_SSHD=1
-    fi
+    # sshd's privilege-separation directory, as openssh-server's service makes
+    # it; left in place (removing it would break another sshd starting now).
+    mkdir -p -m 755 /run/sshd
     mkdir -p -m 755 "$W/prefix" "$W/prefix/sbin"
     install -m 755 "$B/sc-relay" "$W/prefix/sbin/sc-relay"
     install -m 755 "$T/plaincon" "$W/prefix/sbin/plaincon"
-    useradd -M -d "$W/uhome" -s /bin/sh "$TUSER"
-    usermod -p '*' "$TUSER"
+    private_etc "$W" "$TUSER" "$W/uhome"
     mkdir -p -m 755 "$W/uhome" "$W/keys"
     ssh-keygen -q -t ed25519 -N '' -f "$W/client_key"
     cp "$W/client_key.pub" "$W/keys/$TUSER"
     chmod 644 "$W/keys/$TUSER"
-    SUDOERS="/etc/sudoers.d/sccrypt-bench-$TUSER"
     printf '%s ALL=(root) NOPASSWD: %s, %s\n' "$TUSER" "$W/prefix/sbin/sc-relay" \
-        "$W/prefix/sbin/plaincon" > "$SUDOERS.tmp"
-    chmod 440 "$SUDOERS.tmp"
-    visudo -cqf "$SUDOERS.tmp"
-    mv "$SUDOERS.tmp" "$SUDOERS"
-    # sc-relay's policy (sc-relay(8)) for the user, in a copy of /etc that sshd
-    # (and so sudo and the relay under it) sees in place of /etc through a
-    # private mount namespace: the machine's /etc/sccrypt is never touched.
-    cp -a /etc "$W/etc"
-    mkdir -p -m 755 "$W/etc/sccrypt"
-    printf 'backend sim\nsocket %s\nallow user:%s attach *\n' "$W/sim.echo.sock" "$TUSER" \
+        "$W/prefix/sbin/plaincon" > "$W/etc/sudoers.d/sccrypt-bench"
+    chmod 440 "$W/etc/sudoers.d/sccrypt-bench"
+    $NS visudo -cqf /etc/sudoers.d/sccrypt-bench
+    printf '%s\n' "backend sim" "socket $W/sim.echo.sock" "allow user:$TUSER all *" \
         > "$W/etc/sccrypt/relay.conf"
-    ssh-keygen -q -t ed25519 -N '' -f "$W/host_key"
-    for _ in $(seq 20); do
-        PORT=$(( 20000 + (RANDOM % 40000) ))
-        cat > "$W/sshd_config" <<EOF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $W/host_key
-PidFile $W/sshd.pid
-AuthorizedKeysFile $W/keys/%u
-AllowUsers $TUSER
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin no
-UsePAM no
-StrictModes no
-X11Forwarding no
-AllowTcpForwarding no
-LogLevel ERROR
-EOF
-        rm -f "$W/sshd.pid"
-        unshare -m --propagation private sh -c 'mount --bind "$1/etc" /etc &&
-            exec /usr/sbin/sshd -f "$1/sshd_config" -E "$1/sshd.log"' sshd "$W"
-        for _ in $(seq 50); do [ -s "$W/sshd.pid" ] && break; sleep 0.05; done
-        [ -s "$W/sshd.pid" ] && break
-    done
-    [ -s "$W/sshd.pid" ] || { say "bench: sshd did not start"; cat "$W/sshd.log" >&2; exit 2; }
+    chmod 644 "$W/etc/sccrypt/relay.conf"
+    start_sshd "$W" "$TUSER" $NS || { say "bench: sshd did not start"; exit 2; }
     SSH="ssh -T -p $PORT -i $W/client_key -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=$W/known_hosts -o LogLevel=ERROR $TUSER@127.0.0.1"
     # The host key goes into known_hosts once, outside the timed runs.
     $SSH sudo -n "$W/prefix/sbin/sc-relay" --version > /dev/null
