@@ -81,3 +81,21 @@ wait_pane() {
     grep -qF "after-login" pane.txt
     run ! grep -qF -- "$SSH_PASSWORD" pane.txt
 }
+
+# sudo in dom0 has no terminal to ask on (ssh -T): it must say so, and the
+# tools must end without a session, the terminal never raw.
+@test "a sudo rule that asks for a password fails clearly: no session, sc-enc and sc-dec exit 2" {
+    printf '%s ALL=(root) %s\n' "$TUSER" "$D/prefix/sbin/sc-relay" > "$D/etc/sudoers.d/sccrypt-test"
+    $NS visudo -cqf /etc/sudoers.d/sccrypt-test
+    printf 'never-sent\n' > in
+    # shellcheck disable=SC2086
+    timeout 60 bash -c 'sc-enc < in 2> enc.err |
+        ssh -T $SSH_OPTS 127.0.0.1 sudo "$D/prefix/sbin/sc-relay" 5 2> ssh.err |
+        sc-dec > out 2> dec.err; echo "${PIPESTATUS[*]}" > rc'
+    [ "$(cat rc)" = "2 1 2" ]
+    grep -q "sudo: a terminal is required to read the password" ssh.err
+    [ "$(cat dec.err)" = "sc-dec: the stream ended before the VMM's answer: no session (did ssh or the relay fail?)" ]
+    # sc-enc hears it first from sc-dec, or from its closed output: 2 either way
+    [ ! -s enc.err ] || [ "$(cat enc.err)" = "sc-enc: output closed (the relay or ssh ended): Broken pipe" ]
+    [ ! -s out ]
+}
