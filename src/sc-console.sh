@@ -16,18 +16,20 @@ EX_OPER=2
 usage() {
     cat <<'EOF'
 usage: sc-console [--key FILE] [--vmm NAME] [--escape CHAR] [--takeover]
-                  [--relay COMMAND] [ssh options] HOST DOMID
+                  [--accept-instance] [--relay COMMAND] [ssh options] HOST DOMID
        sc-console -h | --help | --version
   --key FILE        console key for sc-enc and sc-dec (default $SCCRYPT_KEY,
                     else ~/.config/sccrypt/key)
   --vmm NAME        the VMM from known_vmms (default: the one pinned under HOST's name)
-  --escape CHAR     sc-enc's escape character (default ~)
+  --escape CHAR     sc-enc's escape character (default $SCCRYPT_ESCAPE, else ~)
   --takeover        take over a console another session holds
+  --accept-instance accept and remember another domain instance than last time
   --relay COMMAND   the remote command before the domain (default "sudo sc-relay")
   ssh options (-p PORT, -i FILE, -o OPT, -J HOST, -l USER, -v, ...) go to ssh
-exit: sc-dec's status (0 clean end, 1 integrity failure, 2 error), or the
-      relay's when it refused (3 the VMM refused, 4 ended on a signal,
-      5 the relay's policy refused); 2 when ssh could not connect
+exit: 0 clean end, 1 integrity failure, 2 error (ssh could not connect),
+      3 the VMM refused, 4 the relay ended the session, 5 the relay's policy
+      refused, 6 the console is busy, 7 the domain is not bound, 8 another
+      domain instance than last time, not accepted
 EOF
 }
 
@@ -40,6 +42,7 @@ key=""
 vmm=""
 esc=""
 takeover=""
+accept=""
 relay="sudo sc-relay"
 n_ssh=0
 
@@ -68,6 +71,7 @@ while [ $# -gt 0 ]; do
     --escape=*) esc=${1#*=}; shift ;;
     --relay=*) relay=${1#*=}; shift ;;
     --takeover) takeover=1; shift ;;
+    --accept-instance) accept=1; shift ;;
     --) shift; break ;;
     --*) die "unknown option $1 (sc-console -h)" ;;
     -?*)
@@ -146,7 +150,7 @@ st=$(
     {
         { sc-enc -V "$vmm" ${esc:+-e "$esc"} 3>&- 4>&-; echo "enc=$?" >&3; } |
         { "$@" 3>&- 4>&-; echo "ssh=$?" >&3; } |
-        { sc-dec -V "$vmm" 3>&- >&4 4>&-; echo "dec=$?" >&3; }
+        { sc-dec -V "$vmm" ${accept:+-A} 3>&- >&4 4>&-; echo "dec=$?" >&3; }
     } 3>&1
 )
 exec 4>&-
@@ -154,8 +158,10 @@ enc=$(printf '%s\n' "$st" | sed -n 's/^enc=//p')
 sshst=$(printf '%s\n' "$st" | sed -n 's/^ssh=//p')
 dec=$(printf '%s\n' "$st" | sed -n 's/^dec=//p')
 
+# sc-dec refused another domain instance: nothing was sent, whatever the relay did then.
+[ "${dec:-}" = 8 ] && exit 8
 case $sshst in
-3|4|5) exit "$sshst" ;;
+3|4|5|6|7) exit "$sshst" ;;
 255) printf 'sc-console: ssh to %s failed (exit 255)\n' "$host" >&2; exit "$EX_OPER" ;;
 esac
 if [ "${dec:-2}" != 0 ]; then

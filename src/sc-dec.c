@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "sc_proto.h"
+#include "exits.h"
 #include "io.h"
 #include "client/fingerprint.h"
 #include "client/frame.h"
@@ -30,8 +31,8 @@
 #include "client/rendezvous.h"
 #include "text.h"
 
-#define EXIT_INTEGRITY  1
-#define EXIT_USAGE      2
+#define EXIT_INTEGRITY  SC_EX_INTEGRITY
+#define EXIT_USAGE      SC_EX_OPER
 
 #define HELLO_FILE_LEN  (32 + SC_HELLO_LEN)
 #define ANSWER_FILE_LEN (1 + SC_PUB_LEN)
@@ -39,12 +40,16 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: sc-dec [-q] [-k FILE] [-t SECONDS] [-V NAME]\n"
+        "usage: sc-dec [-Aq] [-k FILE] [-t SECONDS] [-V NAME]\n"
         "       sc-dec -h | --version\n"
         "  -k FILE       console key (default $SCCRYPT_KEY, else ~/.config/sccrypt/key)\n"
         "  -V NAME       the VMM from known_vmms (default $SCCRYPT_VMM, the only or \"default\")\n"
+        "  -A            accept and remember a domain instance other than the last one\n"
         "  -q            do not print which domain the session reached\n"
-        "  -t SECONDS    wait this long for sc-enc's hello in the rendezvous (default 10)\n");
+        "  -t SECONDS    wait this long for sc-enc's hello in the rendezvous (default 10)\n"
+        "exit: 0 clean end, 1 integrity failure, 2 error, 3 the VMM refused, 4 the relay\n"
+        "      ended the session, 6 the console is busy or was taken over, 7 the domain\n"
+        "      is not bound (or went away), 8 another domain instance, not accepted\n");
 }
 
 struct dec {
@@ -71,29 +76,62 @@ static uint64_t now_ms(void)
 }
 
 /*
- * Tells sc-enc waiting on hello id that there will be no session (status 1),
- * and wipes its hello file first: it holds the session's ephemeral secret,
- * which must not outlive a session that failed (sc-enc wipes it too, but may
- * be gone).
+ * Tells sc-enc waiting on hello id that there will be no session (status
+ * code: the exit status it should use, never 0), and wipes its hello file
+ * first: it holds the session's ephemeral secret, which must not outlive a
+ * session that failed (sc-enc wipes it too, but may be gone).
  */
-static void refuse_peer(const uint8_t id[SC_HELLO_ID_LEN])
+static void refuse_peer(const uint8_t id[SC_HELLO_ID_LEN], int code)
 {
     uint8_t a[ANSWER_FILE_LEN];
 
     rv_discard(&D.rv, id, RV_HELLO);
     memset(a, 0, sizeof(a));
-    a[0] = 1;
+    a[0] = (uint8_t)code;
     /* Best effort: that sc-enc may be gone already, and nothing is owed to it. */
     (void)rv_put(&D.rv, id, RV_ANSWER, a, sizeof(a), 1);
 }
 
 /* Before we know the hello: refuse the one sc-enc of our pipeline, if there is one. */
-static void refuse_pipeline(void)
+static void refuse_pipeline(int code)
 {
     uint8_t other[SC_HELLO_ID_LEN];
 
     if (D.rv_ok && rv_other_hellos(&D.rv, NULL, other) == 1)
-        refuse_peer(other);
+        refuse_peer(other, code);
+}
+
+/*
+ * The relay's refusal notice (exits.h) in place of the answer: the status
+ * it carries, or 0 when the frame is not one.  Only the statuses of a
+ * refused open are taken; dom0 can say this falsely, but only to end a
+ * session that never started, which it can do anyway.
+ */
+static int relay_notice(const uint8_t *f, ssize_t flen)
+{
+    int code;
+
+    if (flen != SC_FRAME_HDR + SC_NOTICE_BODY ||
+        memcmp(f + SC_FRAME_HDR, SC_NOTICE_MAGIC, SC_NOTICE_BODY - 1) != 0)
+        return 0;
+    code = f[SC_FRAME_HDR + SC_NOTICE_BODY - 1];
+    if (code != SC_EX_REFUSED && code != SC_EX_POLICY && code != SC_EX_BUSY &&
+        code != SC_EX_UNBOUND)
+        return 0;
+    return code;
+}
+
+/* The exit status for the VMM's authenticated close reason (sccrypt(7)). */
+static int close_status(unsigned int reason)
+{
+    switch (reason) {
+    case SC_CLOSE_QUIET: return SC_EX_OK;
+    case SC_CLOSE_RELAY: return SC_EX_SIGNAL;
+    case SC_CLOSE_TAKEOVER: return SC_EX_BUSY;
+    case SC_CLOSE_GUEST_GONE: return SC_EX_UNBOUND;
+    case SC_CLOSE_TIMEOUT: return SC_EX_OPER;
+    default: return SC_EX_INTEGRITY;   /* PROTOCOL: our input was tampered with; or unknown */
+    }
 }
 
 static int fail_record(unsigned long long n, int err)
@@ -121,7 +159,7 @@ static void loud_warning(const char *keyfp, const char *vmm, const char *uuid,
     msg_err("as instance %s last time; the VMM now vouches for instance %s.", ph, nh);
     msg_err("A rebooted or re-created guest is a new instance and needs a new bind.");
     msg_err("If you did not bind this key again yourself, someone else did (an impostor");
-    msg_err("domain made to look like yours): do not type secrets into this console.");
+    msg_err("domain made to look like yours): do not accept it.");
 }
 
 int main(int argc, char **argv)
@@ -130,6 +168,7 @@ int main(int argc, char **argv)
         { "key", required_argument, NULL, 'k' },
         { "vmm", required_argument, NULL, 'V' },
         { "quiet", no_argument, NULL, 'q' },
+        { "accept-instance", no_argument, NULL, 'A' },
         { "timeout", required_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 256 },
@@ -145,15 +184,16 @@ int main(int argc, char **argv)
     unsigned int type;
     size_t dlen;
     ssize_t flen;
-    int c, rc = EXIT_USAGE, is_default, r, quiet = 0, nothers;
+    int c, rc = EXIT_USAGE, is_default, r, quiet = 0, nothers, accept = 0, inst;
     char *end;
 
     msg_init("sc-dec");
-    while ((c = getopt_long(argc, argv, "k:V:qt:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "k:V:qAt:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'k': kopt = optarg; break;
         case 'V': vname = optarg; break;
         case 'q': quiet = 1; break;
+        case 'A': accept = 1; break;
         case 't':
             errno = 0;
             timeout_s = strtoul(optarg, &end, 10);
@@ -191,18 +231,33 @@ int main(int argc, char **argv)
     flen = frame_read(0, D.frame, sizeof(D.frame));
     if (flen == FRAME_ERR) {
         msg_errno("standard input");
-        refuse_pipeline();
+        refuse_pipeline(EXIT_USAGE);
         goto out;
     }
-    if (flen == FRAME_EOF || flen == FRAME_TRUNC) {
-        msg_err("the stream ended before the VMM's answer (truncated; did the relay fail?)");
-        refuse_pipeline();
+    if (flen == FRAME_EOF) {
+        /* Nothing at all: no session began (ssh or the relay failed, and said why). */
+        msg_err("the stream ended before the VMM's answer: no session (did ssh or the relay "
+                "fail?)");
+        refuse_pipeline(EXIT_USAGE);
+        goto out;
+    }
+    if (flen == FRAME_TRUNC) {
+        msg_err("the stream ended inside the VMM's answer (truncated); session refused");
+        refuse_pipeline(EXIT_INTEGRITY);
         rc = EXIT_INTEGRITY;
+        goto out;
+    }
+    r = relay_notice(D.frame, flen);
+    if (r != 0) {
+        msg_err("no session: the relay says the VMM refused it (exit %d; its message says why)",
+                r);
+        refuse_pipeline(r);
+        rc = r;
         goto out;
     }
     if (flen != SC_FRAME_HDR + SC_ANSWER_LEN) {
         msg_err("the stream does not start with a VMM answer; session refused");
-        refuse_pipeline();
+        refuse_pipeline(EXIT_INTEGRITY);
         rc = EXIT_INTEGRITY;
         goto out;
     }
@@ -214,7 +269,7 @@ int main(int argc, char **argv)
     for (;;) {
         r = rv_take(&D.rv, hid, RV_HELLO, D.hfile, sizeof(D.hfile));
         if (r < 0) {
-            refuse_peer(hid);
+            refuse_peer(hid, EXIT_USAGE);
             goto out;
         }
         if (r == 1)
@@ -225,7 +280,7 @@ int main(int argc, char **argv)
             msg_err("the VMM's answer is not for this session's hello (replayed or swapped by "
                     "the relay); session refused");
             if (nothers == 1)
-                refuse_peer(other);
+                refuse_peer(other, EXIT_INTEGRITY);
             rc = EXIT_INTEGRITY;
             goto out;
         }
@@ -241,7 +296,7 @@ int main(int argc, char **argv)
     sc_hello_id(&sc_ossl_crypto, check, D.hfile + 32);
     if (memcmp(check, hid, SC_HELLO_ID_LEN) != 0) {
         msg_err("the rendezvous file does not hold the hello it is named after");
-        refuse_peer(hid);
+        refuse_peer(hid, EXIT_INTEGRITY);
         rc = EXIT_INTEGRITY;
         goto out;
     }
@@ -254,14 +309,11 @@ int main(int argc, char **argv)
         else
             msg_err("the VMM's answer failed authentication (%s): a wrong key or VMM, or "
                     "forged by the relay; session refused", sc_strerror(-r));
-        refuse_peer(hid);
+        refuse_peer(hid, EXIT_INTEGRITY);
         rc = EXIT_INTEGRITY;
         goto out;
     }
     sc_dir_wipe(&D.in);             /* sc-dec only reads the output direction */
-    D.afile[0] = 0;
-    if (rv_put(&D.rv, hid, RV_ANSWER, D.afile, sizeof(D.afile), 0) < 0)
-        goto out;
 
     /* What the VMM vouches for (authenticated in the answer). */
     uuid_format(us, D.id.uuid);
@@ -269,15 +321,36 @@ int main(int argc, char **argv)
     if (!quiet)
         msg_err("connected to domain %lu uuid %s instance %s", (unsigned long)D.id.domid, us,
                 ih);
+    /*
+     * Strict identity: sc-enc sends nothing until we hand it the VMM's key,
+     * so an instance the user has not accepted never gets a keystroke.
+     */
+    fp_key(keyfp, D.key);
+    inst = inst_check(keyfp, vmm_name, D.id.uuid, D.id.instance, prev, accept);
+    if (inst < 0) {
+        msg_err("cannot check the domain instance against the last session; session refused "
+                "(fix the file above)");
+        refuse_peer(hid, EXIT_USAGE);
+        goto out;
+    }
+    if (inst == INST_CHANGED) {
+        loud_warning(keyfp, vmm_name, us, prev, D.id.instance);
+        if (!accept) {
+            msg_err("Nothing you type was sent to it. If you bound this key to this domain "
+                    "again yourself, accept the new instance with sc-dec -A "
+                    "(sc-console --accept-instance); it is then remembered.");
+            refuse_peer(hid, SC_EX_INSTANCE);
+            rc = SC_EX_INSTANCE;
+            goto out;
+        }
+        msg_err("accepted instance %s (-A) and remembered it", ih);
+    }
+    D.afile[0] = 0;
+    if (rv_put(&D.rv, hid, RV_ANSWER, D.afile, sizeof(D.afile), 0) < 0)
+        goto out;
     if (D.id.dropped)
         msg_err("warning: %llu bytes of console output were lost while nobody was attached",
                 (unsigned long long)D.id.dropped);
-    fp_key(keyfp, D.key);
-    r = inst_check(keyfp, vmm_name, D.id.uuid, D.id.instance, prev);
-    if (r == INST_CHANGED)
-        loud_warning(keyfp, vmm_name, us, prev, D.id.instance);
-    else if (r < 0)
-        msg_err("warning: could not check the domain instance against the last session");
 
     /* Records. */
     for (;;) {
@@ -316,7 +389,7 @@ int main(int argc, char **argv)
             }
             msg_err("the VMM ended the session: %s",
                     dlen >= 1 ? sc_close_reason(D.data[0]) : "no reason given");
-            rc = EXIT_INTEGRITY;
+            rc = dlen >= 1 ? close_status(D.data[0]) : EXIT_INTEGRITY;
             goto out;
         }
         /* SC_REC_CHAFF: nothing; SC_REC_REKEY: sc_rec_open moved to the next epoch. */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "sc_proto.h"
+#include "exits.h"
 #include "io.h"
 #include "client/keyfile.h"
 #include "client/known_vmms.h"
@@ -29,8 +30,8 @@
 #include "client/rendezvous.h"
 #include "client/tty.h"
 
-#define EXIT_INTEGRITY  1
-#define EXIT_USAGE      2
+#define EXIT_INTEGRITY  SC_EX_INTEGRITY
+#define EXIT_USAGE      SC_EX_OPER
 
 #define TICK_MS         20          /* the keystroke cadence */
 #define TAIL_MIN_MS     1000        /* chaff goes on 1 to 3 s after the last key */
@@ -46,10 +47,12 @@ static void usage(FILE *f)
         "       sc-enc -h | --version\n"
         "  -k FILE       console key (default $SCCRYPT_KEY, else ~/.config/sccrypt/key)\n"
         "  -V NAME       the VMM from known_vmms (default $SCCRYPT_VMM, the only or \"default\")\n"
-        "  -e CHAR       escape character (default ~; ^X for a control key; none: no escape)\n"
+        "  -e CHAR       escape character (default $SCCRYPT_ESCAPE, else ~; ^X for a control\n"
+        "                key; none: no escape)\n"
         "  -N            no keystroke-timing obfuscation (no chaff)\n"
         "  -t SECONDS    wait this long for the VMM's answer (default 30)\n"
-        "  -w MS         after end of input, end once the guest is quiet this long (default 1000)\n");
+        "  -w MS         after end of input, end once the guest is quiet this long (default 1000)\n"
+        "escapes, after Enter: ~. end the session, ~^Z suspend, ~? list them, ~~ send one ~\n");
 }
 
 /* Everything main() must wipe or undo on the way out. */
@@ -147,6 +150,57 @@ static size_t pend_room(void)
     return E.plen + held >= PEND_MAX ? 0 : PEND_MAX - E.plen - held;
 }
 
+/* The escape character as the user types it: "~", or "^]" for a control key. */
+static void escape_name(char out[3])
+{
+    if (E.esc < 0x20 || E.esc == 0x7f) {
+        out[0] = '^';
+        out[1] = E.esc == 0x7f ? '?' : (char)(E.esc | 0x40);
+        out[2] = '\0';
+    } else {
+        out[0] = (char)E.esc;
+        out[1] = '\0';
+    }
+}
+
+/* ~?: the escapes, on the raw terminal (CR LF). */
+static void escape_help(void)
+{
+    char e[3], buf[512];
+    int n;
+
+    escape_name(e);
+    n = snprintf(buf, sizeof(buf),
+                 "\r\nsc-enc escapes (after Enter):\r\n"
+                 "  %s.   end the session\r\n"
+                 "  %s^Z  suspend the console (fg resumes it)\r\n"
+                 "  %s?   this list\r\n"
+                 "  %s%s   send %s itself\r\n",
+                 e, e, e, e, e, e);
+    if (n > 0 && io_write_all(2, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1) < 0) {
+        /* stderr gone: nothing better to say it on */
+    }
+}
+
+/*
+ * ~^Z: stops the whole pipeline (our process group: sc-enc, ssh, sc-dec),
+ * as ^Z would on a terminal that is not raw; tty_suspend restores the
+ * terminal before we stop and makes it raw again when we are continued.
+ */
+static void suspend(void)
+{
+    char e[3], buf[128];
+    int n;
+
+    escape_name(e);
+    n = snprintf(buf, sizeof(buf), "\r\nsc-enc: suspended (%s^Z); fg resumes\r\n", e);
+    if (n > 0 && io_write_all(2, buf, (size_t)n) < 0) {
+        /* stderr gone */
+    }
+    if (tty_suspend() < 0)
+        msg_errno("cannot suspend or resume the terminal");
+}
+
 /*
  * Takes n bytes read from stdin into the pending buffer, watching for the
  * escape sequence (interactive only): the escape character right after
@@ -169,6 +223,14 @@ static void take_input(const uint8_t *p, size_t n)
             if (b == '.') {
                 E.escaped = 1;
                 break;
+            }
+            if (b == '?') {
+                escape_help();
+                continue;           /* still at the start of a line */
+            }
+            if (b == 0x1a) {        /* ^Z */
+                suspend();
+                continue;
             }
             pend_add((uint8_t)E.esc);
             if (b == (uint8_t)E.esc) {
@@ -319,7 +381,12 @@ static int handshake(unsigned long timeout_s)
                     timeout_s);
             return EXIT_USAGE;
         }
-        pfd[0].fd = (E.eof || pend_room() == 0) ? -1 : 0;
+        /*
+         * A terminal stays untouched (not raw, not read) until the answer:
+         * ssh and sudo may be asking it for a password meanwhile.  Keys
+         * typed ahead wait in the terminal; piped input is read ahead.
+         */
+        pfd[0].fd = (E.tty || E.eof || pend_room() == 0) ? -1 : 0;
         pfd[0].events = POLLIN;
         pfd[1].fd = 1;
         pfd[1].events = 0;
@@ -340,8 +407,15 @@ static int handshake(unsigned long timeout_s)
      * refusal sc-dec may never have taken it, and it holds the secret c.
      */
     if (E.afile[0] != 0) {
-        msg_err("the VMM's answer failed authentication (see sc-dec)");
-        return EXIT_INTEGRITY;
+        /* No session: sc-dec said why, and which status to exit with. */
+        switch (E.afile[0]) {
+        case SC_EX_OPER: case SC_EX_REFUSED: case SC_EX_POLICY: case SC_EX_BUSY:
+        case SC_EX_UNBOUND: case SC_EX_INSTANCE:
+            return E.afile[0];
+        default:
+            msg_err("the VMM's answer failed authentication (see sc-dec)");
+            return EXIT_INTEGRITY;
+        }
     }
     r = sc_session_keys_client(&sc_ossl_crypto, E.hfile + 32, E.key, E.vmm_pub, E.hfile,
                                E.afile + 1, &E.in, &E.out);
@@ -505,6 +579,14 @@ int main(int argc, char **argv)
 
     msg_init("sc-enc");
     E.esc = '~';
+    if (getenv("SCCRYPT_ESCAPE") != NULL && getenv("SCCRYPT_ESCAPE")[0] != '\0') {
+        E.esc = parse_escape(getenv("SCCRYPT_ESCAPE"));
+        if (E.esc == -2) {
+            msg_err("SCCRYPT_ESCAPE=%s: the escape must be one character, ^X or none",
+                    getenv("SCCRYPT_ESCAPE"));
+            return EXIT_USAGE;
+        }
+    }
     while ((c = getopt_long(argc, argv, "k:V:e:Nt:w:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'k': kopt = optarg; break;
@@ -578,11 +660,6 @@ int main(int argc, char **argv)
     if (rv_put(&E.rv, E.hid, RV_HELLO, E.hfile, sizeof(E.hfile), 0) < 0)
         goto out;
 
-    /* Raw mode before the hello goes: what is typed from now on is ours, unechoed. */
-    if (E.tty && tty_raw(0) < 0) {
-        msg_errno("cannot set the terminal to raw mode");
-        goto out;
-    }
     sc_frame_put_hdr(hframe, SC_HELLO_LEN);
     memcpy(hframe + SC_FRAME_HDR, E.hfile + 32, SC_HELLO_LEN);
     if (put(hframe, sizeof(hframe)) < 0)
@@ -597,11 +674,27 @@ int main(int argc, char **argv)
         rc = r;
         goto out;
     }
+    /*
+     * Raw mode only now, with the session up (ssh and sudo are done with the
+     * terminal): keys typed ahead are still in it, and go first.
+     */
+    if (E.tty && tty_raw(0) < 0) {
+        msg_errno("cannot set the terminal to raw mode");
+        goto out;
+    }
     /* At once: the VMM gives a session nothing of its backlog before it. */
     if (send_chaff() < 0)
         goto out;
     rc = E.chaff ? run_chaff((uint32_t)quiet) : run_direct((uint32_t)quiet);
 out:
+    if (E.escaped && E.tty) {
+        /* ~.: one line, on a line of its own, before the shell's prompt. */
+        static const char closed[] = "\r\nsc-enc: session closed\r\n";
+
+        if (io_write_all(2, closed, sizeof(closed) - 1) < 0) {
+            /* stderr gone */
+        }
+    }
     tty_restore();
     if (E.rv_live) {
         rv_discard(&E.rv, E.hid, RV_HELLO);

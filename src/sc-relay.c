@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exits.h"
 #include "io.h"
 #include "relay_backend.h"
 #include "relay_gate.h"
@@ -26,11 +27,13 @@
 #include "sim/sim_proto.h"         /* SIM_ERR_* */
 
 /* Exit statuses (sc-relay(8)). */
-#define EX_ENDED    0               /* the VMM ended the session; --vmm-key, --bind done */
-#define EX_OPER     2               /* usage or operational error */
-#define EX_REFUSED  3               /* the VMM refused (bind, open, an input record) */
-#define EX_SIGNAL   4               /* ended on a signal: the relay asked the VMM to close */
+#define EX_ENDED    SC_EX_OK        /* the VMM ended the session; --vmm-key, --bind done */
+#define EX_OPER     SC_EX_OPER      /* usage or operational error */
+#define EX_REFUSED  SC_EX_REFUSED   /* the VMM refused (bind, open, an input record) */
+#define EX_SIGNAL   SC_EX_SIGNAL    /* ended on a signal: the relay asked the VMM to close */
 #define EX_POLICY   GATE_EX_POLICY  /* 5: the policy file does not allow the caller */
+#define EX_BUSY     SC_EX_BUSY      /* the open was refused: another session holds the console */
+#define EX_UNBOUND  SC_EX_UNBOUND   /* the open was refused: the domain is not bound */
 
 #define IN_CAP      (64 * 1024)
 #define OUT_CAP     (256 * 1024)
@@ -38,6 +41,11 @@
 #define CLOSE_WAIT_MS 5000
 
 static int sigpipe_fd[2] = { -1, -1 };
+/*
+ * Once a session is open the user's terminal may be raw (sc-enc(1)), and
+ * ssh passes our stderr to it as it is: lines end in CR LF from then on.
+ */
+static const char *eol = "\n";
 static int saved_fl[2] = { -1, -1 };
 static uint8_t inbuf[IN_CAP];
 static uint8_t outbuf[OUT_CAP];
@@ -60,7 +68,8 @@ static void usage(FILE *f)
         "      --check-policy [FILE]  check the policy file (default " SC_RELAY_POLICY ")\n"
         "exit: 0 the VMM ended the session, 2 operational error, 3 the VMM refused,\n"
         "      4 ended on a signal (the VMM was asked to close), 5 the policy file\n"
-        "      does not allow it (through sudo)\n");
+        "      does not allow it (through sudo), 6 the console is busy (another\n"
+        "      session holds it), 7 the domain is not bound\n");
 }
 
 static const char *vmm_strerror(int e)
@@ -332,8 +341,8 @@ static void do_input(struct sess *s)
     if (s->be->input(s->c, inbuf, whole, &used, &verr, &err) < 0) {
         if (verr == SC_EAUTH || verr == SC_EINVAL || verr == SC_ECLOSED) {
             if (verr != SC_ECLOSED) {
-                fprintf(stderr, "sc-relay: domain %u: the VMM refused an input record: %s\n",
-                        (unsigned)s->domid, vmm_strerror(verr));
+                fprintf(stderr, "sc-relay: domain %u: the VMM refused an input record: %s%s",
+                        (unsigned)s->domid, vmm_strerror(verr), eol);
                 s->refused = 1;
             }
             s->input_dead = 1;
@@ -341,10 +350,10 @@ static void do_input(struct sess *s)
             return;
         }
         if (verr)
-            fprintf(stderr, "sc-relay: domain %u: input: %s\n", (unsigned)s->domid,
-                    vmm_strerror(verr));
+            fprintf(stderr, "sc-relay: domain %u: input: %s%s", (unsigned)s->domid,
+                    vmm_strerror(verr), eol);
         else
-            fprintf(stderr, "sc-relay: %s: input: %s\n", s->be->name, err);
+            fprintf(stderr, "sc-relay: %s: input: %s%s", s->be->name, err, eol);
         s->fatal = 1;
         return;
     }
@@ -375,13 +384,13 @@ static void do_output(struct sess *s)
         if (s->be->output(s->c, outbuf + s->outoff + s->outlen, room, &got, &ended, &verr,
                           &err) < 0) {
             if (verr == SC_ENOSESSION) {
-                fprintf(stderr, "sc-relay: domain %u: the VMM has no session for us any more\n",
-                        (unsigned)s->domid);
+                fprintf(stderr, "sc-relay: domain %u: the VMM has no session for us any more%s",
+                        (unsigned)s->domid, eol);
             } else if (verr) {
-                fprintf(stderr, "sc-relay: domain %u: output: %s\n", (unsigned)s->domid,
-                        vmm_strerror(verr));
+                fprintf(stderr, "sc-relay: domain %u: output: %s%s", (unsigned)s->domid,
+                        vmm_strerror(verr), eol);
             } else {
-                fprintf(stderr, "sc-relay: %s: output: %s\n", s->be->name, err);
+                fprintf(stderr, "sc-relay: %s: output: %s%s", s->be->name, err, eol);
             }
             s->fatal = 1;
             return;
@@ -415,6 +424,31 @@ static int flush_out(struct sess *s)
     return 0;
 }
 
+/*
+ * In place of the answer: the refusal notice (exits.h), so that sc-dec exits
+ * with our status.  Best effort: sc-dec may be gone.
+ */
+static void send_notice(int rc)
+{
+    uint8_t f[SC_FRAME_HDR + SC_NOTICE_BODY];
+
+    if (isatty(1))
+        return;                     /* a person, not sc-dec: the message said it all */
+    f[0] = 0;
+    f[1] = SC_NOTICE_BODY;
+    memcpy(f + SC_FRAME_HDR, SC_NOTICE_MAGIC, SC_NOTICE_BODY - 1);
+    f[SC_FRAME_HDR + SC_NOTICE_BODY - 1] = (uint8_t)rc;
+    for (;;) {
+        struct pollfd p = { .fd = 1, .events = POLLOUT };
+
+        if (io_write_all(1, f, sizeof(f)) == 0 || errno != EAGAIN)
+            return;
+        /* stdout is non-blocking in a session: wait a little for room, once. */
+        if (poll(&p, 1, 1000) <= 0)
+            return;
+    }
+}
+
 static int open_session(struct sess *s, int takeover)
 {
     uint8_t answer[SC_ANSWER_LEN + 16];
@@ -425,11 +459,15 @@ static int open_session(struct sess *s, int takeover)
     if (s->be->open(s->c, s->domid, takeover, inbuf + SC_FRAME_HDR, SC_HELLO_LEN, answer, &alen,
                     &verr, &err) < 0) {
         if (verr) {
+            int rc = verr == SC_ENOTBOUND ? EX_UNBOUND : verr == SIM_ERR_BUSY ? EX_BUSY :
+                     EX_REFUSED;
+
             fprintf(stderr, "sc-relay: domain %u: the VMM refused the session: %s\n",
                     (unsigned)s->domid, vmm_strerror(verr));
             syslog(LOG_NOTICE, "session refused: user=%s domain=%u reason=%s", who(),
                    (unsigned)s->domid, vmm_strerror(verr));
-            return EX_REFUSED;
+            send_notice(rc);
+            return rc;
         }
         fprintf(stderr, "sc-relay: %s: open: %s\n", s->be->name, err);
         return EX_OPER;
@@ -448,6 +486,7 @@ static int open_session(struct sess *s, int takeover)
     s->outlen = SC_FRAME_HDR + SC_ANSWER_LEN;
     s->bytes_out += s->outlen;
     s->opened = 1;
+    eol = "\r\n";
     syslog(LOG_NOTICE, "session start: user=%s domain=%u backend=%s%s", who(),
            (unsigned)s->domid, s->be->name, takeover ? " takeover" : "");
     return 0;
@@ -495,8 +534,8 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
                 do_output(&s);
         }
         if (closing && now_ms() >= deadline) {
-            fprintf(stderr, "sc-relay: domain %u: the VMM did not end the session in time\n",
-                    (unsigned)domid);
+            fprintf(stderr, "sc-relay: domain %u: the VMM did not end the session in time%s",
+                    (unsigned)domid, eol);
             rc = EX_SIGNAL;
             break;
         }
@@ -515,7 +554,7 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
         if (poll(pfd, (nfds_t)n, timeout) < 0) {
             if (errno == EINTR)
                 continue;
-            fprintf(stderr, "sc-relay: poll: %s\n", strerror(errno));
+            fprintf(stderr, "sc-relay: poll: %s%s", strerror(errno), eol);
             rc = EX_OPER;
             break;
         }
@@ -543,7 +582,7 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
             if (r == 0) {
                 s.stdin_eof = 1;
             } else if (r < 0 && errno != EAGAIN && errno != EINTR) {
-                fprintf(stderr, "sc-relay: stdin: %s\n", strerror(errno));
+                fprintf(stderr, "sc-relay: stdin: %s%s", strerror(errno), eol);
                 s.stdin_eof = 1;
             } else if (r > 0) {
                 s.inlen += (size_t)r;
@@ -561,7 +600,7 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
                     if (rc)
                         break;
                 } else if (s.stdin_eof) {
-                    fprintf(stderr, "sc-relay: stdin ended before the hello\n");
+                    fprintf(stderr, "sc-relay: stdin ended before the hello%s", eol);
                     rc = EX_OPER;
                     break;
                 }
@@ -573,7 +612,7 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
         }
         if (evfd >= 0 && (pfd[3].revents & (POLLIN | POLLHUP | POLLERR))) {
             if (be->ack(c, &err) < 0) {
-                fprintf(stderr, "sc-relay: %s: %s\n", be->name, err);
+                fprintf(stderr, "sc-relay: %s: %s%s", be->name, err, eol);
                 s.fatal = 1;
                 continue;
             }
@@ -582,7 +621,7 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
         }
         if (pfd[2].revents & (POLLOUT | POLLERR | POLLHUP)) {
             if (flush_out(&s) < 0) {
-                fprintf(stderr, "sc-relay: stdout: %s\n", strerror(errno));
+                fprintf(stderr, "sc-relay: stdout: %s%s", strerror(errno), eol);
                 if (!closing && !s.ended)
                     (void)be->close(c, SC_CLOSE_RELAY, &err);
                 rc = EX_OPER;
@@ -694,8 +733,11 @@ int main(int argc, char **argv)
 
     /* Under sudo the policy decides, before anything reaches the VMM. */
     rc = gate_begin(&gate, &bname, sockopt);
-    if (rc)
+    if (rc) {
+        if (rc == EX_POLICY && !vmmkey && !bind)
+            send_notice(rc);
         return rc;
+    }
     be = choose(bname);
     if (!be)
         return EX_OPER;
@@ -708,6 +750,8 @@ int main(int argc, char **argv)
         rc = gate_vmm_key(&gate);
     else
         rc = gate_domain(&gate, be, c, domid, bind ? RP_BIND : takeover ? RP_TAKEOVER : RP_ATTACH);
+    if (!vmmkey && !bind && (rc == EX_POLICY || rc == GATE_EX_NODOM))
+        send_notice(rc);            /* a session refused before it began: sc-dec says so */
     if (rc == 0 && vmmkey)
         rc = do_vmm_key(be, c);
     else if (rc == 0 && bind)

@@ -261,7 +261,7 @@ assert_interactive_session() {
 }
 
 @test "the man pages have the examples this file runs, and sccrypt(7) has none" {
-    for p in sc-keygen.1:2 sc-enc.1:2 sc-dec.1:2 sc-relay.8:5 sc-console.1:2 sc-vmmsim.1:2 sccrypt.7:0; do
+    for p in sc-keygen.1:2 sc-enc.1:2 sc-dec.1:3 sc-relay.8:5 sc-console.1:2 sc-vmmsim.1:2 sccrypt.7:0; do
         run -0 blocks "${p%:*}"
         echo "$p: $output"
         [ "$(printf '%s' "$output" | cut -f1 | sort -u | grep -c .)" = "${p#*:}" ]
@@ -317,6 +317,21 @@ assert_interactive_session() {
     grep -qx '0' pane.txt
     run ! grep -q 'connected' pane.txt
     grep -q 'logged-42' log
+}
+
+@test "sc-dec(1) example 3 accepts a re-created guest's new instance with -A and remembers it" {
+    bound_dom0
+    # the last session reached another instance of the domain
+    cat >> prelude.sh <<EOF
+mkdir -p "$XDG_STATE_HOME/sccrypt"
+echo "\$(sc-keygen -l) default $SIM_UUID 0123456789abcdef0123456789abcdef" > "$XDG_STATE_HOME/sccrypt/instances"
+EOF
+    run_example sc-dec.1 3
+    assert_interactive_session
+    grep -q "WARNING: YOUR KEY REACHED ANOTHER DOMAIN INSTANCE" pane.txt
+    grep -q "accepted instance [0-9a-f]\{32\} (-A) and remembered it" pane.txt
+    run ! grep -q 0123456789abcdef0123456789abcdef "$XDG_STATE_HOME/sccrypt/instances"
+    grep -q " $SIM_UUID [0-9a-f]\{32\}\$" "$XDG_STATE_HOME/sccrypt/instances"
 }
 
 @test "sc-relay(8) example 1's sudoers lines pass visudo and name where make install puts sc-relay" {

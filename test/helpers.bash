@@ -44,8 +44,12 @@ setup_vmm() {
     sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID" -o req 2> /dev/null
 }
 
+# One binding keeps one instance id across sessions (sc-dec refuses another
+# one unless told, sc-dec -A): the harness binds afresh each run, so it is
+# given the same instance every time unless a test says otherwise.
+INSTANCE=5eed0000000000000000000000000001
 harness() {
-    vmm_harness run --secret "$SEC" --bind req --uuid "$UUID" "$@"
+    vmm_harness run --secret "$SEC" --bind req --uuid "$UUID" --instance "$INSTANCE" "$@"
 }
 
 # session: sc-enc < $INPUT | tamper $IN_T | harness $H_ARGS | tamper $OUT_T | sc-dec > out

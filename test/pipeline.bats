@@ -93,7 +93,7 @@ held_session() {
     done
 }
 
-@test "a wrong key is refused by the VMM and nothing reaches the terminal" {
+@test "a wrong key is refused by the VMM, every tool exits 3 and nothing reaches the terminal" {
     start_sim --domain 5:demo:$SIM_UUID --guest "$RAWCAT"
     bind_dom 5 $SIM_UUID
     rm "$XDG_CONFIG_HOME/sccrypt/key"
@@ -102,8 +102,10 @@ held_session() {
     run -0 pipeline 5 -t 3
     [ "$(cat relay.rc)" = 3 ]
     [ "$(cat relay.err)" = "sc-relay: domain 5: the VMM refused the session: authentication failed (wrong key, or not the key bound to this domain)" ]
-    [ "$(cat enc.rc)" != 0 ]
-    [ "$(cat dec.rc)" = 1 ]
+    [ "$(cat enc.rc)" = 3 ]
+    [ "$(cat dec.rc)" = 3 ]
+    [ "$(cat dec.err)" = "sc-dec: no session: the relay says the VMM refused it (exit 3; its message says why)" ]
+    [ ! -s enc.err ]
     [ ! -s out ]
 }
 
@@ -120,18 +122,25 @@ held_session() {
     wait_for "$BATS_TEST_TMPDIR/sim.log" "new instance"
     exec 7>&-
     wait
-    [ "$(cut -d' ' -f3,5 rc1)" = "0 1" ]
+    [ "$(cut -d' ' -f3,5 rc1)" = "0 7" ]
     [ "$(cat out1)" = before ]
     grep -q "guest" dec1.err
     grep -q "domain 5 (demo): guest exited (status 137); starting it again as a new instance of the domain: its console must be bound again" sim.log
     printf 'after\n' > in
     run -0 pipeline 5 -t 3
-    [ "$(cat relay.rc)" = 3 ]
+    [ "$(cat relay.rc)" = 7 ]
+    [ "$(cat dec.rc)" = 7 ]
+    [ "$(cat enc.rc)" = 7 ]
     grep -q "not bound" relay.err
     rm -f req.5
     bind_dom 5 $SIM_UUID
     wait_for guest.pid .
+    # the new instance is refused until the user accepts it
     run -0 pipeline 5
+    [ "$(cat dec.rc)" = 8 ]
+    [ ! -s out ]
+    grep -q "ANOTHER DOMAIN INSTANCE" dec.err
+    DEC_ARGS=-A run -0 pipeline 5
     [ "$(cat dec.rc)" = 0 ]
     [ "$(cat out)" = after ]
     grep -q "ANOTHER DOMAIN INSTANCE" dec.err
@@ -148,7 +157,8 @@ held_session() {
     exec 7>&-
     wait
     [ "$(cut -d' ' -f3,5 rc1)" = "2 1" ]
-    grep -qx "sc-relay: sim: the simulator went away (its event channel closed)" relay1.err
+    # once a session is open the relay ends its lines in CR LF (the user's terminal may be raw)
+    grep -qx "sc-relay: sim: the simulator went away (its event channel closed)"$'\r' relay1.err
     [ "$(cat out1)" = before ]
 }
 
@@ -212,8 +222,8 @@ held_session() {
     wait_for relay1.err "session end"
     exec 7>&-
     wait
-    # the relay ended on its own; sc-dec was told the session did not end cleanly
-    [ "$(cut -d' ' -f3,4 rc1)" = "0 1" ]
+    # the relay ended on its own; sc-dec was told the session did not end cleanly (4: by the relay)
+    [ "$(cut -d' ' -f3,4 rc1)" = "0 4" ]
     [ "$(cat dec1.err | tail -1)" = "sc-dec: the VMM ended the session: the relay asked to end the session" ]
     printf 'again\n' > in
     run -0 pipeline 5

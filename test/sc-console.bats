@@ -96,15 +96,37 @@ pin_and_bind() {
     exec 5> hold
     wait_for first.err 'sc-dec: connected'
     # shellcheck disable=SC2086
-    run -3 --separate-stderr timeout 60 sc-console --relay "$SUDO_RELAY" $SSH_OPTS 127.0.0.1 5 < in
+    run -6 --separate-stderr timeout 60 sc-console --relay "$SUDO_RELAY" $SSH_OPTS 127.0.0.1 5 < in
     [[ "$stderr" == *"another session holds the domain's console (--takeover takes it over)"* ]]
     # shellcheck disable=SC2086
     run -0 --separate-stderr timeout 60 sc-console --takeover --relay "$SUDO_RELAY" $SSH_OPTS 127.0.0.1 5 < in
     [[ "$output" == *typed-through-ssh* ]]
     exec 5>&-
     wait "$first"
-    [ "$(cat first.rc)" = 1 ]
+    [ "$(cat first.rc)" = 6 ]
     grep -q 'sc-dec: the VMM ended the session: another session took the console over' first.err
+}
+
+@test "sc-console refuses another domain instance than last time (8), --accept-instance accepts it once" {
+    pin_and_bind 127.0.0.1
+    # shellcheck disable=SC2086
+    run -0 --separate-stderr timeout 60 sc-console --relay "$SUDO_RELAY" $SSH_OPTS 127.0.0.1 5 < in
+    # the domain as another instance would present it: the remembered one differs
+    f="$XDG_STATE_HOME/sccrypt/instances"
+    sed -i 's/ [0-9a-f]\{32\}$/ 0123456789abcdef0123456789abcdef/' "$f"
+    # shellcheck disable=SC2086
+    run -8 --separate-stderr timeout 60 sc-console --relay "$SUDO_RELAY" $SSH_OPTS 127.0.0.1 5 < in
+    [[ "$output" != *typed-through-ssh* ]]
+    [[ "$stderr" == *"WARNING: YOUR KEY REACHED ANOTHER DOMAIN INSTANCE"* ]]
+    grep -q ' 0123456789abcdef0123456789abcdef$' "$f"
+    # shellcheck disable=SC2086
+    run -0 --separate-stderr timeout 60 sc-console --accept-instance --relay "$SUDO_RELAY" $SSH_OPTS 127.0.0.1 5 < in
+    [[ "$output" == *typed-through-ssh* ]]
+    run ! grep -q ' 0123456789abcdef0123456789abcdef$' "$f"
+    # shellcheck disable=SC2086
+    run -0 --separate-stderr timeout 60 sc-console --relay "$SUDO_RELAY" $SSH_OPTS 127.0.0.1 5 < in
+    [[ "$output" == *typed-through-ssh* ]]
+    [[ "$stderr" != *WARNING* ]]
 }
 
 @test "sc-console refuses a domain that is not a number, a host that looks like an option, and ssh options that break the session" {

@@ -38,9 +38,15 @@ AUTH_FAIL="the stream was modified, replayed or reordered; session ended"
     [ "$output" = "sc-dec: $f: group or others can access the key file; run chmod 600 $f" ]
 }
 
-@test "sc-dec exits 1 on an empty stream" {
-    run -1 sc-dec < /dev/null
-    [ "$output" = "sc-dec: the stream ended before the VMM's answer (truncated; did the relay fail?)" ]
+@test "sc-dec exits 2 on an empty stream: no session began, nothing was forged" {
+    run -2 sc-dec < /dev/null
+    [ "$output" = "sc-dec: the stream ended before the VMM's answer: no session (did ssh or the relay fail?)" ]
+}
+
+@test "sc-dec exits 1 on a stream cut inside the VMM's answer" {
+    printf '\000\160abc' > cut
+    run -1 sc-dec < cut
+    [ "$output" = "sc-dec: the stream ended inside the VMM's answer (truncated); session refused" ]
 }
 
 @test "a scripted session round-trips bytes exactly and every tool exits 0" {
@@ -61,21 +67,59 @@ AUTH_FAIL="the stream was modified, replayed or reordered; session ended"
     [ -z "$(cat dec.err)" ]
 }
 
-@test "sc-dec warns loudly when the key reaches another instance than last time" {
+# Issue 10, strict identity: sc-dec warned about a changed instance and went
+# on, and what had been typed ahead reached the new instance.
+@test "another domain instance than last time is refused: sc-enc sends nothing, both exit 8, nothing is remembered" {
+    printf 'secret-typed-ahead\n' > in
     H_ARGS="--instance 00112233445566778899aabbccddeeff"
-    session
-    H_ARGS="--instance 00112233445566778899aabbccddeeff"
-    session
-    run ! grep -q WARNING dec.err
-    H_ARGS="--instance ffeeddccbbaa99887766554433221100"
     session
     [ "$DEC_RC" = 0 ]
+    cp "$XDG_STATE_HOME/sccrypt/instances" inst.before
+    H_ARGS="--instance 00112233445566778899aabbccddeeff"
+    session
+    [ "$DEC_RC" = 0 ]
+    run ! grep -q WARNING dec.err
+    H_ARGS="--instance ffeeddccbbaa99887766554433221100 --guest-log glog"
+    session
+    [ "$ENC_RC" = 8 ]
+    [ "$DEC_RC" = 8 ]
     grep -q "WARNING: YOUR KEY REACHED ANOTHER DOMAIN INSTANCE" dec.err
     grep -q "as instance 00112233445566778899aabbccddeeff last time; the VMM now vouches for instance ffeeddccbbaa99887766554433221100" dec.err
-    [ -f "$XDG_STATE_HOME/sccrypt/instances" ]
-    # and that instance is remembered
+    [ "$(tail -n1 dec.err)" = "sc-dec: Nothing you type was sent to it. If you bound this key to this domain again yourself, accept the new instance with sc-dec -A (sc-console --accept-instance); it is then remembered." ]
+    [ ! -s enc.err ]
+    # nothing but the hello left sc-enc, and the guest got nothing
+    [ "$(frame_lengths wire.in)" = 52 ]
+    [ ! -s glog ]
+    [ ! -s out ]
+    cmp inst.before "$XDG_STATE_HOME/sccrypt/instances"
+    # still refused the next time
+    H_ARGS="--instance ffeeddccbbaa99887766554433221100"
     session
+    [ "$DEC_RC" = 8 ]
+    [ -z "$(ls -A "$XDG_RUNTIME_DIR/sccrypt")" ]
+}
+
+@test "sc-dec -A accepts another instance and remembers it: the next session goes through without -A" {
+    printf 'abc\n' > in
+    H_ARGS="--instance 00112233445566778899aabbccddeeff"
+    session
+    [ "$DEC_RC" = 0 ]
+    H_ARGS="--instance ffeeddccbbaa99887766554433221100 --guest-log glog"
+    DEC_ARGS=-A
+    session
+    [ "$ENC_RC" = 0 ]
+    [ "$DEC_RC" = 0 ]
+    grep -q "WARNING: YOUR KEY REACHED ANOTHER DOMAIN INSTANCE" dec.err
+    [ "$(tail -n1 dec.err)" = "sc-dec: accepted instance ffeeddccbbaa99887766554433221100 (-A) and remembered it" ]
+    [ "$(cat glog)" = abc ]
+    [ "$(cut -d' ' -f4 "$XDG_STATE_HOME/sccrypt/instances")" = ffeeddccbbaa99887766554433221100 ]
+    DEC_ARGS=
+    H_ARGS="--instance ffeeddccbbaa99887766554433221100"
+    session
+    [ "$ENC_RC" = 0 ]
+    [ "$DEC_RC" = 0 ]
     run ! grep -q WARNING dec.err
+    [ "$(cat out)" = abc ]
 }
 
 @test "sc-dec warns when the VMM says output was lost while nobody was attached" {
@@ -206,10 +250,10 @@ out_session() {
     [ ! -s out ]
 }
 
-@test "output: an end the relay asked for is not a clean end" {
+@test "output: an end the relay asked for is not a clean end (exit 4, as the relay's)" {
     IN_T="truncate 2"
     session
-    [ "$DEC_RC" = 1 ]
+    [ "$DEC_RC" = 4 ]
     [ "$(tail -n1 dec.err)" = "sc-dec: the VMM ended the session: the relay asked to end the session" ]
 }
 
@@ -348,8 +392,8 @@ no_secret_left() {
 
 @test "no ephemeral secret is left on disk when the relay cuts the stream before the answer" {
     OUT_T="truncate 0" session
-    [ "$ENC_RC" = 1 ] && [ "$DEC_RC" = 1 ]
-    [ "$(cat dec.err)" = "sc-dec: the stream ended before the VMM's answer (truncated; did the relay fail?)" ]
+    [ "$ENC_RC" = 2 ] && [ "$DEC_RC" = 2 ]
+    [ "$(cat dec.err)" = "sc-dec: the stream ended before the VMM's answer: no session (did ssh or the relay fail?)" ]
     no_secret_left
 }
 

@@ -172,7 +172,10 @@ setup() {
 
 # Issue 9 item 5: a held escape at the very edge of the full pending buffer
 # used to add one byte past it (the room ignored the held ~), overwriting
-# sc-enc's state.  sc-dec starts 3 s late, so the paste piles up unsent.
+# sc-enc's state.  sc-dec starts 3 s late, so the paste piled up unsent while
+# sc-enc waited for the answer; since issue 10 sc-enc leaves a terminal alone
+# until the answer (ssh may be asking it for a password), so the paste now
+# comes after the handshake, and the buffer fills this way only in chaff mode.
 @test "a 64 KiB paste ending in Enter and ~ at the edge of sc-enc's full buffer reaches the guest intact" {
     setup_vmm
     { head -c 65534 /dev/zero | tr '\0' a; printf '\n~x'; head -c 5000 /dev/zero | tr '\0' b
@@ -182,6 +185,6 @@ setup() {
         { r=0; harness --guest sink --guest-log glog 2> h.err || r=$?; echo $r > h.rc; } |
         { sleep 3; r=0; sc-dec > out 2> dec.err || r=$?; echo $r > dec.rc; }
     [ "$(cat enc.rc)" = 0 ]
-    [ ! -s enc.err ]
+    [ "$(cat enc.err)" = "$(printf '\r\nsc-enc: session closed\r')" ]
     cmp glog paste
 }

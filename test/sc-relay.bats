@@ -96,20 +96,22 @@ teardown() { sim_teardown; }
     [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: the bind request names another domain (UUID mismatch)" ]
 }
 
-@test "sc-relay exits 3 for a session on an unbound domain and writes nothing" {
+@test "sc-relay exits 7 for a session on an unbound domain and writes only its refusal notice; sc-dec and sc-enc exit 7" {
     start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
     sc-keygen > /dev/null 2>&1
     $RELAY --vmm-key > vmm.pub
     sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID -o req 2> /dev/null
     printf 'x' > in
     run -0 pipeline 5 -t 3
-    [ "$(cat relay.rc)" = 3 ]
+    [ "$(cat relay.rc)" = 7 ]
     [ "$(cat relay.err)" = "sc-relay: domain 5: the VMM refused the session: the domain's console is not bound (sc-relay --bind DOMID < request)" ]
-    [ ! -s wire.out ]
+    printf '\000\010REFUSED\007' > notice
+    cmp notice wire.out
     [ ! -s out ]
-    [ "$(cat dec.rc)" = 1 ]
+    [ "$(cat dec.rc)" = 7 ]
+    [ "$(cat enc.rc)" = 7 ]
     # Regression: sc-dec also printed a stray "….answer: No such file or directory".
-    [ "$(cat dec.err)" = "sc-dec: the stream ended before the VMM's answer (truncated; did the relay fail?)" ]
+    [ "$(cat dec.err)" = "sc-dec: no session: the relay says the VMM refused it (exit 7; its message says why)" ]
 }
 
 @test "sc-relay exits 2 when its stdin does not start with a hello" {
@@ -121,7 +123,7 @@ teardown() { sim_teardown; }
     [ "$stderr" = "sc-relay: stdin ended before the hello" ]
 }
 
-@test "sc-relay refuses a second session on a held domain with exit 3, and --takeover ends the first" {
+@test "sc-relay refuses a second session on a held domain with exit 6, and --takeover ends the first" {
     start_sim --domain 5:demo:$SIM_UUID --guest 'stty raw -echo; exec cat'
     bind_dom 5 $SIM_UUID
     mkfifo keep
@@ -131,7 +133,9 @@ teardown() { sim_teardown; }
     wait_for "$BATS_TEST_TMPDIR/sim.log" "session opened"
     printf 'second\n' > in
     run -0 pipeline 5 -t 3
-    [ "$(cat relay.rc)" = 3 ]
+    [ "$(cat relay.rc)" = 6 ]
+    [ "$(cat dec.rc)" = 6 ]
+    [ "$(cat enc.rc)" = 6 ]
     [ "$(cat relay.err)" = "sc-relay: domain 5: the VMM refused the session: another session holds the domain's console (--takeover takes it over)" ]
     [ ! -s out ]
     export RELAY_ARGS=--takeover
@@ -141,8 +145,8 @@ teardown() { sim_teardown; }
     [ "$(cat out)" = second ]
     exec 7>&-
     wait
-    # The first relay ended normally (the VMM closed), its sc-dec says why and exits 1.
-    [ "$(cut -d' ' -f3,4 rc1)" = "0 1" ]
+    # The first relay ended normally (the VMM closed), its sc-dec says why and exits 6.
+    [ "$(cut -d' ' -f3,4 rc1)" = "0 6" ]
     grep -q "took\|takeover\|taken over\|another session" dec1.err
 }
 
@@ -161,7 +165,7 @@ teardown() { sim_teardown; }
     exec 7>&-
     wait
     [ "$(cut -d' ' -f3 rc)" = 4 ]
-    [ "$(cut -d' ' -f4 rc)" = 1 ]
+    [ "$(cut -d' ' -f4 rc)" = 4 ]
     grep -q "how=signal: the relay asked the VMM to close" relay.err
     grep -q "session end: user=.* domain=5 in=[0-9]* out=[0-9]*" relay.err
 }

@@ -18,6 +18,8 @@ bats_require_minimum_version 1.5.0
 . "$BATS_TEST_DIRNAME/sshd.sh"
 
 # ssh_fixture_setup POLICY-LINE...: after sim_setup; sets D NSPID TUSER PORT SSH_OPTS SUDO_RELAY.
+# With SSH_PASSWORD set, the test user has that password and sshd asks for it
+# (PasswordAuthentication yes) when the client offers no key.
 ssh_fixture_setup() {
     [ "$(id -u)" = 0 ] || skip "needs root (sshd, useradd, sudoers, mount namespace)"
     [ -x /usr/sbin/sshd ] || skip "openssh-server is not installed"

@@ -18,8 +18,9 @@ copy_etc() {
 # private_etc DIR USER HOME: a copy of /etc in DIR/etc (with DIR/etc/sccrypt)
 # that a private mount namespace shows in place of /etc, held by a sleeping
 # process NSPID; NS is the prefix that runs a command in it.  USER is added
-# there (no password, not locked) with HOME; TUID is its uid.  The machine's
-# /etc is not touched.  The caller kills NSPID when done.
+# there (no password, not locked; SSH_PASSWORD when set) with HOME and a uid
+# of its own; TUID is its uid.  The machine's /etc is not touched.  The
+# caller kills NSPID when done.
 private_etc() {
     local _
     copy_etc "$1/etc"
@@ -33,8 +34,19 @@ private_etc() {
     done
     NS="nsenter -t $NSPID -m --"
     $NS test -d /etc/sccrypt
-    $NS useradd -M -d "$3" -s /bin/sh "$2"
-    $NS usermod -p '*' "$2"
+    # A uid no other run shares: another run's copy of /etc would give its
+    # user the same first free uid, and its teardown, which kills that uid's
+    # processes, would kill this run's sshd session.
+    TUID=$(( 30000 + $$ % 20000 ))
+    while $NS getent passwd "$TUID" > /dev/null || getent passwd "$TUID" > /dev/null; do
+        TUID=$(( TUID + 1 ))
+    done
+    $NS useradd -M -u "$TUID" -d "$3" -s /bin/sh "$2"
+    if [ -n "${SSH_PASSWORD:-}" ]; then
+        $NS usermod -p "$(openssl passwd -6 "$SSH_PASSWORD")" "$2"
+    else
+        $NS usermod -p '*' "$2"
+    fi
     TUID=$($NS id -u "$2")
 }
 
@@ -42,9 +54,11 @@ private_etc() {
 # for USER only, with its own host key (DIR/host_key) and config
 # (DIR/sshd_config), keys in DIR/keys/%u, pid in DIR/sshd.pid, log in
 # DIR/sshd.log; run through PREFIX (nsenter into a mount namespace, say).
-# Sets PORT; fails when no port worked.
+# Sets PORT; fails when no port worked.  With SSH_PASSWORD set, sshd also
+# takes the user's password (PasswordAuthentication yes).
 start_sshd() {
-    local dir=$1 user=$2 _try _
+    local dir=$1 user=$2 _try _ pwauth=no
+    [ -n "${SSH_PASSWORD:-}" ] && pwauth=yes
     shift 2
     ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key"
     for _try in $(seq 20); do
@@ -57,7 +71,7 @@ PidFile $dir/sshd.pid
 AuthorizedKeysFile $dir/keys/%u
 AllowUsers $user
 PubkeyAuthentication yes
-PasswordAuthentication no
+PasswordAuthentication $pwauth
 KbdInteractiveAuthentication no
 PermitRootLogin no
 UsePAM no

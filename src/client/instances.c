@@ -17,7 +17,7 @@
 #define INST_FILE_MAX (1 << 20)
 
 int inst_check(const char *keyfp, const char *vmm, const uint8_t uuid[16],
-               const uint8_t instance[16], uint8_t prev[16])
+               const uint8_t instance[16], uint8_t prev[16], int accept)
 {
     char path[CL_PATH_MAX], tmp[CL_PATH_MAX], us[37], ih[33], line[256];
     char *text = NULL, *out = NULL;
@@ -76,8 +76,8 @@ int inst_check(const char *keyfp, const char *vmm, const uint8_t uuid[16],
         }
         off += ll;
     }
-    if (result == INST_SAME) {
-        rc = INST_SAME;
+    if (result == INST_SAME || (result == INST_CHANGED && !accept)) {
+        rc = result;                /* nothing to record */
         goto out;
     }
     n = snprintf(line, sizeof(line), "%s %s %s %s\n", keyfp, vmm, us, ih);

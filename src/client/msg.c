@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -20,6 +22,16 @@ const char *msg_prog(void)
     return prog;
 }
 
+const char *msg_eol(void)
+{
+    struct termios t;
+
+    /* sc-enc may have put the terminal raw: no output processing turns \n into CR LF. */
+    if (isatty(2) && tcgetattr(2, &t) == 0 && !(t.c_oflag & OPOST))
+        return "\r\n";
+    return "\n";
+}
+
 static void vmsg(int err, const char *fmt, va_list ap)
 {
     char buf[1024];
@@ -30,9 +42,9 @@ static void vmsg(int err, const char *fmt, va_list ap)
         return;
     vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
     if (err)
-        fprintf(stderr, "%s: %s\n", buf, strerror(err));
+        fprintf(stderr, "%s: %s%s", buf, strerror(err), msg_eol());
     else
-        fprintf(stderr, "%s\n", buf);
+        fprintf(stderr, "%s%s", buf, msg_eol());
     fflush(stderr);
 }
 

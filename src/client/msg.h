@@ -11,6 +11,11 @@
 /* Sets the name every message starts with (the tool's name). */
 void msg_init(const char *prog);
 const char *msg_prog(void);
+/*
+ * The line end for stderr now: CR LF while it is a terminal without output
+ * processing (raw mode, sc-enc(1)), else LF.  Every message uses it.
+ */
+const char *msg_eol(void);
 /* "prog: text\n" */
 void msg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "prog: text: strerror(errno)\n" (errno as it was on entry) */

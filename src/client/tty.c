@@ -87,6 +87,25 @@ static void on_tstp(int sig)
     errno = e;
 }
 
+int tty_suspend(void)
+{
+    int was_raw = raw_active, fd = tty_fd, rc = 0;
+
+    /*
+     * Restore first, while we still hold the terminal: once the group is
+     * stopped the shell takes the terminal back, and a tcsetattr from the
+     * SIGTSTP handler would then stop us with SIGTTOU, out of step with
+     * the rest of the pipeline.  The handler finds nothing to restore.
+     */
+    tty_restore();
+    if (kill(0, SIGTSTP) < 0)
+        rc = -1;
+    /* Continued (fg gave us the terminal first): raw again, over whatever the shell left. */
+    if (was_raw && tty_raw(fd) < 0)
+        rc = -1;
+    return rc;
+}
+
 int tty_signals(void (*hook)(void))
 {
     static const int fatal[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };

@@ -16,6 +16,13 @@ int tty_raw(int fd);
 void tty_restore(void);
 
 /*
+ * tty_suspend: restores the terminal, stops our whole process group (the
+ * pipeline, as ^Z on a terminal that is not raw would), and once continued
+ * puts the terminal back in raw mode if it was.  0, or -1 (errno set).
+ */
+int tty_suspend(void);
+
+/*
  * tty_signals: handlers for SIGINT, SIGTERM, SIGHUP and SIGQUIT that
  * restore the terminal, call hook (which must be async-signal-safe; may be
  * NULL) and then die of the signal as before; and for SIGTSTP, which

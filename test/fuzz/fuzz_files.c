@@ -100,11 +100,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
         break;
     case 2:
         put(instp, p + 1, n - 1);
-        r = inst_check("SHA256:fuzzkey", "default", uuid, inst, prev);
+        r = inst_check("SHA256:fuzzkey", "default", uuid, inst, prev, 0);
         if ( r != -1 && r != INST_NEW && r != INST_SAME && r != INST_CHANGED )
             abort();
-        /* what it wrote back must read as the same instance now */
-        if ( r >= 0 && inst_check("SHA256:fuzzkey", "default", uuid, inst, prev) != INST_SAME )
+        /* another instance, not accepted: nothing recorded, still another one */
+        if ( r == INST_CHANGED &&
+             inst_check("SHA256:fuzzkey", "default", uuid, inst, prev, 0) != INST_CHANGED )
+            abort();
+        r = inst_check("SHA256:fuzzkey", "default", uuid, inst, prev, 1);
+        if ( r != -1 && r != INST_NEW && r != INST_SAME && r != INST_CHANGED )
+            abort();
+        /* what it wrote back (accepted) must read as the same instance now */
+        if ( r >= 0 && inst_check("SHA256:fuzzkey", "default", uuid, inst, prev, 0) != INST_SAME )
             abort();
         break;
     default:

@@ -164,7 +164,7 @@ def session(dom0, a, env, domid, kind, password, secret_cmd, outdir, tag=None,
 
 def takeover(dom0, a, env, domid, kind, password, secret_cmd, outdir):
     """A logged-in session is taken over by a second `sc-relay --takeover`:
-    the first one's sc-dec exits 1 reporting it, the second one works."""
+    the first one's sc-dec exits 6 (busy: taken over) reporting it, the second one works."""
     first = Pipe(dom0, env, domid, kind, kind + "-held", outdir)
     try:
         first.login(password)
@@ -177,14 +177,14 @@ def takeover(dom0, a, env, domid, kind, password, secret_cmd, outdir):
         raise
     finally:
         first.s.kill()
-    if rc != "1" or "took the console over" not in err:
-        raise Check("%s: the session taken over: sc-dec exited %s (expected 1 and a "
+    if rc != "6" or "took the console over" not in err:
+        raise Check("%s: the session taken over: sc-dec exited %s (expected 6 and a "
                     "takeover report): %s" % (kind, rc, err))
-    log("%s: the first session's sc-dec exited 1: %s" % (kind, err.splitlines()[-1]))
+    log("%s: the first session's sc-dec exited 6: %s" % (kind, err.splitlines()[-1]))
 
 
 def guest_gone(dom0, env, domid, kind, outdir):
-    """`xl destroy` during a session: sc-dec exits 1 saying the guest went away."""
+    """`xl destroy` during a session: sc-dec exits 7 saying the guest went away."""
     p = Pipe(dom0, env, domid, kind, kind + "-gone", outdir)
     try:
         m = p.s.mark()
@@ -197,10 +197,10 @@ def guest_gone(dom0, env, domid, kind, outdir):
         raise
     finally:
         p.s.kill()
-    if rc != "1" or "the guest went away" not in err:
-        raise Check("%s: xl destroy during a session: sc-dec exited %s (expected 1 and "
+    if rc != "7" or "the guest went away" not in err:
+        raise Check("%s: xl destroy during a session: sc-dec exited %s (expected 7 and "
                     "a report that the guest went away): %s" % (kind, rc, err))
-    log("%s guest destroyed during a session: sc-dec exited 1: %s"
+    log("%s guest destroyed during a session: sc-dec exited 7: %s"
         % (kind, err.splitlines()[-1]))
 
 
