@@ -78,11 +78,17 @@ static const char *vmm_strerror(int e)
     case SC_EINVAL: return "malformed request";
     case SC_EVERSION: return "protocol version not supported by the VMM";
     case SC_EAUTH: return "authentication failed (wrong key, or not the key bound to this domain)";
-    case SC_EREPLAY: return "this bind request was used already";
-    case SC_EFULL: return "the VMM's table of used bind requests is full";
-    case SC_EUUID: return "the bind request names another domain (UUID mismatch)";
-    case SC_EKEYINUSE: return "the key is bound to another live domain";
-    case SC_EBOUND: return "the domain's console is bound already";
+    case SC_EREPLAY: return "this bind request was used already; make a new one "
+                            "(sc-keygen --seal ... --domain UUID)";
+    case SC_EFULL: return "the VMM's table of used bind requests is full until the "
+                          "hypervisor reboots";
+    case SC_EUUID: return "the bind request names another domain (UUID mismatch); it is "
+                          "not used up: check the domain id (xl domid NAME) and send it to "
+                          "the domain it names";
+    case SC_EKEYINUSE: return "the key is bound to another live domain; a key binds one "
+                              "domain: use another key (sc-keygen -k FILE) for this one";
+    case SC_EBOUND: return "the domain's console is bound already; a guest is bound once, "
+                           "while paused: create it again (xl create -p) to bind it anew";
     case SC_ENOTBOUND: return "the domain's console is not bound (sc-relay --bind DOMID < request)";
     case SC_ENOSESSION: return "no session is open";
     case SC_ECLOSED: return "the session has ended";

@@ -75,7 +75,7 @@ teardown() { sim_teardown; }
     start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
     run -0 bind_dom 5 $SIM_UUID
     run -3 --separate-stderr $RELAY --bind 5 < req.5
-    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: this bind request was used already" ]
+    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: this bind request was used already; make a new one (sc-keygen --seal ... --domain UUID)" ]
 }
 
 @test "sc-relay --bind exits 2 on a request of the wrong size" {
@@ -93,7 +93,19 @@ teardown() { sim_teardown; }
     run -3 --separate-stderr $RELAY --bind 6 < req
     [ "$stderr" = "sc-relay: domain 6: the VMM refused the bind: no such domain" ]
     run -3 --separate-stderr $RELAY --bind 5 < req
-    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: the bind request names another domain (UUID mismatch)" ]
+    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: the bind request names another domain (UUID mismatch); it is not used up: check the domain id (xl domid NAME) and send it to the domain it names" ]
+}
+
+@test "a bind refused for naming another domain (a wrong domain id) does not use the request up" {
+    start_sim --domain 5:demo:$SIM_UUID --domain 6:db:$SIM_UUID2 --guest 'exec sleep 600'
+    sc-keygen > /dev/null 2>&1
+    $RELAY --vmm-key > vmm.pub
+    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID2 -o req 2> /dev/null
+    run -3 --separate-stderr $RELAY --bind 5 < req
+    [[ "$stderr" == *"(UUID mismatch); it is not used up"* ]]
+    run -0 --separate-stderr $RELAY --bind 6 < req
+    run -3 --separate-stderr $RELAY --bind 6 < req
+    [[ "$stderr" == *"this bind request was used already"* ]]
 }
 
 @test "sc-relay exits 7 for a session on an unbound domain and writes only its refusal notice; sc-dec and sc-enc exit 7" {

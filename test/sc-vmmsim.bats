@@ -79,7 +79,7 @@ teardown() { sim_teardown; }
     $RELAY --vmm-key > vmm.pub
     sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID2 -o req6 2> /dev/null
     run -3 --separate-stderr $RELAY --bind 6 < req6
-    [ "$stderr" = "sc-relay: domain 6: the VMM refused the bind: the key is bound to another live domain" ]
+    [ "$stderr" = "sc-relay: domain 6: the VMM refused the bind: the key is bound to another live domain; a key binds one domain: use another key (sc-keygen -k FILE) for this one" ]
     bind_dom 6 $SIM_UUID2 "$BATS_TEST_TMPDIR/key2"
     export DEC_ARGS="-k $BATS_TEST_TMPDIR/key2"
     run -0 pipeline 6 -k "$BATS_TEST_TMPDIR/key2"
@@ -92,7 +92,7 @@ teardown() { sim_teardown; }
     sim_teardown
     start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
     run -3 --separate-stderr $RELAY --bind 5 < req.5
-    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: this bind request was used already" ]
+    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: this bind request was used already; make a new one (sc-keygen --seal ... --domain UUID)" ]
 }
 
 @test "sc-vmmsim stops on SIGTERM and removes its socket and pid file" {

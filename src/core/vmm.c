@@ -83,7 +83,17 @@ int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t l
     if ( rc )
         return rc;
 
-    /* Remember it first: an unsealed request is spent, whatever follows. */
+    /*
+     * A request for another domain (the user named the wrong domain id) is
+     * refused before it is spent: it can still bind the domain it names, as
+     * it could before (dom0 holding it back gains nothing new).  From here
+     * on a request is spent, whatever follows.
+     */
+    if ( !sc_ct_equal(uuid, d->uuid, SC_UUID_LEN) )
+    {
+        rc = -SC_EUUID;
+        goto out;
+    }
     for ( i = 0; i < v->nused; i++ )
         if ( sc_ct_equal(v->used[i], id, sizeof(id)) )
         {
@@ -97,9 +107,7 @@ int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t l
     }
     sc_copy(v->used[v->nused++], id, sizeof(id));
 
-    if ( !sc_ct_equal(uuid, d->uuid, SC_UUID_LEN) )
-        rc = -SC_EUUID;
-    else if ( d->bound )
+    if ( d->bound )
         rc = -SC_EBOUND;
     else if ( key_in_use && key_in_use(ctx, key) )
         rc = -SC_EKEYINUSE;

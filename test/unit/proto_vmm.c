@@ -162,11 +162,23 @@ static void test_bind_rules(void)
     /* The same request again, to the same or another domain: spent. */
     CHECK(sc_vmm_bind(&w.vmm, &w.dom, req, SC_BIND_LEN, inst, other_has_key, &w) == -SC_EREPLAY,
           "replayed bind refused");
-    CHECK(sc_vmm_bind(&w.vmm, &w.other, req, SC_BIND_LEN, inst, other_has_key, &w) == -SC_EREPLAY,
-          "evil twin: replayed request aimed at another domain refused");
+    CHECK(sc_vmm_bind(&w.vmm, &w.other, req, SC_BIND_LEN, inst, other_has_key, &w) == -SC_EUUID,
+          "evil twin: replayed request aimed at another domain refused (it names domain 5)");
     CHECK(w.other.bound == 0, "evil twin not bound");
     /* A fresh request naming domain 5's UUID, aimed at domain 6. */
     CHECK(bind(&w, &w.other, w.key, w.uuid, req2) == -SC_EUUID, "request for another UUID refused");
+    /* ... is not spent: sent to the right domain (unbound here) it binds. */
+    {
+        struct world w3;
+        uint8_t req3[SC_BIND_LEN];
+
+        world_init(&w3);
+        CHECK(bind(&w3, &w3.other, w3.key, w3.uuid, req3) == -SC_EUUID,
+              "wrong domain id: refused");
+        CHECK(w3.vmm.nused == 0, "wrong domain id: the request is not spent");
+        CHECK(sc_vmm_bind(&w3.vmm, &w3.dom, req3, SC_BIND_LEN, inst, other_has_key, &w3) == 0,
+              "the same request then binds the domain it names");
+    }
     /* Bound already. */
     CHECK(bind(&w, &w.dom, w.key, w.uuid, req2) == -SC_EBOUND, "second bind refused");
     /* One live domain per key. */
