@@ -33,8 +33,9 @@ sc-enc -N 2> enc.err |
         -o StrictHostKeyChecking=no -o UserKnownHostsFile=$D/known_hosts -o LogLevel=ERROR \
         -o NumberOfPasswordPrompts=1 -l $TUSER 127.0.0.1 "$SUDO_RELAY 5" |
     sc-dec 2> dec.err
-echo "\${PIPESTATUS[@]}" > st
+echo "\${PIPESTATUS[@]}" > st.tmp
 stty -g > after
+mv st.tmp st
 EOS
     tmux -S "$TSOCK" -f /dev/null new-session -d -x 120 -y 30 -s t "bash --norc --noprofile"
     tmux -S "$TSOCK" send-keys -t t ". ./env.sh; PS1='$ '" Enter

@@ -54,8 +54,9 @@ start_session() {
     cat > run.sh <<EOS
 stty -g > before
 sc-enc $1 | $RELAY 5 | sc-dec
-echo "\${PIPESTATUS[@]}" > st
+echo "\${PIPESTATUS[@]}" > st.tmp
 stty -g > after
+mv st.tmp st
 EOS
     keys "bash run.sh" Enter
     wait_pane "sc-dec: connected to domain 5"

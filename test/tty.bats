@@ -37,15 +37,17 @@ wait_file() {
     return 1
 }
 
-# Starts an interactive session in the pane: stty before/after, statuses in st.
+# Starts an interactive session in the pane: stty before/after, statuses in
+# st (written last, so that after is there once st is).
 start_session() {
     cat > run.sh <<EOS
 stty -g > before
 sh -c 'echo \$\$ > enc.pid; exec sc-enc $1 2> enc.err' | tee wire.in |
     vmm_harness run --secret $SEC --bind req --uuid $UUID --guest-log glog 2> h.err |
     sc-dec 2> dec.err
-echo "\${PIPESTATUS[@]}" > st
+echo "\${PIPESTATUS[@]}" > st.tmp
 stty -g > after
+mv st.tmp st
 EOS
     keys "bash run.sh" Enter
     wait_file dec.err connected
