@@ -76,6 +76,16 @@ trap 'exit 2' INT TERM
 
 say() { printf '%s\n' "$*" >&2; }
 
+# round_order R: the three pipelines of round R, in a different order each
+# round, so none always runs first.
+round_order() {
+    case $(($1 % 3)) in
+    0) echo "sc plain bare" ;;
+    1) echo "plain bare sc" ;;
+    *) echo "bare sc plain" ;;
+    esac
+}
+
 export HOME=$W/home XDG_CONFIG_HOME=$W/cfg XDG_STATE_HOME=$W/state XDG_RUNTIME_DIR=$W/run
 mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
 chmod 700 "$XDG_RUNTIME_DIR"
@@ -210,13 +220,7 @@ csw_of() {
 
 say "bench: keystroke round trip and launch ($ROUNDS rounds of $KEYS keystrokes)"
 for r in $(seq "$ROUNDS"); do
-    # A different order each round, so none always runs first.
-    case $((r % 3)) in
-    0) order="sc plain bare" ;;
-    1) order="plain bare sc" ;;
-    *) order="bare sc plain" ;;
-    esac
-    for c in $order; do
+    for c in $(round_order "$r"); do
         case $c in
         sc) run key.sc rtt "$KEYS" "$(sc_pipe echo)" ;;
         plain) run key.plain rtt "$KEYS" "$(plain_pipe echo)" ;;
@@ -259,12 +263,7 @@ if [ "$DO_SSH" = 1 ]; then
     SSC="$SSH sudo -n $W/prefix/sbin/sc-relay -b sim --socket $W/sim.echo.sock $DOM_echo"
     SPL="$SSH sudo -n $W/prefix/sbin/plaincon relay $W/p.echo.sock"
     for r in $(seq "$ROUNDS"); do
-        case $((r % 3)) in
-        0) order="sc plain bare" ;;
-        1) order="plain bare sc" ;;
-        *) order="bare sc plain" ;;
-        esac
-        for c in $order; do
+        for c in $(round_order "$r"); do
             case $c in
             sc) run ssh.sc rtt "$KEYS" "$B/sc-enc -N -e none -w 100 -k $W/key.echo | $SSC |
                     $B/sc-dec -k $W/key.echo" ;;
