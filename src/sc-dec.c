@@ -58,7 +58,7 @@ struct dec {
     uint8_t hfile[HELLO_FILE_LEN];  /* c || hello, from sc-enc */
     uint8_t afile[ANSWER_FILE_LEN];
     uint8_t frame[SC_FRAME_HDR + 65535];
-    uint8_t data[SC_REC_MAX_DATA];
+    uint8_t data[SC_REC_MAX_PT];     /* sc_rec_open decrypts into it */
     struct sc_dir in, out;
     struct sc_identity id;
     struct rv rv;

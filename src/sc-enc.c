@@ -302,11 +302,11 @@ static void pend_drop(size_t n)
 /* Sends pending input now: bulk records, or keystroke-size ones when interactive. */
 static int flush_pending(int keystroke)
 {
-    size_t n, max = keystroke ? SC_KEYSTROKE_DATA : SC_REC_MAX_DATA;
+    size_t n, max = keystroke ? SC_KEYSTROKE_DATA : SC_REC_MAX_IN_DATA;
 
     while (E.plen > 0) {
         n = E.plen < max ? E.plen : max;
-        if (send_rec(SC_REC_DATA, E.pend, n, SC_REC_MIN_PT) < 0)
+        if (send_rec(SC_REC_DATA, E.pend, n, keystroke && E.chaff ? SC_REC_MIN_PT : 0) < 0)
             return -1;
         pend_drop(n);
     }
@@ -322,7 +322,7 @@ static int send_close(unsigned int reason, uint32_t quiet)
     d[2] = (uint8_t)(quiet >> 16);
     d[3] = (uint8_t)(quiet >> 8);
     d[4] = (uint8_t)quiet;
-    return send_rec(SC_REC_CLOSE, d, sizeof(d), SC_REC_MIN_PT);
+    return send_rec(SC_REC_CLOSE, d, sizeof(d), E.chaff ? SC_REC_MIN_PT : 0);
 }
 
 /* Reads what stdin has; -1 on an error.  Sets E.eof at end of input. */
@@ -439,7 +439,7 @@ static int keepalive_in(void)
 /* A chaff record: the first one proves to the VMM that we hold the session's keys. */
 static int send_chaff(void)
 {
-    return send_rec(SC_REC_CHAFF, NULL, 0, SC_REC_MIN_PT);
+    return send_rec(SC_REC_CHAFF, NULL, 0, E.chaff ? SC_REC_MIN_PT : 0);
 }
 
 /* Forward each read at once (not a terminal, or no obfuscation). */
@@ -480,7 +480,7 @@ static int run_direct(uint32_t quiet)
 /*
  * Keystroke-timing obfuscation: while keys come and for a random 1 to 3 s
  * after the last one, exactly one keystroke-size record leaves every tick:
- * up to 29 bytes of what was typed, else chaff.
+ * up to SC_KEYSTROKE_DATA (17) bytes of what was typed, else chaff.
  */
 static int run_chaff(uint32_t quiet)
 {

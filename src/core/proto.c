@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The SCCrypt v1 messages: bind request, hello, answer and records, and the
+ * The SCCrypt v2 messages: bind request, hello, answer and records, and the
  * key schedule under them.  man/sccrypt.7.scd is the normative text; every
  * label here appears there byte for byte.
  */
@@ -9,14 +9,14 @@
 #include "sccrypt_crypto.h"
 
 /* HKDF salts and labels (ASCII, no terminating NUL on the wire). */
-#define L_BIND          "sccrypt v1 bind"
-#define L_HELLO         "sccrypt v1 hello"
-#define L_TRANSCRIPT    "sccrypt v1 transcript"
-#define L_ANSWER        "sccrypt v1 answer"
-#define L_INPUT         "sccrypt v1 input"
-#define L_OUTPUT        "sccrypt v1 output"
-#define L_INPUT_REKEY   "sccrypt v1 input rekey"
-#define L_OUTPUT_REKEY  "sccrypt v1 output rekey"
+#define L_BIND          "sccrypt v2 bind"
+#define L_HELLO         "sccrypt v2 hello"
+#define L_TRANSCRIPT    "sccrypt v2 transcript"
+#define L_ANSWER        "sccrypt v2 answer"
+#define L_INPUT         "sccrypt v2 input"
+#define L_OUTPUT        "sccrypt v2 output"
+#define L_INPUT_REKEY   "sccrypt v2 input rekey"
+#define L_OUTPUT_REKEY  "sccrypt v2 output rekey"
 #define LLEN(s)         (sizeof(s) - 1)
 
 #define TRANSCRIPT_MAX  (LLEN(L_TRANSCRIPT) + SC_HELLO_LEN + 2 * SC_PUB_LEN)
@@ -487,42 +487,59 @@ static int dir_rekey(const struct sc_crypto *cr, struct sc_dir *d)
 int sc_rec_seal(const struct sc_crypto *cr, struct sc_dir *d, uint8_t *frame, size_t cap,
                 unsigned int type, const uint8_t *data, size_t len, size_t pt_min)
 {
-    uint8_t nonce[12];
+    uint8_t nonce[12], *pt = frame + SC_FRAME_HDR;
     size_t ptlen, i;
 
     if ( type < SC_REC_DATA || type > SC_REC_REKEY || len > SC_REC_MAX_DATA )
         return -SC_EINVAL;
     if ( d->counter == UINT64_MAX || d->epoch == UINT32_MAX )
         return -SC_EINVAL;
-    /* Records are padded to SC_REC_MIN_PT and no further (sc_rec_open checks it). */
-    if ( pt_min > SC_REC_MIN_PT )
+    /* Only the one fixed size is padded (sc_rec_open checks it). */
+    if ( pt_min != 0 && (pt_min != SC_REC_MIN_PT || len > SC_KEYSTROKE_DATA) )
         return -SC_EINVAL;
-    ptlen = SC_REC_HDR + len;
-    if ( ptlen < SC_REC_MIN_PT )
-        ptlen = SC_REC_MIN_PT;
+    ptlen = pt_min ? SC_REC_MIN_PT : len + SC_REC_HDR;
     if ( cap < SC_FRAME_HDR + ptlen + SC_TAG_LEN )
         return -SC_ESPACE;
 
     sc_store16_be(frame, (uint16_t)(ptlen + SC_TAG_LEN));
-    frame[2] = (uint8_t)type;
-    sc_store16_be(frame + 3, (uint16_t)len);
-    for ( i = 0; i < len; i++ )
-        frame[5 + i] = data[i];
-    for ( i = SC_REC_HDR + len; i < ptlen; i++ )
-        frame[2 + i] = 0;
+    if ( data != pt )
+        for ( i = 0; i < len; i++ )
+            pt[i] = data[i];
+    pt[len] = (uint8_t)type;
+    for ( i = len + SC_REC_HDR; i < ptlen; i++ )
+        pt[i] = 0;
     rec_nonce(nonce, d);
-    cr->seal(frame + 2, frame + 2 + ptlen, d->key, nonce, frame, 2, frame + 2, ptlen);
+    cr->seal(pt, pt + ptlen, d->key, nonce, frame, SC_FRAME_HDR, pt, ptlen);
     d->counter++;
     if ( type == SC_REC_REKEY && dir_rekey(cr, d) )
         return -SC_EINVAL;
     return (int)(SC_FRAME_HDR + ptlen + SC_TAG_LEN);
 }
 
+/*
+ * The type's position in a fixed-size plaintext: the last non-zero byte,
+ * found without branching on the bytes (the position is the data's length,
+ * which the fixed size hides).  Returns SC_REC_MIN_PT when all are zero.
+ */
+static size_t fixed_type_pos(const uint8_t pt[SC_REC_MIN_PT])
+{
+    size_t i, pos = SC_REC_MIN_PT;
+    uint32_t nz, mask;
+
+    for ( i = 0; i < SC_REC_MIN_PT; i++ )
+    {
+        nz = pt[i];
+        mask = (uint32_t)0 - ((nz | (0u - nz)) >> 31);     /* all ones when pt[i] != 0 */
+        pos = (pos & ~(size_t)mask) | (i & (size_t)mask);
+    }
+    return pos;
+}
+
 int sc_rec_open(const struct sc_crypto *cr, struct sc_dir *d, const uint8_t *frame,
                 size_t len, unsigned int *type, uint8_t *data, size_t *datalen)
 {
-    uint8_t pt[SC_REC_MAX_PT], nonce[12], nz = 0;
-    size_t ptlen, n, i;
+    uint8_t nonce[12];
+    size_t ptlen, n;
     unsigned int t;
     int rc;
 
@@ -535,27 +552,26 @@ int sc_rec_open(const struct sc_crypto *cr, struct sc_dir *d, const uint8_t *fra
         return -SC_EINVAL;
     ptlen = (size_t)rc - SC_TAG_LEN;
     rec_nonce(nonce, d);
-    if ( cr->open(pt, d->key, nonce, frame, 2, frame + 2, ptlen, frame + 2 + ptlen) )
+    if ( cr->open(data, d->key, nonce, frame, SC_FRAME_HDR, frame + SC_FRAME_HDR, ptlen,
+                  frame + SC_FRAME_HDR + ptlen) )
     {
-        sc_wipe(pt, ptlen);
+        sc_wipe(data, ptlen);
         return -SC_EAUTH;
     }
 
-    /* Authentic: now the format must hold exactly. */
+    /*
+     * Authentic: now the format must hold exactly.  Only a record of the
+     * fixed size may carry padding; any other padding would be a covert
+     * length channel, so there the type must be the last byte.
+     */
     rc = -SC_EINVAL;
-    t = pt[0];
-    n = sc_load16_be(pt + 1);
-    if ( t < SC_REC_DATA || t > SC_REC_REKEY || n > ptlen - SC_REC_HDR ||
-         n > SC_REC_MAX_DATA )
+    n = ptlen == SC_REC_MIN_PT ? fixed_type_pos(data) : ptlen - SC_REC_HDR;
+    if ( n >= ptlen )
+        goto out;
+    t = data[n];
+    if ( t < SC_REC_DATA || t > SC_REC_REKEY )
         goto out;
     if ( (t == SC_REC_CHAFF || t == SC_REC_REKEY) && n != 0 )
-        goto out;
-    for ( i = SC_REC_HDR + n; i < ptlen; i++ )
-        nz |= pt[i];
-    if ( nz )
-        goto out;
-    /* Padding beyond what the type needs would be a covert length channel; refuse it. */
-    if ( ptlen > SC_REC_MIN_PT && ptlen != SC_REC_HDR + n )
         goto out;
     if ( t == SC_REC_REKEY && d->epoch == UINT32_MAX )
         goto out;
@@ -563,11 +579,12 @@ int sc_rec_open(const struct sc_crypto *cr, struct sc_dir *d, const uint8_t *fra
     d->counter++;
     if ( t == SC_REC_REKEY && dir_rekey(cr, d) )
         goto out;
-    sc_copy(data, pt + SC_REC_HDR, n);
+    /* The type and padding are not data: the caller sees data[0..n) only. */
+    sc_wipe(data + n, ptlen - n);
     *type = t;
     *datalen = n;
-    rc = 0;
+    return 0;
  out:
-    sc_wipe(pt, ptlen);
+    sc_wipe(data, ptlen);
     return rc;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The SCCrypt wire protocol, version 1: the code both ends share.
+ * The SCCrypt wire protocol, version 2: the code both ends share.
  *
  * man/sccrypt.7.scd is the normative text; this header is its constants and
  * the functions that build and check each message.  The functions take their
@@ -17,7 +17,7 @@
 
 #include "sc_types.h"
 
-#define SC_PROTO_VERSION    1
+#define SC_PROTO_VERSION    2
 
 #define SC_KEY_LEN          32      /* the user's console key K */
 #define SC_PUB_LEN          32      /* an X25519 public key */
@@ -47,19 +47,32 @@
 #define SC_OPT_KNOWN        SC_OPT_CHAFF
 
 /*
- * Records.  Plaintext: type[1] | datalen be16 | data | zero padding, padded to
- * at least SC_REC_MIN_PT bytes.  Body on the wire: ciphertext | tag.
- * Interactive records are exactly SC_REC_MIN_PT bytes of plaintext.
+ * Records.  Plaintext: data | type[1] | zero padding.  The type is never 0,
+ * so it is the last non-zero byte.  Only the fixed-size records of an
+ * obfuscating session are padded: exactly SC_REC_MIN_PT bytes of plaintext,
+ * so a keystroke, chaff and a close look alike.  Every other record has no
+ * padding at all (plaintext = data | type), so it costs what it carries: a
+ * keystroke without obfuscation is 2 + 1 + 1 + 16 = 20 bytes on the wire.
+ * Body on the wire: ciphertext | tag.
  */
-#define SC_REC_HDR          3
-#define SC_REC_MIN_PT       32
-#define SC_REC_MAX_DATA     1024
-#define SC_REC_MAX_PT       (SC_REC_HDR + SC_REC_MAX_DATA)
-#define SC_REC_MIN_BODY     (SC_REC_MIN_PT + SC_TAG_LEN)                   /* 48 */
-#define SC_REC_MAX_BODY     (SC_REC_MAX_PT + SC_TAG_LEN)                   /* 1043 */
-#define SC_REC_MAX_FRAME    (SC_FRAME_HDR + SC_REC_MAX_BODY)               /* 1045 */
-#define SC_KEYSTROKE_DATA   (SC_REC_MIN_PT - SC_REC_HDR)                   /* 29 */
-#define SC_KEYSTROKE_FRAME  (SC_FRAME_HDR + SC_REC_MIN_BODY)               /* 50 */
+#define SC_REC_HDR          1                                              /* the type */
+#define SC_REC_MIN_PT       18      /* the fixed size: 2 + 18 + 16 = 36 bytes, SSH's keystroke */
+#define SC_REC_MAX_DATA     16384
+#define SC_REC_MAX_PT       (SC_REC_MAX_DATA + SC_REC_HDR)
+#define SC_REC_MIN_BODY     (SC_REC_HDR + SC_TAG_LEN)                      /* 17 */
+#define SC_REC_MAX_BODY     (SC_REC_MAX_PT + SC_TAG_LEN)                   /* 16401 */
+#define SC_REC_MAX_FRAME    (SC_FRAME_HDR + SC_REC_MAX_BODY)               /* 16403 */
+#define SC_KEYSTROKE_DATA   (SC_REC_MIN_PT - SC_REC_HDR)                   /* 17 */
+/*
+ * Input records (user -> guest) carry at most SC_REC_MAX_IN_DATA: the VMM
+ * holds one record's plaintext until the guest's 1 KiB ring takes it, and
+ * that buffer stays inside the domain's one page of VMM state.  A longer
+ * input record is refused before it is decrypted.
+ */
+#define SC_REC_MAX_IN_DATA  2048
+#define SC_REC_MAX_IN_PT    (SC_REC_MAX_IN_DATA + SC_REC_HDR)
+#define SC_REC_MAX_IN_BODY  (SC_REC_MAX_IN_PT + SC_TAG_LEN)                /* 2065 */
+#define SC_KEYSTROKE_FRAME  (SC_FRAME_HDR + SC_REC_MIN_PT + SC_TAG_LEN)    /* 36 */
 
 #define SC_REC_DATA         1
 #define SC_REC_CLOSE        2       /* data: reason[1], then for input closes quiet_ms be32 */
@@ -219,17 +232,19 @@ int sc_session_keys_client(const struct sc_crypto *cr, const uint8_t hello[SC_HE
 /*
  * Records.
  * sc_rec_seal: seals one record of the given type carrying len data bytes
- * (len <= SC_REC_MAX_DATA), its plaintext padded to max(SC_REC_MIN_PT, 3 + len)
- * (pt_min is 0 or SC_REC_MIN_PT; a larger value is -SC_EINVAL), into frame
- * (header included); returns the frame length, or -SC_ESPACE if cap is too
- * small, -SC_EINVAL on a bad length.  A REKEY record moves d to
- * the next epoch after it is sealed.
+ * (len <= SC_REC_MAX_DATA) into frame (header included); pt_min is 0 (no
+ * padding) or SC_REC_MIN_PT (the fixed size: len must then be at most
+ * SC_KEYSTROKE_DATA).  data may be frame + SC_FRAME_HDR (sealed in place).
+ * Returns the frame length, or -SC_ESPACE if cap is too small, -SC_EINVAL
+ * on a bad length.  A REKEY record moves d to the next epoch after it is
+ * sealed.
  * sc_rec_open: frame is one whole frame (header included) of len bytes.
- * Authenticates it under d's key and counter, then writes the type and the
- * data (datalen bytes) into data, which must hold SC_REC_MAX_DATA.  A REKEY
- * record moves d to the next epoch.  On any failure nothing is written to
- * data and d is unchanged: -SC_EAUTH for a forged, replayed, reordered or
- * reflected record, -SC_EINVAL for an authentic record that breaks the format.
+ * Authenticates it under d's key and counter and decrypts into data, which
+ * must hold SC_REC_MAX_PT bytes; writes the type and the data length (the
+ * data is data[0..datalen)).  A REKEY record moves d to the next epoch.  On
+ * any failure data is wiped and d is unchanged: -SC_EAUTH for a forged,
+ * replayed, reordered or reflected record, -SC_EINVAL for an authentic
+ * record that breaks the format.
  */
 int sc_rec_seal(const struct sc_crypto *cr, struct sc_dir *d, uint8_t *frame, size_t cap,
                 unsigned int type, const uint8_t *data, size_t len, size_t pt_min);

@@ -72,7 +72,7 @@ struct sc_dom {
 
     /* Input opened but not yet in the ring because it was full. */
     uint32_t pending_off, pending_len;
-    uint8_t pending[SC_REC_MAX_DATA];
+    uint8_t pending[SC_REC_MAX_IN_PT];  /* sc_rec_open decrypts into it */
 };
 
 /* sc_vmm_init: the VMM identity from 32 random bytes; -SC_EINVAL if unusable. */
@@ -131,16 +131,25 @@ int sc_vmm_input(struct sc_dom *d, volatile struct sc_xencons *ring,
 size_t sc_vmm_flush_input(struct sc_dom *d, volatile struct sc_xencons *ring);
 
 /*
+ * The least output capacity sc_vmm_output works with: a rekey record and a
+ * fixed-size record.  Larger capacities take larger records, up to
+ * SC_REC_MAX_DATA of backlog in one record.
+ */
+#define SC_VMM_OUT_MIN      (2 * SC_KEYSTROKE_FRAME)
+
+/*
  * sc_vmm_output: seal what is owed to the client into frames in out (cap
- * bytes, at least SC_REC_MAX_FRAME): backlog bytes (only once the session is
- * live; taken from the backlog only once sealed; the first time, the loss
- * the answer reported is taken off b->dropped), answers owed (one
- * keystroke-size record for each keystroke-size input record), then a close
- * record when one is owed, when the session timed out (SC_VMM_LIVE_MS,
- * SC_VMM_IDLE_MS), or when, after the client's close, the backlog is empty
- * and the guest has run quietly for the time asked.  *outlen is the bytes
- * written.  Returns 1 when the session ended with this output (its close is
- * in out), 0 when it goes on, -SC_ENOSESSION when no session is open.
+ * bytes, at least SC_VMM_OUT_MIN): backlog bytes (only once the session is
+ * live; taken from the backlog only once sealed, sealed in place in out, in
+ * records as large as the backlog and cap allow; the first time, the loss
+ * the answer reported is taken off b->dropped), answers owed (one chaff
+ * record for each keystroke-size input record), then a close record when
+ * one is owed, when the session timed out (SC_VMM_LIVE_MS, SC_VMM_IDLE_MS),
+ * or when, after the client's close, the backlog is empty and the guest has
+ * run quietly for the time asked.  In an obfuscating session every record
+ * that fits the fixed size is padded to it.  *outlen is the bytes written.
+ * Returns 1 when the session ended with this output (its close is in out),
+ * 0 when it goes on, -SC_ENOSESSION when no session is open.
  */
 int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t cap,
                   size_t *outlen, uint64_t now_ms);

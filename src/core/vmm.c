@@ -213,6 +213,12 @@ int sc_vmm_input(struct sc_dom *d, volatile struct sc_xencons *ring,
             rc = refuse(d, -SC_EINVAL);
             break;
         }
+        /* Longer than an input record may be: refused before it is decrypted. */
+        if ( (size_t)body > SC_REC_MAX_IN_BODY )
+        {
+            rc = refuse(d, -SC_EINVAL);
+            break;
+        }
         flen = SC_FRAME_HDR + (size_t)body;
         if ( len - off < flen )
             break;
@@ -325,20 +331,37 @@ void sc_vmm_close(struct sc_dom *d, unsigned int reason)
     d->close_reason = (uint8_t)reason;
 }
 
-/* Seal one output record, moving to the next epoch first when the counter says so. */
-static int seal_out(struct sc_dom *d, const struct sc_crypto *cr, uint8_t *out, size_t cap,
-                    size_t *off, unsigned int type, const uint8_t *data, size_t len)
+/* Room a record of len data bytes takes on the wire in this session. */
+static size_t rec_frame_len(const struct sc_dom *d, size_t len)
+{
+    if ( (d->options & SC_OPT_CHAFF) && len <= SC_KEYSTROKE_DATA )
+        return SC_KEYSTROKE_FRAME;
+    return SC_FRAME_HDR + len + SC_REC_HDR + SC_TAG_LEN;
+}
+
+/* Before a record: move to the next epoch when the counter says so. */
+static int rekey_if_due(struct sc_dom *d, uint8_t *out, size_t cap, size_t *off)
 {
     int n;
 
-    if ( d->out.counter >= SC_REKEY_AFTER - 1 )
-    {
-        n = sc_rec_seal(cr, &d->out, out + *off, cap - *off, SC_REC_REKEY, NULL, 0, 0);
-        if ( n < 0 )
-            return n;
-        *off += (size_t)n;
-    }
-    n = sc_rec_seal(cr, &d->out, out + *off, cap - *off, type, data, len, 0);
+    if ( d->out.counter < SC_REKEY_AFTER - 1 )
+        return 0;
+    n = sc_rec_seal(d->cr, &d->out, out + *off, cap - *off, SC_REC_REKEY, NULL, 0,
+                    (d->options & SC_OPT_CHAFF) ? SC_REC_MIN_PT : 0);
+    if ( n < 0 )
+        return n;
+    *off += (size_t)n;
+    return 0;
+}
+
+/* Seal one output record of len bytes; data may already sit in place at out + *off + 2. */
+static int seal_out(struct sc_dom *d, uint8_t *out, size_t cap, size_t *off,
+                    unsigned int type, const uint8_t *data, size_t len)
+{
+    size_t pad = ((d->options & SC_OPT_CHAFF) && len <= SC_KEYSTROKE_DATA) ? SC_REC_MIN_PT : 0;
+    int n;
+
+    n = sc_rec_seal(d->cr, &d->out, out + *off, cap - *off, type, data, len, pad);
     if ( n < 0 )
         return n;
     *off += (size_t)n;
@@ -350,17 +373,17 @@ static int seal_out(struct sc_dom *d, const struct sc_crypto *cr, uint8_t *out, 
 int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t cap,
                   size_t *outlen, uint64_t now_ms)
 {
-    /* Room for a full record, plus a rekey record in front of it. */
-    const size_t need = SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME;
-    uint8_t data[SC_REC_MAX_DATA];
-    uint8_t reason;
-    size_t off = 0, n;
+    /* Headroom kept for a rekey record in front of the next record. */
+    const size_t rekey_room = SC_KEYSTROKE_FRAME;
+    const size_t overhead = SC_FRAME_HDR + SC_REC_HDR + SC_TAG_LEN;
+    uint8_t reason, *body;
+    size_t off = 0, n, room;
     int rc = 0;
 
     *outlen = 0;
     if ( d->state == SC_SESS_NONE )
         return -SC_ENOSESSION;
-    if ( cap < need )
+    if ( cap < SC_VMM_OUT_MIN )
         return -SC_ESPACE;
 
     if ( open_timeout_in(d, now_ms) == 0 )
@@ -375,12 +398,14 @@ int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t c
         d->dropped_told = 0;
     }
 
-    while ( cap - off >= need )
+    while ( cap - off >= rekey_room + rec_frame_len(d, 1) )
     {
         if ( d->state == SC_SESS_CLOSING )
         {
             reason = d->close_reason;
-            rc = seal_out(d, d->cr, out, cap, &off, SC_REC_CLOSE, &reason, 1);
+            rc = rekey_if_due(d, out, cap, &off);
+            if ( rc == 0 )
+                rc = seal_out(d, out, cap, &off, SC_REC_CLOSE, &reason, 1);
             if ( rc == 0 )
             {
                 session_end(d);
@@ -390,17 +415,34 @@ int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t c
         }
         if ( b && b->len && d->live )
         {
-            n = sc_backlog_peek(b, data, sizeof(data));
-            rc = seal_out(d, d->cr, out, cap, &off, SC_REC_DATA, data, n);
-            sc_wipe(data, n);
+            /* As much of the backlog as one record and the space left take. */
+            room = cap - off - rekey_room - overhead;
+            n = b->len < room ? b->len : room;
+            if ( n > SC_REC_MAX_DATA )
+                n = SC_REC_MAX_DATA;
+            /* A sliver at the end of a full buffer waits for the next call, unless it is all. */
+            if ( n < b->len && n < 256 && off > 0 )
+                break;
+            rc = rekey_if_due(d, out, cap, &off);
             if ( rc )
                 break;
+            /* Copied straight into the record's place: no other buffer holds it. */
+            body = out + off + SC_FRAME_HDR;
+            n = sc_backlog_peek(b, body, n);
+            rc = seal_out(d, out, cap, &off, SC_REC_DATA, body, n);
+            if ( rc )
+            {
+                sc_wipe(body, n);
+                break;
+            }
             sc_backlog_drop(b, n);
             continue;
         }
         if ( d->chaff_owed )
         {
-            rc = seal_out(d, d->cr, out, cap, &off, SC_REC_CHAFF, NULL, 0);
+            rc = rekey_if_due(d, out, cap, &off);
+            if ( rc == 0 )
+                rc = seal_out(d, out, cap, &off, SC_REC_CHAFF, NULL, 0);
             if ( rc )
                 break;
             continue;

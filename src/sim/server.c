@@ -33,7 +33,7 @@
 #define REQ_WHOLE_MS    2000        /* a request begun must be whole within this */
 #define IDLE_MS         10000       /* a connection without a session may idle this long */
 #define SEND_STALL_MS   5000        /* an answer the relay does not read for this long */
-#define OUT_NEED        (SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME)
+#define OUT_NEED        SC_VMM_OUT_MIN
 #define DYING_GRACE_MS  2000
 #define RESTART_MIN_MS  1000
 

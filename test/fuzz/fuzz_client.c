@@ -55,7 +55,7 @@ static void setup(void)
 /* Opens one frame; a failure must leave d as it was. */
 static void open_one(struct sc_dir *d, const uint8_t *f, size_t len)
 {
-    uint8_t data[SC_REC_MAX_DATA];
+    uint8_t data[SC_REC_MAX_PT];
     struct sc_dir before = *d;
     unsigned int type;
     size_t n;
@@ -94,7 +94,7 @@ static void run_stream(const uint8_t *p, size_t n)
 
 static void run_program(const uint8_t *p, size_t n)
 {
-    uint8_t f[SC_REC_MAX_FRAME + 8], data[SC_REC_MAX_DATA], prev[SC_REC_MAX_FRAME];
+    uint8_t f[SC_REC_MAX_FRAME + 8], data[SC_REC_MAX_PT], prev[SC_REC_MAX_FRAME];
     struct sc_dir vmm = out0, cli = out0;
     size_t off = 0, len, plen = 0;
     unsigned int op, type;
@@ -113,7 +113,8 @@ static void run_program(const uint8_t *p, size_t n)
             len = 1;
         if ( type == SC_REC_CHAFF || type == SC_REC_REKEY )
             len = 0;
-        fl = sc_rec_seal(cr, &vmm, f, sizeof(f), type, data, len, (op & 4) ? SC_REC_MIN_PT : 0);
+        fl = sc_rec_seal(cr, &vmm, f, sizeof(f), type, data, len,
+                         ((op & 4) && len <= SC_KEYSTROKE_DATA) ? SC_REC_MIN_PT : 0);
         if ( fl < 0 )
             abort();
         switch ( (op >> 3) & 7 )

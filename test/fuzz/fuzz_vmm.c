@@ -77,7 +77,7 @@ static void check(const struct sc_dom *d, const struct sc_backlog *b)
 /* The client's view of the output: every record must open, in order. */
 static void client_read(struct sc_dir *out, const uint8_t *p, size_t len, int *ended)
 {
-    uint8_t data[SC_REC_MAX_DATA];
+    uint8_t data[SC_REC_MAX_PT];
     unsigned int type;
     size_t off = 0, n, fl;
     int body;
@@ -193,7 +193,7 @@ static void run_raw(const uint8_t *p, size_t n)
 
 static void run_program(const uint8_t *p, size_t n)
 {
-    uint8_t f[SC_REC_MAX_FRAME], d[SC_REC_MAX_DATA], cl[SC_CLOSE_INPUT_LEN], ans[SC_ANSWER_LEN];
+    uint8_t f[SC_REC_MAX_FRAME], d[SC_REC_MAX_PT], cl[SC_CLOSE_INPUT_LEN], ans[SC_ANSWER_LEN];
     uint8_t e[32];
     size_t off = 0, len;
     unsigned int op;
@@ -213,7 +213,7 @@ static void run_program(const uint8_t *p, size_t n)
         {
         case 0: case 1:             /* data: keystroke size or bulk (up to 4 x len) */
             fl = sc_rec_seal(cr, &W.cin, f, sizeof(f), SC_REC_DATA, d,
-                             op ? (len * 4 > SC_REC_MAX_DATA ? SC_REC_MAX_DATA : len * 4)
+                             op ? (len * 4 > SC_REC_MAX_IN_DATA ? SC_REC_MAX_IN_DATA : len * 4)
                                 : (len % (SC_KEYSTROKE_DATA + 1)), op ? 0 : SC_REC_MIN_PT);
             if ( fl > 0 )
                 feed(f, (size_t)fl);

@@ -78,12 +78,12 @@ static size_t olen;
 static int do_session(int argc, char **argv)
 {
     uint8_t key[32], pub[32], c[32], hello[2 + SC_HELLO_LEN], ans[2 + SC_ANSWER_LEN];
-    uint8_t data[SC_REC_MAX_DATA], rbuf[65536];
+    uint8_t data[SC_REC_MAX_PT], rbuf[65536];
     struct sc_dir in, out;
     struct sc_identity id;
     struct pollfd pfd[3];
     uint32_t quiet = 200;
-    size_t rlen = 0, chunk = SC_REC_MAX_DATA, dlen;
+    size_t rlen = 0, chunk = SC_REC_MAX_IN_DATA, dlen;
     int to[2], from[2], opt, keys = 0, in_eof = 0, rc = 1, n, i;
     unsigned int type;
     pid_t pid;

@@ -185,6 +185,18 @@ static int all_byte(const void *p, int b, size_t n)
     return 1;
 }
 
+/* sc_rec_open decrypts into its data buffer and wipes what it must not leave: only b or 0 remain. */
+static int only_byte_or_zero(const void *p, int b, size_t n)
+{
+    const uint8_t *q = p;
+    size_t i;
+
+    for ( i = 0; i < n; i++ )
+        if ( q[i] != (uint8_t)b && q[i] != 0 )
+            return 0;
+    return 1;
+}
+
 static int is_refusal(int rc)
 {
     return rc == -SC_EINVAL || rc == -SC_EVERSION || rc == -SC_EAUTH;
@@ -225,7 +237,7 @@ static struct world W[NWORLD];
 static void raw_hello(uint8_t h[SC_HELLO_LEN], const uint8_t key[32], const uint8_t vpub[32],
                       const uint8_t c[32], unsigned options)
 {
-    static const char label[] = "sccrypt v1 hello";
+    static const char label[] = "sccrypt v2 hello";
     static const uint8_t z12[12];
     uint8_t dh1[32], ikm[64], info[64], kh[32];
 
@@ -248,7 +260,7 @@ static void raw_hello(uint8_t h[SC_HELLO_LEN], const uint8_t key[32], const uint
 static void raw_bind(uint8_t r[SC_BIND_LEN], const uint8_t key[32], const uint8_t uuid[16],
                      const uint8_t vpub[32], const uint8_t e[32], const uint8_t hdr[4])
 {
-    static const char label[] = "sccrypt v1 bind";
+    static const char label[] = "sccrypt v2 bind";
     static const uint8_t z12[12];
     uint8_t dh[32], info[64], kb[32], pt[48];
 
@@ -347,7 +359,8 @@ struct stream {
     uint8_t rdata[MAXF * SC_REC_MAX_DATA];
 };
 
-static size_t pick_len(void)
+/* A data length for a record; max is SC_REC_MAX_DATA for output, SC_REC_MAX_IN_DATA for input. */
+static size_t pick_len(size_t max)
 {
     switch ( rn(11) )
     {
@@ -357,9 +370,9 @@ static size_t pick_len(void)
     case 3: return SC_KEYSTROKE_DATA;
     case 4: return SC_KEYSTROKE_DATA + 1;
     case 5: return 1 + rn(200);
-    case 6: return 1 + rn(SC_REC_MAX_DATA);
-    case 7: return SC_REC_MAX_DATA;
-    case 8: return SC_REC_MAX_DATA - 1;
+    case 6: return 1 + rn(max);
+    case 7: return max;
+    case 8: return max - 1;
     case 9: return rn(64);
     default: return 3 + rn(60);
     }
@@ -426,7 +439,8 @@ static void gen_stream(struct stream *s, const struct sc_crypto *cr, const struc
         switch ( type )
         {
         case SC_REC_DATA:
-            n = storm ? rn(SC_KEYSTROKE_DATA + 1) : pick_len();
+            n = storm ? rn(SC_KEYSTROKE_DATA + 1) :
+                    pick_len(output ? SC_REC_MAX_DATA : SC_REC_MAX_IN_DATA);
             rfill(buf, n);
             break;
         case SC_REC_CLOSE:
@@ -447,7 +461,7 @@ static void gen_stream(struct stream *s, const struct sc_crypto *cr, const struc
             n = 0;
         }
         len = sc_rec_seal(cr, &d, s->buf + s->len, sizeof(s->buf) - s->len, type, buf, n,
-                          chance(50) ? SC_REC_MIN_PT : 0);
+                          (n <= SC_KEYSTROKE_DATA && chance(50)) ? SC_REC_MIN_PT : 0);
         if ( len < 0 )
             break;
         s->type[f] = (uint8_t)type;
@@ -497,13 +511,15 @@ static int k_close;                 /* bad_record made a CLOSE with bad contents
 
 static size_t bad_record(uint8_t *frame, const struct sc_dir *d, int input)
 {
-    static const uint8_t bad_types[] = { 0, 5, 6, 0x7f, 0x80, 0xff };
+    static const uint8_t bad_types[] = { 5, 6, 0x7f, 0x80, 0xff };
     static const uint8_t bad_reasons[] = { SC_CLOSE_QUIET, SC_CLOSE_RELAY, SC_CLOSE_GUEST_GONE,
                                            SC_CLOSE_TAKEOVER, SC_CLOSE_PROTOCOL, 7, 0xff };
     static const size_t bad_close_len[] = { 0, 1, 2, 4, 6, 29 };
     uint8_t pt[SC_REC_MAX_PT];
-    size_t ptlen = SC_REC_MIN_PT, n = 0, k;
+    size_t ptlen, n = 0, k;
+    int fixed = chance(50);
 
+    /* v2 plaintext: data | type | zero padding, padded only to the fixed size. */
     memset(pt, 0, sizeof(pt));
     k = rn(input ? 8 : 6);
     k_close = k >= 6;
@@ -513,58 +529,64 @@ static size_t bad_record(uint8_t *frame, const struct sc_dir *d, int input)
     {
     case 0:
         note("bad-type");
-        pt[0] = bad_types[rn(sizeof(bad_types))];
         n = rn(SC_KEYSTROKE_DATA + 1);
-        rfill(pt + 3, n);
+        rfill(pt, n);
+        pt[n] = bad_types[rn(sizeof(bad_types))];
+        ptlen = fixed ? SC_REC_MIN_PT : n + 1;
         break;
     case 1:
         note("chaff/rekey-with-data");
-        pt[0] = chance(50) ? SC_REC_CHAFF : SC_REC_REKEY;
         n = 1 + rn(SC_KEYSTROKE_DATA);
-        rfill(pt + 3, n);
+        rfill(pt, n);
+        pt[n] = chance(50) ? SC_REC_CHAFF : SC_REC_REKEY;
+        ptlen = fixed ? SC_REC_MIN_PT : n + 1;
         break;
     case 2:
-        note("datalen-too-long");
-        pt[0] = chance(80) ? SC_REC_DATA : SC_REC_CLOSE;
-        if ( chance(50) )
-            ptlen = SC_REC_MIN_PT + 1 + rn(SC_REC_MAX_PT - SC_REC_MIN_PT);
-        n = ptlen - SC_REC_HDR + 1 + rn(chance(20) ? 0xffff - (ptlen - SC_REC_HDR) : 40);
-        rfill(pt + 3, ptlen - SC_REC_HDR);
+        note("no-type");
+        /* All zero (fixed size), or data ending in 0 where the type should be. */
+        ptlen = fixed ? SC_REC_MIN_PT : 1 + rn(40);
+        if ( !fixed )
+            rfill(pt, ptlen - 1);
         break;
     case 3:
-        note("nonzero-padding");
-        pt[0] = chance(70) ? SC_REC_DATA : SC_REC_CHAFF;
-        n = pt[0] == SC_REC_DATA ? rn(SC_KEYSTROKE_DATA) : 0;
-        rfill(pt + 3, n);
-        pt[3 + n + rn(SC_REC_MIN_PT - 3 - n)] = (uint8_t)(1 + rn(255));
-        break;
     case 4:
-        note("padding-beyond-32");
-        ptlen = SC_REC_MIN_PT + 1 + rn(SC_REC_MAX_PT - SC_REC_MIN_PT);
-        pt[0] = chance(80) ? SC_REC_DATA : SC_REC_CHAFF;
-        n = pt[0] == SC_REC_DATA ? rn(ptlen - SC_REC_HDR) : 0;
-        rfill(pt + 3, n);
+        note(k == 3 ? "padding-outside-the-fixed-size" : "padding-beyond-the-fixed-size");
+        do
+            ptlen = k == 3 ? 2 + rn(SC_REC_MIN_PT + 8) :
+                             SC_REC_MIN_PT + 1 + rn(SC_REC_MAX_PT - SC_REC_MIN_PT);
+        while ( ptlen == SC_REC_MIN_PT );
+        if ( chance(80) )
+        {
+            n = rn(ptlen - 1);
+            rfill(pt, n);
+            pt[n] = SC_REC_DATA;
+        }
+        else
+            pt[0] = SC_REC_CHAFF;
         break;
     case 5:
         note("rekey-past-the-last-epoch");
         pt[0] = SC_REC_REKEY;
+        ptlen = fixed ? SC_REC_MIN_PT : 1;
         break;
     case 6:
         note("close-wrong-length");
-        pt[0] = SC_REC_CLOSE;
         n = bad_close_len[rn(NELEM(bad_close_len))];
-        rfill(pt + 3, n);
-        pt[3] = SC_CLOSE_EOF;
+        rfill(pt, n);
+        if ( n )
+            pt[0] = SC_CLOSE_EOF;
+        pt[n] = SC_REC_CLOSE;
+        ptlen = (fixed && n <= SC_KEYSTROKE_DATA) ? SC_REC_MIN_PT : n + 1;
         break;
     default:
         note("close-reason-not-the-client's");
-        pt[0] = SC_REC_CLOSE;
         n = SC_CLOSE_INPUT_LEN;
-        rfill(pt + 3, n);
-        pt[3] = bad_reasons[rn(sizeof(bad_reasons))];
+        rfill(pt, n);
+        pt[0] = bad_reasons[rn(sizeof(bad_reasons))];
+        pt[n] = SC_REC_CLOSE;
+        ptlen = fixed ? SC_REC_MIN_PT : n + 1;
         break;
     }
-    put_be16(pt + 1, (unsigned)n);
     return raw_seal(d, frame, pt, ptlen);
 }
 
@@ -764,9 +786,10 @@ static size_t first_diff(void)
  * The oracle: the receiver must accept exactly the valid frames that lie
  * wholly before the first changed byte (and none after a CLOSE), and must
  * refuse the next frame when M holds it whole, or a length header that is
- * no record.  *refuse says whether a refusal is due.
+ * no record (for input: longer than an input record may be, SC_REC_MAX_IN_BODY,
+ * refused on sight).  *refuse says whether a refusal is due.
  */
-static int oracle(int *refuse)
+static int oracle(int *refuse, size_t max_body)
 {
     size_t p = first_diff(), rem, h;
     int j = 0;
@@ -783,7 +806,7 @@ static int oracle(int *refuse)
     if ( rem >= SC_FRAME_HDR )
     {
         h = be16(M + G.end[j]);
-        if ( h < SC_REC_MIN_BODY || h > SC_REC_MAX_BODY || rem >= SC_FRAME_HDR + h )
+        if ( h < SC_REC_MIN_BODY || h > max_body || rem >= SC_FRAME_HDR + h )
             *refuse = 1;
     }
     return j;
@@ -835,7 +858,7 @@ static int state_ok(const struct sc_dom *d)
 {
     return (d->state == SC_SESS_NONE || d->state == SC_SESS_OPEN ||
             d->state == SC_SESS_DRAINING || d->state == SC_SESS_CLOSING) &&
-           d->pending_off <= SC_REC_MAX_DATA && d->pending_len <= SC_REC_MAX_DATA - d->pending_off &&
+           d->pending_off <= SC_REC_MAX_IN_DATA && d->pending_len <= SC_REC_MAX_IN_DATA - d->pending_off &&
            d->chaff_owed <= SC_VMM_CHAFF_MAX && d->close_reason <= SC_CLOSE_MAX;
 }
 
@@ -928,7 +951,7 @@ static int host_output(struct session *s, uint64_t now, size_t limit, unsigned i
 {
     const size_t need = SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME;
     static uint8_t out[4 * (SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME)];
-    uint8_t data[SC_REC_MAX_DATA];
+    uint8_t data[SC_REC_MAX_PT];
     uint32_t avail = shadow.out_prod - shadow.out_cons;
     size_t cap, olen = 12345, n, pos, fl, dlen;
     uint8_t *ob;
@@ -1055,7 +1078,7 @@ static int case_stream(void)
     else
         gen_stream(&S2, vcr, &w->dom.out, 1 + (int)rn(6), 1);
     mutate_stream(1);
-    j = oracle(&refuse);
+    j = oracle(&refuse, SC_REC_MAX_IN_BODY);
     limit = G.dl[j];
     changed = mlen != G.len || memcmp(M, G.buf, mlen) != 0;
     note("nf=%d len=%zu mlen=%zu j=%d refuse=%d", G.nf, G.len, mlen, j, refuse);
@@ -1252,7 +1275,7 @@ static int case_stream(void)
 static int case_record(void)
 {
     struct world *w = &W[rn(NWORLD)];
-    uint8_t data[SC_REC_MAX_DATA + 16], *buf;
+    uint8_t data[SC_REC_MAX_PT + 16], *buf;
     struct sc_dir d, save;
     size_t pos = 0, rem, fl, dlen;
     unsigned type;
@@ -1266,7 +1289,7 @@ static int case_record(void)
     else
         gen_stream(&S2, ccr, &w->cin, 1 + (int)rn(5), 0);
     mutate_stream(0);
-    j = oracle(&refuse);
+    j = oracle(&refuse, SC_REC_MAX_BODY);
     note("nf=%d mlen=%zu j=%d refuse=%d", G.nf, mlen, j, refuse);
     d = w->cout;
 
@@ -1297,8 +1320,8 @@ static int case_record(void)
         {
             EXPECT(rc == -SC_EAUTH || rc == -SC_EINVAL, "sc_rec_open returned %d", rc);
             EXPECT(memcmp(&d, &save, sizeof(d)) == 0, "a refused record changed the direction");
-            EXPECT(all_byte(data, 0x5a, sizeof(data)) && type == 0xdead && dlen == 0xbeef,
-                   "a refused record wrote its outputs");
+            EXPECT(only_byte_or_zero(data, 0x5a, sizeof(data)) && type == 0xdead &&
+                   dlen == 0xbeef, "a refused record left its plaintext or wrote its outputs");
             how = odd ? 4 : 1;
             break;
         }
@@ -1306,7 +1329,8 @@ static int case_record(void)
                memcmp(M + pos, G.buf + pos, fl) == 0,
                "sc_rec_open accepted frame %d at %zu that is not the valid one", f + 1, pos);
         EXPECT(type == G.type[f] && dlen == G.rlen[f] &&
-               memcmp(data, G.rdata + G.roff[f], dlen) == 0 && all_byte(data + dlen, 0x5a, 16),
+               memcmp(data, G.rdata + G.roff[f], dlen) == 0 &&
+               only_byte_or_zero(data + dlen, 0x5a, 16),
                "record %d opened to other contents", f + 1);
         EXPECT(d.counter == (type == SC_REC_REKEY ? 0 : save.counter + 1) &&
                d.epoch == save.epoch + (type == SC_REC_REKEY), "counter or epoch wrong");
@@ -1439,7 +1463,7 @@ static int case_hello(void)
     if ( chance(30) )
     {
         /* A session mid-way: pending input, chaff owed, draining. */
-        dbox.d.pending_len = (uint32_t)rn(SC_REC_MAX_DATA + 1);
+        dbox.d.pending_len = (uint32_t)rn(SC_REC_MAX_IN_DATA + 1);
         rfill(dbox.d.pending, dbox.d.pending_len);
         dbox.d.chaff_owed = (uint32_t)rn(SC_VMM_CHAFF_MAX + 1);
         dbox.d.state = chance(50) ? SC_SESS_DRAINING : unbound ? SC_SESS_NONE : SC_SESS_OPEN;
@@ -1510,7 +1534,7 @@ static int in_use_cb(void *ctx, const uint8_t key[SC_KEY_LEN])
 static void bind_setup(void)
 {
     static const uint8_t hdrs[4][4] = {
-        { 2, SC_KIND_BIND, 0, 0 },                  /* another version */
+        { SC_PROTO_VERSION + 1, SC_KIND_BIND, 0, 0 }, /* another version */
         { SC_PROTO_VERSION, SC_KIND_HELLO, 0, 0 },  /* another kind */
         { SC_PROTO_VERSION, SC_KIND_BIND, 0, 1 },   /* reserved bytes */
         { SC_PROTO_VERSION, SC_KIND_BIND, 0x80, 0 },
@@ -1633,7 +1657,7 @@ static int case_ring(void)
 {
     volatile struct sc_xencons *r = &rbox.r;
     struct sc_xencons before;
-    uint8_t src[4096], *dst, frames[4 * SC_REC_MAX_FRAME];
+    uint8_t src[4 * SC_REC_MAX_DATA], *dst, frames[4 * SC_REC_MAX_FRAME];
     size_t n, len, want, i, cons, wr, fl = 0, nd = 0;
     uint32_t used;
     int op, k, rc, len1;
@@ -1731,8 +1755,8 @@ static int case_ring(void)
         case 4:
             /* Engine-owned pending input, a guest-owned broken ring. */
             dbox.d = w->dom;
-            dbox.d.pending_off = (uint32_t)rn(SC_REC_MAX_DATA + 1);
-            dbox.d.pending_len = (uint32_t)rn(SC_REC_MAX_DATA - dbox.d.pending_off + 1);
+            dbox.d.pending_off = (uint32_t)rn(SC_REC_MAX_IN_DATA + 1);
+            dbox.d.pending_len = (uint32_t)rn(SC_REC_MAX_IN_DATA - dbox.d.pending_off + 1);
             rfill(dbox.d.pending, sizeof(dbox.d.pending));
             memcpy(src, dbox.d.pending + dbox.d.pending_off, dbox.d.pending_len);
             len = dbox.d.pending_len;
@@ -1755,7 +1779,7 @@ static int case_ring(void)
             nd = fl = 0;
             for ( i = 0, len = 1 + rn(3); i < len; i++ )
             {
-                size_t dl = pick_len();
+                size_t dl = pick_len(SC_REC_MAX_IN_DATA);
 
                 rfill(src + nd, dl);
                 if ( cin.counter >= SC_REKEY_AFTER - 1 )

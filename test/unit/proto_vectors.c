@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The protocol's test vectors (test/vectors/protocol-v1.txt): fixed key,
+ * The protocol's test vectors (test/vectors/protocol-v2.txt): fixed key,
  * fixed VMM secret, fixed random bytes; the exact bytes of a bind request, a
  * hello, an answer, records each way and the derived keys.  Every value is
  * computed twice, with the OpenSSL-based crypto of the client tools and with
@@ -51,7 +51,7 @@ static int compute(const struct sc_crypto *cr)
 {
     uint8_t K[32], v[32], V[32], e[32], uuid[16], c[32], s[32], inst[16];
     uint8_t req[SC_BIND_LEN], hello[SC_HELLO_LEN], answer[SC_ANSWER_LEN], S[32];
-    uint8_t k2[32], u2[16], id[16], fr[SC_REC_MAX_FRAME], data[SC_REC_MAX_DATA];
+    uint8_t k2[32], u2[16], id[16], fr[SC_REC_MAX_FRAME], data[SC_REC_MAX_PT];
     uint8_t close_in[5] = { SC_CLOSE_EOF, 0, 0, 0x03, 0xe8 }, quiet = SC_CLOSE_QUIET;
     uint16_t opt;
     struct sc_identity ident = { .domid = 5, .dropped = 0 }, ident2;
@@ -126,8 +126,14 @@ static int compute(const struct sc_crypto *cr)
     put("input_record_4_data_epoch1", fr, (size_t)len);
     if ( sc_rec_open(cr, &vin, fr, (size_t)len, &type, data, &n) || n != 3 )
         return -1;
+    /* An obfuscating client's keystroke: the one fixed size, padded. */
+    len = sc_rec_seal(cr, &cin, fr, sizeof(fr), SC_REC_DATA, (const uint8_t *)"k", 1,
+                      SC_REC_MIN_PT);
+    put("input_record_5_fixed_key", fr, (size_t)len);
+    if ( sc_rec_open(cr, &vin, fr, (size_t)len, &type, data, &n) || n != 1 || data[0] != 'k' )
+        return -1;
     len = sc_rec_seal(cr, &cin, fr, sizeof(fr), SC_REC_CLOSE, close_in, 5, 0);
-    put("input_record_5_close_eof_1000ms", fr, (size_t)len);
+    put("input_record_6_close_eof_1000ms", fr, (size_t)len);
     if ( sc_rec_open(cr, &vin, fr, (size_t)len, &type, data, &n) || type != SC_REC_CLOSE )
         return -1;
 
@@ -185,7 +191,7 @@ int main(int argc, char **argv)
     {
         if ( compute(&sc_core_crypto) )
             return 1;
-        printf("# SCCrypt protocol v1 test vectors (sccrypt(7)). name = hex\n");
+        printf("# SCCrypt protocol v2 test vectors (sccrypt(7)). name = hex\n");
         for ( i = 0; i < ngot; i++ )
         {
             printf("%s = ", got[i].name);

@@ -140,6 +140,16 @@ static int client_seal(struct world *w, uint8_t *frame, unsigned type, const voi
     return sc_rec_seal(cr, &w->cin, frame, SC_REC_MAX_FRAME, type, data, n, 0);
 }
 
+/* A fixed-size record, as an obfuscating client sends keystrokes and chaff. */
+static int client_seal_fixed(struct world *w, uint8_t *frame, unsigned type, const void *data,
+                             size_t n)
+{
+    return sc_rec_seal(cr, &w->cin, frame, SC_REC_MAX_FRAME, type, data, n, SC_REC_MIN_PT);
+}
+
+/* Wire size of an unpadded record carrying n data bytes. */
+#define REC(n)  (SC_FRAME_HDR + (n) + SC_REC_HDR + SC_TAG_LEN)
+
 /* The client's first record (chaff), as sc-enc sends it right after the handshake. */
 static int go_live(struct world *w)
 {
@@ -200,7 +210,7 @@ static void test_bind_rules(void)
         CHECK(sc_vmm_bind(&w.vmm, &w.other, req2, SC_BIND_LEN, inst, NULL, NULL) < 0,
               "tampered bind refused");
     }
-    req2[0] = 2;
+    req2[0] = SC_PROTO_VERSION + 1;
     CHECK(sc_vmm_bind(&w.vmm, &w.other, req2, SC_BIND_LEN, inst, NULL, NULL) == -SC_EVERSION,
           "unknown version refused");
     CHECK(sc_vmm_bind(&w.vmm, &w.other, req2, SC_BIND_LEN - 1, inst, NULL, NULL) < 0,
@@ -215,7 +225,7 @@ static void test_session(void)
 {
     struct world w;
     uint8_t req[SC_BIND_LEN], frame[4 * SC_REC_MAX_FRAME], out[8192], got[4096];
-    uint8_t data[SC_REC_MAX_DATA];
+    uint8_t data[SC_REC_MAX_PT];
     size_t cons, wr, olen, n, off;
     unsigned type;
     int len, len2, rc;
@@ -228,7 +238,7 @@ static void test_session(void)
     /* Input: two records, one frame buffer, into the ring. */
     len = client_seal(&w, frame, SC_REC_DATA, "root\n", 5);
     len2 = client_seal(&w, frame + len, SC_REC_DATA, "secret\n", 7);
-    CHECK(len == SC_KEYSTROKE_FRAME, "small record is keystroke-sized");
+    CHECK(len == REC(5) && len2 == REC(7), "a record costs what it carries, no padding");
     rc = sc_vmm_input(&w.dom, &w.ring, frame, (size_t)(len + len2), &cons, &wr, w.now);
     CHECK(rc == 0 && cons == (size_t)(len + len2) && wr == 12, "input delivered");
     n = guest_read_in(&w.ring, got, sizeof(got));
@@ -242,16 +252,16 @@ static void test_session(void)
     CHECK(rc == 0 && cons == (size_t)len && wr == 1, "completed frame delivered");
     guest_read_in(&w.ring, got, sizeof(got));
 
-    /* Back-pressure: 3 KiB of input through the 1 KiB ring, nothing lost. */
+    /* Back-pressure: 6 KiB of input through the 1 KiB ring, nothing lost. */
     {
-        uint8_t big[3 * SC_REC_MAX_DATA], recv[3 * SC_REC_MAX_DATA];
+        uint8_t big[3 * SC_REC_MAX_IN_DATA], recv[3 * SC_REC_MAX_IN_DATA];
         size_t have = 0, fl = 0, recvd = 0, i;
 
         for ( i = 0; i < sizeof(big); i++ )
             big[i] = (uint8_t)(i * 7 + 3);
         for ( i = 0; i < 3; i++ )
-            fl += (size_t)client_seal(&w, frame + fl, SC_REC_DATA, big + i * SC_REC_MAX_DATA,
-                                      SC_REC_MAX_DATA);
+            fl += (size_t)client_seal(&w, frame + fl, SC_REC_DATA, big + i * SC_REC_MAX_IN_DATA,
+                                      SC_REC_MAX_IN_DATA);
         while ( recvd < sizeof(big) )
         {
             rc = sc_vmm_input(&w.dom, &w.ring, frame + have, fl - have, &cons, &wr, w.now);
@@ -268,18 +278,18 @@ static void test_session(void)
     guest_write_out(&w.ring, (const uint8_t *)"Password: ", 10);
     CHECK(sc_backlog_drain_ring(&w.bl, &w.ring) == 10, "backlog drains the ring");
     rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
-    CHECK(rc == 0 && olen == SC_KEYSTROKE_FRAME, "output sealed");
+    CHECK(rc == 0 && olen == REC(10), "output sealed, no padding");
     rc = sc_rec_open(cr, &w.cout, out, olen, &type, data, &n);
     CHECK(rc == 0 && type == SC_REC_DATA && n == 10 && memcmp(data, "Password: ", 10) == 0,
           "client opens output");
 
     /* Chaff is answered by chaff of the same size. */
     len = client_seal(&w, frame, SC_REC_CHAFF, NULL, 0);
-    CHECK(len == SC_KEYSTROKE_FRAME, "chaff has keystroke size");
+    CHECK(len == REC(0), "chaff is type and tag only");
     rc = sc_vmm_input(&w.dom, &w.ring, frame, (size_t)len, &cons, &wr, w.now);
     CHECK(rc == 0 && wr == 0 && sc_vmm_output_owed(&w.dom), "chaff owes chaff");
     rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
-    CHECK(rc == 0 && olen == SC_KEYSTROKE_FRAME, "chaff answered");
+    CHECK(rc == 0 && olen == REC(0), "chaff answered");
     rc = sc_rec_open(cr, &w.cout, out, olen, &type, data, &n);
     CHECK(rc == 0 && type == SC_REC_CHAFF, "answer is chaff");
 
@@ -295,12 +305,11 @@ static void test_session(void)
     guest_write_out(&w.ring, (const uint8_t *)"z", 1);
     sc_backlog_drain_ring(&w.bl, &w.ring);
     rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
-    CHECK(rc == 0 && olen == 2 * SC_KEYSTROKE_FRAME, "VMM rekeys before its counter runs out");
-    off = 0;
-    rc = sc_rec_open(cr, &w.cout, out, SC_KEYSTROKE_FRAME, &type, data, &n);
+    CHECK(rc == 0 && olen == REC(0) + REC(1), "VMM rekeys before its counter runs out");
+    rc = sc_rec_open(cr, &w.cout, out, REC(0), &type, data, &n);
     CHECK(rc == 0 && type == SC_REC_REKEY && w.cout.epoch == 1, "client follows output rekey");
-    off = SC_KEYSTROKE_FRAME;
-    rc = sc_rec_open(cr, &w.cout, out + off, SC_KEYSTROKE_FRAME, &type, data, &n);
+    off = REC(0);
+    rc = sc_rec_open(cr, &w.cout, out + off, REC(1), &type, data, &n);
     CHECK(rc == 0 && type == SC_REC_DATA && n == 1 && data[0] == 'z', "data after rekey");
 
     /* Client close: quiet time, then a QUIET close. */
@@ -314,7 +323,7 @@ static void test_session(void)
         rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + 100);
         CHECK(rc == 0 && olen == 0, "no close before the quiet time");
         rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + 500);
-        CHECK(rc == 1 && olen == SC_KEYSTROKE_FRAME, "quiet close sent");
+        CHECK(rc == 1 && olen == REC(1), "quiet close sent");
         rc = sc_rec_open(cr, &w.cout, out, olen, &type, data, &n);
         CHECK(rc == 0 && type == SC_REC_CLOSE && n == 1 && data[0] == SC_CLOSE_QUIET,
               "client sees QUIET");
@@ -329,8 +338,8 @@ static void test_tamper(void)
 {
     struct world w;
     uint8_t req[SC_BIND_LEN], f1[SC_REC_MAX_FRAME], f2[SC_REC_MAX_FRAME];
-    uint8_t both[2 * SC_REC_MAX_FRAME], out[8192], data[SC_REC_MAX_DATA];
-    size_t cons, wr, olen, n;
+    uint8_t both[2 * SC_REC_MAX_FRAME], out[8192], data[SC_REC_MAX_PT];
+    size_t cons, wr, olen, n, i;
     unsigned type;
     int l1, l2, rc, bit, kind;
 
@@ -398,12 +407,17 @@ static void test_tamper(void)
 
         memcpy(f2, f1, (size_t)l1);
         f2[bit / 8] ^= (uint8_t)(1 << (bit % 8));
-        data[0] = 0x5a;
+        memset(data, 0x5a, (size_t)l1);
         rc = sc_rec_open(cr, &w.cout, f2, (size_t)l1, &type, data, &n);
-        if ( rc == 0 || data[0] != 0x5a || memcmp(&save, &w.cout, sizeof(save)) )
+        if ( rc == 0 || memcmp(&save, &w.cout, sizeof(save)) )
+            break;
+        /* The open decrypts into data: on failure nothing of the record may stay there. */
+        for ( i = 0; i < (size_t)l1 && (data[i] == 0 || data[i] == 0x5a); i++ )
+            ;
+        if ( i < (size_t)l1 )
             break;
     }
-    CHECK(bit == l1 * 8, "every single-bit flip refused, nothing written, state unchanged");
+    CHECK(bit == l1 * 8, "every single-bit flip refused, nothing left in data, state unchanged");
 
     /* A hello or answer replayed into a new session is useless. */
     world_init(&w);
@@ -451,7 +465,7 @@ static void test_tamper(void)
 static void test_relay_close_and_backlog(void)
 {
     struct world w;
-    uint8_t req[SC_BIND_LEN], out[8192], data[SC_REC_MAX_DATA], big[10000];
+    uint8_t req[SC_BIND_LEN], out[8192], data[SC_REC_MAX_PT], big[10000];
     size_t olen, n, got = 0, off;
     unsigned type;
     int rc;
@@ -511,7 +525,7 @@ static void test_bad_client_close_not_consumed(void)
 static void test_keystrokes_answered_like_chaff(void)
 {
     struct world w;
-    uint8_t req[SC_BIND_LEN], f[SC_REC_MAX_FRAME], out[8192], data[SC_REC_MAX_DATA];
+    uint8_t req[SC_BIND_LEN], f[SC_REC_MAX_FRAME], out[8192], data[SC_REC_MAX_PT];
     size_t cons, wr, olen, n, unanswered = 0, odd = 0;
     unsigned type;
     int i, len, rc;
@@ -523,9 +537,9 @@ static void test_keystrokes_answered_like_chaff(void)
     for ( i = 0; i < 144; i++ )
     {
         if ( i % 12 == 5 )
-            len = client_seal(&w, f, SC_REC_DATA, "k", 1);
+            len = client_seal_fixed(&w, f, SC_REC_DATA, "k", 1);
         else
-            len = client_seal(&w, f, SC_REC_CHAFF, NULL, 0);
+            len = client_seal_fixed(&w, f, SC_REC_CHAFF, NULL, 0);
         rc = sc_vmm_input(&w.dom, &w.ring, f, (size_t)len, &cons, &wr, w.now);
         if ( rc )
             break;
@@ -554,7 +568,7 @@ static void test_keystrokes_answered_like_chaff(void)
 static void test_backlog_only_for_live_sessions(void)
 {
     struct world w;
-    uint8_t req[SC_BIND_LEN], out[8192], data[SC_REC_MAX_DATA], big[9000];
+    uint8_t req[SC_BIND_LEN], out[8192], data[SC_REC_MAX_PT], big[9000];
     size_t olen, n, off, got = 0;
     uint64_t told = 0;
     unsigned type;
@@ -601,7 +615,7 @@ static void test_backlog_only_for_live_sessions(void)
 static void test_session_timeouts(void)
 {
     struct world w;
-    uint8_t req[SC_BIND_LEN], out[8192], data[SC_REC_MAX_DATA];
+    uint8_t req[SC_BIND_LEN], out[8192], data[SC_REC_MAX_PT];
     size_t olen, n;
     unsigned type;
     int rc;
@@ -627,10 +641,122 @@ static void test_session_timeouts(void)
     rc |= sc_rec_open(cr, &w.cout, out, olen, &type, data, &n);
     CHECK(rc == 0 && sc_vmm_wake_in(&w.dom, w.now) == SC_VMM_IDLE_MS, "keepalive restarts the bound");
     rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + SC_VMM_IDLE_MS);
-    CHECK(rc == 1 && olen == SC_KEYSTROKE_FRAME &&
+    CHECK(rc == 1 && olen == REC(1) &&
           sc_rec_open(cr, &w.cout, out, olen, &type, data, &n) == 0 &&
           type == SC_REC_CLOSE && data[0] == SC_CLOSE_TIMEOUT,
           "a live client silent past the bound is dropped with TIMEOUT");
+}
+
+/*
+ * Issue 11: the v2 record format.  Without obfuscation a record costs what
+ * it carries; with it, every record that fits is one fixed size (SSH's 36
+ * bytes), so an echo, chaff and a close look alike; guest output leaves in
+ * records as large as the backlog allows; padding anywhere but in the fixed
+ * size is refused.
+ */
+static void test_record_sizes(void)
+{
+    struct world w;
+    uint8_t req[SC_BIND_LEN], f[SC_REC_MAX_FRAME], out[65536], data[SC_REC_MAX_PT];
+    uint8_t big[40000], pt[64], nonce[12];
+    size_t cons, wr, olen, n, off, nrec = 0, got = 0, i;
+    unsigned type;
+    int len, rc, ok;
+
+    world_init(&w);
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    CHECK(handshake(&w, 0) == 0 && go_live(&w) == 0, "plain session");
+    len = client_seal(&w, f, SC_REC_DATA, "k", 1);
+    CHECK(len == 20, "a keystroke without obfuscation is 20 bytes on the wire");
+    CHECK(sc_vmm_input(&w.dom, &w.ring, f, (size_t)len, &cons, &wr, w.now) == 0 && wr == 1,
+          "and reaches the guest");
+    CHECK(sc_rec_seal(cr, &w.cin, f, sizeof(f), SC_REC_DATA, big, SC_KEYSTROKE_DATA + 1,
+                      SC_REC_MIN_PT) == -SC_EINVAL, "no fixed-size record holds more than fits");
+
+    /* Bulk: 40000 bytes of guest output leave in records of SC_REC_MAX_DATA. */
+    for ( i = 0; i < sizeof(big); i++ )
+        big[i] = (uint8_t)(i * 13 + 1);
+    sc_backlog_push(&w.bl, big, sizeof(w.blbuf) < sizeof(big) ? sizeof(w.blbuf) : sizeof(big));
+    ok = 1;
+    while ( w.bl.len && ok )
+    {
+        rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+        if ( rc || olen == 0 )
+            break;
+        for ( off = 0; off < olen; off += SC_FRAME_HDR + (size_t)sc_frame_body_len(out + off) )
+        {
+            if ( sc_rec_open(cr, &w.cout, out + off, SC_FRAME_HDR + (size_t)sc_frame_body_len(out + off),
+                             &type, data, &n) || type != SC_REC_DATA ||
+                 memcmp(data, big + got, n) )
+            {
+                ok = 0;
+                break;
+            }
+            got += n;
+            nrec++;
+        }
+    }
+    CHECK(ok && got == (sizeof(w.blbuf) < sizeof(big) ? sizeof(w.blbuf) : sizeof(big)),
+          "bulk output arrives whole and in order");
+    CHECK(nrec == (got + SC_REC_MAX_DATA - 1) / SC_REC_MAX_DATA,
+          "bulk output leaves in records of SC_REC_MAX_DATA");
+
+    /* A small output buffer still works, in smaller records. */
+    sc_backlog_push(&w.bl, big, 3000);
+    rc = sc_vmm_output(&w.dom, &w.bl, out, SC_VMM_OUT_MIN, &olen, w.now);
+    CHECK(rc == 0 && olen > 0 && olen <= SC_VMM_OUT_MIN && w.bl.len == 3000 - (olen - REC(0)),
+          "the least capacity takes a small record");
+    CHECK(sc_vmm_output(&w.dom, &w.bl, out, SC_VMM_OUT_MIN - 1, &olen, w.now) == -SC_ESPACE,
+          "below the least capacity is refused");
+    sc_backlog_wipe(&w.bl);
+    w.cout = w.dom.out;
+
+    /* Padding in a record that is not the fixed size: authentic, but refused. */
+    memset(pt, 0, sizeof(pt));
+    pt[0] = 'x';
+    pt[1] = SC_REC_DATA;                /* then 30 zero bytes: 32 bytes of plaintext */
+    f[0] = 0;
+    f[1] = 32 + SC_TAG_LEN;
+    nonce[0] = 0; nonce[1] = 0; nonce[2] = 0; nonce[3] = SC_DIR_IN;
+    for ( i = 0; i < 8; i++ )
+        nonce[4 + i] = (uint8_t)(w.cin.counter >> (56 - 8 * i));
+    cr->seal(f + 2, f + 2 + 32, w.cin.key, nonce, f, 2, pt, 32);
+    rc = sc_vmm_input(&w.dom, &w.ring, f, 2 + 32 + SC_TAG_LEN, &cons, &wr, w.now);
+    CHECK(rc == -SC_EINVAL && wr == 0, "padding outside the fixed size is refused");
+
+    /* An input record longer than SC_REC_MAX_IN_DATA is refused before it is opened. */
+    world_init(&w);
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    CHECK(handshake(&w, 0) == 0, "plain session");
+    len = client_seal(&w, f, SC_REC_DATA, big, SC_REC_MAX_IN_DATA + 1);
+    rc = sc_vmm_input(&w.dom, &w.ring, f, (size_t)len, &cons, &wr, w.now);
+    CHECK(rc == -SC_EINVAL && wr == 0 && cons == 0 && w.ring.in_prod == 0,
+          "an input record over the limit is refused and nothing reaches the guest");
+
+    /* Obfuscating: an echo, chaff and the close are all one fixed size. */
+    world_init(&w);
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    CHECK(handshake(&w, SC_OPT_CHAFF) == 0, "obfuscating session");
+    len = client_seal_fixed(&w, f, SC_REC_DATA, "k", 1);
+    CHECK(len == SC_KEYSTROKE_FRAME && SC_KEYSTROKE_FRAME == 36, "a fixed record is 36 bytes");
+    CHECK(sc_vmm_input(&w.dom, &w.ring, f, (size_t)len, &cons, &wr, w.now) == 0 && wr == 1,
+          "the padded keystroke reaches the guest, padding stripped");
+    CHECK(guest_read_in(&w.ring, data, sizeof(data)) == 1 && data[0] == 'k', "guest reads the key");
+    guest_write_out(&w.ring, (const uint8_t *)"k", 1);
+    sc_backlog_drain_ring(&w.bl, &w.ring);
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    CHECK(rc == 0 && olen == SC_KEYSTROKE_FRAME, "the echo is the keystroke's answer: 36 bytes");
+    CHECK(sc_rec_open(cr, &w.cout, out, SC_KEYSTROKE_FRAME, &type, data, &n) == 0 &&
+          type == SC_REC_DATA && n == 1 && data[0] == 'k', "the echo opens to one byte");
+    len = client_seal_fixed(&w, f, SC_REC_CHAFF, NULL, 0);
+    rc = sc_vmm_input(&w.dom, &w.ring, f, (size_t)len, &cons, &wr, w.now);
+    rc |= sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    CHECK(rc == 0 && len == SC_KEYSTROKE_FRAME && olen == SC_KEYSTROKE_FRAME &&
+          sc_rec_open(cr, &w.cout, out, olen, &type, data, &n) == 0 && type == SC_REC_CHAFF,
+          "chaff is answered by chaff, both 36 bytes");
+    sc_vmm_close(&w.dom, SC_CLOSE_RELAY);
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    CHECK(rc == 1 && olen == SC_KEYSTROKE_FRAME, "the close is 36 bytes too");
 }
 
 int main(void)
@@ -638,6 +764,7 @@ int main(void)
     test_bind_rules();
     test_session();
     test_tamper();
+    test_record_sizes();
     test_relay_close_and_backlog();
     test_bad_client_close_not_consumed();
     test_keystrokes_answered_like_chaff();
