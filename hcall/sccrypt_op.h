@@ -33,7 +33,7 @@
 #define __HYPERVISOR_sccrypt_op         43
 #endif
 
-#define XEN_SCCRYPT_INTERFACE_VERSION   1
+#define XEN_SCCRYPT_INTERFACE_VERSION   2
 
 /*
  * Sub-operations (op->cmd).  "Session" ops act on the session op->session
@@ -57,6 +57,14 @@
                                      * XEN_SCCRYPT_V_ENDED */
 #define XEN_SCCRYPT_close       6   /* session; arg: close reason (SC_CLOSE_RELAY) */
 #define XEN_SCCRYPT_dom_status  7   /* domid -> value: XEN_SCCRYPT_D_* flags */
+#define XEN_SCCRYPT_xfer        8   /* session; buf: whole input frames (len, may be 0);
+                                     * cap -> value: input bytes consumed; buf: output
+                                     * frames (all that is ready and fits); value2 bit
+                                     * 0: XEN_SCCRYPT_V_ENDED.  One call per batch:
+                                     * the relay's event fires only for news this
+                                     * call did not carry.  A refused input record
+                                     * gives -EACCES with vmm_err and still returns
+                                     * the output, which ends in the VMM's close. */
 
 /* op->flags, in */
 #define XEN_SCCRYPT_F_TAKEOVER  0x0001      /* open: take the domain over */

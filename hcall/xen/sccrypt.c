@@ -512,7 +512,7 @@ static void final_put(uint64_t session, const uint8_t *p, size_t len)
 static void session_end_final(struct sc_dom *dom, uint64_t session, unsigned int reason,
                               uint64_t now)
 {
-    uint8_t out[SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME];
+    uint8_t out[SC_VMM_OUT_MIN];         /* a rekey and the close: all a closing session sends */
     size_t n = 0;
     int rc;
 
@@ -863,10 +863,94 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     return rc;
 }
 
+/*
+ * Input frames into the session's engine and the guest's ring (lock held).
+ * *total: bytes taken.  Returns 0 or the engine's -SC_E* refusal.
+ */
+static int input_locked(struct sccrypt_dom *s, const uint8_t *buf, size_t len, size_t *total)
+{
+    size_t used, wrote;
+    int rc;
+
+    *total = 0;
+    for ( ;; )
+    {
+        rc = sc_vmm_input(&s->dom, s->ring, buf + *total, len - *total, &used, &wrote,
+                          run_ms(s));
+        *total += used;
+        if ( wrote )
+            notify_via_xen_event_channel(s->d, s->xen_port);
+        if ( rc || *total == len || !used )
+            break;
+    }
+    return rc;
+}
+
+/*
+ * A session that is gone: hand over its last frames once (with
+ * XEN_SCCRYPT_V_ENDED in *ended), else -ENOENT.  Lock held.
+ */
+static int output_final_locked(struct xen_sccrypt_op *op, struct sccrypt_dom *s, uint8_t *out,
+                               size_t cap, uint32_t *ended)
+{
+    unsigned int i;
+
+    for ( i = 0; i < SCCRYPT_FINALS; i++ )
+        if ( op->session && finals[i].session == op->session && finals[i].len <= cap )
+        {
+            memcpy(out, finals[i].buf, finals[i].len);
+            op->len = finals[i].len;
+            *ended = XEN_SCCRYPT_V_ENDED;
+            sc_wipe(&finals[i], sizeof(finals[i]));
+            return 0;
+        }
+    if ( s && s->session == op->session )
+        s->session = 0;
+    op->vmm_err = SC_ENOSESSION;
+    return -ENOENT;
+}
+
+/*
+ * Everything the session has for the relay, up to cap bytes, into out
+ * (lock held): guest output moved from the ring as it frees, sealed in
+ * records as large as what waits.  Sets op->len and *ended.  Returns 0
+ * or the engine's -SC_E*.
+ */
+static int output_locked(struct xen_sccrypt_op *op, struct sccrypt_dom *s, uint8_t *out,
+                         size_t cap, uint32_t *ended)
+{
+    size_t off = 0, n, moved;
+    unsigned int i;
+    int rc = 0;
+
+    for ( i = 0; i < 64 && cap - off >= SC_VMM_OUT_MIN; i++ )
+    {
+        moved = drain(s);
+        if ( moved )
+            notify_via_xen_event_channel(s->d, s->xen_port);
+        rc = sc_vmm_output(&s->dom, &s->bl, out + off, cap - off, &n, run_ms(s));
+        off += n;
+        if ( rc )
+            break;
+        if ( !n && !moved )
+            break;
+    }
+    if ( rc == 1 )
+    {
+        *ended = XEN_SCCRYPT_V_ENDED;
+        s->session = 0;
+        rc = 0;
+    }
+    else
+        arm_timer(s);
+    op->len = off;
+    return rc;
+}
+
 static int op_input(struct xen_sccrypt_op *op, const uint8_t *buf, size_t len)
 {
     struct sccrypt_dom *s;
-    size_t total = 0, used, wrote, moved;
+    size_t total = 0, moved;
     int rc;
 
     spin_lock(&sccrypt_lock);
@@ -877,16 +961,7 @@ static int op_input(struct xen_sccrypt_op *op, const uint8_t *buf, size_t len)
         op->vmm_err = SC_ENOSESSION;
         return -ENOENT;
     }
-    for ( ;; )
-    {
-        rc = sc_vmm_input(&s->dom, s->ring, buf + total, len - total, &used, &wrote,
-                          run_ms(s));
-        total += used;
-        if ( wrote )
-            notify_via_xen_event_channel(s->d, s->xen_port);
-        if ( rc || total == len || !used )
-            break;
-    }
+    rc = input_locked(s, buf, len, &total);
     moved = drain(s);
     if ( moved )
         notify_via_xen_event_channel(s->d, s->xen_port);
@@ -905,55 +980,54 @@ static int op_input(struct xen_sccrypt_op *op, const uint8_t *buf, size_t len)
 
 static int op_output(struct xen_sccrypt_op *op, uint8_t *out, size_t cap)
 {
-    const size_t need = SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME;
     struct sccrypt_dom *s;
-    size_t off = 0, n, moved;
-    unsigned int i;
-    int rc = 0;
+    int rc;
+
+    spin_lock(&sccrypt_lock);
+    s = find_session(op->session);
+    if ( !s || !session_open(s) )
+        rc = output_final_locked(op, s, out, cap, &op->value);
+    else
+        rc = output_locked(op, s, out, cap, &op->value);
+    spin_unlock(&sccrypt_lock);
+    if ( rc < 0 && rc != -ENOENT )
+    {
+        op->vmm_err = -rc;
+        return -EACCES;
+    }
+    return rc;
+}
+
+/*
+ * One call per batch: the relay's input frames in, and everything ready
+ * out, under one lock.  The relay is signalled afterwards only for news
+ * this call did not carry (output beyond cap, or what comes later).  An
+ * input record the VMM refuses still returns the output, whose last
+ * record is the VMM's PROTOCOL close: -EACCES with vmm_err set.
+ */
+static int op_xfer(struct xen_sccrypt_op *op, const uint8_t *buf, size_t len, uint8_t *out,
+                   size_t cap)
+{
+    struct sccrypt_dom *s;
+    size_t total = 0;
+    int rc, orc;
 
     spin_lock(&sccrypt_lock);
     s = find_session(op->session);
     if ( !s || !session_open(s) )
     {
-        for ( i = 0; i < SCCRYPT_FINALS; i++ )
-            if ( op->session && finals[i].session == op->session &&
-                 finals[i].len <= cap )
-            {
-                memcpy(out, finals[i].buf, finals[i].len);
-                op->len = finals[i].len;
-                op->value = XEN_SCCRYPT_V_ENDED;
-                sc_wipe(&finals[i], sizeof(finals[i]));
-                spin_unlock(&sccrypt_lock);
-                return 0;
-            }
-        if ( s && s->session == op->session )
-            s->session = 0;
+        rc = output_final_locked(op, s, out, cap, &op->value2);
         spin_unlock(&sccrypt_lock);
-        op->vmm_err = SC_ENOSESSION;
-        return -ENOENT;
+        return rc;
     }
-    for ( i = 0; i < 64 && cap - off >= need; i++ )
-    {
-        moved = drain(s);
-        if ( moved )
-            notify_via_xen_event_channel(s->d, s->xen_port);
-        rc = sc_vmm_output(&s->dom, &s->bl, out + off, cap - off, &n, run_ms(s));
-        off += n;
-        if ( rc )
-            break;
-        if ( !n && !moved )
-            break;
-    }
-    if ( rc == 1 )
-    {
-        op->value = XEN_SCCRYPT_V_ENDED;
-        s->session = 0;
-        rc = 0;
-    }
-    else
-        arm_timer(s);
+    rc = len ? input_locked(s, buf, len, &total) : 0;
+    op->value = total;
+    orc = output_locked(op, s, out, cap, &op->value2);
+    if ( !op->value2 && relay_has_news(s) )
+        notify_relay(s);
     spin_unlock(&sccrypt_lock);
-    op->len = off;
+    if ( rc == 0 )
+        rc = orc;
     if ( rc < 0 )
     {
         op->vmm_err = -rc;
@@ -1101,6 +1175,20 @@ long do_sccrypt_op(XEN_GUEST_HANDLE_PARAM(void) arg)
             break;
         rc = op_output(&op, out, cap);
         if ( !rc && op.len && copy_to_guest(op.buf, out, op.len) )
+            rc = -EFAULT;
+        break;
+
+    case XEN_SCCRYPT_xfer:
+        rc = -ENOBUFS;
+        if ( cap < XEN_SCCRYPT_OUTPUT_MIN )
+            break;
+        out = xmalloc_bytes(cap);
+        rc = -ENOMEM;
+        if ( !out )
+            break;
+        rc = op_xfer(&op, buf, len, out, cap);
+        /* The output travels with an input refusal too: it ends in the VMM's close. */
+        if ( (!rc || rc == -EACCES) && op.len && copy_to_guest(op.buf, out, op.len) )
             rc = -EFAULT;
         break;
 
