@@ -58,7 +58,8 @@
 #define XEN_SCCRYPT_close       6   /* session; arg: close reason (SC_CLOSE_RELAY) */
 #define XEN_SCCRYPT_dom_status  7   /* domid -> value: XEN_SCCRYPT_D_* flags */
 #define XEN_SCCRYPT_xfer        8   /* session; buf: whole input frames (len, may be 0);
-                                     * cap -> value: input bytes consumed; buf: output
+                                     * cap (below XEN_SCCRYPT_OUTPUT_MIN: no output)
+                                     * -> value: input bytes consumed; buf: output
                                      * frames (all that is ready and fits); value2 bit
                                      * 0: XEN_SCCRYPT_V_ENDED.  One call per batch:
                                      * the relay's event fires only for news this

@@ -886,6 +886,17 @@ static int input_locked(struct sccrypt_dom *s, const uint8_t *buf, size_t len, s
     return rc;
 }
 
+/* Are a gone session's last frames still waiting? (lock held) */
+static bool final_waiting(uint64_t session)
+{
+    unsigned int i;
+
+    for ( i = 0; i < SCCRYPT_FINALS; i++ )
+        if ( session && finals[i].session == session )
+            return true;
+    return false;
+}
+
 /*
  * A session that is gone: hand over its last frames once (with
  * XEN_SCCRYPT_V_ENDED in *ended), else -ENOENT.  Lock held.
@@ -1016,7 +1027,9 @@ static int op_xfer(struct xen_sccrypt_op *op, const uint8_t *buf, size_t len, ui
     s = find_session(op->session);
     if ( !s || !session_open(s) )
     {
-        rc = output_final_locked(op, s, out, cap, &op->value2);
+        /* Gone: its last frames wait for a call with room for them. */
+        rc = cap ? output_final_locked(op, s, out, cap, &op->value2) :
+             final_waiting(op->session) ? 0 : output_final_locked(op, s, out, 0, &op->value2);
         spin_unlock(&sccrypt_lock);
         return rc;
     }
@@ -1179,10 +1192,10 @@ long do_sccrypt_op(XEN_GUEST_HANDLE_PARAM(void) arg)
         break;
 
     case XEN_SCCRYPT_xfer:
-        rc = -ENOBUFS;
+        /* A cap too small for output means input only; the event tells of output. */
         if ( cap < XEN_SCCRYPT_OUTPUT_MIN )
-            break;
-        out = xmalloc_bytes(cap);
+            cap = 0;
+        out = xmalloc_bytes(cap ? cap : 1);
         rc = -ENOMEM;
         if ( !out )
             break;
