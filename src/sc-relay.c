@@ -312,6 +312,7 @@ struct sess {
     uint64_t bytes_in, bytes_out;
     int opened, ended, stdin_eof, input_dead;
     int in_blocked;                 /* the VMM left input untaken: wait for room */
+    size_t offer;                   /* input to offer at most in one exchange */
     int want;                       /* the VMM has news not fetched yet */
     int out_blocked;                /* stdout took no more: wait for POLLOUT */
     int eof_told;                   /* the VMM was told our input ended */
@@ -366,7 +367,10 @@ static int xfer_composed(struct sess *s, const uint8_t *in, size_t inlen, size_t
  * One exchange with the VMM, when there is something to exchange: the
  * whole input frames it has not refused, and as much output as we have
  * room for.  Input the VMM left is kept and offered again only after an
- * event says it has room: it is never sent twice for nothing.
+ * event says it has room, and then not much more than it took last time
+ * (s->offer: what it took and one maximum frame; half as much again each
+ * time it takes all, and the rest offered at once): bytes are not sent
+ * over and over for nothing.
  */
 static void exchange(struct sess *s)
 {
@@ -379,7 +383,7 @@ static void exchange(struct sess *s)
     if (s->input_dead)
         s->inlen = 0;
     else if (!s->in_blocked)
-        whole = whole_frames(inbuf, s->inlen);
+        whole = whole_frames(inbuf, s->inlen < s->offer ? s->inlen : s->offer);
     if (s->outlen == 0)
         s->outoff = 0;
     else if (s->outoff && s->outoff + s->outlen > OUT_CAP - OUT_MIN) {
@@ -406,8 +410,12 @@ static void exchange(struct sess *s)
     memmove(inbuf, inbuf + used, s->inlen - used);
     s->inlen -= used;
     s->bytes_in += used;
-    if (used < whole)
+    if (used < whole) {
         s->in_blocked = 1;
+        s->offer = used + SC_REC_MAX_FRAME;
+    } else if (whole && s->offer < IN_CAP) {
+        s->offer = s->offer < IN_CAP / 3 * 2 ? s->offer + s->offer / 2 : IN_CAP;
+    }
     s->outlen += got;
     s->bytes_out += got;
     if (ended)
@@ -574,6 +582,7 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
     s.be = be;
     s.c = c;
     s.domid = domid;
+    s.offer = 4 * SC_REC_MAX_FRAME < IN_CAP ? 4 * SC_REC_MAX_FRAME : IN_CAP;
     for (i = 0; i < 2; i++) {
         saved_fl[i] = fcntl(i, F_GETFL);
         if (saved_fl[i] >= 0)
@@ -634,6 +643,10 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
         pfd[n].fd = evfd;
         pfd[n++].events = POLLIN;
         timeout = closing ? (int)(deadline - now_ms()) : -1;
+        /* The VMM took all we offered and more is whole: offer it next, not after a wait. */
+        if (s.opened && !s.ended && !s.input_dead && !s.in_blocked &&
+            whole_frames(inbuf, s.inlen) > 0)
+            timeout = 0;
         if (poll(pfd, (nfds_t)n, timeout) < 0) {
             if (errno == EINTR)
                 continue;
