@@ -687,7 +687,9 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
                     rc = open_session(&s, takeover);
                     if (rc)
                         break;
-                    s.want = 1;     /* output may be waiting already */
+                    /* The sim backend's event says when output waits; ask the others. */
+                    if (!be->xfer)
+                        s.want = 1;
                 } else if (s.stdin_eof) {
                     fprintf(stderr, "sc-relay: stdin ended before the hello%s", eol);
                     rc = EX_OPER;
