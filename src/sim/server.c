@@ -819,7 +819,7 @@ static int conn_read(struct sconn *c)
         c->ibcap = cap;
     }
     if (c->iblen >= c->ibcap)
-        return 0;                   /* a request ahead of an answer not yet gone: wait */
+        return -1;                  /* cannot be: whole requests were served above */
     n = conn_recv(c, c->ib + c->iblen, c->ibcap - c->iblen);
     if (n <= 0)
         return (int)n;
