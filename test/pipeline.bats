@@ -143,6 +143,28 @@ relay_xfers() {
     run ! grep -Eq '^(5|6) ' xfers
 }
 
+@test "the simulator reads a guest's pty only when it has output: no read finds it empty" {
+    command -v strace > /dev/null || skip "strace is not installed"
+    start_sim --domain 5:demo:$SIM_UUID --guest "$RAWCAT" \
+              --domain 6:idle:$SIM_UUID2 --guest "$RAWCAT"
+    bind_dom 5 $SIM_UUID
+    strace -qq -o sim.st -p "$(cat sim.pid)" &
+    tracer=$!
+    sleep 0.5
+    printf 'one\ntwo\nthree\n' > in
+    run -0 pipeline 5 -N -w 300
+    kill -INT "$tracer"
+    wait "$tracer" || true
+    [ "$(cat dec.rc)" = 0 ]
+    [ "$(cat out)" = "$(cat in)" ]
+    # The guest's output was read (the pty master is /dev/ptmx) ...
+    ptm=$(ls -l /proc/"$(cat sim.pid)"/fd | awk '$NF == "/dev/ptmx" { print $(NF - 2); exit }')
+    [ -n "$ptm" ]
+    grep -Eq "^read\($ptm, .* = [1-9]" sim.st
+    # ... and no read of any descriptor ended in EAGAIN, the idle guest's included.
+    run ! grep -E '^read\(.* = -1 EAGAIN' sim.st
+}
+
 @test "every byte value passes both ways unchanged" {
     start_sim --domain 5:demo:$SIM_UUID --guest "$RAWCAT"
     bind_dom 5 $SIM_UUID
