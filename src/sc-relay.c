@@ -576,7 +576,7 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
     struct pollfd pfd[4];
     const char *err = NULL, *how = "ended by the VMM";
     uint64_t deadline = 0;
-    int closing = 0, rc = EX_ENDED, n, i, timeout, evfd;
+    int closing = 0, rc = EX_ENDED, n, i, timeout, evfd, stdout_err = 0;
 
     memset(&s, 0, sizeof(s));
     s.be = be;
@@ -592,12 +592,19 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
 
     for (;;) {
         /*
-         * What the last pass brought: one exchange with the VMM, then its
-         * output to stdout at once (POLLOUT only when stdout is full).
+         * What the last pass brought: output stdout now has room for, one
+         * exchange with the VMM, then its output to stdout at once (POLLOUT
+         * only when stdout is full).
          */
-        exchange(&s);
-        if (s.outlen && !s.out_blocked && flush_out(&s) < 0) {
-            fprintf(stderr, "sc-relay: stdout: %s%s", strerror(errno), eol);
+        if (s.outlen && !s.out_blocked && flush_out(&s) < 0)
+            stdout_err = errno;
+        if (!stdout_err) {
+            exchange(&s);
+            if (s.outlen && !s.out_blocked && flush_out(&s) < 0)
+                stdout_err = errno;
+        }
+        if (stdout_err) {
+            fprintf(stderr, "sc-relay: stdout: %s%s", strerror(stdout_err), eol);
             if (!closing && !s.ended)
                 (void)be->close(c, SC_CLOSE_RELAY, &err);
             rc = EX_OPER;
@@ -643,9 +650,13 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
         pfd[n].fd = evfd;
         pfd[n++].events = POLLIN;
         timeout = closing ? (int)(deadline - now_ms()) : -1;
-        /* The VMM took all we offered and more is whole: offer it next, not after a wait. */
-        if (s.opened && !s.ended && !s.input_dead && !s.in_blocked &&
-            whole_frames(inbuf, s.inlen) > 0)
+        /*
+         * The VMM took all we offered and more is whole, or it has news and
+         * stdout made room for it: the next exchange comes now, not after a wait.
+         */
+        if (s.opened && !s.ended && ((!s.input_dead && !s.in_blocked &&
+                                      whole_frames(inbuf, s.inlen) > 0) ||
+                                     (s.want && OUT_CAP - s.outlen >= OUT_MIN)))
             timeout = 0;
         if (poll(pfd, (nfds_t)n, timeout) < 0) {
             if (errno == EINTR)

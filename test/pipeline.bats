@@ -56,6 +56,21 @@ held_session() {
     echo "# 10 MiB in $(( (end - start) / 1000000 )) ms (500 ms of it the quiet time)" >&3
 }
 
+@test "guest output to a reader that stalls fills the relay's buffer and resumes, byte-exact" {
+    head -c 4194304 /dev/urandom > big
+    start_sim --domain 5:demo:$SIM_UUID \
+        --guest "stty raw -echo; head -c 1 > /dev/null; cat '$BATS_TEST_TMPDIR/big'; exec sleep 600"
+    bind_dom 5 $SIM_UUID
+    printf 'x' > in
+    # sc-dec starts reading 2 s late: the relay's stdout and its buffer fill meanwhile.
+    run -0 timeout 60 bash -c '
+        { sc-enc -N -w 500 < in 2> enc.err; echo $? > enc.rc; } |
+        { $RELAY 5 2> relay.err; echo $? > relay.rc; } |
+        { sleep 2; sc-dec > out 2> dec.err; echo $? > dec.rc; }'
+    [ "$(cat enc.rc) $(cat relay.rc) $(cat dec.rc)" = "0 0 0" ]
+    cmp big out
+}
+
 @test "1 MiB pasted into a slow guest passes the 1 KiB ring with back-pressure, nothing lost" {
     head -c 1048576 /dev/urandom > in
     start_sim --domain 5:demo:$SIM_UUID \
