@@ -63,7 +63,7 @@
  *            session's last output and close (SIM_V_ENDED); with capacity 0
  *            it is refused SC_ECLOSED.
  *   CLOSE    arg8 = close reason (SC_CLOSE_RELAY ...): the VMM ends the
- *            session; its close record comes with the next OUTPUT.
+ *            session; its close record comes with the next OUTPUT or XFER.
  *   DOMINFO  -> payload = domid's UUID (16 bytes) then its name (1 to 63
  *            bytes, no NUL), for the relay's policy; refused
  *            SIM_ERR_NODOMAIN when there is no such domain.
@@ -74,8 +74,8 @@
  * quiet time or a timeout over, output an XFER had no room for) or room for
  * input that did not fit.  It writes at most one byte between two requests
  * of the connection; the byte's bits say what the news is (SIM_EV_OUTPUT,
- * SIM_EV_ROOM) when it was written; news that comes later brings another
- * byte after the next request.  The relay polls it, reads what is there,
+ * SIM_EV_ROOM) when it was written; news that comes later, and is still
+ * not given when the next request has been answered, brings another byte.  The relay polls it, reads what is there,
  * then makes one XFER: its input only when the byte said SIM_EV_ROOM or it
  * has input not yet offered.  End of file on it means the simulator went
  * away.  Nobody polls on a timer.
