@@ -18,6 +18,9 @@
 
 struct relay_conn;                  /* a backend's connection, opaque */
 
+#define RELAY_EV_OUTPUT     0x01    /* output is waiting */
+#define RELAY_EV_ROOM       0x02    /* input the VMM did not take has room now */
+
 struct relay_backend {
     const char *name;               /* "xen" or "sim" */
     /* Is this backend present on this machine? (for automatic choice) */
@@ -45,6 +48,18 @@ struct relay_backend {
      */
     int (*output)(struct relay_conn *c, uint8_t *buf, size_t cap, size_t *len, int *ended,
                   int *vmm_err, const char **err);
+    /*
+     * One exchange per wake-up: whole input frames in (inlen may be 0),
+     * *consumed bytes taken (the rest waits for room: offer it again only
+     * after an event says so, see acked()); then output frames out, up to
+     * cap bytes (0: none), *ended set when the VMM closed the session (its
+     * close record is the last frame in out).  On a refused input record
+     * (vmm_err set) *consumed, *outlen and *ended still say what came back.
+     * NULL: sc-relay composes it from input() and output().
+     */
+    int (*xfer)(struct relay_conn *c, const uint8_t *in, size_t inlen, size_t *consumed,
+                uint8_t *out, size_t cap, size_t *outlen, int *ended, int *vmm_err,
+                const char **err);
     /* Ask the VMM to end the session with reason (SC_CLOSE_*). */
     int (*close)(struct relay_conn *c, unsigned int reason, const char **err);
     /*
@@ -53,6 +68,11 @@ struct relay_backend {
      */
     int (*event_fd)(struct relay_conn *c);
     int (*ack)(struct relay_conn *c, const char **err);
+    /*
+     * What the events the last ack() took said: RELAY_EV_* bits.  NULL when
+     * the backend cannot tell: then any event may mean either.
+     */
+    unsigned int (*acked)(struct relay_conn *c);
     /*
      * The domain's name (printable ASCII, NUL-terminated, at most 63 bytes;
      * characters outside [A-Za-z0-9._@+-] become '?') and UUID as the host

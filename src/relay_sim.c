@@ -23,6 +23,7 @@
 struct relay_conn {
     int fd;
     int evfd;
+    unsigned int acked;             /* the bits of the event bytes the last ack read */
 };
 
 static const char *sock_override;
@@ -117,8 +118,44 @@ static void sim_disconnect(struct relay_conn *c)
 }
 
 /*
+ * Sends all of a request, header and payload in one sendmsg() as far as the
+ * socket takes them: 0 or -1 with errno.
+ */
+static int send_req(int fd, const uint8_t h[SIM_HDR_LEN], const uint8_t *p, size_t len)
+{
+    struct msghdr mh;
+    struct iovec iov[2];
+    size_t done;
+    ssize_t n;
+
+    memset(&mh, 0, sizeof(mh));
+    iov[0].iov_base = (void *)h;
+    iov[0].iov_len = SIM_HDR_LEN;
+    iov[1].iov_base = (void *)p;
+    iov[1].iov_len = len;
+    mh.msg_iov = iov;
+    mh.msg_iovlen = len ? 2 : 1;
+    do
+        n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -1;
+    done = (size_t)n;
+    if (done < SIM_HDR_LEN) {
+        if (io_write_all(fd, h + done, SIM_HDR_LEN - done) < 0)
+            return -1;
+        done = SIM_HDR_LEN;
+    }
+    done -= SIM_HDR_LEN;
+    return done < len ? io_write_all(fd, p + done, len - done) : 0;
+}
+
+/*
  * One request and its response.  The payload goes to rbuf (cap bytes);
- * *rlen its length; *passfd a descriptor that came with it (or -1).
+ * *rlen its length; *passfd a descriptor that came with it (or -1).  The
+ * response is read with one recvmsg() when it is all there: nothing else
+ * comes on the socket while a request is pending, so reading ahead into
+ * rbuf takes only this response's bytes.
  */
 static int request(struct relay_conn *c, uint8_t op, uint8_t flags, uint8_t arg8, uint32_t domid,
                    uint32_t arg, const uint8_t *p, size_t len, uint8_t rh[SIM_HDR_LEN],
@@ -127,20 +164,22 @@ static int request(struct relay_conn *c, uint8_t op, uint8_t flags, uint8_t arg8
 {
     uint8_t h[SIM_HDR_LEN];
     struct msghdr mh;
-    struct iovec iov;
+    struct iovec iov[2];
     union {
         struct cmsghdr cm;
         char buf[CMSG_SPACE(sizeof(int))];
     } u;
     struct cmsghdr *cm;
     ssize_t n;
-    size_t got, plen;
+    size_t got, plen, pgot = 0;
     int fd = -1;
 
     if (passfd)
         *passfd = -1;
     if (vmm_err)
         *vmm_err = 0;
+    if (rlen)
+        *rlen = 0;
     h[0] = SIM_WIRE_VERSION;
     h[1] = op;
     h[2] = flags;
@@ -148,16 +187,18 @@ static int request(struct relay_conn *c, uint8_t op, uint8_t flags, uint8_t arg8
     sim_put32(h + 4, domid);
     sim_put32(h + 8, arg);
     sim_put32(h + 12, (uint32_t)len);
-    if (io_write_all(c->fd, h, sizeof(h)) < 0 || (len && io_write_all(c->fd, p, len) < 0)) {
+    if (send_req(c->fd, h, p, len) < 0) {
         *err = fail("simulator socket", errno);
         return -1;
     }
 
     memset(&mh, 0, sizeof(mh));
-    iov.iov_base = rh;
-    iov.iov_len = SIM_HDR_LEN;
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
+    iov[0].iov_base = rh;
+    iov[0].iov_len = SIM_HDR_LEN;
+    iov[1].iov_base = rbuf;
+    iov[1].iov_len = rbuf ? cap : 0;
+    mh.msg_iov = iov;
+    mh.msg_iovlen = rbuf && cap ? 2 : 1;
     mh.msg_control = u.buf;
     mh.msg_controllen = sizeof(u.buf);
     do
@@ -172,6 +213,10 @@ static int request(struct relay_conn *c, uint8_t op, uint8_t flags, uint8_t arg8
             cm->cmsg_len >= CMSG_LEN(sizeof(int)))
             memcpy(&fd, CMSG_DATA(cm), sizeof(int));
     got = (size_t)n;
+    if (got > SIM_HDR_LEN) {
+        pgot = got - SIM_HDR_LEN;
+        got = SIM_HDR_LEN;
+    }
     if (n > 0 && got < SIM_HDR_LEN) {
         n = io_read_full(c->fd, rh + got, SIM_HDR_LEN - got);
         got = n < 0 ? got : got + (size_t)n;
@@ -181,11 +226,11 @@ static int request(struct relay_conn *c, uint8_t op, uint8_t flags, uint8_t arg8
         goto bad;
     }
     plen = sim_get32(rh + 12);
-    if (rh[0] != SIM_WIRE_VERSION || rh[1] != op || plen > cap) {
+    if (rh[0] != SIM_WIRE_VERSION || rh[1] != op || plen > cap || pgot > plen) {
         *err = "the simulator sent a malformed response (another sc-vmmsim version?)";
         goto bad;
     }
-    if (plen && io_read_full(c->fd, rbuf, plen) != (ssize_t)plen) {
+    if (plen > pgot && io_read_full(c->fd, rbuf + pgot, plen - pgot) != (ssize_t)(plen - pgot)) {
         *err = "the simulator closed the connection (did sc-vmmsim stop?)";
         goto bad;
     }
@@ -277,6 +322,7 @@ static int sim_input(struct relay_conn *c, const uint8_t *buf, size_t len, size_
 
     if (len > SIM_MAX_PAYLOAD)
         len = SIM_MAX_PAYLOAD;
+    memset(rh, 0, sizeof(rh));
     rc = request(c, SIM_OP_INPUT, 0, 0, 0, 0, buf, len, rh, NULL, 0, NULL, NULL, vmm_err, err);
     *consumed = sim_get32(rh + 4);
     if (*consumed > len)
@@ -300,6 +346,35 @@ static int sim_output(struct relay_conn *c, uint8_t *buf, size_t cap, size_t *le
     return 0;
 }
 
+static int sim_xfer(struct relay_conn *c, const uint8_t *in, size_t inlen, size_t *consumed,
+                    uint8_t *out, size_t cap, size_t *outlen, int *ended, int *vmm_err,
+                    const char **err)
+{
+    uint8_t rh[SIM_HDR_LEN];
+    int rc;
+
+    *consumed = 0;
+    *outlen = 0;
+    *ended = 0;
+    /* sc-relay offers less than this (whole frames; a cut one would not be taken). */
+    if (inlen > SIM_MAX_PAYLOAD)
+        inlen = SIM_MAX_PAYLOAD;
+    if (cap > SIM_MAX_PAYLOAD)
+        cap = SIM_MAX_PAYLOAD;
+    memset(rh, 0, sizeof(rh));
+    rc = request(c, SIM_OP_XFER, 0, 0, 0, (uint32_t)cap, in, inlen, rh, out, cap, outlen, NULL,
+                 vmm_err, err);
+    if (rc < 0 && (!vmm_err || !*vmm_err)) {
+        *outlen = 0;                /* a broken exchange: nothing of it counts */
+        return -1;
+    }
+    *consumed = sim_get32(rh + 4);
+    if (*consumed > inlen)
+        *consumed = 0;
+    *ended = (sim_get32(rh + 8) & SIM_V_ENDED) != 0;
+    return rc;
+}
+
 static int sim_close(struct relay_conn *c, unsigned int reason, const char **err)
 {
     uint8_t rh[SIM_HDR_LEN];
@@ -313,15 +388,25 @@ static int sim_event_fd(struct relay_conn *c)
     return c->evfd;
 }
 
+/*
+ * Takes the event bytes (at most one comes between two requests: one read
+ * takes them all) and keeps their bits for sim_acked().
+ */
 static int sim_ack(struct relay_conn *c, const char **err)
 {
     uint8_t buf[64];
-    ssize_t n;
+    ssize_t n, i;
 
+    c->acked = 0;
     for (;;) {
         n = read(c->evfd, buf, sizeof(buf));
-        if (n > 0)
+        if (n > 0) {
+            for (i = 0; i < n; i++)
+                c->acked |= buf[i];
+            if ((size_t)n < sizeof(buf))
+                return 0;
             continue;
+        }
         if (n == 0) {
             *err = "the simulator went away (its event channel closed)";
             return -1;
@@ -333,6 +418,17 @@ static int sim_ack(struct relay_conn *c, const char **err)
         *err = fail("event channel", errno);
         return -1;
     }
+}
+
+static unsigned int sim_acked(struct relay_conn *c)
+{
+    unsigned int ev = 0;
+
+    if (c->acked & SIM_EV_OUTPUT)
+        ev |= RELAY_EV_OUTPUT;
+    if (c->acked & SIM_EV_ROOM)
+        ev |= RELAY_EV_ROOM;
+    return ev;
 }
 
 static int sim_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint8_t uuid[16],
@@ -373,8 +469,10 @@ const struct relay_backend relay_backend_sim = {
     .open = sim_open,
     .input = sim_input,
     .output = sim_output,
+    .xfer = sim_xfer,
     .close = sim_close,
     .event_fd = sim_event_fd,
     .ack = sim_ack,
+    .acked = sim_acked,
     .dominfo = sim_dominfo,
 };

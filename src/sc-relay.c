@@ -35,9 +35,12 @@
 #define EX_BUSY     SC_EX_BUSY      /* the open was refused: another session holds the console */
 #define EX_UNBOUND  SC_EX_UNBOUND   /* the open was refused: the domain is not bound */
 
-#define IN_CAP      (64 * 1024)
+/* Room for several maximum frames each way; output in one call as the VMM has it. */
+#define IN_CAP      (128 * 1024)
 #define OUT_CAP     (256 * 1024)
-#define OUT_MIN     4096
+/* Output room worth a call: a maximum record and a keystroke record, as the VMM needs. */
+#define OUT_MIN     (SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME > SIM_OUTPUT_MIN ? \
+                     SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME : SIM_OUTPUT_MIN)
 #define CLOSE_WAIT_MS 5000
 
 static int sigpipe_fd[2] = { -1, -1 };
@@ -307,7 +310,11 @@ struct sess {
     uint32_t domid;
     size_t inlen, outoff, outlen;
     uint64_t bytes_in, bytes_out;
-    int opened, ended, stdin_eof, input_dead, out_want;
+    int opened, ended, stdin_eof, input_dead;
+    int in_blocked;                 /* the VMM left input untaken: wait for room */
+    size_t offer;                   /* input to offer at most in one exchange */
+    int want;                       /* the VMM has news not fetched yet */
+    int out_blocked;                /* stdout took no more: wait for POLLOUT */
     int eof_told;                   /* the VMM was told our input ended */
     int refused;                    /* the VMM refused an input record */
     int fatal;                      /* an operational error: stop */
@@ -329,87 +336,149 @@ static size_t whole_frames(const uint8_t *p, size_t len)
     return off;
 }
 
-static void do_output(struct sess *s);
+/*
+ * xfer() for a backend without its own: input, then output until the VMM
+ * has no more or the room is used up (as many calls as that takes).
+ */
+static int xfer_composed(struct sess *s, const uint8_t *in, size_t inlen, size_t *consumed,
+                         uint8_t *out, size_t cap, size_t *outlen, int *ended, int *vmm_err,
+                         const char **err)
+{
+    size_t got;
+    int i;
 
-static void do_input(struct sess *s)
+    *consumed = 0;
+    *outlen = 0;
+    *ended = 0;
+    *vmm_err = 0;
+    if (inlen && s->be->input(s->c, in, inlen, consumed, vmm_err, err) < 0)
+        return -1;
+    for (i = 0; i < 64 && cap - *outlen >= OUT_MIN && !*ended; i++) {
+        if (s->be->output(s->c, out + *outlen, cap - *outlen, &got, ended, vmm_err, err) < 0)
+            return -1;
+        *outlen += got;
+        if (got == 0)
+            break;
+    }
+    return 0;
+}
+
+/*
+ * One exchange with the VMM, when there is something to exchange: the
+ * whole input frames it has not refused, and as much output as we have
+ * room for.  Input the VMM left is kept and offered again only after an
+ * event says it has room, and then not much more than it took last time
+ * (s->offer: what it took and one maximum frame; half as much again each
+ * time it takes all, and the rest offered at once): bytes are not sent
+ * over and over for nothing.
+ */
+static void exchange(struct sess *s)
 {
     const char *err = NULL;
-    size_t whole, used = 0;
-    int verr = 0;
+    size_t whole = 0, used = 0, got = 0, room;
+    int ended = 0, verr = 0, rc;
 
-    if (s->input_dead || s->ended) {
+    if (!s->opened || s->ended || s->fatal)
+        return;
+    if (s->input_dead)
         s->inlen = 0;
-        return;
+    else if (!s->in_blocked)
+        whole = whole_frames(inbuf, s->inlen < s->offer ? s->inlen : s->offer);
+    if (s->outlen == 0)
+        s->outoff = 0;
+    else if (s->outoff && s->outoff + s->outlen > OUT_CAP - OUT_MIN) {
+        memmove(outbuf, outbuf + s->outoff, s->outlen);
+        s->outoff = 0;
     }
-    whole = whole_frames(inbuf, s->inlen);
-    if (whole == 0)
+    room = OUT_CAP - s->outoff - s->outlen;
+    if (room < OUT_MIN)
+        room = 0;
+    if (whole == 0 && (!s->want || room == 0))
         return;
-    if (s->be->input(s->c, inbuf, whole, &used, &verr, &err) < 0) {
-        if (verr == SC_EAUTH || verr == SC_EINVAL || verr == SC_ECLOSED) {
-            if (verr != SC_ECLOSED) {
-                fprintf(stderr, "sc-relay: domain %u: the VMM refused an input record: %s%s",
-                        (unsigned)s->domid, vmm_strerror(verr), eol);
-                s->refused = 1;
-            }
-            s->input_dead = 1;
-            s->inlen = 0;
-            return;
-        }
-        if (verr)
-            fprintf(stderr, "sc-relay: domain %u: input: %s%s", (unsigned)s->domid,
-                    vmm_strerror(verr), eol);
-        else
-            fprintf(stderr, "sc-relay: %s: input: %s%s", s->be->name, err, eol);
-        s->fatal = 1;
-        return;
-    }
-    if (used > s->inlen)
-        used = s->inlen;
+    if (room)
+        s->want = 0;
+    if (s->be->xfer)
+        rc = s->be->xfer(s->c, inbuf, whole, &used, outbuf + s->outoff + s->outlen, room, &got,
+                         &ended, &verr, &err);
+    else
+        rc = xfer_composed(s, inbuf, whole, &used, outbuf + s->outoff + s->outlen, room, &got,
+                           &ended, &verr, &err);
+    if (used > whole)
+        used = whole;
+    if (got > room)
+        got = room;
     memmove(inbuf, inbuf + used, s->inlen - used);
     s->inlen -= used;
     s->bytes_in += used;
+    if (used < whole) {
+        s->in_blocked = 1;
+        s->offer = used + SC_REC_MAX_FRAME;
+    } else if (whole && s->offer < IN_CAP) {
+        s->offer = s->offer < IN_CAP / 3 * 2 ? s->offer + s->offer / 2 : IN_CAP;
+    }
+    s->outlen += got;
+    s->bytes_out += got;
+    if (ended)
+        s->ended = 1;
+    /* Room ran out: the VMM may have more (the sim backend says so with an event). */
+    if (room && room - got < OUT_MIN && !s->be->xfer)
+        s->want = 1;
+    if (rc == 0)
+        return;
+    if (verr == SC_EAUTH || verr == SC_EINVAL || verr == SC_ECLOSED) {
+        if (verr != SC_ECLOSED) {
+            fprintf(stderr, "sc-relay: domain %u: the VMM refused an input record: %s%s",
+                    (unsigned)s->domid, vmm_strerror(verr), eol);
+            s->refused = 1;
+        }
+        s->input_dead = 1;
+        s->inlen = 0;
+        s->want = 1;                /* its close record, if it did not come with this */
+        return;
+    }
+    if (verr == SC_ENOSESSION)
+        fprintf(stderr, "sc-relay: domain %u: the VMM has no session for us any more%s",
+                (unsigned)s->domid, eol);
+    else if (verr)
+        fprintf(stderr, "sc-relay: domain %u: %s%s", (unsigned)s->domid, vmm_strerror(verr),
+                eol);
+    else
+        fprintf(stderr, "sc-relay: %s: %s%s", s->be->name, err, eol);
+    s->fatal = 1;
 }
 
-static void do_output(struct sess *s)
+/*
+ * Reads what stdin has, in large reads: a read that does not fill the room
+ * took all there was, so no read ends in EAGAIN on the way.
+ */
+static void read_stdin(struct sess *s)
 {
-    const char *err = NULL;
-    size_t room, got;
-    int ended = 0, verr = 0, i;
+    size_t room;
+    ssize_t r;
 
-    for (i = 0; i < 64 && !s->ended && !s->fatal; i++) {
-        if (s->outoff && s->outoff + s->outlen > OUT_CAP - OUT_MIN) {
-            memmove(outbuf, outbuf + s->outoff, s->outlen);
-            s->outoff = 0;
+    while ((room = IN_CAP - s->inlen) > 0) {
+        r = read(0, inbuf + s->inlen, room);
+        if (r > 0) {
+            s->inlen += (size_t)r;
+            if ((size_t)r < room)
+                return;
+            continue;
         }
-        room = OUT_CAP - s->outoff - s->outlen;
-        if (room < OUT_MIN) {
-            s->out_want = 1;
+        if (r == 0) {
+            s->stdin_eof = 1;
             return;
         }
-        s->out_want = 0;
-        if (s->be->output(s->c, outbuf + s->outoff + s->outlen, room, &got, &ended, &verr,
-                          &err) < 0) {
-            if (verr == SC_ENOSESSION) {
-                fprintf(stderr, "sc-relay: domain %u: the VMM has no session for us any more%s",
-                        (unsigned)s->domid, eol);
-            } else if (verr) {
-                fprintf(stderr, "sc-relay: domain %u: output: %s%s", (unsigned)s->domid,
-                        vmm_strerror(verr), eol);
-            } else {
-                fprintf(stderr, "sc-relay: %s: output: %s%s", s->be->name, err, eol);
-            }
-            s->fatal = 1;
-            return;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN) {
+            fprintf(stderr, "sc-relay: stdin: %s%s", strerror(errno), eol);
+            s->stdin_eof = 1;
         }
-        s->outlen += got;
-        s->bytes_out += got;
-        if (ended)
-            s->ended = 1;
-        if (got == 0)
-            return;
+        return;
     }
 }
 
+/* Writes what output we hold, as stdout takes it: 0, or -1 on an error. */
 static int flush_out(struct sess *s)
 {
     ssize_t n;
@@ -419,8 +488,10 @@ static int flush_out(struct sess *s)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN)
+            if (errno == EAGAIN) {
+                s->out_blocked = 1;
                 return 0;
+            }
             return -1;
         }
         s->outoff += (size_t)n;
@@ -505,13 +576,13 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
     struct pollfd pfd[4];
     const char *err = NULL, *how = "ended by the VMM";
     uint64_t deadline = 0;
-    int closing = 0, rc = EX_ENDED, n, i, timeout, evfd;
-    ssize_t r;
+    int closing = 0, rc = EX_ENDED, n, i, timeout, evfd, stdout_err = 0;
 
     memset(&s, 0, sizeof(s));
     s.be = be;
     s.c = c;
     s.domid = domid;
+    s.offer = 4 * SC_REC_MAX_FRAME < IN_CAP ? 4 * SC_REC_MAX_FRAME : IN_CAP;
     for (i = 0; i < 2; i++) {
         saved_fl[i] = fcntl(i, F_GETFL);
         if (saved_fl[i] >= 0)
@@ -520,6 +591,26 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
     atexit(restore_fds);
 
     for (;;) {
+        /*
+         * What the last pass brought: output stdout now has room for, one
+         * exchange with the VMM, then its output to stdout at once (POLLOUT
+         * only when stdout is full).
+         */
+        if (s.outlen && !s.out_blocked && flush_out(&s) < 0)
+            stdout_err = errno;
+        if (!stdout_err) {
+            exchange(&s);
+            if (s.outlen && !s.out_blocked && flush_out(&s) < 0)
+                stdout_err = errno;
+        }
+        if (stdout_err) {
+            fprintf(stderr, "sc-relay: stdout: %s%s", strerror(stdout_err), eol);
+            if (!closing && !s.ended)
+                (void)be->close(c, SC_CLOSE_RELAY, &err);
+            rc = EX_OPER;
+            how = "stdout closed";
+            break;
+        }
         if (s.fatal) {
             rc = EX_OPER;
             how = "operational error";
@@ -536,8 +627,10 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
         if (s.opened && s.stdin_eof && !s.ended && !closing && !s.eof_told &&
             (s.input_dead || whole_frames(inbuf, s.inlen) == 0)) {
             s.eof_told = 1;
-            if (be->close(c, SC_CLOSE_RELAY, &err) == 0)
-                do_output(&s);
+            if (be->close(c, SC_CLOSE_RELAY, &err) == 0) {
+                s.want = 1;
+                continue;
+            }
         }
         if (closing && now_ms() >= deadline) {
             fprintf(stderr, "sc-relay: domain %u: the VMM did not end the session in time%s",
@@ -557,6 +650,14 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
         pfd[n].fd = evfd;
         pfd[n++].events = POLLIN;
         timeout = closing ? (int)(deadline - now_ms()) : -1;
+        /*
+         * The VMM took all we offered and more is whole, or it has news and
+         * stdout made room for it: the next exchange comes now, not after a wait.
+         */
+        if (s.opened && !s.ended && ((!s.input_dead && !s.in_blocked &&
+                                      whole_frames(inbuf, s.inlen) > 0) ||
+                                     (s.want && OUT_CAP - s.outlen >= OUT_MIN)))
+            timeout = 0;
         if (poll(pfd, (nfds_t)n, timeout) < 0) {
             if (errno == EINTR)
                 continue;
@@ -580,19 +681,11 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
                     rc = EX_SIGNAL;
                     break;
                 }
-                do_output(&s);
+                s.want = 1;
             }
         }
         if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-            r = read(0, inbuf + s.inlen, IN_CAP - s.inlen);
-            if (r == 0) {
-                s.stdin_eof = 1;
-            } else if (r < 0 && errno != EAGAIN && errno != EINTR) {
-                fprintf(stderr, "sc-relay: stdin: %s%s", strerror(errno), eol);
-                s.stdin_eof = 1;
-            } else if (r > 0) {
-                s.inlen += (size_t)r;
-            }
+            read_stdin(&s);
             if (!s.opened) {
                 if (s.inlen >= SC_FRAME_HDR &&
                     ((size_t)inbuf[0] << 8 | inbuf[1]) != SC_HELLO_LEN) {
@@ -605,38 +698,32 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
                     rc = open_session(&s, takeover);
                     if (rc)
                         break;
+                    /* The sim backend's event says when output waits; ask the others. */
+                    if (!be->xfer)
+                        s.want = 1;
                 } else if (s.stdin_eof) {
                     fprintf(stderr, "sc-relay: stdin ended before the hello%s", eol);
                     rc = EX_OPER;
                     break;
                 }
             }
-            if (s.opened) {
-                do_input(&s);
-                do_output(&s);
-            }
         }
         if (evfd >= 0 && (pfd[3].revents & (POLLIN | POLLHUP | POLLERR))) {
+            unsigned int ev;
+
             if (be->ack(c, &err) < 0) {
                 fprintf(stderr, "sc-relay: %s: %s%s", be->name, err, eol);
                 s.fatal = 1;
                 continue;
             }
-            do_input(&s);
-            do_output(&s);
+            ev = be->acked ? be->acked(c) : RELAY_EV_OUTPUT | RELAY_EV_ROOM;
+            if (ev & RELAY_EV_ROOM)
+                s.in_blocked = 0;
+            if (ev & RELAY_EV_OUTPUT)
+                s.want = 1;
         }
-        if (pfd[2].revents & (POLLOUT | POLLERR | POLLHUP)) {
-            if (flush_out(&s) < 0) {
-                fprintf(stderr, "sc-relay: stdout: %s%s", strerror(errno), eol);
-                if (!closing && !s.ended)
-                    (void)be->close(c, SC_CLOSE_RELAY, &err);
-                rc = EX_OPER;
-                how = "stdout closed";
-                break;
-            }
-            if (s.out_want)
-                do_output(&s);
-        }
+        if (pfd[2].revents & (POLLOUT | POLLERR | POLLHUP))
+            s.out_blocked = 0;
     }
     if (rc == EX_ENDED && closing)
         rc = EX_SIGNAL;

@@ -44,6 +44,7 @@ struct sdom {
     pid_t pid;                      /* the guest's process, 0 when none */
     int ptm;                        /* pty master, -1 when none */
     int pty_eof;                    /* every slave descriptor is closed */
+    int pty_full;                   /* a write to the pty found it full: wait for POLLOUT */
     int dying;                      /* 1: delivering its last output, 2: close owed or sent */
     int status;
     uint64_t started_ms, died_ms, restart_at;
@@ -63,10 +64,8 @@ struct sconn {
     uid_t uid;                      /* the peer's (SO_PEERCRED) */
     uint64_t last_ms;               /* the last request, or the accept */
     uint64_t req_ms;                /* when the request being gathered began */
-    uint8_t hdr[SIM_HDR_LEN];       /* the request being gathered: header, */
-    size_t hlen;
-    uint8_t *req;                   /* then its payload */
-    size_t rlen, rneed;
+    uint8_t *ib;                    /* requests as they come: header and payload, */
+    size_t iblen, ibcap;            /* and what a client sent ahead of its answer */
     uint8_t *wbuf;                  /* an answer not yet taken by the socket */
     size_t woff, wlen;
     uint64_t wsince;
@@ -142,6 +141,7 @@ static int dom_start_guest(struct sdom *d)
         return -1;
     }
     d->pty_eof = 0;
+    d->pty_full = 0;
     d->started_ms = sim_now_ms();
     d->restart_at = 0;
     return 0;
@@ -175,23 +175,35 @@ static void dom_destroy(struct sdom *d)
             d->cfg->name, d->status);
 }
 
-/* Guest side of the ring (the guest's driver) and the VMM's drain into the backlog. */
-static int dom_pump(struct sdom *d, uint64_t now)
+/*
+ * Guest side of the ring (the guest's driver) and the VMM's drain into the
+ * backlog.  The pty is read only when poll() said it is readable (readable
+ * set): a read that does not fill the ring's room took all there was, so
+ * no pass ends in a read that finds nothing.  Writes to the pty are tried
+ * when the in ring holds bytes (POLLOUT is asked for only when one found it
+ * full).  Returns whether anything moved.
+ */
+static int dom_pump(struct sdom *d, int readable)
 {
-    int any = 0, progress, i;
+    int any = 0, progress, i, space;
     ssize_t r;
 
     if (d->ptm < 0)
         return 0;
     for (i = 0; i < 64; i++) {
         progress = 0;
-        r = sim_ring_to_guest(d->ptm, d->ring);
-        if (r > 0)
-            progress = 1;
+        if (!d->pty_full && sim_ring_in_used(d->ring) > 0) {
+            r = sim_ring_to_guest(d->ptm, d->ring);
+            if (r > 0)
+                progress = 1;
+            else if (r == 0)
+                d->pty_full = 1;
+        }
         if (d->dom.pending_len && sc_vmm_flush_input(&d->dom, d->ring) > 0)
             progress = 1;
-        if (!d->pty_eof) {
+        if (readable && !d->pty_eof && (space = sim_ring_out_space(d->ring)) > 0) {
             r = sim_guest_to_ring(d->ptm, d->ring);
+            readable = r == space;  /* a short read took all there was */
             if (r > 0) {
                 progress = 1;
                 if (session_open(d))
@@ -243,12 +255,12 @@ static int key_in_use(void *ctx, const uint8_t key[SC_KEY_LEN])
 
 /* --- connections --- */
 
-static void send_event(struct sconn *c)
+static void send_event(struct sconn *c, uint8_t what)
 {
     if (c->evfd < 0 || c->ev_sent)
         return;
     c->ev_sent = 1;
-    if (write(c->evfd, "e", 1) < 0 && errno != EAGAIN)
+    if (write(c->evfd, &what, 1) < 0 && errno != EAGAIN)
         sim_log("event channel: %s", strerror(errno));
 }
 
@@ -274,23 +286,23 @@ static int conn_flush(struct sconn *c)
 }
 
 /*
- * Queues one answer (a descriptor, if any, goes with its header at once)
- * and sends what the socket takes now; the rest leaves on POLLOUT.  A
- * connection sends its next request only after reading the whole answer,
- * so the socket has room for a header here unless the peer misbehaves:
- * then -1, and the connection is closed.
+ * Sends one answer, header and payload in one sendmsg() (a descriptor, if
+ * any, goes with it), and queues what the socket does not take now; the
+ * rest leaves on POLLOUT.  A connection sends its next request only after
+ * reading the whole answer, so the socket has room for a header here
+ * unless the peer misbehaves: then -1, and the connection is closed.
  */
 static int send_resp(struct sconn *c, uint8_t op, uint8_t status, uint8_t err, uint32_t value,
                      uint32_t value2, const uint8_t *p, size_t len, int passfd)
 {
     uint8_t h[SIM_HDR_LEN];
     struct msghdr mh;
-    struct iovec iov;
+    struct iovec iov[2];
     union {
         struct cmsghdr cm;
         char buf[CMSG_SPACE(sizeof(int))];
     } u;
-    size_t hq = sizeof(h);          /* header bytes still to queue */
+    size_t sent, rest;
     ssize_t n;
 
     if (c->wlen)
@@ -302,38 +314,47 @@ static int send_resp(struct sconn *c, uint8_t op, uint8_t status, uint8_t err, u
     sim_put32(h + 4, value);
     sim_put32(h + 8, value2);
     sim_put32(h + 12, (uint32_t)len);
+    memset(&mh, 0, sizeof(mh));
+    iov[0].iov_base = h;
+    iov[0].iov_len = sizeof(h);
+    iov[1].iov_base = (void *)p;
+    iov[1].iov_len = len;
+    mh.msg_iov = iov;
+    mh.msg_iovlen = len ? 2 : 1;
     if (passfd >= 0) {
-        memset(&mh, 0, sizeof(mh));
         memset(&u, 0, sizeof(u));
-        iov.iov_base = h;
-        iov.iov_len = sizeof(h);
-        mh.msg_iov = &iov;
-        mh.msg_iovlen = 1;
         mh.msg_control = u.buf;
         mh.msg_controllen = sizeof(u.buf);
         u.cm.cmsg_level = SOL_SOCKET;
         u.cm.cmsg_type = SCM_RIGHTS;
         u.cm.cmsg_len = CMSG_LEN(sizeof(int));
         memcpy(CMSG_DATA(&u.cm), &passfd, sizeof(int));
-        do
-            n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-        while (n < 0 && errno == EINTR);
-        if (n != (ssize_t)sizeof(h))
-            return -1;
-        hq = 0;
     }
-    if (hq + len == 0)
+    do
+        n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && (passfd >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)))
+        return -1;
+    sent = n < 0 ? 0 : (size_t)n;
+    if (passfd >= 0 && sent < sizeof(h))
+        return -1;
+    rest = sizeof(h) + len - sent;
+    if (rest == 0)
         return 0;
-    c->wbuf = malloc(hq + len);
+    c->wbuf = malloc(rest);
     if (c->wbuf == NULL)
         return -1;
-    memcpy(c->wbuf, h, hq);
-    if (len)
-        memcpy(c->wbuf + hq, p, len);
+    if (sent < sizeof(h)) {
+        memcpy(c->wbuf, h + sent, sizeof(h) - sent);
+        if (len)
+            memcpy(c->wbuf + sizeof(h) - sent, p, len);
+    } else {
+        memcpy(c->wbuf, p + (sent - sizeof(h)), rest);
+    }
     c->woff = 0;
-    c->wlen = hq + len;
+    c->wlen = rest;
     c->wsince = sim_now_ms();
-    return conn_flush(c);
+    return 0;
 }
 
 static int refuse(struct sconn *c, uint8_t op, int err, uint32_t value)
@@ -382,9 +403,9 @@ static void conn_close(struct sconn *c)
         close(c->evfd);
     close(c->fd);
     free(c->final);
-    if (c->req)
-        sc_wipe(c->req, c->rneed);
-    free(c->req);
+    if (c->ib)
+        sc_wipe(c->ib, c->ibcap);
+    free(c->ib);
     free(c->wbuf);
     memset(c, 0, sizeof(*c));
     c->fd = -1;
@@ -437,7 +458,7 @@ static void takeover_old(struct sconn *old, struct sc_dom *snap)
     }
     sc_wipe(snap, sizeof(*snap));
     session_detach(old);
-    send_event(old);
+    send_event(old, SIM_EV_OUTPUT);
     if (!old->final) {          /* nothing to say: let it see the end */
         close(old->evfd);
         old->evfd = -1;
@@ -503,45 +524,98 @@ static int op_open(struct sconn *c, uint32_t domid, int takeover, const uint8_t 
     return rc;
 }
 
-static int op_input(struct sconn *c, const uint8_t *p, size_t len)
+/*
+ * Input frames into the session's ring, as many as fit (pending input
+ * pushed on to the guest between them): *total bytes taken.  0, or -SC_E*
+ * when a record failed (the session is closing then).
+ */
+static int take_input(struct sconn *c, const uint8_t *p, size_t len, size_t *total)
 {
     struct sdom *d = c->d;
-    size_t total = 0, used, wrote;
+    size_t used, wrote;
     int rc = 0, moved;
-    uint64_t now;
+    uint64_t now = dom_now(d);
+
+    *total = 0;
+    for (;;) {
+        rc = sc_vmm_input(&d->dom, d->ring, p + *total, len - *total, &used, &wrote, now);
+        *total += used;
+        if (rc || *total == len)
+            break;
+        moved = dom_pump(d, 0);
+        if (used == 0 && !moved)
+            break;
+    }
+    dom_pump(d, 0);
+    if (rc == -SC_EAUTH || rc == -SC_EINVAL)
+        sim_log("domain %u (%s): an input record failed: %s; session closing",
+                (unsigned)d->cfg->domid, d->cfg->name, sc_strerror(rc));
+    c->want_room = rc == 0 && *total < len;
+    return rc;
+}
+
+/*
+ * Output frames that are ready, into outbuf, up to cap bytes: *off bytes,
+ * *ended when the session ended with them (its close last).  0 or -SC_E*.
+ */
+static int give_output(struct sconn *c, size_t cap, size_t *off, int *ended)
+{
+    struct sdom *d = c->d;
+    uint64_t now = sim_now_ms();
+    size_t n;
+    int rc = 0, i;
+
+    *off = 0;
+    *ended = 0;
+    if (cap > sizeof(outbuf))
+        cap = sizeof(outbuf);
+    for (i = 0; i < 1024 && cap - *off >= OUT_NEED; i++) {
+        int moved = dom_pump(d, 0);
+
+        dom_check_dying(d, now);
+        rc = sc_vmm_output(&d->dom, &d->bl, outbuf + *off, cap - *off, &n, dom_now(d));
+        *off += n;
+        if (rc == 1) {
+            *ended = 1;
+            rc = 0;
+            break;
+        }
+        if (rc < 0 || (n == 0 && !moved))
+            break;
+    }
+    if (rc < 0) {
+        sc_wipe(outbuf, *off);
+        *off = 0;
+        return rc;
+    }
+    if (*ended) {
+        sim_log("domain %u (%s): session ended", (unsigned)d->cfg->domid, d->cfg->name);
+        session_detach(c);
+        dom_check_dying(d, now);
+    }
+    return 0;
+}
+
+static int op_input(struct sconn *c, const uint8_t *p, size_t len)
+{
+    size_t total = 0;
+    int rc;
 
     c->want_room = 0;
     if (c->final)
         return refuse(c, SIM_OP_INPUT, SC_ECLOSED, 0);
-    if (!d || !session_open(d))
+    if (!c->d || !session_open(c->d))
         return refuse(c, SIM_OP_INPUT, SC_ENOSESSION, 0);
-    now = dom_now(d);
-    for (;;) {
-        rc = sc_vmm_input(&d->dom, d->ring, p + total, len - total, &used, &wrote, now);
-        total += used;
-        if (rc || total == len)
-            break;
-        moved = dom_pump(d, now);
-        if (used == 0 && !moved)
-            break;
-    }
-    dom_pump(d, now);
-    if (rc) {
-        if (rc == -SC_EAUTH || rc == -SC_EINVAL)
-            sim_log("domain %u (%s): an input record failed: %s; session closing",
-                    (unsigned)d->cfg->domid, d->cfg->name, sc_strerror(rc));
+    rc = take_input(c, p, len, &total);
+    if (rc)
         return refuse(c, SIM_OP_INPUT, -rc, (uint32_t)total);
-    }
-    c->want_room = total < len;
     return send_resp(c, SIM_OP_INPUT, SIM_STATUS_OK, 0, (uint32_t)total, 0, NULL, 0, -1);
 }
 
 static int op_output(struct sconn *c, uint32_t cap)
 {
-    struct sdom *d = c->d;
-    size_t off = 0, n;
-    uint64_t now = sim_now_ms();
-    int rc = 0, i, ended = 0;
+    size_t off;
+    int rc, ended;
 
     if (c->final) {
         rc = send_resp(c, SIM_OP_OUTPUT, SIM_STATUS_OK, 0, SIM_V_ENDED, 0, c->final,
@@ -550,36 +624,50 @@ static int op_output(struct sconn *c, uint32_t cap)
         c->final = NULL;
         return rc;
     }
-    if (!d || !session_open(d))
+    if (!c->d || !session_open(c->d))
         return refuse(c, SIM_OP_OUTPUT, SC_ENOSESSION, 0);
-    if (cap > sizeof(outbuf))
-        cap = sizeof(outbuf);
     if (cap < SIM_OUTPUT_MIN)
         return send_resp(c, SIM_OP_OUTPUT, SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
-    for (i = 0; i < 1024 && cap - off >= OUT_NEED; i++) {
-        int moved = dom_pump(d, now);
-
-        dom_check_dying(d, now);
-        rc = sc_vmm_output(&d->dom, &d->bl, outbuf + off, cap - off, &n, dom_now(d));
-        off += n;
-        if (rc == 1) {
-            ended = 1;
-            break;
-        }
-        if (rc < 0 || (n == 0 && !moved))
-            break;
-    }
-    if (rc < 0) {
-        sc_wipe(outbuf, off);
+    rc = give_output(c, cap, &off, &ended);
+    if (rc < 0)
         return refuse(c, SIM_OP_OUTPUT, -rc, 0);
-    }
-    if (ended) {
-        sim_log("domain %u (%s): session ended", (unsigned)d->cfg->domid, d->cfg->name);
-        session_detach(c);
-        dom_check_dying(d, now);
-    }
     return send_resp(c, SIM_OP_OUTPUT, SIM_STATUS_OK, 0, ended ? SIM_V_ENDED : 0, 0, outbuf,
                      off, -1);
+}
+
+/*
+ * The relay's one call per wake-up: its input in, then the output that is
+ * ready, in one answer (sim_proto.h).  Whatever it was given leaves no
+ * news behind: the event byte comes only for what happens after.
+ */
+static int op_xfer(struct sconn *c, const uint8_t *p, size_t len, uint32_t cap)
+{
+    size_t total = 0, off = 0;
+    int rc = 0, orc, ended = 0;
+
+    c->want_room = 0;
+    if (cap && cap < SIM_OUTPUT_MIN)
+        return send_resp(c, SIM_OP_XFER, SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
+    if (c->final) {
+        if (cap == 0)
+            return refuse(c, SIM_OP_XFER, SC_ECLOSED, 0);
+        rc = send_resp(c, SIM_OP_XFER, SIM_STATUS_OK, 0, 0, SIM_V_ENDED, c->final,
+                       c->finallen, -1);
+        free(c->final);
+        c->final = NULL;
+        return rc;
+    }
+    if (!c->d || !session_open(c->d))
+        return refuse(c, SIM_OP_XFER, SC_ENOSESSION, 0);
+    if (len)
+        rc = take_input(c, p, len, &total);
+    if (cap) {
+        orc = give_output(c, cap, &off, &ended);
+        if (orc < 0)
+            return refuse(c, SIM_OP_XFER, -orc, (uint32_t)total);
+    }
+    return send_resp(c, SIM_OP_XFER, rc ? SIM_STATUS_VMM : SIM_STATUS_OK, (uint8_t)-rc,
+                     (uint32_t)total, ended ? SIM_V_ENDED : 0, outbuf, off, -1);
 }
 
 static int op_close(struct sconn *c, unsigned int reason)
@@ -614,11 +702,10 @@ static int op_dominfo(struct sconn *c, uint32_t domid)
     return send_resp(c, SIM_OP_DOMINFO, SIM_STATUS_OK, 0, 0, 0, p, SC_UUID_LEN + n, -1);
 }
 
-/* One whole request (c->hdr, c->req); -1 closes the connection. */
-static int conn_dispatch(struct sconn *c)
+/* One whole request (header h, payload reqbuf of len bytes); -1 closes the connection. */
+static int conn_dispatch(struct sconn *c, const uint8_t *h, const uint8_t *reqbuf, uint32_t len)
 {
-    const uint8_t *h = c->hdr, *reqbuf = c->req;
-    uint32_t domid, arg, len = (uint32_t)c->rneed;
+    uint32_t domid, arg;
     int rc;
 
     domid = sim_get32(h + 4);
@@ -651,6 +738,9 @@ static int conn_dispatch(struct sconn *c)
     case SIM_OP_DOMINFO:
         rc = op_dominfo(c, domid);
         break;
+    case SIM_OP_XFER:
+        rc = op_xfer(c, reqbuf, len, arg);
+        break;
     default:
         send_resp(c, h[1], SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
         rc = -1;
@@ -672,68 +762,95 @@ static ssize_t conn_recv(struct sconn *c, uint8_t *p, size_t n)
 }
 
 /*
- * Gathers what has come of c's request and serves it once whole (one per
- * call: its answer must leave before the next is read).  0, or -1 to close c.
+ * Serves the requests gathered in c->ib that are whole, one at a time: the
+ * next only once the answer to the last has left.  0, or -1 to close c.
+ */
+static int conn_serve(struct sconn *c)
+{
+    uint32_t len;
+    size_t whole;
+    int rc;
+
+    while (c->wlen == 0 && c->iblen >= SIM_HDR_LEN) {
+        len = sim_get32(c->ib + 12);
+        if (c->ib[0] != SIM_WIRE_VERSION || len > SIM_MAX_PAYLOAD) {
+            send_resp(c, c->ib[1], SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
+            return -1;
+        }
+        whole = SIM_HDR_LEN + (size_t)len;
+        if (c->iblen < whole)
+            return 0;
+        rc = conn_dispatch(c, c->ib, c->ib + SIM_HDR_LEN, len);
+        if (rc < 0)
+            return -1;
+        sc_wipe(c->ib, whole);
+        memmove(c->ib, c->ib + whole, c->iblen - whole);
+        c->iblen -= whole;
+        c->last_ms = c->req_ms = sim_now_ms();
+    }
+    return 0;
+}
+
+/*
+ * Reads what has come of c's requests, in one recv() when the buffer has
+ * room for it all (header and payload together), and serves what is whole.
+ * 0, or -1 to close c.
  */
 static int conn_read(struct sconn *c)
 {
-    uint32_t len;
+    size_t need = SIM_HDR_LEN + 4096, cap;
+    uint8_t *nb;
     ssize_t n;
-    int rc;
 
-    if (c->hlen < SIM_HDR_LEN) {
-        n = conn_recv(c, c->hdr + c->hlen, SIM_HDR_LEN - c->hlen);
-        if (n <= 0)
-            return (int)n;
-        if (c->hlen == 0)
-            c->req_ms = sim_now_ms();
-        c->hlen += (size_t)n;
-        if (c->hlen < SIM_HDR_LEN)
-            return 0;
-        len = sim_get32(c->hdr + 12);
-        if (c->hdr[0] != SIM_WIRE_VERSION || len > SIM_MAX_PAYLOAD) {
-            send_resp(c, c->hdr[1], SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
+    if (c->iblen >= SIM_HDR_LEN && sim_get32(c->ib + 12) <= SIM_MAX_PAYLOAD &&
+        SIM_HDR_LEN + (size_t)sim_get32(c->ib + 12) > need)
+        need = SIM_HDR_LEN + sim_get32(c->ib + 12);
+    if (c->ibcap < need) {
+        cap = need;
+        nb = malloc(cap);
+        if (nb == NULL)
             return -1;
-        }
-        c->rneed = len;
-        c->rlen = 0;
-        if (len && (c->req = malloc(len)) == NULL)
-            return -1;
+        if (c->iblen)
+            memcpy(nb, c->ib, c->iblen);
+        if (c->ib)
+            sc_wipe(c->ib, c->ibcap);
+        free(c->ib);
+        c->ib = nb;
+        c->ibcap = cap;
     }
-    if (c->rlen < c->rneed) {
-        n = conn_recv(c, c->req + c->rlen, c->rneed - c->rlen);
-        if (n <= 0)
-            return (int)n;
-        c->rlen += (size_t)n;
-        if (c->rlen < c->rneed)
-            return 0;
-    }
-    rc = conn_dispatch(c);
-    if (c->req)
-        sc_wipe(c->req, c->rneed);
-    free(c->req);
-    c->req = NULL;
-    c->hlen = c->rlen = c->rneed = 0;
-    c->last_ms = sim_now_ms();
-    return rc;
+    if (c->iblen >= c->ibcap)
+        return -1;                  /* cannot be: whole requests were served above */
+    n = conn_recv(c, c->ib + c->iblen, c->ibcap - c->iblen);
+    if (n <= 0)
+        return (int)n;
+    if (c->iblen == 0)
+        c->req_ms = sim_now_ms();
+    c->iblen += (size_t)n;
+    return conn_serve(c);
 }
 
-/* Does c's session have something for the relay? */
-static int conn_has_news(struct sconn *c, uint64_t now)
+/*
+ * What c's session has for the relay that it has not been given:
+ * SIM_EV_* bits, 0 for nothing.
+ */
+static uint8_t conn_has_news(struct sconn *c, uint64_t now)
 {
     struct sdom *d = c->d;
+    uint8_t what = 0;
 
     if (c->final)
-        return 1;
+        return SIM_EV_OUTPUT;
     if (!d || !session_open(d))
         return 0;
     /* The backlog is news only for a live session (sc_vmm_output gives no other any). */
     if ((d->bl.len > 0 && sc_vmm_live(&d->dom)) || sc_vmm_output_owed(&d->dom) ||
         sc_vmm_wake_in(&d->dom, dom_now(d)) == 0)
-        return 1;
+        what |= SIM_EV_OUTPUT;
     if (ring_out_used(d) > 0 && d->bl.cap - d->bl.len >= (size_t)ring_out_used(d))
-        return 1;
-    return c->want_room && d->dom.pending_len == 0 && sc_ring_in_space(d->ring) > 0;
+        what |= SIM_EV_OUTPUT;
+    if (c->want_room && d->dom.pending_len == 0 && sc_ring_in_space(d->ring) > 0)
+        what |= SIM_EV_ROOM;
+    return what;
 }
 
 /* --- setup and the loop --- */
@@ -862,11 +979,11 @@ static int conn_expire(struct sconn *c, uint64_t now)
 {
     const char *why = NULL;
 
-    if (c->hlen > 0 && now - c->req_ms >= REQ_WHOLE_MS)
+    if (c->iblen > 0 && c->wlen == 0 && now - c->req_ms >= REQ_WHOLE_MS)
         why = "a request was not whole in time";
     else if (c->wlen > 0 && now - c->wsince >= SEND_STALL_MS)
         why = "its answer was not read in time";
-    else if (conn_idle(c) && c->hlen == 0 && now - c->last_ms >= IDLE_MS)
+    else if (conn_idle(c) && c->iblen == 0 && now - c->last_ms >= IDLE_MS)
         why = "idle without a session";
     if (why == NULL)
         return 0;
@@ -1040,24 +1157,25 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
                 else if (timeout < 0 || d->restart_at - now < (uint64_t)timeout)
                     timeout = (int)(d->restart_at - now);
             }
-            dom_pump(d, now);
+            dom_pump(d, 0);
             dom_check_dying(d, now);
             if (d->dying == 1 && (timeout < 0 || timeout > 100))
                 timeout = 100;
         }
         for (i = 0; i < MAX_CONNS; i++) {
             struct sconn *cn = &conns[i];
+            uint8_t what;
             int64_t w;
 
             if (cn->fd < 0 || conn_expire(cn, sim_now_ms()))
                 continue;
             /* Wake to expire it in time. */
-            if ((cn->hlen > 0 || cn->wlen > 0 || conn_idle(cn)) && (timeout < 0 || timeout > 250))
+            if ((cn->iblen > 0 || cn->wlen > 0 || conn_idle(cn)) && (timeout < 0 || timeout > 250))
                 timeout = 250;
             if (cn->ev_sent)
                 continue;
-            if (conn_has_news(cn, now)) {
-                send_event(cn);
+            if ((what = conn_has_news(cn, now)) != 0) {
+                send_event(cn, what);
                 continue;
             }
             if (cn->d && (w = sc_vmm_wake_in(&cn->d->dom, dom_now(cn->d))) > 0)
@@ -1087,7 +1205,7 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
                 continue;
             if (sim_ring_out_space(d->ring) > 0)
                 ev |= POLLIN;
-            if (sim_ring_in_used(d->ring) > 0)
+            if (d->pty_full && sim_ring_in_used(d->ring) > 0)
                 ev |= POLLOUT;
             if (!ev)
                 continue;
@@ -1118,13 +1236,29 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
         }
         if (pfd[1].revents & POLLIN)
             accept_conn(lfd);
-        for (i = 0; i < MAX_CONNS; i++) {
-            if (pidx[i] < 0 || conns[i].fd < 0 || !pfd[pidx[i]].revents)
+        /* Guests first, so that an answer served below has their latest output. */
+        for (k = 0; k < ndoms; k++) {
+            short re;
+
+            if (didx[k] < 0 || (re = pfd[didx[k]].revents) == 0)
                 continue;
-            if ((conns[i].wlen ? conn_flush(&conns[i]) : conn_read(&conns[i])) < 0)
-                conn_close(&conns[i]);
+            if (re & POLLOUT)
+                doms[k].pty_full = 0;
+            dom_pump(&doms[k], (re & (POLLIN | POLLHUP | POLLERR)) != 0);
         }
-        (void)didx;
+        for (i = 0; i < MAX_CONNS; i++) {
+            struct sconn *cn = &conns[i];
+
+            if (pidx[i] < 0 || cn->fd < 0 || !pfd[pidx[i]].revents)
+                continue;
+            if (cn->wlen) {
+                /* Its answer gone, a request it sent ahead is served. */
+                if (conn_flush(cn) < 0 || (cn->wlen == 0 && conn_serve(cn) < 0))
+                    conn_close(cn);
+            } else if (conn_read(cn) < 0) {
+                conn_close(cn);
+            }
+        }
     }
     shutdown_all(lfd);
     close(sfd);

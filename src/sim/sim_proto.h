@@ -45,19 +45,43 @@
  *   OUTPUT   arg = capacity (>= SIM_OUTPUT_MIN, capped at SIM_MAX_PAYLOAD)
  *            -> payload = output frames, value bit 0 (SIM_V_ENDED) = the
  *            session ended and its close record is the last frame.
+ *   XFER     the relay's one call per wake-up: payload = whole input frames
+ *            (possibly none), arg = output capacity (0: input only; else
+ *            >= SIM_OUTPUT_MIN, capped at SIM_MAX_PAYLOAD; output comes
+ *            only with room for a maximum record and a keystroke record).
+ *            The input goes to the VMM first (as INPUT), then as much
+ *            output as is ready and fits (as OUTPUT), in one response:
+ *            -> value = input bytes consumed (the rest waits for an event
+ *            with SIM_EV_ROOM: offer it again only then), value2 bit 0
+ *            (SIM_V_ENDED) = the session ended and its close record is the
+ *            last frame of the payload, payload = output frames.  An input
+ *            record that fails ends the session: status VMM, err SC_EAUTH
+ *            or SC_EINVAL, value = the bytes consumed before it, and the
+ *            payload carries the output due, the VMM's close record last
+ *            (SIM_V_ENDED) when the capacity allowed.  After a takeover
+ *            (SC_ECLOSED for INPUT) XFER takes no input and returns the old
+ *            session's last output and close (SIM_V_ENDED); with capacity 0
+ *            it is refused SC_ECLOSED.
  *   CLOSE    arg8 = close reason (SC_CLOSE_RELAY ...): the VMM ends the
- *            session; its close record comes with the next OUTPUT.
+ *            session; its close record comes with the next OUTPUT or XFER.
  *   DOMINFO  -> payload = domid's UUID (16 bytes) then its name (1 to 63
  *            bytes, no NUL), for the relay's policy; refused
  *            SIM_ERR_NODOMAIN when there is no such domain.
  *
  * Events: the descriptor passed with OPEN is one end of a socketpair.  The
- * simulator writes a byte to it when output is waiting (guest output, chaff
- * or a close owed, the quiet time over) or when input that did not fit now
- * has room; it writes at most one byte between two requests of the
- * connection.  The relay polls it, reads what is there, then calls INPUT
- * (when it holds input) and OUTPUT.  End of file on it means the simulator
- * went away.  Nobody polls on a timer.
+ * simulator writes a byte to it only when there is news the relay has not
+ * been given: output waiting (guest output, chaff or a close owed, the
+ * quiet time or a timeout over, output an XFER had no room for) or room for
+ * input that did not fit.  It writes at most one byte between two requests
+ * of the connection; the byte's bits say what the news is (SIM_EV_OUTPUT,
+ * SIM_EV_ROOM) when it was written; news that comes later, and is still
+ * not given when the next request has been answered, brings another byte.  The relay polls it, reads what is there,
+ * then makes one XFER: its input only when the byte said SIM_EV_ROOM or it
+ * has input not yet offered.  End of file on it means the simulator went
+ * away.  Nobody polls on a timer.
+ *
+ * A request goes out in one write (header and payload together), and so
+ * does a response, as far as the socket takes them.
  *
  * Closing the connection while a session is open ends that session (as if
  * the relay had asked with SC_CLOSE_RELAY; the close record is lost).
@@ -67,7 +91,7 @@
 
 #include <stdint.h>
 
-#define SIM_WIRE_VERSION    1
+#define SIM_WIRE_VERSION    2       /* 2: XFER, event bits */
 #define SIM_HDR_LEN         16
 #define SIM_MAX_PAYLOAD     (256 * 1024)
 #define SIM_OUTPUT_MIN      2048
@@ -80,9 +104,14 @@
 #define SIM_OP_OUTPUT       6
 #define SIM_OP_CLOSE        7
 #define SIM_OP_DOMINFO      8
+#define SIM_OP_XFER         9
 
 #define SIM_F_TAKEOVER      0x01
 #define SIM_V_ENDED         0x01
+
+/* The event byte's bits. */
+#define SIM_EV_OUTPUT       0x01    /* output waits */
+#define SIM_EV_ROOM         0x02    /* input that did not fit has room now */
 
 #define SIM_STATUS_OK       0
 #define SIM_STATUS_VMM      1

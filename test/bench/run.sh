@@ -101,10 +101,9 @@ GUEST_cin="$T/benchguest in $COUNT_BYTES"
 KINDS="echo out in cout cin"
 DOM_echo=5 DOM_out=6 DOM_in=7 DOM_cout=8 DOM_cin=9
 
-# One simulator per guest, like one plaincon per guest: the simulator reads
-# every guest's pty on every pass of its loop, so guests idling in the same
-# simulator would slow the one being measured.  They share one VMM identity
-# (the same vmm-key), as domains of one host do.
+# One simulator per guest, like one plaincon per guest, so that each daemon's
+# CPU time and system calls are those of the guest being measured.  They
+# share one VMM identity (the same vmm-key), as domains of one host do.
 relay_for() { echo "$B/sc-relay -b sim --socket $W/sim.$1.sock"; }
 simpid() { cat "$W/sim.$1.pid"; }
 for k in $KINDS; do
@@ -307,12 +306,15 @@ if [ "$DO_STRACE" = 1 ] && command -v strace > /dev/null; then
     stp() { echo "strace -qq -o $W/st.$1.$2"; }
     # Lines of a trace that are system calls (not signals or the exit).
     ncalls() { grep -cv -e '^---' -e '^+++' "$1" || true; }
-    # Requests the relay sent to the simulator: 16-byte headers on its socket.
+    # Requests the relay sent to the simulator on its socket: each goes out
+    # in one sendmsg() (header and payload together; a rest the socket did
+    # not take follows with write()); a 16-byte write() is a header sent
+    # alone, as sc-relay did before sim wire version 2.
     nvmm() {
         local fd
         fd=$(sed -n 's/^connect(\([0-9]*\), {sa_family=AF_UNIX.*= 0$/\1/p' "$1" | tail -1)
         [ -n "$fd" ] || { echo 0; return; }
-        grep -c "^write($fd, \".*\", 16) = 16\$" "$1" || true
+        grep -Ec "^(sendmsg\($fd, |write\($fd, \".*\", 16\) = 16\$)" "$1" || true
     }
     # count TAG MODE COUNT KIND SC|PLAIN: one traced run; the daemon traced too.
     count() {
