@@ -438,6 +438,59 @@ static int xen_output(struct relay_conn *c, uint8_t *buf, size_t cap, size_t *le
     return 0;
 }
 
+/*
+ * One exchange: XEN_SCCRYPT_xfer carries the input and brings back all
+ * output that is ready, one hypercall per batch.  More calls only when
+ * one call's buffer limit (XEN_SCCRYPT_IO_MAX) cut it short: input the
+ * hypervisor took whole while more waits, or output that filled the room.
+ */
+static int xen_xfer(struct relay_conn *c, const uint8_t *in, size_t inlen, size_t *consumed,
+                    uint8_t *out, size_t cap, size_t *outlen, int *ended, int *vmm_err,
+                    const char **err)
+{
+    struct xen_sccrypt_op op;
+    size_t n, room;
+    int rc = 0;
+
+    *vmm_err = 0;
+    *consumed = 0;
+    *outlen = 0;
+    *ended = 0;
+    for (;;) {
+        n = inlen - *consumed;
+        if (n > XEN_SCCRYPT_IO_MAX)
+            n = XEN_SCCRYPT_IO_MAX;
+        room = cap - *outlen;
+        if (room > XEN_SCCRYPT_IO_MAX)
+            room = XEN_SCCRYPT_IO_MAX;
+        if (room < XEN_SCCRYPT_OUTPUT_MIN)
+            room = 0;               /* input only; the event says when output waits */
+        memset(&op, 0, sizeof(op));
+        op.cmd = XEN_SCCRYPT_xfer;
+        op.session = c->session;
+        rc = call(c, &op, in + *consumed, n, room, vmm_err, err);
+        /* A refused input record still brings the output, which ends in the VMM's close. */
+        if (rc < 0 && !*vmm_err)
+            return -1;
+        if (op.value > n || op.len > room) {
+            *err = "the hypervisor returned more than was asked for";
+            return -1;
+        }
+        *consumed += op.value;
+        memcpy(out + *outlen, c->data, op.len);
+        *outlen += op.len;
+        if (op.value2 & XEN_SCCRYPT_V_ENDED)
+            *ended = 1;
+        if (rc < 0 || *ended || op.value < n)
+            break;                  /* refused, over, or the ring is full */
+        if (*consumed < inlen)
+            continue;
+        if (room == 0 || room - op.len >= XEN_SCCRYPT_OUTPUT_MIN)
+            break;                  /* all output that was ready fitted */
+    }
+    return rc < 0 ? -1 : 0;
+}
+
 static int xen_close(struct relay_conn *c, unsigned int reason, const char **err)
 {
     struct xen_sccrypt_op op;
@@ -542,6 +595,7 @@ const struct relay_backend relay_backend_xen = {
     .open = xen_open,
     .input = xen_input,
     .output = xen_output,
+    .xfer = xen_xfer,
     .close = xen_close,
     .event_fd = xen_event_fd,
     .ack = xen_ack,
