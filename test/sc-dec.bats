@@ -139,6 +139,58 @@ out_session() {
     session
 }
 
+# out_session with sc-dec started late: the answer and the records behind it
+# pile up in the pipe, and sc-dec reads them in one read (issue 11: one batch,
+# one write).  sc-dec runs under strace when TRACE is set.
+late_out_session() {
+    head -c 3000 /dev/urandom | od -An -tx1 | tr -d ' \n' | head -c 3000 > pre
+    : > in
+    { r=0; sc-enc < in 2> enc.err || r=$?; echo $r > enc.rc; } | tee wire.in |
+        { r=0; harness --guest sink --pre-output "$(cat pre)" 2> h.err || r=$?; echo $r > h.rc; } |
+        tee wire.out | tamper ${OUT_T:-pass} |
+        { sleep 1; r=0; ${TRACE:+strace -qq -o trace -e trace=read,write} sc-dec > out 2> dec.err ||
+          r=$?; echo $r > dec.rc; }
+    ENC_RC=$(cat enc.rc) H_RC=$(cat h.rc) DEC_RC=$(cat dec.rc)
+}
+
+@test "output: records read together are written together, in one write" {
+    command -v strace > /dev/null || skip "strace is not installed"
+    TRACE=1
+    late_out_session
+    [ "$ENC_RC" = 0 ] && [ "$H_RC" = 0 ] && [ "$DEC_RC" = 0 ]
+    cmp out pre
+    # more than one record of output, all of it in one write of 3000 bytes
+    [ "$(frame_lengths wire.out | wc -l)" -ge 4 ]
+    [ "$(grep -c '^write(1,' trace)" = 1 ]
+    grep -q '^write(1, .*, 3000) = 3000$' trace
+}
+
+@test "output: a flipped bit in a record read in one batch: only the records before it are written" {
+    OUT_T="flip 2"
+    late_out_session
+    [ "$DEC_RC" = 1 ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: record 2 failed authentication: $AUTH_FAIL" ]
+    [ "$(stat -c %s out)" = 1024 ]
+    cmp out <(head -c 1024 pre)
+}
+
+@test "output: a stream cut inside a record read in one batch is truncated, nothing of it written" {
+    OUT_T="cut 3 100"
+    late_out_session
+    [ "$DEC_RC" = 1 ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: the stream ended without an authenticated close (truncated)" ]
+    cmp out <(head -c 2048 pre)
+}
+
+@test "output: a header naming an impossible length is refused at once, after the records before it" {
+    # record 3's length header says 65535: sc-dec does not wait for 64 KiB that never come
+    OUT_T="relen 3 65535"
+    late_out_session
+    [ "$DEC_RC" = 1 ]
+    [ "$(tail -n1 dec.err)" = "sc-dec: record 3 is malformed: the stream was modified or the VMM is broken; session ended" ]
+    cmp out <(head -c 2048 pre)
+}
+
 @test "output: a flipped bit in a record: exit 1, nothing of that record written" {
     OUT_T="flip 2"
     out_session
