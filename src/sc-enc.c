@@ -37,6 +37,20 @@
 #define TAIL_MIN_MS     1000        /* chaff goes on 1 to 3 s after the last key */
 #define TAIL_SPAN_MS    2000
 #define PEND_MAX        65536       /* input read but not yet sent */
+/*
+ * The data of one input record at most.  Protocol v2 bounds input records
+ * below output ones (SC_REC_MAX_IN_DATA); v1 has one bound for both.
+ */
+#ifdef SC_REC_MAX_IN_DATA
+#define IN_MAX_DATA     SC_REC_MAX_IN_DATA
+#else
+#define IN_MAX_DATA     SC_REC_MAX_DATA
+#endif
+/*
+ * The records of one batch, written at once: all of the pending input in
+ * records of IN_MAX_DATA, with room for a rekey, a keepalive and the close.
+ */
+#define OUT_MAX         (PEND_MAX + 4 * SC_REC_MAX_FRAME)
 #define HELLO_FILE_LEN  (32 + SC_HELLO_LEN)
 #define ANSWER_FILE_LEN (1 + SC_PUB_LEN)
 
@@ -67,7 +81,9 @@ struct enc {
     int rv_live;                    /* our hello file may exist */
     uint8_t pend[PEND_MAX];
     size_t plen;
-    uint8_t frame[SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME];
+    uint8_t rbuf[PEND_MAX];         /* one read of stdin */
+    uint8_t obuf[OUT_MAX];          /* sealed records not yet written */
+    size_t olen;
     /* interactive */
     int tty, chaff, esc;            /* esc: the escape byte, or -1 */
     int line_start, esc_held, escaped;
@@ -264,32 +280,62 @@ static int put(const uint8_t *p, size_t n)
     return 0;
 }
 
-/* Seals and writes one record (a REKEY first when the counter says so). */
-static int send_rec(unsigned int type, const uint8_t *data, size_t len, size_t pt_min)
+/*
+ * The padding of a record (sc_rec_seal's pt_min): with obfuscation every
+ * record has the one keystroke size (chaff, keys, the close); without it,
+ * none is padded at all.
+ */
+static size_t pad_for(size_t len)
+{
+    return E.chaff && len <= SC_KEYSTROKE_DATA ? SC_REC_MIN_PT : 0;
+}
+
+/* Writes the records sealed so far, in one write, and wipes them: 0 or -1. */
+static int out_flush(void)
+{
+    int r;
+
+    if (E.olen == 0)
+        return 0;
+    r = put(E.obuf, E.olen);
+    cl_wipe(E.obuf, E.olen);
+    E.olen = 0;
+    if (r == 0)
+        E.last_sent = now_ms();
+    return r;
+}
+
+/* Seals one record after the others of the batch (a REKEY first when the counter says so). */
+static int seal_rec(unsigned int type, const uint8_t *data, size_t len)
 {
     int n;
 
+    if (OUT_MAX - E.olen < 2 * SC_REC_MAX_FRAME && out_flush() < 0)
+        return -1;
     if (E.in.counter >= SC_REKEY_AFTER - 1) {
-        n = sc_rec_seal(&sc_ossl_crypto, &E.in, E.frame, sizeof(E.frame), SC_REC_REKEY,
-                        NULL, 0, pt_min);
-        if (n < 0 || put(E.frame, (size_t)n) < 0)
+        n = sc_rec_seal(&sc_ossl_crypto, &E.in, E.obuf + E.olen, OUT_MAX - E.olen, SC_REC_REKEY,
+                        NULL, 0, pad_for(0));
+        if (n < 0)
             goto fail;
+        E.olen += (size_t)n;
     }
-    n = sc_rec_seal(&sc_ossl_crypto, &E.in, E.frame, sizeof(E.frame), type, data, len, pt_min);
+    n = sc_rec_seal(&sc_ossl_crypto, &E.in, E.obuf + E.olen, OUT_MAX - E.olen, type, data, len,
+                    pad_for(len));
     if (n < 0)
         goto fail;
-    if (put(E.frame, (size_t)n) < 0) {
-        cl_wipe(E.frame, sizeof(E.frame));
-        return -1;
-    }
-    cl_wipe(E.frame, sizeof(E.frame));
-    E.last_sent = now_ms();
+    E.olen += (size_t)n;
     return 0;
 fail:
-    if (n < 0)
-        msg_err("cannot seal a record: %s", sc_strerror(-n));
-    cl_wipe(E.frame, sizeof(E.frame));
+    msg_err("cannot seal a record: %s", sc_strerror(-n));
     return -1;
+}
+
+/* Seals and writes one record now. */
+static int send_rec(unsigned int type, const uint8_t *data, size_t len)
+{
+    if (seal_rec(type, data, len) < 0)
+        return -1;
+    return out_flush();
 }
 
 static void pend_drop(size_t n)
@@ -299,20 +345,24 @@ static void pend_drop(size_t n)
     cl_wipe(E.pend + E.plen, n);
 }
 
-/* Sends pending input now: bulk records, or keystroke-size ones when interactive. */
-static int flush_pending(int keystroke)
+/*
+ * Seals all pending input into the batch: bulk records, or keystroke-size
+ * ones when obfuscating.
+ */
+static int seal_pending(void)
 {
-    size_t n, max = keystroke ? SC_KEYSTROKE_DATA : SC_REC_MAX_DATA;
+    size_t n, max = E.chaff ? SC_KEYSTROKE_DATA : IN_MAX_DATA;
 
     while (E.plen > 0) {
         n = E.plen < max ? E.plen : max;
-        if (send_rec(SC_REC_DATA, E.pend, n, SC_REC_MIN_PT) < 0)
+        if (seal_rec(SC_REC_DATA, E.pend, n) < 0)
             return -1;
         pend_drop(n);
     }
     return 0;
 }
 
+/* Seals the close after what is pending and writes the batch. */
 static int send_close(unsigned int reason, uint32_t quiet)
 {
     uint8_t d[SC_CLOSE_INPUT_LEN];
@@ -322,21 +372,22 @@ static int send_close(unsigned int reason, uint32_t quiet)
     d[2] = (uint8_t)(quiet >> 16);
     d[3] = (uint8_t)(quiet >> 8);
     d[4] = (uint8_t)quiet;
-    return send_rec(SC_REC_CLOSE, d, sizeof(d), SC_REC_MIN_PT);
+    if (seal_pending() < 0 || seal_rec(SC_REC_CLOSE, d, sizeof(d)) < 0)
+        return -1;
+    return out_flush();
 }
 
-/* Reads what stdin has; -1 on an error.  Sets E.eof at end of input. */
+/* Reads what stdin has (up to what fits); -1 on an error.  Sets E.eof at end of input. */
 static int read_stdin(void)
 {
-    uint8_t buf[4096];
     size_t room = pend_room();
     ssize_t n;
 
     if (room == 0)
         return 0;
-    if (room > sizeof(buf))
-        room = sizeof(buf);
-    n = io_read(0, buf, room);
+    if (room > sizeof(E.rbuf))
+        room = sizeof(E.rbuf);
+    n = io_read(0, E.rbuf, room);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return 0;
@@ -347,8 +398,13 @@ static int read_stdin(void)
         E.eof = 1;
         return 0;
     }
-    take_input(buf, (size_t)n);
-    cl_wipe(buf, (size_t)n);
+    if (E.esc < 0 || !E.tty) {
+        memcpy(E.pend + E.plen, E.rbuf, (size_t)n);     /* no escapes: n <= room */
+        E.plen += (size_t)n;
+    } else {
+        take_input(E.rbuf, (size_t)n);
+    }
+    cl_wipe(E.rbuf, (size_t)n);
     return (int)n;
 }
 
@@ -439,23 +495,29 @@ static int keepalive_in(void)
 /* A chaff record: the first one proves to the VMM that we hold the session's keys. */
 static int send_chaff(void)
 {
-    return send_rec(SC_REC_CHAFF, NULL, 0, SC_REC_MIN_PT);
+    return send_rec(SC_REC_CHAFF, NULL, 0);
 }
 
-/* Forward each read at once (not a terminal, or no obfuscation). */
+/*
+ * No obfuscation (not a terminal, or -N): each read leaves at once, as few
+ * records as it takes, all in one write; a key typed at a terminal is one
+ * small record.
+ */
 static int run_direct(uint32_t quiet)
 {
     struct pollfd pfd[2];
     int r;
 
     for (;;) {
-        if (flush_pending(0) < 0)
-            return EXIT_USAGE;
         if (E.escaped)
             return send_close(SC_CLOSE_ESCAPE, 0) < 0 ? EXIT_USAGE : 0;
         if (E.eof)
             return send_close(SC_CLOSE_EOF, quiet) < 0 ? EXIT_USAGE : 0;
-        if (keepalive_in() == 0 && send_chaff() < 0)
+        if (seal_pending() < 0)
+            return EXIT_USAGE;
+        if (E.olen == 0 && keepalive_in() == 0 && seal_rec(SC_REC_CHAFF, NULL, 0) < 0)
+            return EXIT_USAGE;
+        if (out_flush() < 0)
             return EXIT_USAGE;
         pfd[0].fd = 0;
         pfd[0].events = POLLIN;
@@ -480,7 +542,7 @@ static int run_direct(uint32_t quiet)
 /*
  * Keystroke-timing obfuscation: while keys come and for a random 1 to 3 s
  * after the last one, exactly one keystroke-size record leaves every tick:
- * up to 29 bytes of what was typed, else chaff.
+ * up to SC_KEYSTROKE_DATA bytes of what was typed, else chaff.
  */
 static int run_chaff(uint32_t quiet)
 {
@@ -493,8 +555,7 @@ static int run_chaff(uint32_t quiet)
     for (;;) {
         t = now_ms();
         if (E.escaped || E.eof) {
-            if (flush_pending(1) < 0)
-                return EXIT_USAGE;
+            /* What is still pending leaves with the close, in keystroke-size records. */
             if (E.escaped)
                 return send_close(SC_CLOSE_ESCAPE, 0) < 0 ? EXIT_USAGE : 0;
             return send_close(SC_CLOSE_EOF, quiet) < 0 ? EXIT_USAGE : 0;
@@ -502,10 +563,10 @@ static int run_chaff(uint32_t quiet)
         if (active && t >= next) {
             if (E.plen > 0) {
                 n = E.plen < SC_KEYSTROKE_DATA ? E.plen : SC_KEYSTROKE_DATA;
-                if (send_rec(SC_REC_DATA, E.pend, n, SC_REC_MIN_PT) < 0)
+                if (send_rec(SC_REC_DATA, E.pend, n) < 0)
                     return EXIT_USAGE;
                 pend_drop(n);
-            } else if (send_rec(SC_REC_CHAFF, NULL, 0, SC_REC_MIN_PT) < 0) {
+            } else if (send_rec(SC_REC_CHAFF, NULL, 0) < 0) {
                 return EXIT_USAGE;
             }
             /* The next slot on the grid; never a burst to catch up. */
