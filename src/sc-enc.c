@@ -540,6 +540,27 @@ static int run_direct(uint32_t quiet)
 }
 
 /*
+ * Keys came at t (read now, or typed ahead before the cadence began): chaff
+ * goes on for a random 1 to 3 s after them, and an idle cadence starts at
+ * the next slot of the grid that began at t0.  0, or -1 without randomness.
+ */
+static int keys_came(uint64_t t0, uint64_t t, int *active, uint64_t *next, uint64_t *until)
+{
+    uint16_t rnd;
+
+    if (sc_ossl_random(&rnd, sizeof(rnd)) < 0) {
+        msg_err("no random bytes from OpenSSL");
+        return -1;
+    }
+    *until = t + TAIL_MIN_MS + rnd % (TAIL_SPAN_MS + 1);
+    if (!*active) {
+        *active = 1;
+        *next = t0 + ((t - t0) / TICK_MS + 1) * TICK_MS;
+    }
+    return 0;
+}
+
+/*
  * Keystroke-timing obfuscation: while keys come and for a random 1 to 3 s
  * after the last one, exactly one keystroke-size record leaves every tick:
  * up to SC_KEYSTROKE_DATA bytes of what was typed, else chaff.
@@ -548,10 +569,16 @@ static int run_chaff(uint32_t quiet)
 {
     uint64_t t0 = now_ms(), next = 0, until = 0, t;
     struct pollfd pfd[2];
-    uint16_t rnd;
     size_t n;
     int r, active = 0, timeout;
 
+    /*
+     * Input already pending (typed during the handshake) leaves at the first
+     * slot: the cadence used to start only on a read, so it waited for the
+     * next key.
+     */
+    if (E.plen > 0 && keys_came(t0, t0, &active, &next, &until) < 0)
+        return EXIT_USAGE;
     for (;;) {
         t = now_ms();
         if (E.escaped || E.eof) {
@@ -602,18 +629,8 @@ static int run_chaff(uint32_t quiet)
             r = read_stdin();
             if (r < 0)
                 return EXIT_USAGE;
-            if (r > 0) {
-                t = now_ms();
-                if (sc_ossl_random(&rnd, sizeof(rnd)) < 0) {
-                    msg_err("no random bytes from OpenSSL");
-                    return EXIT_USAGE;
-                }
-                until = t + TAIL_MIN_MS + rnd % (TAIL_SPAN_MS + 1);
-                if (!active) {
-                    active = 1;
-                    next = t0 + ((t - t0) / TICK_MS + 1) * TICK_MS;
-                }
-            }
+            if (r > 0 && keys_came(t0, now_ms(), &active, &next, &until) < 0)
+                return EXIT_USAGE;
         }
     }
 }

@@ -115,6 +115,34 @@ EOS
     [ "$(cat glog)" = "$(printf 'abc\r')" ]
 }
 
+# Issue 11 item 4: with obfuscation on, a key typed while sc-enc waited for
+# the VMM's answer went out only when a second key came (the cadence began
+# only on a read, and the key was read before it).  sc-dec starts late here,
+# so the key is typed well inside the handshake.
+@test "a key typed during the handshake leaves at once, without waiting for another key" {
+    cat > run.sh <<EOS
+stty -g > before
+sc-enc 2> enc.err | tee wire.in |
+    vmm_harness run --secret $SEC --bind req --uuid $UUID --guest-log glog 2> h.err |
+    { sleep 1.5; sc-dec 2> dec.err; }
+echo "\${PIPESTATUS[@]}" > st.tmp
+stty -g > after
+mv st.tmp st
+EOS
+    keys "bash run.sh" Enter
+    sleep 0.5
+    [ ! -s dec.err ]
+    keys x
+    wait_file dec.err connected
+    wait_file glog x
+    [ "$(cat glog)" = x ]
+    keys Enter "~" "."
+    wait_file st
+    [ "$(cat st)" = "0 0 0 0" ]
+    cmp before after
+    [ "$(frame_lengths wire.in | tail -n +2 | sort -u | wc -l)" = 1 ]
+}
+
 @test "-e changes the escape character and ~ then passes through" {
     start_session "-e % -N"
     keys Enter "~" "."
