@@ -36,6 +36,7 @@
 
 #define HELLO_FILE_LEN  (32 + SC_HELLO_LEN)
 #define ANSWER_FILE_LEN (1 + SC_PUB_LEN)
+#define HELLO_WAKE_MS   100         /* look for the hello this often even when watching */
 #define READ_CHUNK      65536       /* ciphertext read at once (at least) */
 #define BATCH_MAX       65536       /* plaintext gathered before a write */
 
@@ -227,14 +228,15 @@ int main(int argc, char **argv)
     uint8_t hid[SC_HELLO_ID_LEN], other[SC_HELLO_ID_LEN], check[SC_HELLO_ID_LEN], prev[16];
     unsigned long timeout_s = 10;
     unsigned long long nrec = 0;
-    uint64_t deadline;
+    uint64_t deadline, t;
     unsigned int type;
     size_t dlen;
     ssize_t flen;
-    int c, rc = EXIT_USAGE, is_default, r, quiet = 0, nothers, accept = 0, inst;
+    int c, rc = EXIT_USAGE, is_default, r, quiet = 0, nothers, accept = 0, inst, watching = 0;
     char *end;
 
     msg_init("sc-dec");
+    D.rv.wfd = -1;                 /* no watch until rv_watch (rv_init sets it too) */
     while ((c = getopt_long(argc, argv, "k:V:qAt:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'k': kopt = optarg; break;
@@ -312,7 +314,11 @@ int main(int argc, char **argv)
     memcpy(D.answer, f + SC_FRAME_HDR, SC_ANSWER_LEN);
     memcpy(hid, D.answer + 4, SC_HELLO_ID_LEN);
 
-    /* Our sc-enc's hello, named by the id the answer claims to answer. */
+    /*
+     * Our sc-enc's hello, named by the id the answer claims to answer
+     * (sc-enc writes it before it sends the hello, so it is nearly always
+     * there already); its arrival in the rendezvous wakes us (rv_watch).
+     */
     deadline = now_ms() + (uint64_t)timeout_s * 1000;
     for (;;) {
         r = rv_take(&D.rv, hid, RV_HELLO, D.hfile, sizeof(D.hfile));
@@ -339,8 +345,17 @@ int main(int argc, char **argv)
             rc = EXIT_INTEGRITY;
             goto out;
         }
-        (void)poll(NULL, 0, 10);
+        if (!watching) {
+            /* Watching from now on; then look again, in case it came meanwhile. */
+            rv_watch(&D.rv);
+            watching = 1;
+            continue;
+        }
+        t = now_ms();
+        (void)rv_wait(&D.rv, -1, NULL, -1, NULL,
+                      deadline - t < HELLO_WAKE_MS ? (int)(deadline - t) : HELLO_WAKE_MS);
     }
+    rv_unwatch(&D.rv);
     sc_hello_id(&sc_ossl_crypto, check, D.hfile + 32);
     if (memcmp(check, hid, SC_HELLO_ID_LEN) != 0) {
         msg_err("the rendezvous file does not hold the hello it is named after");
@@ -463,6 +478,7 @@ int main(int argc, char **argv)
         }
     }
 out:
+    rv_unwatch(&D.rv);
     cl_wipe(&D, sizeof(D));
     return rc;
 }

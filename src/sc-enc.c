@@ -53,6 +53,7 @@
 #define OUT_MAX         (PEND_MAX + 4 * SC_REC_MAX_FRAME)
 #define HELLO_FILE_LEN  (32 + SC_HELLO_LEN)
 #define ANSWER_FILE_LEN (1 + SC_PUB_LEN)
+#define ANSWER_WAKE_MS  100         /* look for the answer this often even when watching */
 
 static void usage(FILE *f)
 {
@@ -420,8 +421,8 @@ static int out_gone(short revents)
  */
 static int handshake(unsigned long timeout_s)
 {
-    uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
-    struct pollfd pfd[2];
+    uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000, t;
+    short in_rev, out_rev;
     int r;
 
     for (;;) {
@@ -432,7 +433,8 @@ static int handshake(unsigned long timeout_s)
             break;
         if (E.escaped)
             return -1;
-        if (now_ms() >= deadline) {
+        t = now_ms();
+        if (t >= deadline) {
             msg_err("no answer from the VMM within %lu s: is sc-dec reading the relay's output?",
                     timeout_s);
             return EXIT_USAGE;
@@ -441,23 +443,22 @@ static int handshake(unsigned long timeout_s)
          * A terminal stays untouched (not raw, not read) until the answer:
          * ssh and sudo may be asking it for a password meanwhile.  Keys
          * typed ahead wait in the terminal; piped input is read ahead.
+         * The answer's arrival in the rendezvous wakes us (rv_watch).
          */
-        pfd[0].fd = (E.tty || E.eof || pend_room() == 0) ? -1 : 0;
-        pfd[0].events = POLLIN;
-        pfd[1].fd = 1;
-        pfd[1].events = 0;
-        r = poll(pfd, 2, 10);
+        r = rv_wait(&E.rv, (E.tty || E.eof || pend_room() == 0) ? -1 : 0, &in_rev, 1, &out_rev,
+                    deadline - t < ANSWER_WAKE_MS ? (int)(deadline - t) : ANSWER_WAKE_MS);
         if (r < 0 && errno != EINTR) {
             msg_errno("poll");
             return EXIT_USAGE;
         }
-        if (r > 0 && out_gone(pfd[1].revents)) {
+        if (r > 0 && out_gone(out_rev)) {
             out_closed_msg();
             return EXIT_USAGE;
         }
-        if (r > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && read_stdin() < 0)
+        if (r > 0 && (in_rev & (POLLIN | POLLHUP | POLLERR)) && read_stdin() < 0)
             return EXIT_USAGE;
     }
+    rv_unwatch(&E.rv);
     /*
      * The hello file stays ours to wipe (main's way out) until the end: on a
      * refusal sc-dec may never have taken it, and it holds the secret c.
@@ -656,6 +657,7 @@ int main(int argc, char **argv)
     uint8_t hframe[SC_FRAME_HDR + SC_HELLO_LEN];
 
     msg_init("sc-enc");
+    E.rv.wfd = -1;                 /* no watch until rv_watch (rv_init sets it too) */
     E.esc = '~';
     if (getenv("SCCRYPT_ESCAPE") != NULL && getenv("SCCRYPT_ESCAPE")[0] != '\0') {
         E.esc = parse_escape(getenv("SCCRYPT_ESCAPE"));
@@ -738,6 +740,8 @@ int main(int argc, char **argv)
     if (rv_put(&E.rv, E.hid, RV_HELLO, E.hfile, sizeof(E.hfile), 0) < 0)
         goto out;
 
+    /* Watching before the hello leaves: sc-dec cannot answer before it. */
+    rv_watch(&E.rv);
     sc_frame_put_hdr(hframe, SC_HELLO_LEN);
     memcpy(hframe + SC_FRAME_HDR, E.hfile + 32, SC_HELLO_LEN);
     if (put(hframe, sizeof(hframe)) < 0)
@@ -774,6 +778,7 @@ out:
         }
     }
     tty_restore();
+    rv_unwatch(&E.rv);
     if (E.rv_live) {
         rv_discard(&E.rv, E.hid, RV_HELLO);
         rv_discard(&E.rv, E.hid, RV_ANSWER);
