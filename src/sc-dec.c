@@ -64,10 +64,11 @@ struct dec {
     /*
      * The relay's output, read in large chunks (a whole frame always fits
      * after a partial one), and the plaintext of the records authenticated
-     * since the last write: room for one more record's data past the batch.
+     * since the last write: room past the batch for one more record's
+     * plaintext, which sc_rec_open decrypts in place (SC_REC_MAX_PT).
      */
     uint8_t inbuf[FRAME_MAX + READ_CHUNK];
-    uint8_t batch[BATCH_MAX + SC_REC_MAX_DATA];
+    uint8_t batch[BATCH_MAX + SC_REC_MAX_PT];
     size_t blen;
     struct frame_buf fb;
     struct sc_dir in, out;
