@@ -51,6 +51,20 @@ mv st.tmp st
 EOS
     keys "bash run.sh" Enter
     wait_file dec.err connected
+    wait_raw
+}
+
+# Waits until sc-enc has made the terminal raw: sc-dec says "connected" a
+# moment before, and keys typed in that moment meet the cooked terminal.
+wait_raw() {
+    local t
+    t=$(pane_tty)
+    for _ in $(seq 200); do
+        stty -a -F "$t" | grep -q -- '-icanon' && return 0
+        sleep 0.02
+    done
+    echo "timed out waiting for raw mode on $t" >&2
+    return 1
 }
 
 @test "sc-enc puts the terminal in raw mode, forwards each key, ends on ~. and restores the settings exactly" {
