@@ -352,15 +352,19 @@ static void pend_drop(size_t n)
  */
 static int seal_pending(void)
 {
-    size_t n, max = E.chaff ? SC_KEYSTROKE_DATA : IN_MAX_DATA;
+    size_t n, off = 0, max = E.chaff ? SC_KEYSTROKE_DATA : IN_MAX_DATA;
+    int r = 0;
 
-    while (E.plen > 0) {
-        n = E.plen < max ? E.plen : max;
-        if (seal_rec(SC_REC_DATA, E.pend, n) < 0)
-            return -1;
-        pend_drop(n);
+    while (off < E.plen) {
+        n = E.plen - off < max ? E.plen - off : max;
+        if (seal_rec(SC_REC_DATA, E.pend + off, n) < 0) {
+            r = -1;
+            break;
+        }
+        off += n;
     }
-    return 0;
+    pend_drop(off);                 /* once: what is sealed leaves the buffer together */
+    return r;
 }
 
 /* Seals the close after what is pending and writes the batch. */
