@@ -36,6 +36,9 @@
 
 #define HELLO_FILE_LEN  (32 + SC_HELLO_LEN)
 #define ANSWER_FILE_LEN (1 + SC_PUB_LEN)
+#define HELLO_WAKE_MS   100         /* look for the hello this often even when watching */
+#define READ_CHUNK      65536       /* ciphertext read at once (at least) */
+#define BATCH_MAX       65536       /* plaintext gathered before a write */
 
 static void usage(FILE *f)
 {
@@ -57,8 +60,17 @@ struct dec {
     uint8_t vmm_pub[SC_PUB_LEN];
     uint8_t hfile[HELLO_FILE_LEN];  /* c || hello, from sc-enc */
     uint8_t afile[ANSWER_FILE_LEN];
-    uint8_t frame[SC_FRAME_HDR + 65535];
-    uint8_t data[SC_REC_MAX_PT];     /* sc_rec_open decrypts into it */
+    uint8_t answer[SC_ANSWER_LEN];
+    /*
+     * The relay's output, read in large chunks (a whole frame always fits
+     * after a partial one), and the plaintext of the records authenticated
+     * since the last write: room past the batch for one more record's
+     * plaintext, which sc_rec_open decrypts in place (SC_REC_MAX_PT).
+     */
+    uint8_t inbuf[FRAME_MAX + READ_CHUNK];
+    uint8_t batch[BATCH_MAX + SC_REC_MAX_PT];
+    size_t blen;
+    struct frame_buf fb;
     struct sc_dir in, out;
     struct sc_identity id;
     struct rv rv;
@@ -145,6 +157,43 @@ static int fail_record(unsigned long long n, int err)
     return EXIT_INTEGRITY;
 }
 
+/*
+ * The next whole frame of stdin (at most max_body bytes of body), reading
+ * as needed: its length, or FRAME_EOF, FRAME_TRUNC, FRAME_TOOLONG, FRAME_ERR.
+ */
+static ssize_t next_frame(size_t max_body, const uint8_t **f)
+{
+    ssize_t n;
+
+    for (;;) {
+        n = frame_next(&D.fb, max_body, f);
+        if (n != FRAME_MORE)
+            return n;
+        n = frame_fill(&D.fb, 0);
+        if (n <= 0)
+            return n;
+    }
+}
+
+/* Writes the batch of authenticated plaintext (one write, all of it) and wipes it: 0 or -1. */
+static int batch_flush(void)
+{
+    int r = 0;
+
+    if (D.blen == 0)
+        return 0;
+    if (io_write_all(1, D.batch, D.blen) < 0) {
+        if (errno == EPIPE)
+            msg_err("output closed: %s", strerror(EPIPE));
+        else
+            msg_errno("standard output");
+        r = -1;
+    }
+    cl_wipe(D.batch, D.blen);
+    D.blen = 0;
+    return r;
+}
+
 static void loud_warning(const char *keyfp, const char *vmm, const char *uuid,
                          const uint8_t prev[16], const uint8_t now[16])
 {
@@ -176,18 +225,19 @@ int main(int argc, char **argv)
     };
     const char *kopt = NULL, *vname = NULL;
     char path[CL_PATH_MAX], vmm_name[KV_NAME_MAX], keyfp[FP_BUFLEN], us[37], ih[33];
-    const uint8_t *ans, *hid;
-    uint8_t other[SC_HELLO_ID_LEN], check[SC_HELLO_ID_LEN], prev[16];
+    const uint8_t *f;
+    uint8_t hid[SC_HELLO_ID_LEN], other[SC_HELLO_ID_LEN], check[SC_HELLO_ID_LEN], prev[16];
     unsigned long timeout_s = 10;
     unsigned long long nrec = 0;
-    uint64_t deadline;
+    uint64_t deadline, t;
     unsigned int type;
     size_t dlen;
     ssize_t flen;
-    int c, rc = EXIT_USAGE, is_default, r, quiet = 0, nothers, accept = 0, inst;
+    int c, rc = EXIT_USAGE, is_default, r, quiet = 0, nothers, accept = 0, inst, watching = 0;
     char *end;
 
     msg_init("sc-dec");
+    D.rv.wfd = -1;                 /* no watch until rv_watch (rv_init sets it too) */
     while ((c = getopt_long(argc, argv, "k:V:qAt:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'k': kopt = optarg; break;
@@ -226,9 +276,10 @@ int main(int argc, char **argv)
     if (rv_init(&D.rv) < 0)
         goto out;
     D.rv_ok = 1;
+    frame_buf_init(&D.fb, D.inbuf, sizeof(D.inbuf));
 
     /* The answer: the first frame of the stream. */
-    flen = frame_read(0, D.frame, sizeof(D.frame));
+    flen = next_frame(65535, &f);
     if (flen == FRAME_ERR) {
         msg_errno("standard input");
         refuse_pipeline(EXIT_USAGE);
@@ -247,7 +298,7 @@ int main(int argc, char **argv)
         rc = EXIT_INTEGRITY;
         goto out;
     }
-    r = relay_notice(D.frame, flen);
+    r = relay_notice(f, flen);
     if (r != 0) {
         msg_err("no session: the relay says the VMM refused it (exit %d; its message says why)",
                 r);
@@ -261,10 +312,14 @@ int main(int argc, char **argv)
         rc = EXIT_INTEGRITY;
         goto out;
     }
-    ans = D.frame + SC_FRAME_HDR;
-    hid = ans + 4;
+    memcpy(D.answer, f + SC_FRAME_HDR, SC_ANSWER_LEN);
+    memcpy(hid, D.answer + 4, SC_HELLO_ID_LEN);
 
-    /* Our sc-enc's hello, named by the id the answer claims to answer. */
+    /*
+     * Our sc-enc's hello, named by the id the answer claims to answer
+     * (sc-enc writes it before it sends the hello, so it is nearly always
+     * there already); its arrival in the rendezvous wakes us (rv_watch).
+     */
     deadline = now_ms() + (uint64_t)timeout_s * 1000;
     for (;;) {
         r = rv_take(&D.rv, hid, RV_HELLO, D.hfile, sizeof(D.hfile));
@@ -291,8 +346,17 @@ int main(int argc, char **argv)
             rc = EXIT_INTEGRITY;
             goto out;
         }
-        (void)poll(NULL, 0, 10);
+        if (!watching) {
+            /* Watching from now on; then look again, in case it came meanwhile. */
+            rv_watch(&D.rv);
+            watching = 1;
+            continue;
+        }
+        t = now_ms();
+        (void)rv_wait(&D.rv, -1, NULL, -1, NULL,
+                      deadline - t < HELLO_WAKE_MS ? (int)(deadline - t) : HELLO_WAKE_MS);
     }
+    rv_unwatch(&D.rv);
     sc_hello_id(&sc_ossl_crypto, check, D.hfile + 32);
     if (memcmp(check, hid, SC_HELLO_ID_LEN) != 0) {
         msg_err("the rendezvous file does not hold the hello it is named after");
@@ -300,7 +364,7 @@ int main(int argc, char **argv)
         rc = EXIT_INTEGRITY;
         goto out;
     }
-    r = sc_answer_check(&sc_ossl_crypto, ans, SC_ANSWER_LEN, D.hfile + 32, D.key, D.vmm_pub,
+    r = sc_answer_check(&sc_ossl_crypto, D.answer, SC_ANSWER_LEN, D.hfile + 32, D.key, D.vmm_pub,
                         D.hfile, &D.id, &D.in, &D.out, D.afile + 1);
     cl_wipe(D.hfile, 32);
     if (r < 0) {
@@ -352,50 +416,70 @@ int main(int argc, char **argv)
         msg_err("warning: %llu bytes of console output were lost while nobody was attached",
                 (unsigned long long)D.id.dropped);
 
-    /* Records. */
+    /*
+     * Records: every whole frame of each read is authenticated in turn, its
+     * data added to the batch, and the batch written before the next read
+     * (or when full), so output is never held back waiting for more.  A
+     * record that fails ends the session with only the records before it
+     * written: nothing of an unauthenticated record reaches stdout.
+     */
     for (;;) {
-        nrec++;
-        flen = frame_read(0, D.frame, sizeof(D.frame));
-        if (flen == FRAME_ERR) {
-            msg_errno("standard input");
-            goto out;
-        }
-        if (flen == FRAME_EOF || flen == FRAME_TRUNC) {
+        flen = frame_next(&D.fb, SC_REC_MAX_BODY, &f);
+        if (flen == FRAME_MORE) {
+            if (batch_flush() < 0)
+                goto out;
+            flen = frame_fill(&D.fb, 0);
+            if (flen > 0)
+                continue;
+            if (flen == FRAME_ERR) {
+                msg_errno("standard input");
+                goto out;
+            }
             msg_err("the stream ended without an authenticated close (truncated)");
             rc = EXIT_INTEGRITY;
             goto out;
         }
-        if (flen < 0 || sc_frame_body_len(D.frame) < 0) {
+        nrec++;
+        if (flen < 0 || sc_frame_body_len(f) < 0) {
+            if (batch_flush() < 0)
+                goto out;
             rc = fail_record(nrec, -SC_EINVAL);
             goto out;
         }
-        r = sc_rec_open(&sc_ossl_crypto, &D.out, D.frame, (size_t)flen, &type, D.data, &dlen);
+        if (D.blen > BATCH_MAX && batch_flush() < 0)
+            goto out;
+        /* sc_rec_open writes nothing to the batch unless the record is authentic. */
+        r = sc_rec_open(&sc_ossl_crypto, &D.out, f, (size_t)flen, &type, D.batch + D.blen,
+                        &dlen);
         if (r < 0) {
+            if (batch_flush() < 0)
+                goto out;
             rc = fail_record(nrec, r);
             goto out;
         }
         if (type == SC_REC_DATA) {
-            if (io_write_all(1, D.data, dlen) < 0) {
-                if (errno == EPIPE)
-                    msg_err("output closed: %s", strerror(EPIPE));
-                else
-                    msg_errno("standard output");
-                goto out;
-            }
+            D.blen += dlen;
         } else if (type == SC_REC_CLOSE) {
-            if (dlen >= 1 && D.data[0] == SC_CLOSE_QUIET) {
+            unsigned int reason = dlen >= 1 ? D.batch[D.blen] : SC_CLOSE_MAX + 1;
+
+            cl_wipe(D.batch + D.blen, dlen);
+            if (batch_flush() < 0)
+                goto out;
+            if (reason == SC_CLOSE_QUIET) {
                 rc = 0;
                 goto out;
             }
             msg_err("the VMM ended the session: %s",
-                    dlen >= 1 ? sc_close_reason(D.data[0]) : "no reason given");
-            rc = dlen >= 1 ? close_status(D.data[0]) : EXIT_INTEGRITY;
+                    dlen >= 1 ? sc_close_reason(reason) : "no reason given");
+            rc = dlen >= 1 ? close_status(reason) : EXIT_INTEGRITY;
             goto out;
+        } else {
+            /* SC_REC_CHAFF: nothing; SC_REC_REKEY: sc_rec_open moved to the next epoch. */
+            cl_wipe(D.batch + D.blen, dlen);
         }
-        /* SC_REC_CHAFF: nothing; SC_REC_REKEY: sc_rec_open moved to the next epoch. */
-        cl_wipe(D.data, dlen);
     }
 out:
+    rv_unwatch(&D.rv);
     cl_wipe(&D, sizeof(D));
     return rc;
 }

@@ -37,8 +37,16 @@
 #define TAIL_MIN_MS     1000        /* chaff goes on 1 to 3 s after the last key */
 #define TAIL_SPAN_MS    2000
 #define PEND_MAX        65536       /* input read but not yet sent */
+/* The data of one input record at most (input records are bounded below output ones). */
+#define IN_MAX_DATA     SC_REC_MAX_IN_DATA
+/*
+ * The records of one batch, written at once: all of the pending input in
+ * records of IN_MAX_DATA, with room for a rekey, a keepalive and the close.
+ */
+#define OUT_MAX         (PEND_MAX + 4 * SC_REC_MAX_FRAME)
 #define HELLO_FILE_LEN  (32 + SC_HELLO_LEN)
 #define ANSWER_FILE_LEN (1 + SC_PUB_LEN)
+#define ANSWER_WAKE_MS  100         /* look for the answer this often even when watching */
 
 static void usage(FILE *f)
 {
@@ -67,7 +75,9 @@ struct enc {
     int rv_live;                    /* our hello file may exist */
     uint8_t pend[PEND_MAX];
     size_t plen;
-    uint8_t frame[SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME];
+    uint8_t rbuf[PEND_MAX];         /* one read of stdin */
+    uint8_t obuf[OUT_MAX];          /* sealed records not yet written */
+    size_t olen;
     /* interactive */
     int tty, chaff, esc;            /* esc: the escape byte, or -1 */
     int line_start, esc_held, escaped;
@@ -264,32 +274,62 @@ static int put(const uint8_t *p, size_t n)
     return 0;
 }
 
-/* Seals and writes one record (a REKEY first when the counter says so). */
-static int send_rec(unsigned int type, const uint8_t *data, size_t len, size_t pt_min)
+/*
+ * The padding of a record (sc_rec_seal's pt_min): with obfuscation every
+ * record has the one keystroke size (chaff, keys, the close); without it,
+ * none is padded at all.
+ */
+static size_t pad_for(size_t len)
+{
+    return E.chaff && len <= SC_KEYSTROKE_DATA ? SC_REC_MIN_PT : 0;
+}
+
+/* Writes the records sealed so far, in one write, and wipes them: 0 or -1. */
+static int out_flush(void)
+{
+    int r;
+
+    if (E.olen == 0)
+        return 0;
+    r = put(E.obuf, E.olen);
+    cl_wipe(E.obuf, E.olen);
+    E.olen = 0;
+    if (r == 0)
+        E.last_sent = now_ms();
+    return r;
+}
+
+/* Seals one record after the others of the batch (a REKEY first when the counter says so). */
+static int seal_rec(unsigned int type, const uint8_t *data, size_t len)
 {
     int n;
 
+    if (OUT_MAX - E.olen < 2 * SC_REC_MAX_FRAME && out_flush() < 0)
+        return -1;
     if (E.in.counter >= SC_REKEY_AFTER - 1) {
-        n = sc_rec_seal(&sc_ossl_crypto, &E.in, E.frame, sizeof(E.frame), SC_REC_REKEY,
-                        NULL, 0, pt_min);
-        if (n < 0 || put(E.frame, (size_t)n) < 0)
+        n = sc_rec_seal(&sc_ossl_crypto, &E.in, E.obuf + E.olen, OUT_MAX - E.olen, SC_REC_REKEY,
+                        NULL, 0, pad_for(0));
+        if (n < 0)
             goto fail;
+        E.olen += (size_t)n;
     }
-    n = sc_rec_seal(&sc_ossl_crypto, &E.in, E.frame, sizeof(E.frame), type, data, len, pt_min);
+    n = sc_rec_seal(&sc_ossl_crypto, &E.in, E.obuf + E.olen, OUT_MAX - E.olen, type, data, len,
+                    pad_for(len));
     if (n < 0)
         goto fail;
-    if (put(E.frame, (size_t)n) < 0) {
-        cl_wipe(E.frame, sizeof(E.frame));
-        return -1;
-    }
-    cl_wipe(E.frame, sizeof(E.frame));
-    E.last_sent = now_ms();
+    E.olen += (size_t)n;
     return 0;
 fail:
-    if (n < 0)
-        msg_err("cannot seal a record: %s", sc_strerror(-n));
-    cl_wipe(E.frame, sizeof(E.frame));
+    msg_err("cannot seal a record: %s", sc_strerror(-n));
     return -1;
+}
+
+/* Seals and writes one record now. */
+static int send_rec(unsigned int type, const uint8_t *data, size_t len)
+{
+    if (seal_rec(type, data, len) < 0)
+        return -1;
+    return out_flush();
 }
 
 static void pend_drop(size_t n)
@@ -299,20 +339,28 @@ static void pend_drop(size_t n)
     cl_wipe(E.pend + E.plen, n);
 }
 
-/* Sends pending input now: bulk records, or keystroke-size ones when interactive. */
-static int flush_pending(int keystroke)
+/*
+ * Seals all pending input into the batch: bulk records, or keystroke-size
+ * ones when obfuscating.
+ */
+static int seal_pending(void)
 {
-    size_t n, max = keystroke ? SC_KEYSTROKE_DATA : SC_REC_MAX_IN_DATA;
+    size_t n, off = 0, max = E.chaff ? SC_KEYSTROKE_DATA : IN_MAX_DATA;
+    int r = 0;
 
-    while (E.plen > 0) {
-        n = E.plen < max ? E.plen : max;
-        if (send_rec(SC_REC_DATA, E.pend, n, keystroke && E.chaff ? SC_REC_MIN_PT : 0) < 0)
-            return -1;
-        pend_drop(n);
+    while (off < E.plen) {
+        n = E.plen - off < max ? E.plen - off : max;
+        if (seal_rec(SC_REC_DATA, E.pend + off, n) < 0) {
+            r = -1;
+            break;
+        }
+        off += n;
     }
-    return 0;
+    pend_drop(off);                 /* once: what is sealed leaves the buffer together */
+    return r;
 }
 
+/* Seals the close after what is pending and writes the batch. */
 static int send_close(unsigned int reason, uint32_t quiet)
 {
     uint8_t d[SC_CLOSE_INPUT_LEN];
@@ -322,21 +370,22 @@ static int send_close(unsigned int reason, uint32_t quiet)
     d[2] = (uint8_t)(quiet >> 16);
     d[3] = (uint8_t)(quiet >> 8);
     d[4] = (uint8_t)quiet;
-    return send_rec(SC_REC_CLOSE, d, sizeof(d), E.chaff ? SC_REC_MIN_PT : 0);
+    if (seal_pending() < 0 || seal_rec(SC_REC_CLOSE, d, sizeof(d)) < 0)
+        return -1;
+    return out_flush();
 }
 
-/* Reads what stdin has; -1 on an error.  Sets E.eof at end of input. */
+/* Reads what stdin has (up to what fits); -1 on an error.  Sets E.eof at end of input. */
 static int read_stdin(void)
 {
-    uint8_t buf[4096];
     size_t room = pend_room();
     ssize_t n;
 
     if (room == 0)
         return 0;
-    if (room > sizeof(buf))
-        room = sizeof(buf);
-    n = io_read(0, buf, room);
+    if (room > sizeof(E.rbuf))
+        room = sizeof(E.rbuf);
+    n = io_read(0, E.rbuf, room);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return 0;
@@ -347,8 +396,13 @@ static int read_stdin(void)
         E.eof = 1;
         return 0;
     }
-    take_input(buf, (size_t)n);
-    cl_wipe(buf, (size_t)n);
+    if (E.esc < 0 || !E.tty) {
+        memcpy(E.pend + E.plen, E.rbuf, (size_t)n);     /* no escapes: n <= room */
+        E.plen += (size_t)n;
+    } else {
+        take_input(E.rbuf, (size_t)n);
+    }
+    cl_wipe(E.rbuf, (size_t)n);
     return (int)n;
 }
 
@@ -364,8 +418,8 @@ static int out_gone(short revents)
  */
 static int handshake(unsigned long timeout_s)
 {
-    uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
-    struct pollfd pfd[2];
+    uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000, t;
+    short in_rev, out_rev;
     int r;
 
     for (;;) {
@@ -376,7 +430,8 @@ static int handshake(unsigned long timeout_s)
             break;
         if (E.escaped)
             return -1;
-        if (now_ms() >= deadline) {
+        t = now_ms();
+        if (t >= deadline) {
             msg_err("no answer from the VMM within %lu s: is sc-dec reading the relay's output?",
                     timeout_s);
             return EXIT_USAGE;
@@ -385,23 +440,22 @@ static int handshake(unsigned long timeout_s)
          * A terminal stays untouched (not raw, not read) until the answer:
          * ssh and sudo may be asking it for a password meanwhile.  Keys
          * typed ahead wait in the terminal; piped input is read ahead.
+         * The answer's arrival in the rendezvous wakes us (rv_watch).
          */
-        pfd[0].fd = (E.tty || E.eof || pend_room() == 0) ? -1 : 0;
-        pfd[0].events = POLLIN;
-        pfd[1].fd = 1;
-        pfd[1].events = 0;
-        r = poll(pfd, 2, 10);
+        r = rv_wait(&E.rv, (E.tty || E.eof || pend_room() == 0) ? -1 : 0, &in_rev, 1, &out_rev,
+                    deadline - t < ANSWER_WAKE_MS ? (int)(deadline - t) : ANSWER_WAKE_MS);
         if (r < 0 && errno != EINTR) {
             msg_errno("poll");
             return EXIT_USAGE;
         }
-        if (r > 0 && out_gone(pfd[1].revents)) {
+        if (r > 0 && out_gone(out_rev)) {
             out_closed_msg();
             return EXIT_USAGE;
         }
-        if (r > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && read_stdin() < 0)
+        if (r > 0 && (in_rev & (POLLIN | POLLHUP | POLLERR)) && read_stdin() < 0)
             return EXIT_USAGE;
     }
+    rv_unwatch(&E.rv);
     /*
      * The hello file stays ours to wipe (main's way out) until the end: on a
      * refusal sc-dec may never have taken it, and it holds the secret c.
@@ -439,23 +493,29 @@ static int keepalive_in(void)
 /* A chaff record: the first one proves to the VMM that we hold the session's keys. */
 static int send_chaff(void)
 {
-    return send_rec(SC_REC_CHAFF, NULL, 0, E.chaff ? SC_REC_MIN_PT : 0);
+    return send_rec(SC_REC_CHAFF, NULL, 0);
 }
 
-/* Forward each read at once (not a terminal, or no obfuscation). */
+/*
+ * No obfuscation (not a terminal, or -N): each read leaves at once, as few
+ * records as it takes, all in one write; a key typed at a terminal is one
+ * small record.
+ */
 static int run_direct(uint32_t quiet)
 {
     struct pollfd pfd[2];
     int r;
 
     for (;;) {
-        if (flush_pending(0) < 0)
-            return EXIT_USAGE;
         if (E.escaped)
             return send_close(SC_CLOSE_ESCAPE, 0) < 0 ? EXIT_USAGE : 0;
         if (E.eof)
             return send_close(SC_CLOSE_EOF, quiet) < 0 ? EXIT_USAGE : 0;
-        if (keepalive_in() == 0 && send_chaff() < 0)
+        if (seal_pending() < 0)
+            return EXIT_USAGE;
+        if (E.olen == 0 && keepalive_in() == 0 && seal_rec(SC_REC_CHAFF, NULL, 0) < 0)
+            return EXIT_USAGE;
+        if (out_flush() < 0)
             return EXIT_USAGE;
         pfd[0].fd = 0;
         pfd[0].events = POLLIN;
@@ -478,23 +538,49 @@ static int run_direct(uint32_t quiet)
 }
 
 /*
+ * Keys came at t (read now, or typed ahead before the cadence began): chaff
+ * goes on for a random 1 to 3 s after them, and an idle cadence starts at
+ * the next slot of the grid that began at t0.  0, or -1 without randomness.
+ */
+static int keys_came(uint64_t t0, uint64_t t, int *active, uint64_t *next, uint64_t *until)
+{
+    uint16_t rnd;
+
+    if (sc_ossl_random(&rnd, sizeof(rnd)) < 0) {
+        msg_err("no random bytes from OpenSSL");
+        return -1;
+    }
+    *until = t + TAIL_MIN_MS + rnd % (TAIL_SPAN_MS + 1);
+    if (!*active) {
+        *active = 1;
+        *next = t0 + ((t - t0) / TICK_MS + 1) * TICK_MS;
+    }
+    return 0;
+}
+
+/*
  * Keystroke-timing obfuscation: while keys come and for a random 1 to 3 s
  * after the last one, exactly one keystroke-size record leaves every tick:
- * up to SC_KEYSTROKE_DATA (17) bytes of what was typed, else chaff.
+ * up to SC_KEYSTROKE_DATA bytes of what was typed, else chaff.
  */
 static int run_chaff(uint32_t quiet)
 {
     uint64_t t0 = now_ms(), next = 0, until = 0, t;
     struct pollfd pfd[2];
-    uint16_t rnd;
     size_t n;
     int r, active = 0, timeout;
 
+    /*
+     * Input already pending (typed during the handshake) leaves at the first
+     * slot: the cadence used to start only on a read, so it waited for the
+     * next key.
+     */
+    if (E.plen > 0 && keys_came(t0, t0, &active, &next, &until) < 0)
+        return EXIT_USAGE;
     for (;;) {
         t = now_ms();
         if (E.escaped || E.eof) {
-            if (flush_pending(1) < 0)
-                return EXIT_USAGE;
+            /* What is still pending leaves with the close, in keystroke-size records. */
             if (E.escaped)
                 return send_close(SC_CLOSE_ESCAPE, 0) < 0 ? EXIT_USAGE : 0;
             return send_close(SC_CLOSE_EOF, quiet) < 0 ? EXIT_USAGE : 0;
@@ -502,10 +588,10 @@ static int run_chaff(uint32_t quiet)
         if (active && t >= next) {
             if (E.plen > 0) {
                 n = E.plen < SC_KEYSTROKE_DATA ? E.plen : SC_KEYSTROKE_DATA;
-                if (send_rec(SC_REC_DATA, E.pend, n, SC_REC_MIN_PT) < 0)
+                if (send_rec(SC_REC_DATA, E.pend, n) < 0)
                     return EXIT_USAGE;
                 pend_drop(n);
-            } else if (send_rec(SC_REC_CHAFF, NULL, 0, SC_REC_MIN_PT) < 0) {
+            } else if (send_rec(SC_REC_CHAFF, NULL, 0) < 0) {
                 return EXIT_USAGE;
             }
             /* The next slot on the grid; never a burst to catch up. */
@@ -541,18 +627,8 @@ static int run_chaff(uint32_t quiet)
             r = read_stdin();
             if (r < 0)
                 return EXIT_USAGE;
-            if (r > 0) {
-                t = now_ms();
-                if (sc_ossl_random(&rnd, sizeof(rnd)) < 0) {
-                    msg_err("no random bytes from OpenSSL");
-                    return EXIT_USAGE;
-                }
-                until = t + TAIL_MIN_MS + rnd % (TAIL_SPAN_MS + 1);
-                if (!active) {
-                    active = 1;
-                    next = t0 + ((t - t0) / TICK_MS + 1) * TICK_MS;
-                }
-            }
+            if (r > 0 && keys_came(t0, now_ms(), &active, &next, &until) < 0)
+                return EXIT_USAGE;
         }
     }
 }
@@ -578,6 +654,7 @@ int main(int argc, char **argv)
     uint8_t hframe[SC_FRAME_HDR + SC_HELLO_LEN];
 
     msg_init("sc-enc");
+    E.rv.wfd = -1;                 /* no watch until rv_watch (rv_init sets it too) */
     E.esc = '~';
     if (getenv("SCCRYPT_ESCAPE") != NULL && getenv("SCCRYPT_ESCAPE")[0] != '\0') {
         E.esc = parse_escape(getenv("SCCRYPT_ESCAPE"));
@@ -660,6 +737,8 @@ int main(int argc, char **argv)
     if (rv_put(&E.rv, E.hid, RV_HELLO, E.hfile, sizeof(E.hfile), 0) < 0)
         goto out;
 
+    /* Watching before the hello leaves: sc-dec cannot answer before it. */
+    rv_watch(&E.rv);
     sc_frame_put_hdr(hframe, SC_HELLO_LEN);
     memcpy(hframe + SC_FRAME_HDR, E.hfile + 32, SC_HELLO_LEN);
     if (put(hframe, sizeof(hframe)) < 0)
@@ -696,6 +775,7 @@ out:
         }
     }
     tty_restore();
+    rv_unwatch(&E.rv);
     if (E.rv_live) {
         rv_discard(&E.rv, E.hid, RV_HELLO);
         rv_discard(&E.rv, E.hid, RV_ANSWER);

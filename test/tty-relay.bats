@@ -60,6 +60,21 @@ mv st.tmp st
 EOS
     keys "bash run.sh" Enter
     wait_pane "sc-dec: connected to domain 5"
+    wait_raw
+}
+
+# Waits until sc-enc has made the terminal raw: sc-dec says "connected" a
+# moment before (sc-enc learns of the answer from it), and keys typed in
+# that moment are the cooked terminal's (echoed, Enter made a newline).
+wait_raw() {
+    local t
+    t=$(tmux -S "$TSOCK" display -p -t t '#{pane_tty}')
+    for _ in $(seq 200); do
+        stty -a -F "$t" | grep -q -- '-icanon' && return 0
+        sleep 0.02
+    done
+    echo "timed out waiting for raw mode on $t" >&2
+    return 1
 }
 
 wait_st() {

@@ -2,11 +2,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/inotify.h>
+#endif
 
 #include "io.h"
 #include "msg.h"
@@ -22,6 +26,7 @@ int rv_init(struct rv *r)
     int n, made = 0;
 
     r->pgid = (long)getpgrp();
+    r->wfd = -1;
     if (xdg != NULL && xdg[0] == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) &&
         st.st_uid == geteuid())
         n = snprintf(r->dir, sizeof(r->dir), "%s/sccrypt", xdg);
@@ -153,6 +158,75 @@ out:
     }
     close(fd);
     return rc;
+}
+
+void rv_watch(struct rv *r)
+{
+#ifdef __linux__
+    if (r->wfd >= 0)
+        return;
+    r->wfd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (r->wfd < 0)
+        return;                     /* looking every RV_POLL_MS will do */
+    /* The directory rv_init checked; never through a symlink put in its place. */
+    if (inotify_add_watch(r->wfd, r->dir, IN_MOVED_TO | IN_CREATE | IN_ONLYDIR |
+                          IN_DONT_FOLLOW) < 0)
+        rv_unwatch(r);
+#else
+    (void)r;
+#endif
+}
+
+void rv_unwatch(struct rv *r)
+{
+    if (r->wfd >= 0)
+        close(r->wfd);
+    r->wfd = -1;
+}
+
+/* Reads the watch's events (only their arrival matters); on an error, stops watching. */
+static void rv_drain(struct rv *r)
+{
+    char ev[4096];
+    ssize_t n;
+
+    for (;;) {
+        n = read(r->wfd, ev, sizeof(ev));
+        if (n > 0)
+            continue;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        rv_unwatch(r);              /* an error or end: back to looking every RV_POLL_MS */
+        return;
+    }
+}
+
+int rv_wait(struct rv *r, int fd, short *fd_rev, int out, short *out_rev, int max_ms)
+{
+    struct pollfd pfd[3];
+    int n, ms = max_ms;
+
+    pfd[0].fd = fd;
+    pfd[0].events = POLLIN;
+    pfd[0].revents = 0;
+    pfd[1].fd = out;
+    pfd[1].events = 0;
+    pfd[1].revents = 0;
+    pfd[2].fd = r->wfd;
+    pfd[2].events = POLLIN;
+    pfd[2].revents = 0;
+    if (r->wfd < 0 && (ms < 0 || ms > RV_POLL_MS))
+        ms = RV_POLL_MS;
+    n = poll(pfd, 3, ms);
+    if (n > 0 && r->wfd >= 0 && (pfd[2].revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)))
+        rv_drain(r);
+    if (fd_rev != NULL)
+        *fd_rev = fd >= 0 && n > 0 ? pfd[0].revents : 0;
+    if (out_rev != NULL)
+        *out_rev = out >= 0 && n > 0 ? pfd[1].revents : 0;
+    return n;
 }
 
 void rv_discard(const struct rv *r, const uint8_t id[16], const char *ext)

@@ -20,6 +20,7 @@
 struct rv {
     char dir[CL_PATH_MAX];
     long pgid;
+    int wfd;                        /* the directory's watch (rv_watch), or -1 */
 };
 
 /* Finds or makes the directory and checks it is private (lstat, owner, 0700): 0 or -1. */
@@ -40,6 +41,20 @@ int rv_put(const struct rv *r, const uint8_t id[16], const char *ext,
  */
 int rv_take(const struct rv *r, const uint8_t id[16], const char *ext,
             uint8_t *data, size_t len);
+/*
+ * Waiting for a file to appear.  rv_watch starts watching the directory for
+ * files moved or created into it (inotify on Linux) before the first look,
+ * so that no arrival is missed; without one (another system, or an error)
+ * the waiter looks every RV_POLL_MS, as it always did.  rv_wait sleeps
+ * until something arrives in the directory, fd (if >= 0, for POLLIN, or -1)
+ * is readable, out (if >= 0) reports an error or hang-up, or max_ms pass;
+ * it returns poll's count and the revents of fd and out (0 when not
+ * polled), or -1 with errno (EINTR included).  rv_unwatch closes the watch.
+ */
+#define RV_POLL_MS  10
+void rv_watch(struct rv *r);
+int rv_wait(struct rv *r, int fd, short *fd_rev, int out, short *out_rev, int max_ms);
+void rv_unwatch(struct rv *r);
 /* Wipes and unlinks the file if it is there (no message). */
 void rv_discard(const struct rv *r, const uint8_t id[16], const char *ext);
 /*

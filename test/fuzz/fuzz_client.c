@@ -2,8 +2,9 @@
 /*
  * libFuzzer target: what sc-dec reads from dom0.  The first byte picks:
  *   0  the VMM's answer (sc_answer_check against a real hello)
- *   1  the output stream: frames read with frame_read (sc-dec's reader, on a
- *      memfd) and opened with sc_rec_open under a real session's keys
+ *   1  the output stream: frames read through a frame_buf (sc-dec's reader,
+ *      on a memfd fed in chunks the next byte sizes) and opened with
+ *      sc_rec_open under a real session's keys
  *   2  a program: records sealed with the session's real output keys
  *      (data, chaff, rekey, close) with the fuzzer's bit flips, cuts and
  *      duplicates, opened in order as sc-dec does
@@ -70,25 +71,62 @@ static void open_one(struct sc_dir *d, const uint8_t *f, size_t len)
         abort();
 }
 
+/*
+ * sc-dec's reader: the stream fed to a frame_buf in chunks of a size the
+ * input picks (so frames split across reads), each whole frame checked to be
+ * exactly the next bytes of the stream, then opened.
+ */
 static void run_stream(const uint8_t *p, size_t n)
 {
-    static uint8_t buf[2 + 65535];
+    static uint8_t buf[FRAME_MAX + 65536];
+    struct frame_buf fb;
     struct sc_dir d = out0;
+    const uint8_t *f;
+    size_t chunk, fed = 0, used = 0, k;
     ssize_t fl;
 
-    if ( ftruncate(mfd, 0) < 0 || pwrite(mfd, p, n, 0) != (ssize_t)n ||
-         lseek(mfd, 0, SEEK_SET) != 0 )
+    if ( n < 1 )
+        return;
+    chunk = 1 + (size_t)p[0] * 37;
+    p++;
+    n--;
+    if ( ftruncate(mfd, 0) < 0 || lseek(mfd, 0, SEEK_SET) != 0 )
         abort();
+    frame_buf_init(&fb, buf, sizeof(buf));
     for ( ;; )
     {
-        fl = frame_read(mfd, buf, sizeof(buf));
-        if ( fl <= 0 )
+        fl = frame_next(&fb, SC_REC_MAX_BODY, &f);
+        if ( fl == FRAME_MORE )
+        {
+            k = n - fed < chunk ? n - fed : chunk;
+            if ( k > 0 && pwrite(mfd, p + fed, k, (off_t)fed) != (ssize_t)k )
+                abort();
+            fed += k;
+            fl = frame_fill(&fb, mfd);
+            if ( fl > 0 )
+            {
+                if ( (size_t)fl != k )
+                    abort();
+                continue;
+            }
+            /* The end: only once all is fed, truncated exactly when bytes are left over. */
+            if ( fl == FRAME_ERR || fed != n || (fl == FRAME_TRUNC) != (used < n) )
+                abort();
             break;
-        if ( fl < 2 || (size_t)fl > sizeof(buf) )
-            abort();
-        if ( sc_frame_body_len(buf) < 0 )
+        }
+        if ( fl == FRAME_TOOLONG )
+        {
+            if ( n - used < 2 || ((size_t)p[used] << 8 | p[used + 1]) <= SC_REC_MAX_BODY )
+                abort();
             break;                  /* sc-dec: malformed, session ended */
-        open_one(&d, buf, (size_t)fl);
+        }
+        if ( fl < 2 || (size_t)fl > SC_REC_MAX_FRAME || used + (size_t)fl > n ||
+             memcmp(f, p + used, (size_t)fl) != 0 )
+            abort();
+        used += (size_t)fl;
+        if ( sc_frame_body_len(f) < 0 )
+            break;                  /* sc-dec: malformed, session ended */
+        open_one(&d, f, (size_t)fl);
     }
 }
 

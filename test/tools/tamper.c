@@ -11,6 +11,7 @@
  *   tamper swap N               send frame N+1 before frame N
  *   tamper truncate N           send frames 0..N-1, then close stdout (and drain stdin)
  *   tamper cut N BYTES          send frames 0..N-1 and BYTES bytes of frame N, then close
+ *   tamper relen N LEN          frame N's header names LEN bytes (its body sent as it was)
  *   tamper replace N FILE K     send frame K of the stream in FILE instead of frame N
  *   tamper insert N FILE K      send frame K of FILE before frame N
  */
@@ -76,7 +77,7 @@ int main(int argc, char **argv)
 
     signal(SIGPIPE, SIG_IGN);
     if (argc < 2)
-        die("usage: tamper pass|flip|drop|dup|swap|truncate|cut|replace|insert N [...]");
+        die("usage: tamper pass|flip|drop|dup|swap|truncate|cut|relen|replace|insert N [...]");
     op = argv[1];
     if (strcmp(op, "pass") != 0) {
         if (argc < 3)
@@ -85,9 +86,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(op, "flip") == 0 && argc > 3)
         off = strtol(argv[3], NULL, 10);
-    if (strcmp(op, "cut") == 0) {
+    if (strcmp(op, "cut") == 0 || strcmp(op, "relen") == 0) {
         if (argc < 4)
-            die("cut N BYTES");
+            die("cut|relen N BYTES");
         arg = strtoul(argv[3], NULL, 10);
     }
     if (strcmp(op, "replace") == 0 || strcmp(op, "insert") == 0) {
@@ -131,6 +132,10 @@ int main(int argc, char **argv)
         } else if (strcmp(op, "cut") == 0 && idx == n) {
             out(buf, arg < (size_t)len ? arg : (size_t)len);
             drain();
+        } else if (strcmp(op, "relen") == 0 && idx == n) {
+            buf[0] = (uint8_t)(arg >> 8);
+            buf[1] = (uint8_t)arg;
+            out(buf, (size_t)len);
         } else if (strcmp(op, "replace") == 0 && idx == n) {
             out(other, olen);
         } else if (strcmp(op, "insert") == 0 && idx == n) {
