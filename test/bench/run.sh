@@ -257,6 +257,21 @@ done
 run wire rtt "$KEYS" "$B/sc-enc -N -e none -w 100 -k $W/key.echo | tee $W/wire.in |
     $(relay_for echo) $DOM_echo | tee $W/wire.out | $B/sc-dec -k $W/key.echo" -w "$W/wire.in" -W "$W/wire.out"
 
+# With obfuscation (sc-enc on a terminal: test/tools/ptyfeed types the keys),
+# every record after the handshake has one size; these are the sizes seen.
+frame_sizes() {
+    od -An -v -tu1 "$1" | tr -s ' ' '\n' | sed '/^$/d' | awk '
+        state == 0 { hi = $1; state = 1; next }
+        state == 1 { len = hi * 256 + $1; if (n++) print len + 2; skip = len; state = skip ? 2 : 0; next }
+        { if (--skip == 0) state = 0 }' | sort -un | paste -sd, -
+}
+printf 'abc\r~.' > "$W/obf.keys"
+timeout 30 "$T/ptyfeed" "$W/obf.keys" sh -c "$B/sc-enc -w 100 -k $W/key.echo | tee $W/obf.in |
+    $(relay_for echo) $DOM_echo | tee $W/obf.out | $B/sc-dec -k $W/key.echo > /dev/null" \
+    > /dev/null 2>&1 < /dev/null || say "bench: the obfuscated session did not end cleanly"
+OBF_IN=$(frame_sizes "$W/obf.in")
+OBF_OUT=$(frame_sizes "$W/obf.out")
+
 if [ "$DO_SSH" = 1 ]; then
     say "bench: the same through ssh over loopback ($ROUNDS rounds)"
     SSC="$SSH sudo -n $W/prefix/sbin/sc-relay -b sim --socket $W/sim.echo.sock $DOM_echo"
@@ -375,6 +390,8 @@ row "launch to first echo, ms (vs cat|relay|cat)" "$(ms "$(median "$W/r.key.sc.l
     "$(ms "$(median "$W/r.key.plain.launch_us")")" "<= 2"
 printf '%-48s %12s %12s %7s   %s\n' "bytes on the wire per keystroke, in/out" \
     "$(median "$W/r.wire.wire_in")/$(median "$W/r.wire.wire_out")" "SSH: 36" "-" "<= 24 (obfuscation off)"
+printf '%-48s %12s %12s %7s   %s\n' "obfuscated: every record's bytes on the wire, in/out" \
+    "${OBF_IN:-?}/${OBF_OUT:-?}" "SSH: 36" "-" "one size, <= 36"
 
 echo
 echo "CPU (us) / context switches per keystroke, by process (the difference of $K2 and $K1" \
