@@ -420,8 +420,11 @@ static void exchange(struct sess *s)
     s->bytes_out += got;
     if (ended)
         s->ended = 1;
-    /* Room ran out: the VMM may have more (the sim backend says so with an event). */
+    /* Room ran out: the VMM may have more (a backend with xfer() says so with an event). */
     if (room && room - got < OUT_MIN && !s->be->xfer)
+        s->want = 1;
+    /* The backend holds output that came already (the sim backend's stream). */
+    if (s->be->pending && s->be->pending(s->c))
         s->want = 1;
     if (rc == 0)
         return;
@@ -698,7 +701,7 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
                     rc = open_session(&s, takeover);
                     if (rc)
                         break;
-                    /* The sim backend's event says when output waits; ask the others. */
+                    /* The VMM says when output waits (an event, or the sim backend's push); ask the others. */
                     if (!be->xfer)
                         s.want = 1;
                 } else if (s.stdin_eof) {
