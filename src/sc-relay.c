@@ -370,7 +370,8 @@ static int xfer_composed(struct sess *s, const uint8_t *in, size_t inlen, size_t
  * event says it has room, and then not much more than it took last time
  * (s->offer: what it took and one maximum frame; half as much again each
  * time it takes all, and the rest offered at once): bytes are not sent
- * over and over for nothing.
+ * over and over for nothing.  (The sim backend takes what its credit
+ * covers and its room comes back as credit; nothing crosses twice.)
  */
 static void exchange(struct sess *s)
 {
