@@ -635,35 +635,44 @@ static void conn_close_due(struct sconn *c)
     c->close_reason = 0;
 }
 
+/* Whether input waits and the ring has room for it. */
+static int conn_can_feed(const struct sconn *c)
+{
+    const struct sdom *d = c->d;
+
+    return c->inqlen && d && session_open(d) && !c->input_dead && d->dom.pending_len == 0 &&
+           sc_ring_in_space(d->ring) > 0;
+}
+
 /*
  * Gives the VMM what it has room for of the input that waits (the rest
  * stays for the guest to make room); what it takes is owed back as credit.
+ * Returns whether it took any.
  */
-static void conn_feed(struct sconn *c)
+static int conn_feed(struct sconn *c)
 {
-    struct sdom *d = c->d;
     size_t total = 0;
     int rc;
 
-    if (c->inqlen == 0 || !d || !session_open(d) || c->input_dead)
-        return;
-    if (d->dom.pending_len || sc_ring_in_space(d->ring) == 0)
-        return;
+    if (!conn_can_feed(c))
+        return 0;
     rc = take_input(c, c->inq, c->inqlen, &total);
     if (total > c->inqlen)
         total = c->inqlen;
     if (rc) {
-        /* The session is closing: nothing after the bad record is taken. */
-        c->verr = -rc;
+        /* Nothing after a record that failed is taken; the relay is told why. */
+        if (rc == -SC_EAUTH || rc == -SC_EINVAL)
+            c->verr = -rc;
         c->input_dead = 1;
         total = c->inqlen;
     }
     if (total == 0)
-        return;
+        return 0;
     memmove(c->inq, c->inq + total, c->inqlen - total);
     c->inqlen -= total;
     c->owed += total;
     conn_close_due(c);
+    return 1;
 }
 
 /*
@@ -1173,7 +1182,7 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
     char fp[64], uuid[37];
     sigset_t mask;
     uint64_t now;
-    int lfd, sfd, i, n, timeout, rc;
+    int lfd, sfd, i, j, n, timeout, rc, fed;
     size_t k;
 
     cfg = c;
@@ -1278,9 +1287,20 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
             /* Wake to expire it in time. */
             if ((cn->iblen > 0 || cn->wlen > 0 || conn_idle(cn)) && (timeout < 0 || timeout > 250))
                 timeout = 250;
-            /* The stream: input into the ring as it has room, output out as it exists. */
-            conn_feed(cn);
-            conn_push(cn);
+            /*
+             * The stream: input into the ring as it has room, output out as it
+             * exists.  Sealing runs the guest's side of the ring too, which may
+             * make room for more input: nothing would wake us for that.
+             */
+            for (j = 0, fed = 0; j < 16; j++) {
+                fed = conn_feed(cn);
+                conn_push(cn);
+                if (!conn_can_feed(cn) || (!fed && j > 0))
+                    break;
+            }
+            /* Still taking input when the round ran out: come back at once. */
+            if (fed && conn_can_feed(cn))
+                timeout = 0;
             if (cn->d && session_open(cn->d) &&
                 (w = sc_vmm_wake_in(&cn->d->dom, dom_now(cn->d))) > 0)
                 if (timeout < 0 || w < timeout)
