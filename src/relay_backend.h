@@ -39,12 +39,15 @@ struct relay_backend {
      */
     int (*open)(struct relay_conn *c, uint32_t domid, int takeover, const uint8_t *hello,
                 size_t hlen, uint8_t *answer, size_t *alen, int *vmm_err, const char **err);
-    /* Whole input frames in; *consumed bytes were taken (the rest waits for room). */
+    /*
+     * Whole input frames in; *consumed bytes were taken (the rest waits for
+     * room).  NULL when xfer() does it all.
+     */
     int (*input)(struct relay_conn *c, const uint8_t *buf, size_t len, size_t *consumed,
                  int *vmm_err, const char **err);
     /*
      * Output frames out, up to cap bytes; *ended set when the VMM closed the
-     * session (its close record is in buf).
+     * session (its close record is in buf).  NULL when xfer() does it all.
      */
     int (*output)(struct relay_conn *c, uint8_t *buf, size_t cap, size_t *len, int *ended,
                   int *vmm_err, const char **err);
@@ -55,6 +58,10 @@ struct relay_backend {
      * cap bytes (0: none), *ended set when the VMM closed the session (its
      * close record is the last frame in out).  On a refused input record
      * (vmm_err set) *consumed, *outlen and *ended still say what came back.
+     * The xen backend makes it one hypercall.  The sim backend's session is
+     * a stream: "taken" means sent within its credit (the VMM's room comes
+     * back as credit, RELAY_EV_ROOM), and the output is what the simulator
+     * pushed and ack() read; it never waits.
      * NULL: sc-relay composes it from input() and output().
      */
     int (*xfer)(struct relay_conn *c, const uint8_t *in, size_t inlen, size_t *consumed,
@@ -64,7 +71,8 @@ struct relay_backend {
     int (*close)(struct relay_conn *c, unsigned int reason, const char **err);
     /*
      * A descriptor that becomes readable when output is waiting or input
-     * room freed up; call ack() after poll() says so.
+     * room freed up; call ack() after poll() says so.  -1 while the backend
+     * holds all it can of what came (pending() then says so).
      */
     int (*event_fd)(struct relay_conn *c);
     int (*ack)(struct relay_conn *c, const char **err);
@@ -73,6 +81,12 @@ struct relay_backend {
      * the backend cannot tell: then any event may mean either.
      */
     unsigned int (*acked)(struct relay_conn *c);
+    /*
+     * Whether output (or a refusal, or the end) already came and xfer() has
+     * not handed it all over (its room ran out): no event will say so again.
+     * NULL: the backend holds nothing (its events say when the VMM has more).
+     */
+    int (*pending)(struct relay_conn *c);
     /*
      * The domain's name (printable ASCII, NUL-terminated, at most 63 bytes;
      * characters outside [A-Za-z0-9._@+-] become '?') and UUID as the host

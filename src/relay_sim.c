@@ -3,6 +3,10 @@
  * sc-relay's sim backend: the hypercall's operations over the VMM
  * simulator's UNIX socket (protocol in src/sim/sim_proto.h).  Every byte
  * here is ciphertext or a public key.
+ *
+ * Once a session is open it is a stream: xfer() sends input with one SEND
+ * (no response; as much as the credit allows) and hands over the output
+ * the simulator has pushed on the stream socket, which ack() reads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +24,22 @@
 #include "sc_proto.h"               /* constants only */
 #include "sim/sim_proto.h"
 
+/* Pushed output held until xfer() hands it over; the stream is read only with room for more. */
+#define PUSHED_CAP  (256 * 1024)
+#define READ_MIN    4096
+
 struct relay_conn {
     int fd;
-    int evfd;
-    unsigned int acked;             /* the bits of the event bytes the last ack read */
+    int evfd;                       /* the session's stream socket */
+    unsigned int acked;             /* RELAY_EV_* of what the last ack() read */
+    size_t credit;                  /* input bytes we may send */
+    uint8_t *ob;                    /* pushed output not handed over yet */
+    size_t ooff, olen;
+    uint8_t hdr[SIM_HDR_LEN];       /* a push's header as it comes */
+    size_t hgot;
+    size_t pleft;                   /* output bytes of the current push still to come */
+    int ended;                      /* the session's end came (its close is in ob) */
+    int verr;                       /* a refused input record, not reported yet */
 };
 
 static const char *sock_override;
@@ -114,6 +130,7 @@ static void sim_disconnect(struct relay_conn *c)
     if (c->evfd >= 0)
         close(c->evfd);
     close(c->fd);
+    free(c->ob);
     free(c);
 }
 
@@ -296,6 +313,10 @@ static int sim_open(struct relay_conn *c, uint32_t domid, int takeover, const ui
     uint8_t rh[SIM_HDR_LEN];
     int fd;
 
+    if (!c->ob && !(c->ob = malloc(PUSHED_CAP))) {
+        *err = fail("memory", ENOMEM);
+        return -1;
+    }
     if (request(c, SIM_OP_OPEN, takeover ? SIM_F_TAKEOVER : 0, 0, domid, 0, hello, hlen, rh,
                 answer, *alen, alen, &fd, vmm_err, err) < 0)
         return -1;
@@ -311,68 +332,87 @@ static int sim_open(struct relay_conn *c, uint32_t domid, int takeover, const ui
     if (c->evfd >= 0)
         close(c->evfd);
     c->evfd = fd;
+    c->credit = SIM_CREDIT;
+    c->ooff = c->olen = c->hgot = c->pleft = 0;
+    c->ended = c->verr = 0;
+    c->acked = 0;
     return 0;
 }
 
-static int sim_input(struct relay_conn *c, const uint8_t *buf, size_t len, size_t *consumed,
-                     int *vmm_err, const char **err)
+/*
+ * The longest prefix of in made of whole frames that the credit covers (a
+ * frame of a length out of range counts as its header: the VMM refuses it).
+ */
+static size_t within_credit(const uint8_t *in, size_t len, size_t credit)
 {
-    uint8_t rh[SIM_HDR_LEN];
-    int rc;
+    size_t off = 0, flen;
 
-    if (len > SIM_MAX_PAYLOAD)
-        len = SIM_MAX_PAYLOAD;
-    memset(rh, 0, sizeof(rh));
-    rc = request(c, SIM_OP_INPUT, 0, 0, 0, 0, buf, len, rh, NULL, 0, NULL, NULL, vmm_err, err);
-    *consumed = sim_get32(rh + 4);
-    if (*consumed > len)
-        *consumed = 0;
-    return rc;
+    while (len - off >= SC_FRAME_HDR) {
+        flen = (size_t)in[off] << 8 | in[off + 1];
+        if (flen < SC_REC_MIN_BODY || flen > SC_REC_MAX_BODY)
+            flen = 0;
+        flen += SC_FRAME_HDR;
+        if (flen > len - off || flen > credit - off)
+            break;
+        off += flen;
+    }
+    return off;
 }
 
-static int sim_output(struct relay_conn *c, uint8_t *buf, size_t cap, size_t *len, int *ended,
-                      int *vmm_err, const char **err)
-{
-    uint8_t rh[SIM_HDR_LEN];
-
-    *len = 0;
-    *ended = 0;
-    if (cap > SIM_MAX_PAYLOAD)
-        cap = SIM_MAX_PAYLOAD;
-    if (request(c, SIM_OP_OUTPUT, 0, 0, 0, (uint32_t)cap, NULL, 0, rh, buf, cap, len, NULL,
-                vmm_err, err) < 0)
-        return -1;
-    *ended = (sim_get32(rh + 4) & SIM_V_ENDED) != 0;
-    return 0;
-}
-
+/*
+ * The stream's exchange: input goes out in one SEND as far as the credit
+ * allows (the rest waits for credit: RELAY_EV_ROOM), and the output already
+ * pushed comes back; nothing here waits for the simulator.
+ */
 static int sim_xfer(struct relay_conn *c, const uint8_t *in, size_t inlen, size_t *consumed,
                     uint8_t *out, size_t cap, size_t *outlen, int *ended, int *vmm_err,
                     const char **err)
 {
-    uint8_t rh[SIM_HDR_LEN];
-    int rc;
+    uint8_t h[SIM_HDR_LEN];
+    size_t n;
 
     *consumed = 0;
     *outlen = 0;
     *ended = 0;
-    /* sc-relay offers less than this (whole frames; a cut one would not be taken). */
-    if (inlen > SIM_MAX_PAYLOAD)
-        inlen = SIM_MAX_PAYLOAD;
-    if (cap > SIM_MAX_PAYLOAD)
-        cap = SIM_MAX_PAYLOAD;
-    memset(rh, 0, sizeof(rh));
-    rc = request(c, SIM_OP_XFER, 0, 0, 0, (uint32_t)cap, in, inlen, rh, out, cap, outlen, NULL,
-                 vmm_err, err);
-    if (rc < 0 && (!vmm_err || !*vmm_err)) {
-        *outlen = 0;                /* a broken exchange: nothing of it counts */
+    if (vmm_err)
+        *vmm_err = 0;
+    if (c->evfd < 0 || !c->ob) {
+        *err = "no session is open";
         return -1;
     }
-    *consumed = sim_get32(rh + 4);
-    if (*consumed > inlen)
-        *consumed = 0;
-    *ended = (sim_get32(rh + 8) & SIM_V_ENDED) != 0;
-    return rc;
+    n = inlen ? within_credit(in, inlen, c->credit) : 0;
+    if (n) {
+        h[0] = SIM_WIRE_VERSION;
+        h[1] = SIM_OP_SEND;
+        h[2] = h[3] = 0;
+        sim_put32(h + 4, 0);
+        sim_put32(h + 8, 0);
+        sim_put32(h + 12, (uint32_t)n);
+        if (send_req(c->fd, h, in, n) < 0) {
+            *err = fail("simulator socket", errno);
+            return -1;
+        }
+        c->credit -= n;
+        *consumed = n;
+    }
+    n = c->olen < cap ? c->olen : cap;
+    if (n) {
+        memcpy(out, c->ob + c->ooff, n);
+        c->ooff += n;
+        c->olen -= n;
+        *outlen = n;
+    }
+    if (c->olen == 0)
+        c->ooff = 0;
+    *ended = c->ended && c->olen == 0 && c->pleft == 0;
+    if (c->verr) {
+        if (vmm_err)
+            *vmm_err = c->verr;
+        c->verr = 0;
+        *err = "the VMM refused";
+        return -1;
+    }
+    return 0;
 }
 
 static int sim_close(struct relay_conn *c, unsigned int reason, const char **err)
@@ -383,31 +423,100 @@ static int sim_close(struct relay_conn *c, unsigned int reason, const char **err
                    NULL, err);
 }
 
+/* The stream socket, while there is room for what it brings. */
 static int sim_event_fd(struct relay_conn *c)
 {
+    if (c->evfd < 0 || !c->ob || PUSHED_CAP - c->olen < READ_MIN)
+        return -1;
     return c->evfd;
 }
 
+/* Splits what the stream brought into pushes: credit and flags kept, output into ob. */
+static int demux(struct relay_conn *c, const uint8_t *p, size_t n, const char **err)
+{
+    size_t k;
+    uint32_t credit;
+
+    while (n) {
+        if (c->pleft) {
+            k = c->pleft < n ? c->pleft : n;
+            memcpy(c->ob + c->ooff + c->olen, p, k);
+            c->olen += k;
+            c->pleft -= k;
+            p += k;
+            n -= k;
+            continue;
+        }
+        if (c->ended) {
+            *err = "the simulator sent more after the session's end";
+            return -1;
+        }
+        k = SIM_HDR_LEN - c->hgot < n ? SIM_HDR_LEN - c->hgot : n;
+        memcpy(c->hdr + c->hgot, p, k);
+        c->hgot += k;
+        p += k;
+        n -= k;
+        if (c->hgot < SIM_HDR_LEN)
+            continue;
+        c->hgot = 0;
+        credit = sim_get32(c->hdr + 4);
+        if (c->hdr[0] != SIM_WIRE_VERSION || c->hdr[1] != SIM_OP_PUSH ||
+            sim_get32(c->hdr + 12) > SIM_MAX_PAYLOAD || credit > SIM_CREDIT - c->credit ||
+            (c->hdr[2] != SIM_STATUS_OK && c->hdr[2] != SIM_STATUS_VMM)) {
+            *err = "the simulator pushed a malformed message (another sc-vmmsim version?)";
+            return -1;
+        }
+        if (credit) {
+            c->credit += credit;
+            c->acked |= RELAY_EV_ROOM;
+        }
+        if (c->hdr[2] == SIM_STATUS_VMM) {
+            c->verr = c->hdr[3] ? c->hdr[3] : SC_EAUTH;
+            c->acked |= RELAY_EV_OUTPUT;
+        }
+        if (sim_get32(c->hdr + 8) & SIM_V_ENDED) {
+            c->ended = 1;
+            c->acked |= RELAY_EV_OUTPUT;
+        }
+        c->pleft = sim_get32(c->hdr + 12);
+        if (c->pleft)
+            c->acked |= RELAY_EV_OUTPUT;
+    }
+    return 0;
+}
+
 /*
- * Takes the event bytes (at most one comes between two requests: one read
- * takes them all) and keeps their bits for sim_acked().
+ * Reads what the stream has, as far as ob has room for its output (a read
+ * that does not fill the room took all there was), and keeps what it says
+ * for sim_acked() and sim_xfer().
  */
 static int sim_ack(struct relay_conn *c, const char **err)
 {
-    uint8_t buf[64];
-    ssize_t n, i;
+    uint8_t buf[64 * 1024];
+    size_t want;
+    ssize_t n;
 
     c->acked = 0;
     for (;;) {
-        n = read(c->evfd, buf, sizeof(buf));
+        if (c->ooff && c->olen)
+            memmove(c->ob, c->ob + c->ooff, c->olen);
+        c->ooff = 0;
+        want = PUSHED_CAP - c->olen;
+        if (want > sizeof(buf))
+            want = sizeof(buf);
+        if (want == 0)
+            return 0;
+        n = read(c->evfd, buf, want);
         if (n > 0) {
-            for (i = 0; i < n; i++)
-                c->acked |= buf[i];
-            if ((size_t)n < sizeof(buf))
+            if (demux(c, buf, (size_t)n, err) < 0)
+                return -1;
+            if ((size_t)n < want)
                 return 0;
             continue;
         }
         if (n == 0) {
+            if (c->ended)
+                return 0;
             *err = "the simulator went away (its event channel closed)";
             return -1;
         }
@@ -415,20 +524,20 @@ static int sim_ack(struct relay_conn *c, const char **err)
             continue;
         if (errno == EAGAIN)
             return 0;
-        *err = fail("event channel", errno);
+        *err = fail("stream socket", errno);
         return -1;
     }
 }
 
 static unsigned int sim_acked(struct relay_conn *c)
 {
-    unsigned int ev = 0;
+    return c->acked | (c->olen ? RELAY_EV_OUTPUT : 0);
+}
 
-    if (c->acked & SIM_EV_OUTPUT)
-        ev |= RELAY_EV_OUTPUT;
-    if (c->acked & SIM_EV_ROOM)
-        ev |= RELAY_EV_ROOM;
-    return ev;
+/* Pushed output (or a refusal, or the end) that xfer() has not handed over yet. */
+static int sim_pending(struct relay_conn *c)
+{
+    return c->olen > 0 || c->verr || (c->ended && c->pleft == 0);
 }
 
 static int sim_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint8_t uuid[16],
@@ -467,12 +576,11 @@ const struct relay_backend relay_backend_sim = {
     .vmm_key = sim_vmm_key,
     .bind = sim_bind,
     .open = sim_open,
-    .input = sim_input,
-    .output = sim_output,
     .xfer = sim_xfer,
     .close = sim_close,
     .event_fd = sim_event_fd,
     .ack = sim_ack,
     .acked = sim_acked,
+    .pending = sim_pending,
     .dominfo = sim_dominfo,
 };

@@ -370,7 +370,8 @@ static int xfer_composed(struct sess *s, const uint8_t *in, size_t inlen, size_t
  * event says it has room, and then not much more than it took last time
  * (s->offer: what it took and one maximum frame; half as much again each
  * time it takes all, and the rest offered at once): bytes are not sent
- * over and over for nothing.
+ * over and over for nothing.  (The sim backend takes what its credit
+ * covers and its room comes back as credit; nothing crosses twice.)
  */
 static void exchange(struct sess *s)
 {
@@ -420,8 +421,11 @@ static void exchange(struct sess *s)
     s->bytes_out += got;
     if (ended)
         s->ended = 1;
-    /* Room ran out: the VMM may have more (the sim backend says so with an event). */
+    /* Room ran out: the VMM may have more (a backend with xfer() says so with an event). */
     if (room && room - got < OUT_MIN && !s->be->xfer)
+        s->want = 1;
+    /* The backend holds output that came already (the sim backend's stream). */
+    if (s->be->pending && s->be->pending(s->c))
         s->want = 1;
     if (rc == 0)
         return;
@@ -698,7 +702,7 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
                     rc = open_session(&s, takeover);
                     if (rc)
                         break;
-                    /* The sim backend's event says when output waits; ask the others. */
+                    /* The VMM says when output waits (an event, or the sim backend's push); ask the others. */
                     if (!be->xfer)
                         s.want = 1;
                 } else if (s.stdin_eof) {

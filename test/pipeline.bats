@@ -81,13 +81,16 @@ held_session() {
     [ "$(cut -d' ' -f1 out)" = "$(sha256sum < in | cut -d' ' -f1)" ]
 }
 
-# relay_xfers TRACE: sc-relay's exchanges with the simulator, from `strace -xx
-# -e trace=sendmsg,recvmsg,read`: one line per request, "OP IN CONSUMED OUT"
-# (OP the request's op number, IN the input bytes offered, CONSUMED and OUT
-# the response's value and payload length), and "event room" (SIM_EV_ROOM
-# set) or "event output" for each read of the event socket (the relay reads
-# it 64 bytes at a time).
-relay_xfers() {
+# relay_stream TRACE: sc-relay's traffic with the simulator (sim wire
+# version 3), from `strace -xx -s 65536 -e trace=sendmsg,recvmsg,read`, one
+# line per event:
+#   req OP LEN         a message on the connection (OP its op number, LEN its payload)
+#   resp OP            a response read on the connection
+#   push CREDIT FLAGS STATUS LEN
+#                      a push read from the session's stream socket (the
+#                      descriptor that came with OPEN's response)
+#   stdin N            N bytes read from stdin
+relay_stream() {
     awk '
         function hex(h,    d) {
             d = "0123456789abcdef"
@@ -98,64 +101,88 @@ relay_xfers() {
             for (i = 2; i <= n; i++) b[i - 2] = hex(substr(out[i], 1, 2))
             return n - 1
         }
-        function be32(o) { return ((b[o] * 256 + b[o + 1]) * 256 + b[o + 2]) * 256 + b[o + 3] }
+        function be32(a, o) { return ((a[o] * 256 + a[o + 1]) * 256 + a[o + 2]) * 256 + a[o + 3] }
+        BEGIN { evfd = -1; pleft = 0; hg = 0 }
         /^sendmsg\(/ {
             match($0, /iov_base="[^"]*"/); hexbytes(substr($0, RSTART + 10, RLENGTH - 11))
-            op = b[1]; inlen = be32(12); next
+            print "req", b[1], be32(b, 12); next
         }
         /^recvmsg\(/ {
             match($0, /iov_base="[^"]*"/); hexbytes(substr($0, RSTART + 10, RLENGTH - 11))
-            print op, inlen, be32(4), be32(12); next
+            print "resp", b[1]
+            if (match($0, /SCM_RIGHTS, cmsg_data=\[[0-9]+\]/))
+                evfd = substr($0, RSTART + 23, RLENGTH - 24) + 0
+            next
         }
-        /^read\([0-9]+, ".*", 64\) += +[1-9]/ {
+        /^read\(0, .* = [1-9]/ { print "stdin", $NF; next }
+        /^read\([0-9]+, ".*" *\.*, [0-9]+\) += +[1-9]/ {
+            split($0, f, /[(,]/)
+            if (f[2] + 0 != evfd) next
             match($0, /"[^"]*"/); n = hexbytes(substr($0, RSTART + 1, RLENGTH - 2))
-            room = 0; for (i = 0; i < n; i++) if (int(b[i] / 2) % 2) room = 1
-            print "event", room ? "room" : "output"
+            for (i = 0; i < n; ) {
+                if (pleft > 0) { k = n - i < pleft ? n - i : pleft; pleft -= k; i += k; continue }
+                h[hg++] = b[i++]
+                if (hg < 16) continue
+                hg = 0; pleft = be32(h, 12)
+                print "push", be32(h, 4), be32(h, 8), h[2], pleft
+            }
         }' "$1"
 }
 
-@test "a paste that fills the ring arrives whole and in order; input the VMM left is offered again only after a room event" {
+@test "a paste that fills the ring crosses the simulator's socket once, within the relay's credit" {
     command -v strace > /dev/null || skip "strace is not installed"
     head -c 1048576 /dev/urandom > in
     start_sim --domain 5:demo:$SIM_UUID \
         --guest "stty raw -echo; sleep 2; head -c 1048576 | sha256sum; exec sleep 600"
     bind_dom 5 $SIM_UUID
-    RELAY="strace -qq -xx -e trace=sendmsg,recvmsg,read -o $BATS_TEST_TMPDIR/relay.st $RELAY"
+    RELAY="strace -qq -xx -s 65536 -e trace=sendmsg,recvmsg,read -o $BATS_TEST_TMPDIR/relay.st $RELAY"
     run -0 pipeline 5 -N -w 1000
     [ "$(cat enc.rc) $(cat relay.rc) $(cat dec.rc)" = "0 0 0" ]
     [ "$(cut -d' ' -f1 out)" = "$(sha256sum < in | cut -d' ' -f1)" ]
-    relay_xfers relay.st > xfers
-    # Only XFER (9) carries input and output once the session is open (4);
-    # CLOSE (7) follows the end of stdin.
-    run ! grep -Ev '^(1|4|7|9|event) ' xfers
-    # The ring filled (the VMM left input), and input was never offered while
-    # the VMM had left some and no event had said there is room.
-    grep -Eq '^9 [0-9]+ [0-9]+ ' xfers
-    awk '$1 == 9 && $2 > 0 && blocked { bad++ }
-         $1 == 9 && $2 > $3 { blocked = 1; left++ }
-         $1 == "event" && $2 == "room" { blocked = 0 }
-         END { print left + 0, bad + 0; exit !(left > 0 && bad == 0) }' xfers
-    # Bytes sent to the simulator, over the bytes read from stdin: about once each.
-    awk '/^read\(0,/ { r += $NF } /^sendmsg\(/ { s += $NF }
-         END { printf "%.2f\n", s / r; exit !(s < 1.5 * r) }' relay.st
+    relay_stream relay.st > stream
+    # Input goes with SEND (10), which has no response; the only requests
+    # are STATUS (1), OPEN (4) and, after the end of stdin, CLOSE (7).
+    run ! grep -Ev '^(req (1|4|7|10) |resp (1|4|7)$|push |stdin )' stream
+    grep -q '^req 10 ' stream
+    # Every byte read from stdin but the hello frame went to the simulator
+    # once: no byte was offered again.
+    awk '$1 == "stdin" { r += $2 } $1 == "req" && $2 == 10 { s += $3 }
+         END { print r, s; exit !(s == r - 2 - 52) }' stream
+    # Never more input outstanding than the credit (64 KiB), and the paste
+    # used it up (the guest slept): it waited for credit to come back.
+    awk '$1 == "req" && $2 == 10 { out += $3; if (out > 65536) bad++; if (out > max) max = out }
+         $1 == "push" { out -= $2; if ($2 > 0) credits++ }
+         END { print max, credits + 0, bad + 0; exit !(bad == 0 && max > 65536 - 16403 && credits > 0) }' stream
 }
 
-@test "the simulator answers an XFER with the output that is due in the same response" {
+@test "a keystroke is one message to the simulator, and its echo is pushed without a request" {
     command -v strace > /dev/null || skip "strace is not installed"
     start_sim --domain 5:demo:$SIM_UUID --guest "$RAWCAT"
     bind_dom 5 $SIM_UUID
-    printf 'hello\n' > in
-    RELAY="strace -qq -xx -e trace=sendmsg,recvmsg,read -o $BATS_TEST_TMPDIR/relay.st $RELAY"
-    # Obfuscation on: each keystroke-size input record earns an answer at
-    # once, so the XFER that carries it brings that answer back.
-    run -0 pipeline 5 -w 300
-    [ "$(cat enc.rc) $(cat relay.rc) $(cat dec.rc)" = "0 0 0" ]
-    [ "$(cat out)" = hello ]
-    relay_xfers relay.st > xfers
-    run ! grep -Ev '^(1|4|7|9|event) ' xfers
-    awk '$1 == 9 && $2 > 0 && $3 == $2 && $4 > 0 { n++ } END { exit !(n > 0) }' xfers
-    # No request of the old pull model: no INPUT (5) or OUTPUT (6).
-    run ! grep -Eq '^(5|6) ' xfers
+    RELAY="strace -qq -xx -s 65536 -e trace=sendmsg,recvmsg,read -o $BATS_TEST_TMPDIR/relay.st $RELAY"
+    held_session
+    # One key at a time, each echoed before the next is typed.
+    for k in a b c d e; do
+        printf %s "$k" >&7
+        wait_for out1 "$k"
+    done
+    exec 7>&-
+    wait
+    [ "$(cut -d' ' -f3,5 rc1)" = "0 0" ]
+    [ "$(cat out1)" = abcde ]
+    relay_stream relay.st > stream
+    # After OPEN: input as SEND (10), CLOSE (7) at the end; no other
+    # request, and no response read but CLOSE's.
+    awk '/^resp 4$/ { open = 1; next }
+         open && $1 == "req" && $2 != 10 && $2 != 7 { bad++ }
+         open && $1 == "resp" && $2 != 7 { bad++ }
+         END { exit !(open && bad == 0) }' stream
+    # One message per read of stdin, none on a wake-up for output; and the
+    # echoes came as pushes with output, one a key at least.
+    awk '/^resp 4$/ { open = 1; next }
+         open && $1 == "stdin" { reads++ } open && $1 == "req" && $2 == 10 { sends++ }
+         $1 == "push" && $5 > 0 { pushes++ }
+         END { print reads, sends, pushes; exit !(sends >= 5 && sends <= reads && pushes >= 5) }' stream
 }
 
 @test "the simulator reads a guest's pty only when it has output: no read finds it empty" {

@@ -6,7 +6,11 @@
  * connections, signals (signalfd) and the engine's quiet-time timer.
  * Nothing in the loop blocks: requests are gathered as their bytes come and
  * served when whole, answers leave as the socket takes them, so one slow or
- * hostile connection never stalls another.
+ * hostile connection never stalls another.  Once a session is open its
+ * connection is a stream both ways (sim_proto.h): input comes with SEND and
+ * waits in the connection's input buffer for room in the ring; output is
+ * sealed into the connection's push buffer as soon as it exists and that
+ * buffer has room, and leaves on the session's stream socket.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +38,14 @@
 #define IDLE_MS         10000       /* a connection without a session may idle this long */
 #define SEND_STALL_MS   5000        /* an answer the relay does not read for this long */
 #define OUT_NEED        SC_VMM_OUT_MIN
+/* A push buffer holds a maximum record and a taken-over session's last words, with room to spare. */
+#define PUSH_CAP        (64 * 1024 + SIM_HDR_LEN)
+#define FINAL_CAP       16384
+/* Credit comes back unasked once this much is owed (see sim_proto.h). */
+#define CREDIT_BATCH    (SIM_CREDIT / 4)
+#if CREDIT_BATCH > SIM_CREDIT - SC_REC_MAX_FRAME
+#error "a relay short of credit for one frame must always be owed a batch"
+#endif
 #define DYING_GRACE_MS  2000
 #define RESTART_MIN_MS  1000
 
@@ -69,10 +81,18 @@ struct sconn {
     uint8_t *wbuf;                  /* an answer not yet taken by the socket */
     size_t woff, wlen;
     uint64_t wsince;
-    int evfd;                       /* our end of the session's event socketpair */
+    int evfd;                       /* our end of the session's stream socketpair */
     struct sdom *d;
-    int ev_sent;                    /* an event byte went out since the last request */
-    int want_room;                  /* its last input did not fit */
+    int opened;                     /* an OPEN succeeded on this connection */
+    int taken;                      /* its session was taken over */
+    int input_dead;                 /* an input record failed: SENDs are dropped */
+    int verr;                       /* that record's refusal, to push (SC_E*), or 0 */
+    unsigned int close_reason;      /* a CLOSE waiting for the input sent before it */
+    uint8_t *inq;                   /* input the VMM has not taken yet (SIM_CREDIT) */
+    size_t inqlen;
+    size_t owed;                    /* input taken and not yet credited back */
+    uint8_t *pb;                    /* pushes not yet taken by the stream socket */
+    size_t poff, plen;
     uint8_t *final;                 /* output of a session taken over, with its close */
     size_t finallen;
 };
@@ -255,15 +275,6 @@ static int key_in_use(void *ctx, const uint8_t key[SC_KEY_LEN])
 
 /* --- connections --- */
 
-static void send_event(struct sconn *c, uint8_t what)
-{
-    if (c->evfd < 0 || c->ev_sent)
-        return;
-    c->ev_sent = 1;
-    if (write(c->evfd, &what, 1) < 0 && errno != EAGAIN)
-        sim_log("event channel: %s", strerror(errno));
-}
-
 /* Hands what the socket takes of c's queued answer to it: 0, or -1 to close c. */
 static int conn_flush(struct sconn *c)
 {
@@ -370,7 +381,6 @@ static void session_detach(struct sconn *c)
     if (d && d->holder == c)
         d->holder = NULL;
     c->d = NULL;
-    c->want_room = 0;
 }
 
 /* Ends d's session with nobody to read the close record. */
@@ -403,6 +413,10 @@ static void conn_close(struct sconn *c)
         close(c->evfd);
     close(c->fd);
     free(c->final);
+    if (c->inq)
+        sc_wipe(c->inq, SIM_CREDIT);
+    free(c->inq);
+    free(c->pb);
     if (c->ib)
         sc_wipe(c->ib, c->ibcap);
     free(c->ib);
@@ -440,7 +454,7 @@ static int op_bind(struct sconn *c, uint32_t domid, const uint8_t *req, size_t l
 /* The old session's last words when another takes the domain over. */
 static void takeover_old(struct sconn *old, struct sc_dom *snap)
 {
-    size_t n, off = 0, cap = 16384;
+    size_t n, off = 0, cap = FINAL_CAP;
     int rc = 0, i;
 
     sc_vmm_close(snap, SC_CLOSE_TAKEOVER);
@@ -458,8 +472,10 @@ static void takeover_old(struct sconn *old, struct sc_dom *snap)
     }
     sc_wipe(snap, sizeof(*snap));
     session_detach(old);
-    send_event(old, SIM_EV_OUTPUT);
-    if (!old->final) {          /* nothing to say: let it see the end */
+    old->taken = 1;
+    old->input_dead = 1;
+    old->inqlen = 0;
+    if (!old->final && old->evfd >= 0) {    /* nothing to say: let it see the end */
         close(old->evfd);
         old->evfd = -1;
     }
@@ -479,6 +495,10 @@ static int op_open(struct sconn *c, uint32_t domid, int takeover, const uint8_t 
     session_detach(c);
     if (!d)
         return refuse(c, SIM_OP_OPEN, SIM_ERR_NODOMAIN, 0);
+    if (!c->inq && !(c->inq = malloc(SIM_CREDIT)))
+        return -1;
+    if (!c->pb && !(c->pb = malloc(PUSH_CAP)))
+        return -1;
     if (d->dying)
         return refuse(c, SIM_OP_OPEN, SC_ENOTBOUND, 0);
     if (d->holder && session_open(d)) {
@@ -516,7 +536,14 @@ static int op_open(struct sconn *c, uint32_t domid, int takeover, const uint8_t 
         close(c->evfd);
     c->evfd = sv[0];
     c->d = d;
-    c->ev_sent = 0;
+    c->opened = 1;
+    c->taken = c->input_dead = c->verr = 0;
+    c->close_reason = 0;
+    c->inqlen = c->owed = 0;
+    c->poff = c->plen = 0;
+    free(c->final);
+    c->final = NULL;
+    c->finallen = 0;
     d->holder = c;
     sim_log("domain %u (%s): session opened", (unsigned)domid, d->cfg->name);
     rc = send_resp(c, SIM_OP_OPEN, SIM_STATUS_OK, 0, 0, 0, answer, sizeof(answer), sv[1]);
@@ -550,15 +577,14 @@ static int take_input(struct sconn *c, const uint8_t *p, size_t len, size_t *tot
     if (rc == -SC_EAUTH || rc == -SC_EINVAL)
         sim_log("domain %u (%s): an input record failed: %s; session closing",
                 (unsigned)d->cfg->domid, d->cfg->name, sc_strerror(rc));
-    c->want_room = rc == 0 && *total < len;
     return rc;
 }
 
 /*
- * Output frames that are ready, into outbuf, up to cap bytes: *off bytes,
+ * Output frames that are ready, into out, up to cap bytes: *off bytes,
  * *ended when the session ended with them (its close last).  0 or -SC_E*.
  */
-static int give_output(struct sconn *c, size_t cap, size_t *off, int *ended)
+static int give_output(struct sconn *c, uint8_t *out, size_t cap, size_t *off, int *ended)
 {
     struct sdom *d = c->d;
     uint64_t now = sim_now_ms();
@@ -567,13 +593,11 @@ static int give_output(struct sconn *c, size_t cap, size_t *off, int *ended)
 
     *off = 0;
     *ended = 0;
-    if (cap > sizeof(outbuf))
-        cap = sizeof(outbuf);
     for (i = 0; i < 1024 && cap - *off >= OUT_NEED; i++) {
         int moved = dom_pump(d, 0);
 
         dom_check_dying(d, now);
-        rc = sc_vmm_output(&d->dom, &d->bl, outbuf + *off, cap - *off, &n, dom_now(d));
+        rc = sc_vmm_output(&d->dom, &d->bl, out + *off, cap - *off, &n, dom_now(d));
         *off += n;
         if (rc == 1) {
             *ended = 1;
@@ -584,7 +608,7 @@ static int give_output(struct sconn *c, size_t cap, size_t *off, int *ended)
             break;
     }
     if (rc < 0) {
-        sc_wipe(outbuf, *off);
+        sc_wipe(out, *off);
         *off = 0;
         return rc;
     }
@@ -596,94 +620,100 @@ static int give_output(struct sconn *c, size_t cap, size_t *off, int *ended)
     return 0;
 }
 
-static int op_input(struct sconn *c, const uint8_t *p, size_t len)
+/* A CLOSE the relay sent ends the session once the input sent before it is taken. */
+static void conn_close_due(struct sconn *c)
+{
+    struct sdom *d = c->d;
+
+    if (!c->close_reason || (c->inqlen && !c->input_dead))
+        return;
+    if (d && session_open(d) && !c->input_dead) {
+        sc_vmm_close(&d->dom, c->close_reason);
+        sim_log("domain %u (%s): the relay asked to end the session", (unsigned)d->cfg->domid,
+                d->cfg->name);
+    }
+    c->close_reason = 0;
+}
+
+/* Whether input waits and the ring has room for it. */
+static int conn_can_feed(const struct sconn *c)
+{
+    const struct sdom *d = c->d;
+
+    return c->inqlen && d && session_open(d) && !c->input_dead && d->dom.pending_len == 0 &&
+           sc_ring_in_space(d->ring) > 0;
+}
+
+/*
+ * Gives the VMM what it has room for of the input that waits (the rest
+ * stays for the guest to make room); what it takes is owed back as credit.
+ * Returns whether it took any.
+ */
+static int conn_feed(struct sconn *c)
 {
     size_t total = 0;
     int rc;
 
-    c->want_room = 0;
-    if (c->final)
-        return refuse(c, SIM_OP_INPUT, SC_ECLOSED, 0);
-    if (!c->d || !session_open(c->d))
-        return refuse(c, SIM_OP_INPUT, SC_ENOSESSION, 0);
-    rc = take_input(c, p, len, &total);
-    if (rc)
-        return refuse(c, SIM_OP_INPUT, -rc, (uint32_t)total);
-    return send_resp(c, SIM_OP_INPUT, SIM_STATUS_OK, 0, (uint32_t)total, 0, NULL, 0, -1);
-}
-
-static int op_output(struct sconn *c, uint32_t cap)
-{
-    size_t off;
-    int rc, ended;
-
-    if (c->final) {
-        rc = send_resp(c, SIM_OP_OUTPUT, SIM_STATUS_OK, 0, SIM_V_ENDED, 0, c->final,
-                       c->finallen, -1);
-        free(c->final);
-        c->final = NULL;
-        return rc;
+    if (!conn_can_feed(c))
+        return 0;
+    rc = take_input(c, c->inq, c->inqlen, &total);
+    if (total > c->inqlen)
+        total = c->inqlen;
+    if (rc) {
+        /* Nothing after a record that failed is taken; the relay is told why. */
+        if (rc == -SC_EAUTH || rc == -SC_EINVAL)
+            c->verr = -rc;
+        c->input_dead = 1;
+        total = c->inqlen;
     }
-    if (!c->d || !session_open(c->d))
-        return refuse(c, SIM_OP_OUTPUT, SC_ENOSESSION, 0);
-    if (cap < SIM_OUTPUT_MIN)
-        return send_resp(c, SIM_OP_OUTPUT, SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
-    rc = give_output(c, cap, &off, &ended);
-    if (rc < 0)
-        return refuse(c, SIM_OP_OUTPUT, -rc, 0);
-    return send_resp(c, SIM_OP_OUTPUT, SIM_STATUS_OK, 0, ended ? SIM_V_ENDED : 0, 0, outbuf,
-                     off, -1);
+    if (total == 0)
+        return 0;
+    memmove(c->inq, c->inq + total, c->inqlen - total);
+    c->inqlen -= total;
+    c->owed += total;
+    conn_close_due(c);
+    return 1;
 }
 
 /*
- * The relay's one call per wake-up: its input in, then the output that is
- * ready, in one answer (sim_proto.h).  Whatever it was given leaves no
- * news behind: the event byte comes only for what happens after.
+ * SEND: input frames for the session's stream, no response.  The relay
+ * holds SIM_CREDIT of credit, so the input buffer always has room for
+ * them; more than that, or a SEND before any OPEN, closes the connection.
+ * Input for a session that ended is dropped.
  */
-static int op_xfer(struct sconn *c, const uint8_t *p, size_t len, uint32_t cap)
+static int op_send(struct sconn *c, const uint8_t *p, size_t len)
 {
-    size_t total = 0, off = 0;
-    int rc = 0, orc, ended = 0;
-
-    c->want_room = 0;
-    if (cap && cap < SIM_OUTPUT_MIN)
-        return send_resp(c, SIM_OP_XFER, SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
-    if (c->final) {
-        if (cap == 0)
-            return refuse(c, SIM_OP_XFER, SC_ECLOSED, 0);
-        rc = send_resp(c, SIM_OP_XFER, SIM_STATUS_OK, 0, 0, SIM_V_ENDED, c->final,
-                       c->finallen, -1);
-        free(c->final);
-        c->final = NULL;
-        return rc;
+    if (!c->opened) {
+        sim_log("uid %u: input before any session", (unsigned)c->uid);
+        return -1;
     }
-    if (!c->d || !session_open(c->d))
-        return refuse(c, SIM_OP_XFER, SC_ENOSESSION, 0);
-    if (len)
-        rc = take_input(c, p, len, &total);
-    if (cap) {
-        orc = give_output(c, cap, &off, &ended);
-        if (orc < 0)
-            return refuse(c, SIM_OP_XFER, -orc, (uint32_t)total);
+    if (!c->d || !session_open(c->d) || c->input_dead)
+        return 0;
+    if (len > SIM_CREDIT - c->inqlen - c->owed) {
+        sim_log("domain %u (%s): the relay sent input beyond its credit",
+                (unsigned)c->d->cfg->domid, c->d->cfg->name);
+        return -1;
     }
-    return send_resp(c, SIM_OP_XFER, rc ? SIM_STATUS_VMM : SIM_STATUS_OK, (uint8_t)-rc,
-                     (uint32_t)total, ended ? SIM_V_ENDED : 0, outbuf, off, -1);
+    memcpy(c->inq + c->inqlen, p, len);
+    c->inqlen += len;
+    conn_feed(c);
+    return 0;
 }
 
 static int op_close(struct sconn *c, unsigned int reason)
 {
     struct sdom *d = c->d;
 
-    if (c->final)
+    if (c->taken)
         return send_resp(c, SIM_OP_CLOSE, SIM_STATUS_OK, 0, 0, 0, NULL, 0, -1);
     if (!d || !session_open(d))
         return refuse(c, SIM_OP_CLOSE, SC_ENOSESSION, 0);
     /* dom0 may end a session, never make it look clean. */
     if (reason != SC_CLOSE_RELAY)
         return refuse(c, SIM_OP_CLOSE, SC_EINVAL, 0);
-    sc_vmm_close(&d->dom, reason);
-    sim_log("domain %u (%s): the relay asked to end the session", (unsigned)d->cfg->domid,
-            d->cfg->name);
+    /* It comes after the input sent before it (the client's own close may be there). */
+    c->close_reason = reason;
+    conn_close_due(c);
     return send_resp(c, SIM_OP_CLOSE, SIM_STATUS_OK, 0, 0, 0, NULL, 0, -1);
 }
 
@@ -710,7 +740,7 @@ static int conn_dispatch(struct sconn *c, const uint8_t *h, const uint8_t *reqbu
 
     domid = sim_get32(h + 4);
     arg = sim_get32(h + 8);
-    c->ev_sent = 0;
+    (void)arg;
     switch (h[1]) {
     case SIM_OP_STATUS:
         rc = send_resp(c, h[1], SIM_STATUS_OK, 0,
@@ -726,20 +756,14 @@ static int conn_dispatch(struct sconn *c, const uint8_t *h, const uint8_t *reqbu
     case SIM_OP_OPEN:
         rc = op_open(c, domid, h[2] & SIM_F_TAKEOVER, reqbuf, len);
         break;
-    case SIM_OP_INPUT:
-        rc = op_input(c, reqbuf, len);
-        break;
-    case SIM_OP_OUTPUT:
-        rc = op_output(c, arg);
+    case SIM_OP_SEND:
+        rc = op_send(c, reqbuf, len);
         break;
     case SIM_OP_CLOSE:
         rc = op_close(c, h[3]);
         break;
     case SIM_OP_DOMINFO:
         rc = op_dominfo(c, domid);
-        break;
-    case SIM_OP_XFER:
-        rc = op_xfer(c, reqbuf, len, arg);
         break;
     default:
         send_resp(c, h[1], SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
@@ -829,28 +853,119 @@ static int conn_read(struct sconn *c)
     return conn_serve(c);
 }
 
-/*
- * What c's session has for the relay that it has not been given:
- * SIM_EV_* bits, 0 for nothing.
- */
-static uint8_t conn_has_news(struct sconn *c, uint64_t now)
+/* Whether c's session has output for the relay that is not sealed yet. */
+static int conn_has_news(struct sconn *c)
 {
     struct sdom *d = c->d;
-    uint8_t what = 0;
 
-    if (c->final)
-        return SIM_EV_OUTPUT;
     if (!d || !session_open(d))
         return 0;
     /* The backlog is news only for a live session (sc_vmm_output gives no other any). */
     if ((d->bl.len > 0 && sc_vmm_live(&d->dom)) || sc_vmm_output_owed(&d->dom) ||
         sc_vmm_wake_in(&d->dom, dom_now(d)) == 0)
-        what |= SIM_EV_OUTPUT;
-    if (ring_out_used(d) > 0 && d->bl.cap - d->bl.len >= (size_t)ring_out_used(d))
-        what |= SIM_EV_OUTPUT;
-    if (c->want_room && d->dom.pending_len == 0 && sc_ring_in_space(d->ring) > 0)
-        what |= SIM_EV_ROOM;
-    return what;
+        return 1;
+    return ring_out_used(d) > 0 && d->bl.cap - d->bl.len >= (size_t)ring_out_used(d);
+}
+
+/*
+ * Hands what the stream socket takes of c's pushes to it.  A relay that
+ * closed its end takes nothing more: the session waits for the connection
+ * to close.
+ */
+static void conn_send_push(struct sconn *c)
+{
+    ssize_t n;
+
+    while (c->evfd >= 0 && c->poff < c->plen) {
+        n = send(c->evfd, c->pb + c->poff, c->plen - c->poff, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            sim_log("uid %u: stream socket: %s", (unsigned)c->uid, strerror(errno));
+            close(c->evfd);
+            c->evfd = -1;
+            c->poff = c->plen = 0;
+            return;
+        }
+        c->poff += (size_t)n;
+    }
+    if (c->poff == c->plen)
+        c->poff = c->plen = 0;
+}
+
+/*
+ * Seals what c's session has for the relay into pushes, as far as the push
+ * buffer holds them (never more: sealed bytes must all be delivered, in
+ * order), with the credit it is owed and a refusal or the end, and sends
+ * them; until nothing is left to seal or the socket takes no more (its
+ * POLLOUT brings us back).  Credit alone goes out once CREDIT_BATCH is owed.
+ */
+static void conn_push(struct sconn *c)
+{
+    uint8_t *h;
+    size_t room, olen, credit;
+    int i, ended, status, rc;
+
+    for (i = 0; i < 1024 && c->evfd >= 0 && c->pb; i++) {
+        conn_send_push(c);
+        if (c->poff && PUSH_CAP - c->plen < PUSH_CAP / 2) {
+            memmove(c->pb, c->pb + c->poff, c->plen - c->poff);
+            c->plen -= c->poff;
+            c->poff = 0;
+        }
+        room = PUSH_CAP - c->plen;
+        if (room < SIM_HDR_LEN + OUT_NEED)
+            break;                  /* the socket's POLLOUT brings us back */
+        h = c->pb + c->plen;
+        olen = 0;
+        ended = 0;
+        if (c->final) {
+            if (room < SIM_HDR_LEN + c->finallen)
+                break;
+            memcpy(h + SIM_HDR_LEN, c->final, c->finallen);
+            olen = c->finallen;
+            ended = 1;
+            free(c->final);
+            c->final = NULL;
+            c->finallen = 0;
+        } else if (!c->verr && conn_has_news(c)) {
+            struct sdom *d = c->d;
+
+            rc = give_output(c, h + SIM_HDR_LEN, room - SIM_HDR_LEN, &olen, &ended);
+            if (rc < 0) {
+                sim_log("domain %u (%s): output: %s", (unsigned)d->cfg->domid, d->cfg->name,
+                        sc_strerror(rc));
+                olen = 0;
+                ended = 0;
+            }
+        }
+        credit = 0;
+        if (c->owed && (olen || ended || c->verr || c->owed >= CREDIT_BATCH)) {
+            credit = c->owed;
+            c->owed = 0;
+        }
+        status = c->verr != 0;
+        if (!olen && !ended && !status && !credit) {
+            /* Room in the backlog again: the guest's output waiting in the ring comes next. */
+            if (c->d && session_open(c->d) && dom_pump(c->d, 0))
+                continue;
+            break;
+        }
+        h[0] = SIM_WIRE_VERSION;
+        h[1] = SIM_OP_PUSH;
+        h[2] = status ? SIM_STATUS_VMM : SIM_STATUS_OK;
+        h[3] = (uint8_t)c->verr;
+        sim_put32(h + 4, (uint32_t)credit);
+        sim_put32(h + 8, ended ? SIM_V_ENDED : 0);
+        sim_put32(h + 12, (uint32_t)olen);
+        c->plen += SIM_HDR_LEN + olen;
+        c->verr = 0;
+        if (ended)
+            break;
+    }
+    conn_send_push(c);
 }
 
 /* --- setup and the loop --- */
@@ -919,7 +1034,8 @@ static int listen_socket(const char *path)
 /* A connection holding no session: it may make room for a new one. */
 static int conn_idle(const struct sconn *c)
 {
-    return c->fd >= 0 && c->d == NULL && c->final == NULL && c->wlen == 0;
+    return c->fd >= 0 && c->d == NULL && c->final == NULL && c->wlen == 0 &&
+           c->poff == c->plen;
 }
 
 /*
@@ -1060,13 +1176,13 @@ static void shutdown_all(int lfd)
 
 int sim_serve(const struct sim_cfg *c, int readyfd)
 {
-    struct pollfd pfd[2 + MAX_CONNS + 64];
-    int pidx[MAX_CONNS], didx[64];
+    struct pollfd pfd[2 + 2 * MAX_CONNS + 64];
+    int pidx[MAX_CONNS], eidx[MAX_CONNS], didx[64];
     uint8_t secret[32];
     char fp[64], uuid[37];
     sigset_t mask;
     uint64_t now;
-    int lfd, sfd, i, n, timeout, rc;
+    int lfd, sfd, i, j, n, timeout, rc, fed;
     size_t k;
 
     cfg = c;
@@ -1164,7 +1280,6 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
         }
         for (i = 0; i < MAX_CONNS; i++) {
             struct sconn *cn = &conns[i];
-            uint8_t what;
             int64_t w;
 
             if (cn->fd < 0 || conn_expire(cn, sim_now_ms()))
@@ -1172,13 +1287,22 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
             /* Wake to expire it in time. */
             if ((cn->iblen > 0 || cn->wlen > 0 || conn_idle(cn)) && (timeout < 0 || timeout > 250))
                 timeout = 250;
-            if (cn->ev_sent)
-                continue;
-            if ((what = conn_has_news(cn, now)) != 0) {
-                send_event(cn, what);
-                continue;
+            /*
+             * The stream: input into the ring as it has room, output out as it
+             * exists.  Sealing runs the guest's side of the ring too, which may
+             * make room for more input: nothing would wake us for that.
+             */
+            for (j = 0, fed = 0; j < 16; j++) {
+                fed = conn_feed(cn);
+                conn_push(cn);
+                if (!conn_can_feed(cn) || (!fed && j > 0))
+                    break;
             }
-            if (cn->d && (w = sc_vmm_wake_in(&cn->d->dom, dom_now(cn->d))) > 0)
+            /* Still taking input when the round ran out: come back at once. */
+            if (fed && conn_can_feed(cn))
+                timeout = 0;
+            if (cn->d && session_open(cn->d) &&
+                (w = sc_vmm_wake_in(&cn->d->dom, dom_now(cn->d))) > 0)
                 if (timeout < 0 || w < timeout)
                     timeout = (int)w;
         }
@@ -1189,12 +1313,17 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
         pfd[n].fd = lfd;
         pfd[n++].events = POLLIN;
         for (i = 0; i < MAX_CONNS; i++) {
-            pidx[i] = -1;
+            pidx[i] = eidx[i] = -1;
             if (conns[i].fd < 0)
                 continue;
             pidx[i] = n;
             pfd[n].fd = conns[i].fd;
             pfd[n++].events = conns[i].wlen ? POLLOUT : POLLIN;
+            if (conns[i].evfd >= 0 && conns[i].poff < conns[i].plen) {
+                eidx[i] = n;
+                pfd[n].fd = conns[i].evfd;
+                pfd[n++].events = POLLOUT;
+            }
         }
         for (k = 0; k < ndoms; k++) {
             struct sdom *d = &doms[k];
@@ -1249,6 +1378,8 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
         for (i = 0; i < MAX_CONNS; i++) {
             struct sconn *cn = &conns[i];
 
+            if (eidx[i] >= 0 && cn->fd >= 0 && pfd[eidx[i]].revents)
+                conn_send_push(cn);
             if (pidx[i] < 0 || cn->fd < 0 || !pfd[pidx[i]].revents)
                 continue;
             if (cn->wlen) {

@@ -11,7 +11,7 @@
  * Transport: a SOCK_STREAM UNIX socket, mode 0600: --socket, else
  * $SCCRYPT_SIM_SOCKET, else /run/sccrypt-sim/sim.sock as root, else
  * $XDG_RUNTIME_DIR/sccrypt-sim/sim.sock, else /tmp/sccrypt-sim-UID/sim.sock.  The
- * client sends a request, the simulator answers it; requests on one
+ * client sends requests, the simulator answers them; requests on one
  * connection are served in order, one at a time.  All integers are
  * big-endian.
  *
@@ -36,52 +36,53 @@
  *            SIM_F_TAKEOVER takes the domain over from another session.
  *            -> payload = the answer frame's body (SC_ANSWER_LEN), and one
  *            descriptor passed with SCM_RIGHTS in the same message: the
- *            session's event socket (see below).
- *   INPUT    payload = whole input frames -> value = bytes consumed (the
- *            rest did not fit: the console ring is full; send it again
- *            after an event).  An input record that fails authentication
- *            ends the session: status VMM, err SC_EAUTH, and the VMM's
- *            close record waits in OUTPUT.
- *   OUTPUT   arg = capacity (>= SIM_OUTPUT_MIN, capped at SIM_MAX_PAYLOAD)
- *            -> payload = output frames, value bit 0 (SIM_V_ENDED) = the
- *            session ended and its close record is the last frame.
- *   XFER     the relay's one call per wake-up: payload = whole input frames
- *            (possibly none), arg = output capacity (0: input only; else
- *            >= SIM_OUTPUT_MIN, capped at SIM_MAX_PAYLOAD; output comes
- *            only with room for a maximum record and a keystroke record).
- *            The input goes to the VMM first (as INPUT), then as much
- *            output as is ready and fits (as OUTPUT), in one response:
- *            -> value = input bytes consumed (the rest waits for an event
- *            with SIM_EV_ROOM: offer it again only then), value2 bit 0
- *            (SIM_V_ENDED) = the session ended and its close record is the
- *            last frame of the payload, payload = output frames.  An input
- *            record that fails ends the session: status VMM, err SC_EAUTH
- *            or SC_EINVAL, value = the bytes consumed before it, and the
- *            payload carries the output due, the VMM's close record last
- *            (SIM_V_ENDED) when the capacity allowed.  After a takeover
- *            (SC_ECLOSED for INPUT) XFER takes no input and returns the old
- *            session's last output and close (SIM_V_ENDED); with capacity 0
- *            it is refused SC_ECLOSED.
+ *            session's stream socket (see below).
+ *   SEND     payload = whole input frames, at most the credit the relay
+ *            holds (below).  No response: the input is the session's
+ *            stream.  Sent with no session open (it ended, or was taken
+ *            over) it is dropped; beyond the credit, or before any OPEN,
+ *            the connection is closed.
  *   CLOSE    arg8 = close reason (SC_CLOSE_RELAY ...): the VMM ends the
- *            session; its close record comes with the next OUTPUT or XFER.
+ *            session once it has taken the input sent before the CLOSE (at
+ *            once when none waits); its close record comes on the stream
+ *            socket.
  *   DOMINFO  -> payload = domid's UUID (16 bytes) then its name (1 to 63
  *            bytes, no NUL), for the relay's policy; refused
  *            SIM_ERR_NODOMAIN when there is no such domain.
+ * (Wire version 2's INPUT 5, OUTPUT 6 and XFER 9 are gone: answered
+ * SIM_STATUS_BADREQ.)
  *
- * Events: the descriptor passed with OPEN is one end of a socketpair.  The
- * simulator writes a byte to it only when there is news the relay has not
- * been given: output waiting (guest output, chaff or a close owed, the
- * quiet time or a timeout over, output an XFER had no room for) or room for
- * input that did not fit.  It writes at most one byte between two requests
- * of the connection; the byte's bits say what the news is (SIM_EV_OUTPUT,
- * SIM_EV_ROOM) when it was written; news that comes later, and is still
- * not given when the next request has been answered, brings another byte.  The relay polls it, reads what is there,
- * then makes one XFER: its input only when the byte said SIM_EV_ROOM or it
- * has input not yet offered.  End of file on it means the simulator went
- * away.  Nobody polls on a timer.
+ * The session's stream: the descriptor passed with OPEN is one end of a
+ * socketpair, on which the simulator pushes, unasked, PUSH messages:
+ *
+ *   push     (16 bytes): ver[1] op[1]=SIM_OP_PUSH status[1] err[1]
+ *                        credit[4] flags[4] len[4] then len bytes of output frames
+ *
+ * output frames as soon as the VMM has sealed them (the payloads of
+ * successive pushes are one ordered stream of frames; a push may carry no
+ * output), credit = input bytes the VMM has taken since the last push
+ * (they are the relay's to send again), and flags bit 0 (SIM_V_ENDED) =
+ * the session ended and its close record is the last frame of this
+ * payload: nothing follows it.  status SIM_STATUS_VMM with err SC_EAUTH or
+ * SC_EINVAL: an input record failed and ended the session (nothing after
+ * it was taken; the VMM's close record follows, with SIM_V_ENDED).  After a
+ * takeover the old session's last output and close come the same way.
+ * End of file on the stream socket means the simulator went away.
+ *
+ * Flow control.  Input: a relay starts a session holding SIM_CREDIT bytes
+ * of credit; each SEND spends its length, each push's credit gives that
+ * much back.  The simulator keeps what the VMM has not taken yet (the
+ * console ring is full) in a buffer of SIM_CREDIT bytes per connection and
+ * gives it to the VMM as the guest reads, so no byte crosses the socket
+ * twice.  It gives credit back with the next push that carries output,
+ * else on its own once SIM_CREDIT / 4 bytes are owed, or as soon as the
+ * relay may be short of credit for a maximum input frame and all it sent
+ * was taken.  Output: the simulator seals only what its send buffer for
+ * the stream holds; when the relay does not read, the guest's output waits
+ * in the backlog and the ring, and sealing resumes as the socket drains.
  *
  * A request goes out in one write (header and payload together), and so
- * does a response, as far as the socket takes them.
+ * does a response or a push, as far as the socket takes them.
  *
  * Closing the connection while a session is open ends that session (as if
  * the relay had asked with SC_CLOSE_RELAY; the close record is lost).
@@ -91,27 +92,23 @@
 
 #include <stdint.h>
 
-#define SIM_WIRE_VERSION    2       /* 2: XFER, event bits */
+#define SIM_WIRE_VERSION    3       /* 2: XFER, event bits; 3: SEND, pushed stream */
 #define SIM_HDR_LEN         16
 #define SIM_MAX_PAYLOAD     (256 * 1024)
 #define SIM_OUTPUT_MIN      2048
+#define SIM_CREDIT          (64 * 1024)     /* input a relay may have unacknowledged */
 
 #define SIM_OP_STATUS       1
 #define SIM_OP_VMM_KEY      2
 #define SIM_OP_BIND         3
 #define SIM_OP_OPEN         4
-#define SIM_OP_INPUT        5
-#define SIM_OP_OUTPUT       6
 #define SIM_OP_CLOSE        7
 #define SIM_OP_DOMINFO      8
-#define SIM_OP_XFER         9
+#define SIM_OP_SEND         10
+#define SIM_OP_PUSH         11      /* the stream socket's messages */
 
 #define SIM_F_TAKEOVER      0x01
 #define SIM_V_ENDED         0x01
-
-/* The event byte's bits. */
-#define SIM_EV_OUTPUT       0x01    /* output waits */
-#define SIM_EV_ROOM         0x02    /* input that did not fit has room now */
 
 #define SIM_STATUS_OK       0
 #define SIM_STATUS_VMM      1

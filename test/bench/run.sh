@@ -321,10 +321,13 @@ if [ "$DO_STRACE" = 1 ] && command -v strace > /dev/null; then
     stp() { echo "strace -qq -o $W/st.$1.$2"; }
     # Lines of a trace that are system calls (not signals or the exit).
     ncalls() { grep -cv -e '^---' -e '^+++' "$1" || true; }
-    # Requests the relay sent to the simulator on its socket: each goes out
-    # in one sendmsg() (header and payload together; a rest the socket did
-    # not take follows with write()); a 16-byte write() is a header sent
-    # alone, as sc-relay did before sim wire version 2.
+    # VMM calls for the sim backend: the messages sc-relay sent to the
+    # simulator on its connection, requests and (sim wire version 3) SENDs of
+    # input alike, each in one sendmsg() (header and payload together; a rest
+    # the socket did not take follows with write()); a 16-byte write() is a
+    # header sent alone, as sc-relay did before sim wire version 2.  What the
+    # simulator pushes on its own (output, credit) is not a call: the relay
+    # only reads it, as it reads an event channel for the xen backend.
     nvmm() {
         local fd
         fd=$(sed -n 's/^connect(\([0-9]*\), {sa_family=AF_UNIX.*= 0$/\1/p' "$1" | tail -1)
