@@ -654,7 +654,7 @@ int main(int argc, char **argv)
     uint8_t hframe[SC_FRAME_HDR + SC_HELLO_LEN];
 
     msg_init("sc-enc");
-    E.rv.wfd = -1;                 /* no watch until rv_watch (rv_init sets it too) */
+    E.rv.wfd = E.rv.wd = -1;       /* no watch until rv_watch (rv_init sets it too) */
     E.esc = '~';
     if (getenv("SCCRYPT_ESCAPE") != NULL && getenv("SCCRYPT_ESCAPE")[0] != '\0') {
         E.esc = parse_escape(getenv("SCCRYPT_ESCAPE"));

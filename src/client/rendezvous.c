@@ -27,6 +27,7 @@ int rv_init(struct rv *r)
 
     r->pgid = (long)getpgrp();
     r->wfd = -1;
+    r->wd = -1;
     if (xdg != NULL && xdg[0] == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) &&
         st.st_uid == geteuid())
         n = snprintf(r->dir, sizeof(r->dir), "%s/sccrypt", xdg);
@@ -169,8 +170,9 @@ void rv_watch(struct rv *r)
     if (r->wfd < 0)
         return;                     /* looking every RV_POLL_MS will do */
     /* The directory rv_init checked; never through a symlink put in its place. */
-    if (inotify_add_watch(r->wfd, r->dir, IN_MOVED_TO | IN_CREATE | IN_ONLYDIR |
-                          IN_DONT_FOLLOW) < 0)
+    r->wd = inotify_add_watch(r->wfd, r->dir, IN_MOVED_TO | IN_CREATE | IN_ONLYDIR |
+                              IN_DONT_FOLLOW);
+    if (r->wd < 0)
         rv_unwatch(r);
 #else
     (void)r;
@@ -179,8 +181,22 @@ void rv_watch(struct rv *r)
 
 void rv_unwatch(struct rv *r)
 {
-    if (r->wfd >= 0)
-        close(r->wfd);
+    if (r->wfd < 0)
+        return;
+#ifdef __linux__
+    /*
+     * Closing an inotify instance waits for an SRCU grace period in the
+     * kernel (10-20 ms here), which the handshake's end would pay before
+     * the first key leaves.  Removing the watch does not wait; the emptied
+     * instance is closed with the process.
+     */
+    if (r->wd >= 0 && inotify_rm_watch(r->wfd, r->wd) == 0) {
+        r->wd = -1;
+        r->wfd = -1;
+        return;
+    }
+#endif
+    close(r->wfd);
     r->wfd = -1;
 }
 

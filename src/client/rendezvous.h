@@ -21,6 +21,7 @@ struct rv {
     char dir[CL_PATH_MAX];
     long pgid;
     int wfd;                        /* the directory's watch (rv_watch), or -1 */
+    int wd;                         /* its watch descriptor, or -1 */
 };
 
 /* Finds or makes the directory and checks it is private (lstat, owner, 0700): 0 or -1. */
