@@ -310,6 +310,8 @@ struct sess {
     uint32_t domid;
     size_t inlen, outoff, outlen;
     uint64_t bytes_in, bytes_out;
+    /* For the session's log line: VMM exchanges (xen: hypercalls), events, input records. */
+    uint64_t exchanges, events, records_in;
     int opened, ended, stdin_eof, input_dead;
     int in_blocked;                 /* the VMM left input untaken: wait for room */
     size_t offer;                   /* input to offer at most in one exchange */
@@ -398,6 +400,7 @@ static void exchange(struct sess *s)
         return;
     if (room)
         s->want = 0;
+    s->exchanges++;
     if (s->be->xfer)
         rc = s->be->xfer(s->c, inbuf, whole, &used, outbuf + s->outoff + s->outlen, room, &got,
                          &ended, &verr, &err);
@@ -408,6 +411,8 @@ static void exchange(struct sess *s)
         used = whole;
     if (got > room)
         got = room;
+    for (size_t off = 0; off + SC_FRAME_HDR <= used; off += SC_FRAME_HDR + ((size_t)inbuf[off] << 8 | inbuf[off + 1]))
+        s->records_in++;
     memmove(inbuf, inbuf + used, s->inlen - used);
     s->inlen -= used;
     s->bytes_in += used;
@@ -715,6 +720,7 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
         if (evfd >= 0 && (pfd[3].revents & (POLLIN | POLLHUP | POLLERR))) {
             unsigned int ev;
 
+            s.events++;
             if (be->ack(c, &err) < 0) {
                 fprintf(stderr, "sc-relay: %s: %s%s", be->name, err, eol);
                 s.fatal = 1;
@@ -736,9 +742,11 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
         how = "the VMM refused an input record";
     }
     if (s.opened)
-        syslog(LOG_NOTICE, "session end: user=%s domain=%u in=%llu out=%llu how=%s", who(),
-               (unsigned)domid, (unsigned long long)s.bytes_in, (unsigned long long)s.bytes_out,
-               how);
+        syslog(LOG_NOTICE, "session end: user=%s domain=%u in=%llu out=%llu records_in=%llu "
+               "exchanges=%llu events=%llu how=%s", who(), (unsigned)domid,
+               (unsigned long long)s.bytes_in, (unsigned long long)s.bytes_out,
+               (unsigned long long)s.records_in, (unsigned long long)s.exchanges,
+               (unsigned long long)s.events, how);
     restore_fds();
     return rc;
 }

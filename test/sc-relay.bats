@@ -191,6 +191,6 @@ teardown() { sim_teardown; }
     run -0 pipeline 5
     [ "$(cat relay.rc)" = 0 ]
     grep -q "^sc-relay\[[0-9]*\]: session start: user=alice domain=5 backend=sim$" relay.err
-    grep -q "^sc-relay\[[0-9]*\]: session end: user=alice domain=5 in=[0-9]* out=[0-9]* how=ended by the VMM$" relay.err
+    grep -q "^sc-relay\[[0-9]*\]: session end: user=alice domain=5 in=[0-9]* out=[0-9]* records_in=[1-9][0-9]* exchanges=[1-9][0-9]* events=[0-9]* how=ended by the VMM$" relay.err
     run ! grep -q sekrit relay.err
 }

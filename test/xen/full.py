@@ -62,7 +62,8 @@ class Pipe:
         self.kind, self.tag, self.outdir = kind, tag, outdir
         ssh = " ".join(shlex.quote(x) for x in dom0.ssh_argv("op"))
         key = shlex.quote(os.path.join(outdir, "key-%s" % kind))
-        relay = RELAY + (" --takeover" if takeover else "")
+        # -v: the relay's syslog lines (its session end counts) go to /tmp/relay-TAG.err too
+        relay = RELAY + " -v" + (" --takeover" if takeover else "")
         remote = ("tee /tmp/cap-in-%s | %s %d 2>/tmp/relay-%s.err | tee /tmp/cap-out-%s"
                   % (tag, relay, domid, tag, tag))
         for t in ("enc", "dec"):
@@ -156,6 +157,12 @@ def session(dom0, a, env, domid, kind, password, secret_cmd, outdir, tag=None,
     enc, dec = p.rc("enc"), p.rc("dec")
     log("%s guest (domid %d): session%s over the pipeline ok (sc-enc %s, sc-dec %s, "
         "pipeline %d)" % (kind, domid, " (takeover)" if takeover else "", enc, dec, rc))
+    # The relay's own count (issue 11): input records, hypercalls (one XEN_SCCRYPT_xfer per
+    # exchange) and event-channel wake-ups over the whole session.
+    r = dom0.run("grep -h 'session end' /tmp/relay-%s.err" % p.tag, check=False)
+    line = r.stdout.decode(errors="replace").strip().splitlines()
+    if line:
+        log("%s guest: relay %s" % (kind, line[-1][line[-1].find("session end"):]))
     if dec != "0":
         raise Check("%s: sc-dec exited %s (expected 0: a clean quiet close); stderr: %s"
                     % (kind, dec, p.err("dec")))
