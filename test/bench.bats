@@ -25,6 +25,8 @@ setup() {
     grep -Eq '^  plaintext: cat1 [0-9.-]+/[0-9.-]+, plaincon-relay ' <<< "$output"
     grep -Eq '^  ratio, SCCrypt / plaintext: CPU [0-9.-]+, context switches [0-9.-]+$' <<< "$output"
     grep -Eq '^bytes on the wire per keystroke, in/out +[0-9.]+/[0-9.]+ ' <<< "$output"
+    # the obfuscated session's records, measured on a terminal: one size each way
+    grep -Eq "^obfuscated: every record's bytes on the wire, in/out +[0-9]+/[0-9]+ " <<< "$output"
     grep -Eq '^  out, SCCrypt: sc-enc [0-9.]+ \(rss [0-9]+\) sc-relay [0-9.]+ \(rss [0-9]+\) sc-dec [0-9.]+ \(rss [0-9]+\) sc-vmmsim [0-9.]+$' <<< "$output"
     grep -Eq '^  in, plaintext: cat1 [0-9.]+ ' <<< "$output"
     grep -Eq '^  SCCrypt, per keystroke: sc-enc [0-9.-]+, sc-relay [0-9.-]+, sc-dec [0-9.-]+, sc-vmmsim [0-9.-]+, total' <<< "$output"
