@@ -26,8 +26,11 @@ static EVP_CIPHER_CTX *aead_ctx(EVP_CIPHER_CTX **ctx)
 {
     static int registered;
 
-    /* Before OpenSSL's own exit handler, which ran first at its init: handlers run in reverse. */
-    if (!registered && atexit(sc_ossl_cleanup) == 0)
+    /*
+     * Our exit handler must run before OpenSSL's: handlers run in reverse
+     * order of registration, so OpenSSL registers its own first (at init).
+     */
+    if (!registered && OPENSSL_init_crypto(0, NULL) == 1 && atexit(sc_ossl_cleanup) == 0)
         registered = 1;
     if (aead == NULL)
         aead = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
