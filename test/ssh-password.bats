@@ -11,6 +11,7 @@ bats_require_minimum_version 1.5.0
 
 load sim_helpers
 load ssh_helpers
+load tmux_helpers
 
 setup() {
     command -v tmux > /dev/null || skip "tmux is not installed"
@@ -19,12 +20,6 @@ setup() {
     SSH_PASSWORD="pw-$RANDOM-Ssh"
     ssh_fixture_setup "allow user:sccon$$ attach name:web1"
     bind_dom 5 "$SIM_UUID"
-    TSOCK="$BATS_TEST_TMPDIR/tmux.sock"
-    cat > env.sh <<EOS
-export PATH='$PATH' HOME='$HOME' XDG_CONFIG_HOME='$XDG_CONFIG_HOME'
-export XDG_STATE_HOME='$XDG_STATE_HOME' XDG_RUNTIME_DIR='$XDG_RUNTIME_DIR'
-cd '$BATS_TEST_TMPDIR'
-EOS
     # The client offers no key: sshd asks for the password on the terminal.
     cat > run.sh <<EOS
 stty -g > before
@@ -37,43 +32,33 @@ echo "\${PIPESTATUS[@]}" > st.tmp
 stty -g > after
 mv st.tmp st
 EOS
-    tmux -S "$TSOCK" -f /dev/null new-session -d -x 120 -y 30 -s t "bash --norc --noprofile"
-    tmux -S "$TSOCK" send-keys -t t ". ./env.sh; PS1='$ '" Enter
+    tmux_start 120 30
+    keys ". ./env.sh; PS1='$ '" Enter
+    WAIT_PANE_TRIES=200
 }
 
 teardown() {
-    [ -n "${TSOCK:-}" ] && tmux -S "$TSOCK" kill-server 2> /dev/null
+    tmux_stop
     ssh_fixture_teardown
     sim_teardown
 }
 
-pane() {
-    tmux -S "$TSOCK" capture-pane -p -t t
-}
-
-# wait_pane TEXT [TRIES]: until the pane shows TEXT (every 0.1 s).
-wait_pane() {
-    for _ in $(seq "${2:-200}"); do pane | grep -qF -- "$1" && return 0; sleep 0.1; done
-    echo "timed out waiting for '$1' in the pane:" >&2
-    pane >&2
-    return 1
-}
 
 @test "ssh asks for a password on the terminal and gets all of it; the session then runs" {
-    tmux -S "$TSOCK" send-keys -t t "bash run.sh" Enter
+    keys "bash run.sh" Enter
     wait_pane "password:"
     # typed as a user would, a key at a time
     for ((i = 0; i < ${#SSH_PASSWORD}; i++)); do
-        tmux -S "$TSOCK" send-keys -t t -l "${SSH_PASSWORD:i:1}"
+        keys -l "${SSH_PASSWORD:i:1}"
         sleep 0.03
     done
-    tmux -S "$TSOCK" send-keys -t t Enter
+    keys Enter
     for _ in $(seq 200); do grep -q connected dec.err 2> /dev/null && break; sleep 0.1; done
     grep -q "sc-dec: connected to domain 5 uuid $SIM_UUID" dec.err
-    tmux -S "$TSOCK" send-keys -t t -l 'after-login'
-    tmux -S "$TSOCK" send-keys -t t Enter
+    keys -l 'after-login'
+    keys Enter
     wait_pane "after-login"
-    tmux -S "$TSOCK" send-keys -t t "~" "."
+    keys "~" "."
     for _ in $(seq 100); do [ -s st ] && break; sleep 0.1; done
     [ "$(cat st)" = "0 0 0" ]
     cmp before after

@@ -10,43 +10,23 @@
 bats_require_minimum_version 1.5.0
 
 load sim_helpers
+load tmux_helpers
 
 setup() {
     command -v tmux > /dev/null || skip "tmux is not installed"
     sim_setup
     start_sim --domain 5:demo:$SIM_UUID --guest 'stty raw -echo; exec cat'
     bind_dom 5 "$SIM_UUID"
-    TSOCK="$BATS_TEST_TMPDIR/tmux.sock"
-    cat > env.sh <<EOS
-export PATH='$PATH' HOME='$HOME' XDG_CONFIG_HOME='$XDG_CONFIG_HOME'
-export XDG_STATE_HOME='$XDG_STATE_HOME' XDG_RUNTIME_DIR='$XDG_RUNTIME_DIR'
-unset SCCRYPT_ESCAPE
-cd '$BATS_TEST_TMPDIR'
-EOS
-    tmux -S "$TSOCK" -f /dev/null new-session -d -x 200 -y 40 -s t "bash --norc --noprofile"
+    tmux_start 200 40 "unset SCCRYPT_ESCAPE"
     keys ". ./env.sh; PS1='PROMPT\$ '; clear" Enter
     wait_pane 'PROMPT$'
 }
 
 teardown() {
-    [ -n "${TSOCK:-}" ] && tmux -S "$TSOCK" kill-server 2> /dev/null
+    tmux_stop
     sim_teardown
 }
 
-keys() {
-    tmux -S "$TSOCK" send-keys -t t "$@"
-}
-
-pane() {
-    tmux -S "$TSOCK" capture-pane -p -t t
-}
-
-wait_pane() {
-    for _ in $(seq "${2:-100}"); do pane | grep -qF -- "$1" && return 0; sleep 0.1; done
-    echo "timed out waiting for '$1' in the pane:" >&2
-    pane >&2
-    return 1
-}
 
 # Starts a session in the pane (sc-enc's options in $1; stderr to the
 # terminal, as a user runs it); statuses in st, settings before and after.
@@ -63,19 +43,6 @@ EOS
     wait_raw
 }
 
-# Waits until sc-enc has made the terminal raw: sc-dec says "connected" a
-# moment before (sc-enc learns of the answer from it), and keys typed in
-# that moment are the cooked terminal's (echoed, Enter made a newline).
-wait_raw() {
-    local t
-    t=$(tmux -S "$TSOCK" display -p -t t '#{pane_tty}')
-    for _ in $(seq 200); do
-        stty -a -F "$t" | grep -q -- '-icanon' && return 0
-        sleep 0.02
-    done
-    echo "timed out waiting for raw mode on $t" >&2
-    return 1
-}
 
 wait_st() {
     for _ in $(seq 100); do [ -s st ] && return 0; sleep 0.1; done
@@ -130,7 +97,7 @@ wait_st() {
 
 @test "~^Z suspends the whole pipeline with the terminal restored, and fg resumes it raw" {
     start_session -N
-    stty -g -F "$(tmux -S "$TSOCK" display -p -t t '#{pane_tty}')" > raw
+    stty -g -F "$(pane_tty)" > raw
     keys Enter "~" C-z
     wait_pane "Stopped"
     # (the shell's readline owns the terminal's settings now: tty.bats checks sc-enc's restore)
@@ -140,7 +107,7 @@ wait_st() {
     [ "$(ps -o stat= -p "$relay" | cut -c1)" = T ]
     keys fg Enter
     for _ in $(seq 50); do
-        stty -g -F "$(tmux -S "$TSOCK" display -p -t t '#{pane_tty}')" > raw2
+        stty -g -F "$(pane_tty)" > raw2
         cmp -s raw raw2 && break
         sleep 0.1
     done

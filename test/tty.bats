@@ -4,31 +4,18 @@
 # keystroke-timing obfuscation on the wire.
 
 load helpers
+load tmux_helpers
 
 setup() {
     command -v tmux > /dev/null || skip "tmux is not installed"
     setup_home
     setup_vmm
-    SOCK="$BATS_TEST_TMPDIR/tmux.sock"
-    cat > env.sh <<EOS
-export PATH='$PATH' HOME='$HOME' XDG_CONFIG_HOME='$XDG_CONFIG_HOME'
-export XDG_STATE_HOME='$XDG_STATE_HOME' XDG_RUNTIME_DIR='$XDG_RUNTIME_DIR'
-cd '$BATS_TEST_TMPDIR'
-EOS
-    tmux -S "$SOCK" -f /dev/null new-session -d -x 100 -y 30 -s t "bash --norc --noprofile"
-    tmux -S "$SOCK" send-keys -t t ". ./env.sh; PS1='$ '" Enter
+    tmux_start 100 30
+    keys ". ./env.sh; PS1='$ '" Enter
 }
 
 teardown() {
-    tmux -S "$SOCK" kill-server 2> /dev/null || true
-}
-
-keys() {
-    tmux -S "$SOCK" send-keys -t t "$@"
-}
-
-pane_tty() {
-    tmux -S "$SOCK" display -p -t t '#{pane_tty}'
+    tmux_stop
 }
 
 wait_file() {
@@ -54,19 +41,6 @@ EOS
     wait_raw
 }
 
-# Waits until sc-enc has made the terminal raw: sc-dec says "connected" a
-# moment before, and keys typed in that moment meet the cooked terminal.
-wait_raw() {
-    local t
-    t=$(pane_tty)
-    for _ in $(seq 200); do
-        stty -a -F "$t" | grep -q -- '-icanon' && return 0
-        sleep 0.02
-    done
-    echo "timed out waiting for raw mode on $t" >&2
-    return 1
-}
-
 @test "sc-enc puts the terminal in raw mode, forwards each key, ends on ~. and restores the settings exactly" {
     start_session ""
     run -0 stty -a -F "$(pane_tty)"
@@ -75,8 +49,8 @@ wait_raw() {
     keys Enter
     wait_file glog hello
     # the echo comes back through sc-dec onto the terminal
-    for _ in $(seq 100); do tmux -S "$SOCK" capture-pane -p -t t | grep -q hello && break; sleep 0.05; done
-    tmux -S "$SOCK" capture-pane -p -t t | grep -q hello
+    for _ in $(seq 100); do pane | grep -q hello && break; sleep 0.05; done
+    pane | grep -q hello
     keys "~" "."
     wait_file st
     [ "$(cat st)" = "0 0 0 0" ]
@@ -218,7 +192,7 @@ EOS
     keys "sc-keygen --seal vmm.pub --expect $VMMFP --domain $UUID; echo \"rc=\$?\" > st" Enter
     wait_file st
     [ "$(cat st)" = rc=2 ]
-    tmux -S "$SOCK" capture-pane -p -t t | grep -q "refusing to write the binary bind request to a terminal"
+    pane | grep -q "refusing to write the binary bind request to a terminal"
 }
 
 # Issue 9 item 1: the VMM answered every chaff record at once but owed
