@@ -331,12 +331,16 @@ void sc_vmm_close(struct sc_dom *d, unsigned int reason)
     d->close_reason = (uint8_t)reason;
 }
 
+/* sc_rec_seal's pt_min for a record of len data bytes: an obfuscating session pads all that fit. */
+static size_t rec_pad(const struct sc_dom *d, size_t len)
+{
+    return ((d->options & SC_OPT_CHAFF) && len <= SC_KEYSTROKE_DATA) ? SC_REC_MIN_PT : 0;
+}
+
 /* Room a record of len data bytes takes on the wire in this session. */
 static size_t rec_frame_len(const struct sc_dom *d, size_t len)
 {
-    if ( (d->options & SC_OPT_CHAFF) && len <= SC_KEYSTROKE_DATA )
-        return SC_KEYSTROKE_FRAME;
-    return SC_FRAME_HDR + len + SC_REC_HDR + SC_TAG_LEN;
+    return SC_FRAME_HDR + (rec_pad(d, len) ? SC_REC_MIN_PT : len + SC_REC_HDR) + SC_TAG_LEN;
 }
 
 /* Before a record: move to the next epoch when the counter says so. */
@@ -346,8 +350,7 @@ static int rekey_if_due(struct sc_dom *d, uint8_t *out, size_t cap, size_t *off)
 
     if ( d->out.counter < SC_REKEY_AFTER - 1 )
         return 0;
-    n = sc_rec_seal(d->cr, &d->out, out + *off, cap - *off, SC_REC_REKEY, NULL, 0,
-                    (d->options & SC_OPT_CHAFF) ? SC_REC_MIN_PT : 0);
+    n = sc_rec_seal(d->cr, &d->out, out + *off, cap - *off, SC_REC_REKEY, NULL, 0, rec_pad(d, 0));
     if ( n < 0 )
         return n;
     *off += (size_t)n;
@@ -358,10 +361,9 @@ static int rekey_if_due(struct sc_dom *d, uint8_t *out, size_t cap, size_t *off)
 static int seal_out(struct sc_dom *d, uint8_t *out, size_t cap, size_t *off,
                     unsigned int type, const uint8_t *data, size_t len)
 {
-    size_t pad = ((d->options & SC_OPT_CHAFF) && len <= SC_KEYSTROKE_DATA) ? SC_REC_MIN_PT : 0;
     int n;
 
-    n = sc_rec_seal(d->cr, &d->out, out + *off, cap - *off, type, data, len, pad);
+    n = sc_rec_seal(d->cr, &d->out, out + *off, cap - *off, type, data, len, rec_pad(d, len));
     if ( n < 0 )
         return n;
     *off += (size_t)n;
