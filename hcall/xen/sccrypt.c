@@ -886,20 +886,10 @@ static int input_locked(struct sccrypt_dom *s, const uint8_t *buf, size_t len, s
     return rc;
 }
 
-/* Are a gone session's last frames still waiting? (lock held) */
-static bool final_waiting(uint64_t session)
-{
-    unsigned int i;
-
-    for ( i = 0; i < SCCRYPT_FINALS; i++ )
-        if ( session && finals[i].session == session )
-            return true;
-    return false;
-}
-
 /*
  * A session that is gone: hand over its last frames once (with
- * XEN_SCCRYPT_V_ENDED in *ended), else -ENOENT.  Lock held.
+ * XEN_SCCRYPT_V_ENDED in *ended); while they do not fit in cap (an input-only
+ * xfer) they wait, and nothing is returned.  No frames: -ENOENT.  Lock held.
  */
 static int output_final_locked(struct xen_sccrypt_op *op, struct sccrypt_dom *s, uint8_t *out,
                                size_t cap, uint32_t *ended)
@@ -907,8 +897,10 @@ static int output_final_locked(struct xen_sccrypt_op *op, struct sccrypt_dom *s,
     unsigned int i;
 
     for ( i = 0; i < SCCRYPT_FINALS; i++ )
-        if ( op->session && finals[i].session == op->session && finals[i].len <= cap )
+        if ( op->session && finals[i].session == op->session )
         {
+            if ( finals[i].len > cap )
+                return 0;
             memcpy(out, finals[i].buf, finals[i].len);
             op->len = finals[i].len;
             *ended = XEN_SCCRYPT_V_ENDED;
@@ -997,11 +989,14 @@ static int op_output(struct xen_sccrypt_op *op, uint8_t *out, size_t cap)
     spin_lock(&sccrypt_lock);
     s = find_session(op->session);
     if ( !s || !session_open(s) )
+    {
         rc = output_final_locked(op, s, out, cap, &op->value);
-    else
-        rc = output_locked(op, s, out, cap, &op->value);
+        spin_unlock(&sccrypt_lock);
+        return rc;
+    }
+    rc = output_locked(op, s, out, cap, &op->value);
     spin_unlock(&sccrypt_lock);
-    if ( rc < 0 && rc != -ENOENT )
+    if ( rc < 0 )
     {
         op->vmm_err = -rc;
         return -EACCES;
@@ -1027,9 +1022,7 @@ static int op_xfer(struct xen_sccrypt_op *op, const uint8_t *buf, size_t len, ui
     s = find_session(op->session);
     if ( !s || !session_open(s) )
     {
-        /* Gone: its last frames wait for a call with room for them. */
-        rc = cap ? output_final_locked(op, s, out, cap, &op->value2) :
-             final_waiting(op->session) ? 0 : output_final_locked(op, s, out, 0, &op->value2);
+        rc = output_final_locked(op, s, out, cap, &op->value2);
         spin_unlock(&sccrypt_lock);
         return rc;
     }
