@@ -34,7 +34,7 @@ endif
 
 CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 XEN_LIBS    := $(shell pkg-config --libs xencall xenevtchn xenstore 2>/dev/null)
-ifeq ($(wildcard src/relay_xen.c),)
+ifeq ($(wildcard src/relay/relay_xen.c),)
   XEN_LIBS :=
 endif
 
@@ -47,17 +47,17 @@ LIB_OBJ    := $(LIB_SRC:src/%.c=bin/obj/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:src/%.c=bin/obj/%.o)
 SIM_OBJ    := $(SIM_SRC:src/%.c=bin/obj/%.o)
 
-RELAY_SRC := src/relay_sim.c src/relay_policy.c src/relay_gate.c
-ifneq ($(and $(XEN_LIBS),$(wildcard src/relay_xen.c)),)
-  RELAY_SRC += src/relay_xen.c
+RELAY_SRC := src/relay/relay_sim.c src/relay/relay_policy.c src/relay/relay_gate.c
+ifneq ($(and $(XEN_LIBS),$(wildcard src/relay/relay_xen.c)),)
+  RELAY_SRC += src/relay/relay_xen.c
 else
-  RELAY_SRC += src/relay_noxen.c
+  RELAY_SRC += src/relay/relay_noxen.c
 endif
 RELAY_OBJ := $(RELAY_SRC:src/%.c=bin/obj/%.o)
 
 CLIENT_TOOLS := $(foreach t,sc-keygen sc-enc sc-dec,$(if $(wildcard src/$(t).c),bin/$(t)))
 SIM_TOOL     := $(if $(wildcard src/sc-vmmsim.c),bin/sc-vmmsim)
-RELAY_TOOL   := $(if $(wildcard src/sc-relay.c),bin/sc-relay)
+RELAY_TOOL   := $(if $(wildcard src/relay/sc-relay.c),bin/sc-relay)
 CONSOLE_TOOL := $(if $(wildcard src/sc-console.sh),bin/sc-console)
 TOOLS := $(CLIENT_TOOLS) $(CONSOLE_TOOL) $(SIM_TOOL) $(RELAY_TOOL)
 
@@ -78,7 +78,7 @@ bin/obj/core/%.o: src/core/%.c $(wildcard src/core/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CORE_CFLAGS) -c -o $@ $<
 
-bin/obj/%.o: src/%.c $(wildcard src/*.h src/core/*.h src/lib/*.h src/client/*.h src/sim/*.h)
+bin/obj/%.o: src/%.c $(wildcard src/*.h src/relay/*.h src/core/*.h src/lib/*.h src/client/*.h src/sim/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -95,7 +95,7 @@ bin/sc-vmmsim: bin/obj/sc-vmmsim.o $(SIM_OBJ) $(LIB_OBJ) $(CORE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lutil
 
 # The relay runs as root in dom0 and holds no key: no crypto, no core.
-bin/sc-relay: bin/obj/sc-relay.o $(RELAY_OBJ) $(LIB_OBJ)
+bin/sc-relay: bin/obj/relay/sc-relay.o $(RELAY_OBJ) $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(XEN_LIBS)
 
 define test_rule
@@ -150,7 +150,7 @@ FUZZ_FLAGS := -std=gnu99 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefine
         -fno-sanitize-recover=all -DSC_VERSION='"$(VERSION)"' -Isrc -Isrc/core -Isrc/lib -Isrc/client
 FUZZ_SRC   := $(wildcard test/fuzz/fuzz_*.c)
 FUZZ_BIN   := $(FUZZ_SRC:test/fuzz/%.c=bin/fuzz/%)
-FUZZ_HDRS  := $(wildcard src/*.h src/core/*.h src/lib/*.h src/client/*.h src/sim/*.h)
+FUZZ_HDRS  := $(wildcard src/*.h src/relay/*.h src/core/*.h src/lib/*.h src/client/*.h src/sim/*.h)
 
 bin/fuzz/fuzz_vmm: test/fuzz/fuzz_vmm.c $(CORE_SRC) $(FUZZ_HDRS)
 	@mkdir -p $(@D)
@@ -168,9 +168,9 @@ bin/fuzz/fuzz_files: test/fuzz/fuzz_files.c $(CORE_SRC) $(CLIENT_SRC) $(LIB_SRC)
 
 # sc-relay.c compiled into the target (its main renamed), with the relay's other parts
 # but no Xen backend.
-FUZZ_RELAY_SRC := $(filter-out src/relay_xen.c,$(RELAY_SRC)) \
-        $(if $(filter src/relay_noxen.c,$(RELAY_SRC)),,src/relay_noxen.c)
-bin/fuzz/fuzz_relay: test/fuzz/fuzz_relay.c src/sc-relay.c $(FUZZ_RELAY_SRC) $(LIB_SRC) $(FUZZ_HDRS)
+FUZZ_RELAY_SRC := $(filter-out src/relay/relay_xen.c,$(RELAY_SRC)) \
+        $(if $(filter src/relay/relay_noxen.c,$(RELAY_SRC)),,src/relay/relay_noxen.c)
+bin/fuzz/fuzz_relay: test/fuzz/fuzz_relay.c src/relay/sc-relay.c $(FUZZ_RELAY_SRC) $(LIB_SRC) $(FUZZ_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_RELAY_SRC) $(LIB_SRC)
 

@@ -3,7 +3,7 @@
  * sccrypt_op.h: the sccrypt_op hypercall ABI (SCCrypt's end-to-end
  * encrypted PV console).  One truth: the patch installs this file as
  * xen/include/public/sccrypt_op.h, and sc-relay's xen backend
- * (src/relay_xen.c) includes it from hcall/.
+ * (src/relay/relay_xen.c) includes it from hcall/.
  *
  *   long sccrypt_op(struct xen_sccrypt_op *op)      hypercall number 43
  *

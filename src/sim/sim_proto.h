@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sim_proto.h: the socket protocol between sc-relay's sim backend
- * (src/relay_sim.c) and the VMM simulator (sc-vmmsim, src/sim/).
+ * (src/relay/relay_sim.c) and the VMM simulator (sc-vmmsim, src/sim/).
  *
  * It carries the operations of the sccrypt_op hypercall, nothing more:
  * every payload is ciphertext or a public key, so the relay side links no

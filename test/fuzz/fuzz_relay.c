@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #define main sc_relay_main
-#include "../../src/sc-relay.c"
+#include "../../src/relay/sc-relay.c"
 #undef main
 
 int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n);
