@@ -6,13 +6,14 @@
 #        to Xen, copied from hcall/ and src/core (one truth: the hypervisor
 #        runs the very core files the simulator and the unit tests run)
 #   0002-sccrypt-hooks.patch               hand-maintained: the hooks in
-#        existing Xen files (hcall/patches/0002-sccrypt-hooks.patch)
-# OUTDIR defaults to hcall/patches. With another OUTDIR the hooks patch and
-# the series file are copied there too, so OUTDIR is a complete series.
+#        existing Xen files (hcall/patches/0002-sccrypt-hooks.patch, copied)
+# OUTDIR (default bin/patch) gets the whole series and its series file. The
+# generated patch is a build output, never committed: a reviewer reads
+# hcall/xen/ and src/core/, not a second copy of them.
 set -eu
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 REPO=$(cd "$HERE/.." && pwd)
-OUT=${1:-$HERE/patches}
+OUT=${1:-$REPO/bin/patch}
 mkdir -p "$OUT"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -57,8 +58,6 @@ p=$tmp/0001.patch
     done
 } > "$p"
 mv "$p" "$OUT/0001-sccrypt-core-and-hypercall.patch"
-if [ "$OUT" != "$HERE/patches" ]; then
-    cp "$HERE/patches/0002-sccrypt-hooks.patch" "$OUT/"
-fi
+cp "$HERE/patches/0002-sccrypt-hooks.patch" "$OUT/"
 printf '%s\n' 0001-sccrypt-core-and-hypercall.patch 0002-sccrypt-hooks.patch > "$OUT/series"
 echo "gen-patch: $OUT: $(cat "$OUT"/0001-*.patch "$OUT"/0002-*.patch | grep -c '^+[^+]') lines added" >&2
