@@ -88,9 +88,9 @@ struct relay_backend {
      */
     int (*pending)(struct relay_conn *c);
     /*
-     * The domain's name (printable ASCII, NUL-terminated, at most 63 bytes;
-     * characters outside [A-Za-z0-9._@+-] become '?') and UUID as the host
-     * knows them, for the policy (relay_policy.h).  vmm_err SC_ENODOMAIN
+     * The domain's name (rp_domain_name: the whole name, or, for a name
+     * longer than 63 bytes or with bytes outside [A-Za-z0-9._@+-], a display
+     * form with '?' that no rule matches) and UUID as the host knows them, for the policy (relay_policy.h).  vmm_err SC_ENODOMAIN
      * when there is no such domain.
      */
     int (*dominfo)(struct relay_conn *c, uint32_t domid, char name[64], uint8_t uuid[16],

@@ -20,6 +20,7 @@
 
 #include "io.h"
 #include "relay_backend.h"
+#include "relay_policy.h"
 #include "relay_sim.h"
 #include "sc_proto.h"               /* constants only */
 #include "sim/sim_proto.h"
@@ -543,8 +544,8 @@ static int sim_pending(struct relay_conn *c)
 static int sim_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint8_t uuid[16],
                        int *vmm_err, const char **err)
 {
-    uint8_t rh[SIM_HDR_LEN], p[16 + 63];
-    size_t n = 0, i;
+    uint8_t rh[SIM_HDR_LEN], p[16 + 256];
+    size_t n = 0;
 
     if (request(c, SIM_OP_DOMINFO, 0, 0, domid, 0, NULL, 0, rh, p, sizeof(p), &n, NULL,
                 vmm_err, err) < 0) {
@@ -557,13 +558,7 @@ static int sim_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint
         return -1;
     }
     memcpy(uuid, p, 16);
-    for (i = 16; i < n; i++) {
-        char ch = (char)p[i];
-
-        name[i - 16] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                       (ch >= '0' && ch <= '9') || (ch && strchr("._@+-", ch)) ? ch : '?';
-    }
-    name[n - 16] = '\0';
+    rp_domain_name(name, (const char *)p + 16, n - 16);   /* whole, or one no rule matches */
     return 0;
 }
 

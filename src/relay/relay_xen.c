@@ -30,6 +30,7 @@
 #include <xen/xen.h>
 
 #include "relay_backend.h"
+#include "relay_policy.h"          /* rp_domain_name */
 #include "text.h"                  /* uuid_parse */
 #include "sc_proto.h"              /* constants only */
 #include "../hcall/sccrypt_op.h"
@@ -542,7 +543,7 @@ static int xen_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint
 {
     struct xs_handle *xs;
     char path[80], *s, *v;
-    unsigned int len, i;
+    unsigned int len;
     int ok;
 
     *vmm_err = 0;
@@ -561,13 +562,7 @@ static int xen_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint
         *err = "no such domain";
         return -1;
     }
-    for (i = 0; i < len && i < 63; i++) {
-        char ch = s[i];
-
-        name[i] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                  (ch >= '0' && ch <= '9') || (ch && strchr("._@+-", ch)) ? ch : '?';
-    }
-    name[i] = '\0';
+    rp_domain_name(name, s, len);           /* the whole name, or one no rule matches */
     free(s);
     snprintf(path, sizeof(path), "/local/domain/%u/vm", (unsigned)domid);
     s = xs_read(xs, XBT_NULL, path, &len);
