@@ -43,7 +43,9 @@
 #define XEN_SCCRYPT_status      0   /* -> value: SC_PROTO_VERSION; value2: interface version;
                                      *    flags: XEN_SCCRYPT_S_* */
 #define XEN_SCCRYPT_vmm_key     1   /* -> buf: the VMM's X25519 public key (32 bytes) */
-#define XEN_SCCRYPT_bind        2   /* domid; buf: bind request (SC_BIND_LEN).  The
+#define XEN_SCCRYPT_bind        2   /* domid; buf: bind request (SC_BIND_LEN) -> buf:
+                                     * the bind answer (SC_BOUND_LEN) when cap has
+                                     * room for it.  The
                                      * console comes from the guest's own HVM params
                                      * (PVH) or start_info (PV); ring_gfn and port
                                      * are ignored.  Refused unless the domain is

@@ -372,6 +372,9 @@ int main(int argc, char **argv)
     if (r < 0) {
         if (r == -SC_EVERSION)
             msg_err("the VMM's answer speaks another protocol version; session refused");
+        else if (r == -SC_EUUID)
+            msg_err("the VMM answered for another domain than the one this session is for "
+                    "(sc-enc -g): dom0 routed it elsewhere; session refused");
         else
             msg_err("the VMM's answer failed authentication (%s): a wrong key or VMM, or "
                     "forged by the relay; session refused", sc_strerror(-r));

@@ -147,7 +147,7 @@ relay_stream() {
     # Every byte read from stdin but the hello frame went to the simulator
     # once: no byte was offered again.
     awk '$1 == "stdin" { r += $2 } $1 == "req" && $2 == 10 { s += $3 }
-         END { print r, s; exit !(s == r - 2 - 52) }' stream
+         END { print r, s; exit !(s == r - 2 - 68) }' stream
     # Never more input outstanding than the credit (64 KiB), and the paste
     # used it up (the guest slept): it waited for credit to come back.
     awk '$1 == "req" && $2 == 10 { out += $3; if (out > 65536) bad++; if (out > max) max = out }
@@ -416,7 +416,7 @@ relay_stream() {
     cp wire.in recorded.in
     sleep 1.5                       # the guest prints while nobody is attached
     # dom0 replays the recorded hello and keeps what the VMM sends
-    head -c 54 recorded.in > hello.replay
+    head -c 70 recorded.in > hello.replay
     timeout 10 $RELAY 5 < hello.replay > replay.out 2> replay.err || true
     : > in
     run -0 pipeline 5

@@ -392,14 +392,15 @@ static struct sccrypt_dom *find_session(uint64_t session)
     return NULL;
 }
 
-static int cf_check key_in_use(void *ctx, const uint8_t key[SC_KEY_LEN])
+/* The VMM's per-key count: how many live domains key binds (sc_vmm_bind, sc_vmm_open). */
+static int cf_check key_binds(void *ctx, const uint8_t key[SC_KEY_LEN])
 {
     struct sccrypt_dom *s;
-    int used = 0;
+    int n = 0;
 
     list_for_each_entry ( s, &sccrypt_doms, list )
-        used |= s->dom.bound && sc_ct_equal(s->dom.key, key, SC_KEY_LEN);
-    return used;
+        n += s->dom.bound && sc_ct_equal(s->dom.key, key, SC_KEY_LEN);
+    return n;
 }
 
 static bool session_open(const struct sccrypt_dom *s)
@@ -649,7 +650,8 @@ static bool uuid_unique(const struct domain *d)
  * Refusals that cost nothing come before the VMM consumes the single-use
  * request; kexec and livepatch are locked only once the bind succeeded.
  */
-static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
+static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
+                   uint8_t ans[SC_BOUND_LEN])
 {
     struct domain *d;
     struct sccrypt_dom *s = NULL;
@@ -725,8 +727,14 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
     if ( !vmm || drbg_get(inst, sizeof(inst)) )
         goto out_locked;
     sc_dom_init(&s->dom, d->domain_id, d->handle);
-    rc = sc_vmm_bind(vmm, &s->dom, req, len, inst, key_in_use, NULL);
+    rc = sc_vmm_bind(vmm, &s->dom, req, len, inst, key_binds, NULL);
     sc_wipe(inst, sizeof(inst));
+    if ( !rc )
+    {
+        rc = sc_vmm_bound(vmm, &s->dom, req, len, ans);
+        if ( rc )
+            sc_dom_wipe(&s->dom);
+    }
     if ( rc )
     {
         op->vmm_err = -rc;
@@ -825,7 +833,8 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     old = session_open(s) ? s->session : 0;
     if ( old )
         scratch = s->dom;
-    rc = sc_vmm_open(vmm, &s->dom, hello, len, answer, eph, s->bl.dropped, run_ms(s));
+    rc = sc_vmm_open(vmm, &s->dom, hello, len, answer, eph, s->bl.dropped, run_ms(s),
+                     key_binds, NULL);
     sc_wipe(eph, sizeof(eph));
     if ( rc )
     {
@@ -1150,7 +1159,19 @@ long do_sccrypt_op(XEN_GUEST_HANDLE_PARAM(void) arg)
         break;
 
     case XEN_SCCRYPT_bind:
-        rc = op_bind(&op, buf, len);
+        out = xzalloc_bytes(SC_BOUND_LEN);
+        rc = -ENOMEM;
+        if ( !out )
+            break;
+        rc = op_bind(&op, buf, len, out);
+        /* The bind answer, for a relay that has room for it (an older one has none). */
+        if ( !rc && cap >= SC_BOUND_LEN )
+        {
+            if ( copy_to_guest(op.buf, out, SC_BOUND_LEN) )
+                rc = -EFAULT;
+            else
+                op.len = SC_BOUND_LEN;
+        }
         break;
 
     case XEN_SCCRYPT_open:

@@ -26,6 +26,11 @@
 
 /* Bind requests remembered per boot; when full, binds are refused. */
 #define SC_VMM_USED_MAX     1024
+/*
+ * Live domains one key may bind at once.  The VMM keeps no separate table:
+ * each bound domain holds its key, and the host counts (key_binds below).
+ */
+#define SC_VMM_KEY_DOMAINS  256
 /* Output chaff owed is capped: a flood of input chaff earns no more than this. */
 #define SC_VMM_CHAFF_MAX    64
 /*
@@ -87,14 +92,23 @@ void sc_dom_wipe(struct sc_dom *d);
 /*
  * sc_vmm_bind: unseal req and bind its key to d when the request is new
  * this boot (and there is room to remember it), names d's UUID, d is not
- * bound, and key_in_use(ctx, key) says no other live domain has the key.
- * instance is 16 fresh random bytes.  The host checks beforehand that d's
- * UUID is unique among live domains.  A request that unseals is used up
- * whether or not the bind then succeeds.  Returns 0 or -SC_E*.
+ * bound, and key_binds(ctx, key) (the number of live domains the host has
+ * bound to key; NULL: none) is below SC_VMM_KEY_DOMAINS.  instance is 16
+ * fresh random bytes.  The host checks beforehand that d's UUID is unique
+ * among live domains.  A request that unseals is used up whether or not
+ * the bind then succeeds.  Returns 0 or -SC_E*.
  */
 int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t len,
                 const uint8_t instance[SC_INSTANCE_LEN],
-                int (*key_in_use)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx);
+                int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx);
+
+/*
+ * sc_vmm_bound: after a successful sc_vmm_bind of req (len bytes) to d, the
+ * bind answer for the user (SC_BOUND_LEN bytes): d's instance, UUID and id,
+ * authenticated under d's key and bound to req.  0 or -SC_E*.
+ */
+int sc_vmm_bound(struct sc_vmm *v, const struct sc_dom *d, const uint8_t *req, size_t len,
+                 uint8_t ans[SC_BOUND_LEN]);
 
 /*
  * sc_vmm_open: check a hello against d's binding and start a session,
@@ -107,10 +121,15 @@ int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t l
  * client's first authentic input record (which needs the keys only the
  * holder of this hello's secret can derive from the answer), so a replayed
  * hello takes nothing from the backlog.
+ * The hello must name d's UUID (-SC_EUUID), or name none while d is the
+ * only live domain bound to its key: key_binds(ctx, key) (as for
+ * sc_vmm_bind, d included) at most 1, else -SC_EGUEST.  NULL key_binds:
+ * the host binds each key to one domain.
  */
 int sc_vmm_open(struct sc_vmm *v, struct sc_dom *d, const uint8_t *hello, size_t len,
                 uint8_t answer[SC_ANSWER_LEN], const uint8_t eph[32], uint64_t dropped,
-                uint64_t now_ms);
+                uint64_t now_ms, int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]),
+                void *ctx);
 
 /*
  * sc_vmm_input: open whole frames from buf (len bytes) and copy their data

@@ -73,7 +73,7 @@ static void session_end(struct sc_dom *d)
 
 int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t len,
                 const uint8_t instance[SC_INSTANCE_LEN],
-                int (*key_in_use)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx)
+                int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx)
 {
     uint8_t key[SC_KEY_LEN], uuid[SC_UUID_LEN], id[16];
     uint32_t i;
@@ -109,7 +109,7 @@ int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t l
 
     if ( d->bound )
         rc = -SC_EBOUND;
-    else if ( key_in_use && key_in_use(ctx, key) )
+    else if ( key_binds && key_binds(ctx, key) >= SC_VMM_KEY_DOMAINS )
         rc = -SC_EKEYINUSE;
     else
     {
@@ -124,9 +124,26 @@ int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t l
     return rc;
 }
 
+int sc_vmm_bound(struct sc_vmm *v, const struct sc_dom *d, const uint8_t *req, size_t len,
+                 uint8_t ans[SC_BOUND_LEN])
+{
+    struct sc_identity id;
+
+    if ( !d->bound )
+        return -SC_ENOTBOUND;
+    sc_copy(id.instance, d->instance, SC_INSTANCE_LEN);
+    sc_copy(id.uuid, d->uuid, SC_UUID_LEN);
+    id.domid = d->domid;
+    id.dropped = 0;
+    return sc_bound_make(v->cr, ans, req, len, d->key, v->pub, &id);
+}
+
+static const uint8_t no_uuid[SC_UUID_LEN];
+
 int sc_vmm_open(struct sc_vmm *v, struct sc_dom *d, const uint8_t *hello, size_t len,
                 uint8_t answer[SC_ANSWER_LEN], const uint8_t eph[32], uint64_t dropped,
-                uint64_t now_ms)
+                uint64_t now_ms, int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]),
+                void *ctx)
 {
     struct sc_identity id;
     struct sc_dir in, out;
@@ -138,6 +155,18 @@ int sc_vmm_open(struct sc_vmm *v, struct sc_dom *d, const uint8_t *hello, size_t
     rc = sc_hello_check(v->cr, hello, len, d->key, v->secret, v->pub, &options);
     if ( rc )
         return rc;
+    /*
+     * The session is for the domain the hello names: one key may bind many
+     * domains, and dom0 chooses which one a hello reaches.  A hello that
+     * names none is for the key's only domain.
+     */
+    if ( sc_ct_equal(sc_hello_uuid(hello), no_uuid, SC_UUID_LEN) )
+    {
+        if ( key_binds && key_binds(ctx, d->key) > 1 )
+            return -SC_EGUEST;
+    }
+    else if ( !sc_ct_equal(sc_hello_uuid(hello), d->uuid, SC_UUID_LEN) )
+        return -SC_EUUID;
     sc_copy(id.instance, d->instance, SC_INSTANCE_LEN);
     sc_copy(id.uuid, d->uuid, SC_UUID_LEN);
     id.domid = d->domid;

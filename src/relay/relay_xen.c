@@ -279,7 +279,7 @@ static const char *not_pristine(uint32_t why)
 }
 
 static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, size_t len,
-                    int *vmm_err, const char **err)
+                    uint8_t ans[SC_BOUND_LEN], size_t *alen, int *vmm_err, const char **err)
 {
     struct xen_sccrypt_op op;
     struct xs_handle *xs;
@@ -313,7 +313,7 @@ static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, si
         memset(&op, 0, sizeof(op));
         op.cmd = XEN_SCCRYPT_bind;
         op.domid = domid;       /* the console comes from the guest, not from xenstore */
-        rc = call(c, &op, req, len, 0, vmm_err, err);
+        rc = call(c, &op, req, len, SC_BOUND_LEN, vmm_err, err);
         if (rc == 0 || errno != EBUSY || waited >= BIND_WAIT_MS)
             break;
         sleep_ms(100);
@@ -338,6 +338,11 @@ static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, si
     xs_close(xs);
     if (rc < 0)
         errno = e;              /* EACCES: the hypervisor refused (sc-relay exits 3) */
+    *alen = 0;
+    if (rc == 0 && op.len == SC_BOUND_LEN) {
+        memcpy(ans, c->data, SC_BOUND_LEN);
+        *alen = SC_BOUND_LEN;
+    }
     return rc;
 }
 
@@ -579,6 +584,40 @@ static int xen_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint
     return 0;
 }
 
+/* The domain ids xenstore lists under /local/domain (dom0's word, as the names are). */
+static int xen_domains(struct relay_conn *c, uint32_t *ids, size_t cap, size_t *n,
+                       const char **err)
+{
+    struct xs_handle *xs;
+    char **ent, *end;
+    unsigned int num, i;
+    unsigned long v;
+
+    *n = 0;
+    xs = xs_open(0);
+    if (!xs) {
+        snprintf(c->msg, sizeof(c->msg), "cannot connect to xenstore: %s", strerror(errno));
+        *err = c->msg;
+        return -1;
+    }
+    ent = xs_directory(xs, XBT_NULL, "/local/domain", &num);
+    xs_close(xs);
+    if (!ent) {
+        snprintf(c->msg, sizeof(c->msg), "cannot list /local/domain in xenstore: %s",
+                 strerror(errno));
+        *err = c->msg;
+        return -1;
+    }
+    for (i = 0; i < num && *n < cap; i++) {
+        errno = 0;
+        v = strtoul(ent[i], &end, 10);
+        if (!errno && end != ent[i] && !*end && v < 0x7ff0)
+            ids[(*n)++] = (uint32_t)v;
+    }
+    free(ent);
+    return 0;
+}
+
 const struct relay_backend relay_backend_xen = {
     .name = "xen",
     .available = xen_available,
@@ -595,4 +634,5 @@ const struct relay_backend relay_backend_xen = {
     .event_fd = xen_event_fd,
     .ack = xen_ack,
     .dominfo = xen_dominfo,
+    .domains = xen_domains,
 };

@@ -262,15 +262,16 @@ static void dom_check_dying(struct sdom *d, uint64_t now)
         dom_destroy(d);
 }
 
-static int key_in_use(void *ctx, const uint8_t key[SC_KEY_LEN])
+/* The VMM's per-key count: how many live domains key binds (sc_vmm_bind, sc_vmm_open). */
+static int key_binds(void *ctx, const uint8_t key[SC_KEY_LEN])
 {
     size_t i;
+    int n = 0;
 
     (void)ctx;
     for (i = 0; i < ndoms; i++)
-        if (doms[i].dom.bound && sc_ct_equal(doms[i].dom.key, key, SC_KEY_LEN))
-            return 1;
-    return 0;
+        n += doms[i].dom.bound && sc_ct_equal(doms[i].dom.key, key, SC_KEY_LEN);
+    return n;
 }
 
 /* --- connections --- */
@@ -429,7 +430,7 @@ static void conn_close(struct sconn *c)
 static int op_bind(struct sconn *c, uint32_t domid, const uint8_t *req, size_t len)
 {
     struct sdom *d = find_dom(domid);
-    uint8_t inst[SC_INSTANCE_LEN];
+    uint8_t inst[SC_INSTANCE_LEN], ans[SC_BOUND_LEN];
     uint32_t nused = vmm.nused;
     char id[17];
     int rc;
@@ -438,7 +439,7 @@ static int op_bind(struct sconn *c, uint32_t domid, const uint8_t *req, size_t l
         return refuse(c, SIM_OP_BIND, SIM_ERR_NODOMAIN, 0);
     if (sim_random(inst, sizeof(inst)) < 0)
         return refuse(c, SIM_OP_BIND, SC_ENORANDOM, 0);
-    rc = sc_vmm_bind(&vmm, &d->dom, req, len, inst, key_in_use, NULL);
+    rc = sc_vmm_bind(&vmm, &d->dom, req, len, inst, key_binds, NULL);
     if (vmm.nused != nused && sim_used_save(cfg->statedir, &vmm) < 0)
         sim_log("%s/used-requests: cannot save: %s", cfg->statedir, strerror(errno));
     if (rc) {
@@ -448,7 +449,10 @@ static int op_bind(struct sconn *c, uint32_t domid, const uint8_t *req, size_t l
     }
     hexid(id, inst);
     sim_log("domain %u (%s): console bound (instance %s...)", (unsigned)domid, d->cfg->name, id);
-    return send_resp(c, SIM_OP_BIND, SIM_STATUS_OK, 0, 0, 0, NULL, 0, -1);
+    rc = sc_vmm_bound(&vmm, &d->dom, req, len, ans);
+    if (rc)
+        return refuse(c, SIM_OP_BIND, -rc, 0);
+    return send_resp(c, SIM_OP_BIND, SIM_STATUS_OK, 0, 0, 0, ans, sizeof(ans), -1);
 }
 
 /* The old session's last words when another takes the domain over. */
@@ -509,7 +513,8 @@ static int op_open(struct sconn *c, uint32_t domid, int takeover, const uint8_t 
     }
     if (sim_random(eph, sizeof(eph)) < 0)
         return refuse(c, SIM_OP_OPEN, SC_ENORANDOM, 0);
-    rc = sc_vmm_open(&vmm, &d->dom, hello, len, answer, eph, d->bl.dropped, dom_now(d));
+    rc = sc_vmm_open(&vmm, &d->dom, hello, len, answer, eph, d->bl.dropped, dom_now(d),
+                     key_binds, NULL);
     sc_wipe(eph, sizeof(eph));
     if (rc) {
         if (old)
@@ -732,6 +737,17 @@ static int op_dominfo(struct sconn *c, uint32_t domid)
     return send_resp(c, SIM_OP_DOMINFO, SIM_STATUS_OK, 0, 0, 0, p, SC_UUID_LEN + n, -1);
 }
 
+/* Every domain's id (for sc-relay's names: it asks DOMINFO of each). */
+static int op_list(struct sconn *c)
+{
+    uint8_t p[4 * 64];                  /* at most 64 domains (sim_serve) */
+    size_t i;
+
+    for (i = 0; i < ndoms && i < 64; i++)
+        sim_put32(p + 4 * i, doms[i].cfg->domid);
+    return send_resp(c, SIM_OP_LIST, SIM_STATUS_OK, 0, 0, 0, p, 4 * i, -1);
+}
+
 /* One whole request (header h, payload reqbuf of len bytes); -1 closes the connection. */
 static int conn_dispatch(struct sconn *c, const uint8_t *h, const uint8_t *reqbuf, uint32_t len)
 {
@@ -764,6 +780,9 @@ static int conn_dispatch(struct sconn *c, const uint8_t *h, const uint8_t *reqbu
         break;
     case SIM_OP_DOMINFO:
         rc = op_dominfo(c, domid);
+        break;
+    case SIM_OP_LIST:
+        rc = op_list(c);
         break;
     default:
         send_resp(c, h[1], SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);

@@ -53,6 +53,22 @@ static int other_has_key(void *ctx, const uint8_t key[32])
     return w->other.bound && sc_ct_equal(w->other.key, key, 32);
 }
 
+/* The host's per-key count over both domains (sc_vmm_bind, sc_vmm_open). */
+static int key_binds(void *ctx, const uint8_t key[32])
+{
+    struct world *w = ctx;
+
+    return (w->dom.bound && sc_ct_equal(w->dom.key, key, 32)) +
+           (w->other.bound && sc_ct_equal(w->other.key, key, 32));
+}
+
+static int many_binds(void *ctx, const uint8_t key[32])
+{
+    (void)ctx;
+    (void)key;
+    return SC_VMM_KEY_DOMAINS;
+}
+
 static void world_init(struct world *w)
 {
     uint8_t s[32], ouuid[16];
@@ -93,7 +109,7 @@ static int handshake_dropped(struct world *w, uint16_t opt, uint64_t dropped, ui
     if ( sc_hello_make(cr, w->hello, w->key, w->vmm.pub, w->c, opt) )
         return -100;
     rnd(s, 32);
-    rc = sc_vmm_open(&w->vmm, &w->dom, w->hello, SC_HELLO_LEN, answer, s, dropped, w->now);
+    rc = sc_vmm_open(&w->vmm, &w->dom, w->hello, SC_HELLO_LEN, answer, s, dropped, w->now, NULL, NULL);
     if ( rc )
         return rc;
     rc = sc_answer_check(cr, answer, SC_ANSWER_LEN, w->hello, w->key, w->vmm.pub, w->c, &id,
@@ -191,13 +207,94 @@ static void test_bind_rules(void)
     }
     /* Bound already. */
     CHECK(bind(&w, &w.dom, w.key, w.uuid, req2) == -SC_EBOUND, "second bind refused");
-    /* One live domain per key. */
+    /* One key binds many domains; each session names the one it is for. */
     {
         struct world w2;
+        uint8_t hello[SC_HELLO_LEN], c[32], s[32], sp[32], answer[SC_ANSWER_LEN];
+        uint8_t rq[SC_BIND_LEN], e[32], in2[16], bans[SC_BOUND_LEN];
+        struct sc_identity id;
+        struct sc_dir ci, co;
 
         world_init(&w2);
         CHECK(bind(&w2, &w2.other, w2.key, w2.other.uuid, req) == 0, "other domain bound");
-        CHECK(bind(&w2, &w2.dom, w2.key, w2.uuid, req) == -SC_EKEYINUSE, "key in use refused");
+        CHECK(bind(&w2, &w2.dom, w2.key, w2.uuid, req) == 0,
+              "the same key binds a second domain");
+        rnd(c, 32);
+        rnd(s, 32);
+        /* A session meant for domain 5, routed by dom0 to domain 6 (same key). */
+        CHECK(sc_hello_make_for(cr, hello, w2.key, w2.vmm.pub, c, 0, w2.uuid) == 0, "hello");
+        CHECK(sc_vmm_open(&w2.vmm, &w2.other, hello, SC_HELLO_LEN, answer, s, 0, w2.now,
+                          key_binds, &w2) == -SC_EUUID &&
+              w2.other.state == SC_SESS_NONE,
+              "a hello for one domain is refused by another bound to the same key");
+        CHECK(sc_vmm_open(&w2.vmm, &w2.dom, hello, SC_HELLO_LEN, answer, s, 0, w2.now,
+                          key_binds, &w2) == 0, "the hello opens the domain it names");
+        CHECK(sc_answer_check(cr, answer, SC_ANSWER_LEN, hello, w2.key, w2.vmm.pub, c, &id,
+                              &ci, &co, sp) == 0 && memcmp(id.uuid, w2.uuid, 16) == 0,
+              "the client accepts the answer of the domain it named");
+        /* An authentic answer of domain 6 to a hello that named domain 5: refused by the client. */
+        {
+            struct world w4 = w2;
+
+            memcpy(w4.other.uuid, w2.uuid, 16);     /* (the engine never would) */
+            memcpy(w4.dom.uuid, w2.other.uuid, 16);
+            CHECK(sc_vmm_open(&w4.vmm, &w4.dom, hello, SC_HELLO_LEN, answer, s, 0, w4.now,
+                              NULL, NULL) == -SC_EUUID, "uuid checked against the domain");
+            w4.dom.bound = 1;
+            sc_hello_make_for(cr, hello, w2.key, w2.vmm.pub, c, 0, NULL);
+            CHECK(sc_vmm_open(&w4.vmm, &w4.dom, hello, SC_HELLO_LEN, answer, s, 0, w4.now,
+                              NULL, NULL) == 0, "a hello naming none opens with one binding");
+            sc_wipe(&w4, sizeof(w4));
+        }
+        /* An authentic answer naming domain 6 to a hello that named domain 5: refused. */
+        {
+            struct sc_identity bad = { .domid = 6 };
+            struct sc_dir vi, vo;
+
+            memcpy(bad.uuid, w2.other.uuid, 16);
+            sc_hello_make_for(cr, hello, w2.key, w2.vmm.pub, c, 0, w2.uuid);
+            CHECK(sc_answer_make(cr, answer, hello, w2.key, w2.vmm.secret, w2.vmm.pub, s, &bad,
+                                 &vi, &vo) == 0, "answer made");
+            CHECK(sc_answer_check(cr, answer, SC_ANSWER_LEN, hello, w2.key, w2.vmm.pub, c, &id,
+                                  &ci, &co, sp) == -SC_EUUID,
+                  "the client refuses an answer for another domain than its hello named");
+            sc_dir_wipe(&vi);
+            sc_dir_wipe(&vo);
+        }
+        /* A hello naming no domain while the key binds two: refused, whichever dom0 picks. */
+        CHECK(sc_hello_make_for(cr, hello, w2.key, w2.vmm.pub, c, 0, NULL) == 0, "hello");
+        CHECK(sc_vmm_open(&w2.vmm, &w2.other, hello, SC_HELLO_LEN, answer, s, 0, w2.now,
+                          key_binds, &w2) == -SC_EGUEST, "a hello naming none refused (two)");
+        /* The per-key limit. */
+        rnd(e, 32);
+        rnd(in2, 16);
+        {
+            struct world w5;
+
+            world_init(&w5);
+            sc_bind_seal(cr, rq, w5.key, w5.uuid, w5.vmm.pub, e);
+            CHECK(sc_vmm_bind(&w5.vmm, &w5.dom, rq, SC_BIND_LEN, in2, many_binds, NULL) ==
+                  -SC_EKEYINUSE && !w5.dom.bound, "a key at its limit binds no more");
+            /* The bind answer: names the instance, under the key, for this request only. */
+            world_init(&w5);
+            sc_bind_seal(cr, rq, w5.key, w5.uuid, w5.vmm.pub, e);
+            CHECK(sc_vmm_bind(&w5.vmm, &w5.dom, rq, SC_BIND_LEN, in2, key_binds, &w5) == 0 &&
+                  sc_vmm_bound(&w5.vmm, &w5.dom, rq, SC_BIND_LEN, bans) == 0, "bind answer");
+            CHECK(sc_bound_check(cr, bans, SC_BOUND_LEN, rq, SC_BIND_LEN, w5.key, w5.vmm.pub,
+                                 &id) == 0 && memcmp(id.instance, in2, 16) == 0 &&
+                  memcmp(id.uuid, w5.uuid, 16) == 0 && id.domid == 5, "bind answer checks");
+            CHECK(sc_bound_check(cr, bans, SC_BOUND_LEN, req, SC_BIND_LEN, w5.key, w5.vmm.pub,
+                                 &id) == -SC_EAUTH, "bind answer to another request refused");
+            CHECK(sc_bound_check(cr, bans, SC_BOUND_LEN, rq, SC_BIND_LEN, w2.key, w5.vmm.pub,
+                                 &id) == -SC_EAUTH, "bind answer under another key refused");
+            for ( i = 0; i < SC_BOUND_LEN; i++ )
+            {
+                bans[i] ^= 0x01;
+                CHECK(sc_bound_check(cr, bans, SC_BOUND_LEN, rq, SC_BIND_LEN, w5.key,
+                                     w5.vmm.pub, &id) < 0, "tampered bind answer refused");
+                bans[i] ^= 0x01;
+            }
+        }
     }
     /* Tampered request. */
     for ( i = 0; i < SC_BIND_LEN; i += 7 )
@@ -429,10 +526,10 @@ static void test_tamper(void)
 
         handshake(&w, 0);
         rnd(s, 32);
-        CHECK(sc_vmm_open(&w.vmm, &w.dom, w.hello, SC_HELLO_LEN, ans1, s, 0, w.now) == 0,
+        CHECK(sc_vmm_open(&w.vmm, &w.dom, w.hello, SC_HELLO_LEN, ans1, s, 0, w.now, NULL, NULL) == 0,
               "replayed hello gets an answer");
         rnd(s, 32);
-        CHECK(sc_vmm_open(&w.vmm, &w.dom, w.hello, SC_HELLO_LEN, ans2, s, 0, w.now) == 0 &&
+        CHECK(sc_vmm_open(&w.vmm, &w.dom, w.hello, SC_HELLO_LEN, ans2, s, 0, w.now, NULL, NULL) == 0 &&
               memcmp(ans1 + 20, ans2 + 20, 32) != 0, "with a new ephemeral each time");
         /* Old input records do not open under the new session. */
         l1 = client_seal(&w, f1, SC_REC_DATA, "rm -rf /\n", 9);
@@ -453,10 +550,10 @@ static void test_tamper(void)
 
             rnd(k2, 32);
             sc_hello_make(cr, hello3, k2, w.vmm.pub, w.c, 0);
-            CHECK(sc_vmm_open(&w.vmm, &w.dom, hello3, SC_HELLO_LEN, ans1, s, 0, w.now) ==
+            CHECK(sc_vmm_open(&w.vmm, &w.dom, hello3, SC_HELLO_LEN, ans1, s, 0, w.now, NULL, NULL) ==
                   -SC_EAUTH, "hello under the wrong key refused");
             hello3[0] = 9;
-            CHECK(sc_vmm_open(&w.vmm, &w.dom, hello3, SC_HELLO_LEN, ans1, s, 0, w.now) ==
+            CHECK(sc_vmm_open(&w.vmm, &w.dom, hello3, SC_HELLO_LEN, ans1, s, 0, w.now, NULL, NULL) ==
                   -SC_EVERSION, "hello of an unknown version refused");
         }
     }
