@@ -116,7 +116,7 @@ teardown() { sim_teardown; }
     printf 'x' > in
     run -0 pipeline 5 -t 3
     [ "$(cat relay.rc)" = 7 ]
-    [ "$(cat relay.err)" = "sc-relay: domain 5: the VMM refused the session: the domain's console is not bound (sc-relay --bind DOMID < request)" ]
+    [ "$(cat relay.err)" = "sc-relay: domain 5: the VMM refused the session: the domain's console is not bound (sc-relay --bind GUEST < request)" ]
     printf '\000\010REFUSED\007' > notice
     cmp notice wire.out
     [ ! -s out ]
