@@ -317,3 +317,21 @@ two_domains() {
     sudo_session 5
     [ "$(cat rc)" = "0 0 0" ]
 }
+
+@test "through sudo a domain named by name or UUID is found first, then the policy's rules apply to it" {
+    two_domains
+    bind_dom 5 $SIM_UUID
+    bind_dom 6 $SIM_UUID2 "$BATS_TEST_TMPDIR/key6"
+    policy "allow user:$TUSER attach name:web1"
+    sudo_session web1
+    [ "$(cat rc)" = "0 0 0" ]
+    grep -q hello-from-user out
+    sudo_session "$SIM_UUID"
+    [ "$(cat rc)" = "0 0 0" ]
+    SCCRYPT_KEY="$BATS_TEST_TMPDIR/key6" sudo_session db1
+    [ "$(cut -d' ' -f2 rc)" = 5 ]
+    [ "$(cat relay.err)" = "sc-relay: $TUSER may not attach to domain 6 (name db1, UUID $SIM_UUID2): no rule in /etc/sccrypt/relay.conf allows it; ask root to add a line such as 'allow user:$TUSER attach name:db1' (see sc-relay(8))" ]
+    [ ! -s out ]
+    run -3 --separate-stderr $SUDO_RELAY nosuch < /dev/null
+    [ "$stderr" = "sc-relay: nosuch: no such domain" ]
+}
