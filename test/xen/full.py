@@ -419,11 +419,20 @@ def run(q, dom0, kinds, password, a, serial_fpr):
             log("%s: bind refused while a kexec image is loaded: %s" % (kind, err))
             allowed(dom0, PEEK + " 0 kexec unload", "kexec unload")
         pristine_refusals(dom0, domid, kind, ring, reqdata)
-        r = dom0.run(RELAY + " --bind %d" % domid, user="op", input=reqdata,
+        # The domain named by its UUID: the relay finds it in xenstore.
+        r = dom0.run(RELAY + " --bind %s" % uuid, user="op", input=reqdata,
                      check=False, timeout=30)
-        if r.returncode != 0:
-            raise Check("binding %s (domid %d) failed: %s" %
+        if r.returncode != 0 or ("sc-relay: domain %d: console bound" % domid
+                                 not in r.stderr.decode(errors="replace")):
+            raise Check("binding %s (domid %d, by UUID) failed: %s" %
                         (kind, domid, r.stderr.decode(errors="replace").strip()))
+        # The VMM's bind answer (sccrypt(7) BIND ANSWER), checked and recorded by the
+        # user's tool.
+        ans = os.path.join(out, "bound-%s" % kind)
+        with open(ans, "wb") as f:
+            f.write(r.stdout)
+        rec = host(["sc-keygen", "-k", key, "--bound", req, "--guest", "g-" + kind, ans], env=env)
+        log("%s: %s" % (kind, rec.stderr.decode(errors="replace").strip()))
         dom0.run("xl unpause %d" % domid)
         log("%s guest: domid %d uuid %s bound and unpaused" % (kind, domid, uuid))
 
