@@ -434,6 +434,16 @@ static size_t drain(struct sccrypt_dom *s)
     return n;
 }
 
+/*
+ * Output left in the ring (the backlog has no room: the relay does not
+ * read) is not quiet (issue 17.1); the engine sees the backlog itself.
+ */
+static void ring_waiting(struct sccrypt_dom *s)
+{
+    if ( session_open(s) && ring_out_used(s) )
+        sc_vmm_guest_output(&s->dom, run_ms(s));
+}
+
 /* Is there anything for the relay to fetch? */
 static bool relay_has_news(struct sccrypt_dom *s)
 {
@@ -520,8 +530,8 @@ static void session_end_final(struct sc_dom *dom, uint64_t session, unsigned int
     rc = sc_vmm_output(dom, NULL, out, sizeof(out), &n, now);
     if ( rc == 1 )
         final_put(session, out, n);
-    else if ( dom->state != SC_SESS_NONE )
-        sc_dom_wipe(dom);                       /* never leave keys behind */
+    else
+        sc_vmm_abandon(dom);    /* keys go, the binding stays (proto_vmm tests rc is 1) */
     sc_wipe(out, sizeof(out));
 }
 
@@ -931,6 +941,7 @@ static int output_locked(struct xen_sccrypt_op *op, struct sccrypt_dom *s, uint8
         moved = drain(s);
         if ( moved )
             notify_via_xen_event_channel(s->d, s->xen_port);
+        ring_waiting(s);
         rc = sc_vmm_output(&s->dom, &s->bl, out + off, cap - off, &n, run_ms(s));
         off += n;
         if ( rc )

@@ -145,8 +145,11 @@ size_t sc_vmm_flush_input(struct sc_dom *d, volatile struct sc_xencons *ring);
  * the answer reported is taken off b->dropped), answers owed (one chaff
  * record for each keystroke-size input record), then a close record when
  * one is owed, when the session timed out (SC_VMM_LIVE_MS, SC_VMM_IDLE_MS),
- * or when, after the client's close, the backlog is empty and the guest has
- * run quietly for the time asked.  In an obfuscating session every record
+ * or when, after the client's close, the backlog (b, which must not be
+ * NULL then) is empty and the guest has run quietly for the time asked
+ * since output last waited anywhere (sc_vmm_guest_output; backlog output
+ * counts until it is sealed): SC_CLOSE_QUIET, or SC_CLOSE_LOST when
+ * b->dropped says output was lost during the session.  In an obfuscating session every record
  * that fits the fixed size is padded to it.  *outlen is the bytes written.
  * Returns 1 when the session ended with this output (its close is in out),
  * 0 when it goes on, -SC_ENOSESSION when no session is open.
@@ -161,8 +164,20 @@ int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t c
  */
 int64_t sc_vmm_wake_in(const struct sc_dom *d, uint64_t now_ms);
 
-/* Records that the guest produced output at now_ms (for the quiet time). */
+/*
+ * Records that guest output moved or waited at now_ms, so the guest was not
+ * quiet then: call it when the guest writes into the ring, when output
+ * waits in the ring, and while records sealed for the relay are not yet
+ * taken by it.  (Output waiting in the backlog the engine sees itself.)
+ */
 void sc_vmm_guest_output(struct sc_dom *d, uint64_t now_ms);
+
+/*
+ * sc_vmm_abandon: ends d's session, if any, with nobody to tell (its relay
+ * went away): keys, counters and pending input are wiped; the binding
+ * stays, and so does the host's backlog.  Never fails.
+ */
+void sc_vmm_abandon(struct sc_dom *d);
 
 /* True when the engine owes the client output (chaff or a close). */
 int sc_vmm_output_owed(const struct sc_dom *d);

@@ -272,9 +272,29 @@ int sc_vmm_input(struct sc_dom *d, volatile struct sc_xencons *ring,
     return rc;
 }
 
+/*
+ * Issue 17.1: "quiet" means the guest had nothing to say.  The host calls
+ * this whenever guest output moves or waits anywhere the engine cannot
+ * see (the guest wrote into the ring, the ring holds output, records it
+ * sealed are not yet taken by the relay); the engine itself counts output
+ * waiting in the backlog (see sc_vmm_output).  The quiet time starts again
+ * from now_ms.
+ */
 void sc_vmm_guest_output(struct sc_dom *d, uint64_t now_ms)
 {
-    d->last_output_ms = now_ms;
+    if ( now_ms > d->last_output_ms )
+        d->last_output_ms = now_ms;
+}
+
+/*
+ * Issue 17.2: ends d's session with nobody to tell (the relay's connection
+ * is gone): the session's keys, counters and pending input are wiped; the
+ * binding and the host's backlog stay for the next session.  It cannot
+ * fail, so no host needs a fallback that wipes the binding.
+ */
+void sc_vmm_abandon(struct sc_dom *d)
+{
+    session_end(d);
 }
 
 int sc_vmm_output_owed(const struct sc_dom *d)
@@ -438,6 +458,13 @@ int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t c
                 break;
             }
             sc_backlog_drop(b, n);
+            /*
+             * Issue 17.1: output that waited in the backlog (dom0 not
+             * reading) was not quiet; the quiet time runs from when the
+             * last of it left, never from when the guest first wrote it.
+             */
+            if ( d->last_output_ms < now_ms )
+                d->last_output_ms = now_ms;
             continue;
         }
         if ( d->chaff_owed )
@@ -449,10 +476,17 @@ int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t c
                 break;
             continue;
         }
-        if ( d->state == SC_SESS_DRAINING && sc_vmm_wake_in(d, now_ms) == 0 )
+        /*
+         * The quiet end: only with the backlog empty (output waiting there
+         * is not quiet; without a backlog nothing says it is empty).  A
+         * session that lost output since its answer (b->dropped is
+         * what this session was not told of) never ends clean.
+         */
+        if ( d->state == SC_SESS_DRAINING && b && b->len == 0 &&
+             sc_vmm_wake_in(d, now_ms) == 0 )
         {
             d->state = SC_SESS_CLOSING;
-            d->close_reason = SC_CLOSE_QUIET;
+            d->close_reason = b->dropped ? SC_CLOSE_LOST : SC_CLOSE_QUIET;
             continue;
         }
         break;

@@ -103,7 +103,6 @@ static struct sdom *doms;
 static size_t ndoms;
 static struct sconn conns[MAX_CONNS];
 static sigset_t origmask;
-static uint8_t outbuf[SIM_MAX_PAYLOAD];
 
 static int session_open(const struct sdom *d)
 {
@@ -234,9 +233,16 @@ static int dom_pump(struct sdom *d, int readable)
         }
         if (ring_out_used(d) > 0 &&
             (!session_open(d) || d->bl.cap - d->bl.len >= (size_t)ring_out_used(d))) {
-            if (sc_backlog_drain_ring(&d->bl, d->ring) > 0)
+            if (sc_backlog_drain_ring(&d->bl, d->ring) > 0) {
                 progress = 1;
+                /* Issue 17.1: output moving towards the user is not quiet. */
+                if (session_open(d))
+                    sc_vmm_guest_output(&d->dom, dom_now(d));
+            }
         }
+        /* Output left in the ring waits for room in the backlog: not quiet either. */
+        if (ring_out_used(d) > 0 && session_open(d))
+            sc_vmm_guest_output(&d->dom, dom_now(d));
         if (!progress)
             break;
         any = 1;
@@ -383,20 +389,16 @@ static void session_detach(struct sconn *c)
     c->d = NULL;
 }
 
-/* Ends d's session with nobody to read the close record. */
-static void session_abandon(struct sdom *d, unsigned int reason)
+/*
+ * Ends d's session with nobody to read its close (its relay went away), in
+ * whatever state it is, the quiet wait after the user's close included:
+ * the session's keys go, the binding and the backlog stay for the next
+ * session (issue 17.2: this fell to a wipe of the binding while draining).
+ */
+static void session_abandon(struct sdom *d)
 {
-    size_t n;
-    int i;
-
-    if (!session_open(d))
-        return;
-    sc_vmm_close(&d->dom, reason);
-    for (i = 0; i < 4 && session_open(d); i++)
-        if (sc_vmm_output(&d->dom, NULL, outbuf, sizeof(outbuf), &n, dom_now(d)) < 0)
-            break;
-    if (session_open(d))            /* cannot happen; never leave keys behind */
-        sc_dom_wipe(&d->dom);
+    if (session_open(d))
+        sc_vmm_abandon(&d->dom);
 }
 
 static void conn_close(struct sconn *c)
@@ -404,7 +406,7 @@ static void conn_close(struct sconn *c)
     struct sdom *d = c->d;
 
     if (d && d->holder == c && session_open(d)) {
-        session_abandon(d, SC_CLOSE_RELAY);
+        session_abandon(d);
         sim_log("domain %u (%s): the relay went away; session ended",
                 (unsigned)d->cfg->domid, d->cfg->name);
     }
@@ -528,7 +530,7 @@ static int op_open(struct sconn *c, uint32_t domid, int takeover, const uint8_t 
         sim_log("domain %u (%s): session taken over", (unsigned)domid, d->cfg->name);
     }
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-        session_abandon(d, SC_CLOSE_RELAY);
+        session_abandon(d);
         return -1;
     }
     io_set_nonblock(sv[0], 1);
@@ -891,6 +893,12 @@ static void conn_send_push(struct sconn *c)
         }
         c->poff += (size_t)n;
     }
+    /*
+     * Issue 17.1: sealed output the relay has not taken (or took only
+     * now) is not quiet.  The quiet wait begins once the relay has all.
+     */
+    if (c->plen && c->d && c->d->holder == c && session_open(c->d))
+        sc_vmm_guest_output(&c->d->dom, dom_now(c->d));
     if (c->poff == c->plen)
         c->poff = c->plen = 0;
 }
