@@ -449,9 +449,12 @@ static bool relay_has_news(struct sccrypt_dom *s)
 {
     if ( !session_open(s) )
         return false;
-    /* The backlog is news only for a live session (the engine gives no other any). */
-    return (s->bl.len && sc_vmm_live(&s->dom)) || sc_vmm_output_owed(&s->dom) ||
-           sc_vmm_wake_in(&s->dom, run_ms(s)) == 0;
+    /*
+     * What the engine would seal now: the backlog only for a live session,
+     * and not the small output it holds for the next input slot (echo
+     * hiding): an event for that would tell dom0 when the guest echoed.
+     */
+    return sc_vmm_has_output(&s->dom, &s->bl, run_ms(s));
 }
 
 /* Tells the relay (if one has bound the session's port) to call OUTPUT. */
@@ -488,18 +491,24 @@ static void cf_check sccrypt_timer_fn(void *data)
 static void cf_check sccrypt_console_event(struct vcpu *v, unsigned int port)
 {
     struct sccrypt_dom *s;
-    size_t moved;
+    size_t moved, moved_in;
 
     spin_lock(&sccrypt_lock);
     s = find_dom(v->domain);
     if ( s && s->xen_port == port )
     {
         moved = drain(s);
-        moved += sc_vmm_flush_input(&s->dom, s->ring);
-        if ( moved )
+        moved_in = sc_vmm_flush_input(&s->dom, s->ring);
+        if ( moved || moved_in )
             notify_via_xen_event_channel(s->d, s->xen_port);
+        /*
+         * The relay hears of output the engine would send now, and of
+         * room for input it was kept waiting for (pending input went in);
+         * not of the guest merely reading a key or echoing one (issue
+         * 17.3: either would mark the key apart from chaff).
+         */
         if ( relay_has_news(s) ||
-             (session_open(s) && s->dom.pending_len == 0 && moved) )
+             (session_open(s) && s->dom.pending_len == 0 && moved_in) )
             notify_relay(s);
     }
     spin_unlock(&sccrypt_lock);

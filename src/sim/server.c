@@ -104,6 +104,8 @@ static size_t ndoms;
 static struct sconn conns[MAX_CONNS];
 static sigset_t origmask;
 
+static void conn_push(struct sconn *c);
+
 static int session_open(const struct sdom *d)
 {
     return d->dom.state != SC_SESS_NONE;
@@ -575,7 +577,11 @@ static int take_input(struct sconn *c, const uint8_t *p, size_t len, size_t *tot
         if (used == 0 && !moved)
             break;
     }
-    dom_pump(d, 0);
+    /*
+     * No pump here: the caller seals what the input owes (a slot's answer)
+     * before the input goes on to the guest's pty, so a key's answer leaves
+     * no later than chaff's (issue 17.3), then pumps.
+     */
     if (rc == -SC_EAUTH || rc == -SC_EINVAL)
         sim_log("domain %u (%s): an input record failed: %s; session closing",
                 (unsigned)d->cfg->domid, d->cfg->name, sc_strerror(rc));
@@ -595,10 +601,10 @@ static int give_output(struct sconn *c, uint8_t *out, size_t cap, size_t *off, i
 
     *off = 0;
     *ended = 0;
+    /* Sealing first, then the guest's side: what is owed leaves before the guest is fed. */
     for (i = 0; i < 1024 && cap - *off >= OUT_NEED; i++) {
-        int moved = dom_pump(d, 0);
+        int moved;
 
-        dom_check_dying(d, now);
         rc = sc_vmm_output(&d->dom, &d->bl, out + *off, cap - *off, &n, dom_now(d));
         *off += n;
         if (rc == 1) {
@@ -606,6 +612,8 @@ static int give_output(struct sconn *c, uint8_t *out, size_t cap, size_t *off, i
             rc = 0;
             break;
         }
+        moved = dom_pump(d, 0);
+        dom_check_dying(d, now);
         if (rc < 0 || (n == 0 && !moved))
             break;
     }
@@ -698,7 +706,12 @@ static int op_send(struct sconn *c, const uint8_t *p, size_t len)
     }
     memcpy(c->inq + c->inqlen, p, len);
     c->inqlen += len;
-    conn_feed(c);
+    if (conn_feed(c)) {
+        /* The answer the input earned leaves now, then the input goes on to the guest. */
+        conn_push(c);
+        if (c->d && session_open(c->d))
+            dom_pump(c->d, 0);
+    }
     return 0;
 }
 
@@ -862,9 +875,8 @@ static int conn_has_news(struct sconn *c)
 
     if (!d || !session_open(d))
         return 0;
-    /* The backlog is news only for a live session (sc_vmm_output gives no other any). */
-    if ((d->bl.len > 0 && sc_vmm_live(&d->dom)) || sc_vmm_output_owed(&d->dom) ||
-        sc_vmm_wake_in(&d->dom, dom_now(d)) == 0)
+    /* What sc_vmm_output would seal now (small output held for a slot is not news). */
+    if (sc_vmm_has_output(&d->dom, &d->bl, dom_now(d)))
         return 1;
     return ring_out_used(d) > 0 && d->bl.cap - d->bl.len >= (size_t)ring_out_used(d);
 }
@@ -1303,6 +1315,8 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
             for (j = 0, fed = 0; j < 16; j++) {
                 fed = conn_feed(cn);
                 conn_push(cn);
+                if (cn->d && session_open(cn->d))
+                    dom_pump(cn->d, 0);
                 if (!conn_can_feed(cn) || (!fed && j > 0))
                     break;
             }

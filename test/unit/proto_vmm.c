@@ -918,6 +918,114 @@ static void test_abandon_keeps_binding(void)
     CHECK(bind(&w, &w.dom, w.key, w.uuid, req) == -SC_EBOUND, "no second bind of the domain");
 }
 
+/*
+ * Issue 17 item 3: at an echoing prompt a key got two output records (the
+ * answer at once, then the echo as soon as the guest printed it) and chaff
+ * one.  Now, while input slots come, small output waits for the next slot's
+ * answer and rides in it: every slot, key or chaff, gets exactly one record
+ * of the fixed size, and a host asking in between (sc_vmm_has_output, or
+ * sc_vmm_output on the guest's event) gets nothing.
+ */
+static void test_echo_rides_in_the_next_answer(void)
+{
+    struct world w;
+    uint8_t req[SC_BIND_LEN], f[SC_REC_MAX_FRAME], out[8192], data[SC_REC_MAX_PT];
+    uint8_t echoed[256];
+    size_t cons, wr, olen, n, off, nech = 0, between = 0, odd = 0, got;
+    unsigned type;
+    int i, len, rc, key;
+
+    world_init(&w);
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    CHECK(handshake(&w, SC_OPT_CHAFF) == 0 && go_live(&w) == 0, "obfuscating session");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    sc_rec_open(cr, &w.cout, out, olen, &type, data, &n);
+    for ( i = 0; i < 120; i++ )
+    {
+        key = i % 5 == 2;
+        if ( key )
+            len = client_seal_fixed(&w, f, SC_REC_DATA, "k", 1);
+        else
+            len = client_seal_fixed(&w, f, SC_REC_CHAFF, NULL, 0);
+        rc = sc_vmm_input(&w.dom, &w.ring, f, (size_t)len, &cons, &wr, w.now);
+        if ( rc )
+            break;
+        /* The slot's answer, at once. */
+        rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+        got = 0;
+        for ( off = 0; rc == 0 && off < olen; got++ )
+        {
+            size_t fl = SC_FRAME_HDR + (size_t)sc_frame_body_len(out + off);
+
+            if ( fl != SC_KEYSTROKE_FRAME || sc_rec_open(cr, &w.cout, out + off, fl, &type,
+                                                         data, &n) )
+                odd++;
+            else if ( type == SC_REC_DATA && nech + n <= sizeof(echoed) )
+            {
+                memcpy(echoed + nech, data, n);
+                nech += n;
+            }
+            off += fl;
+        }
+        if ( got != 1 )
+            odd++;
+        /* The guest echoes the key a moment later; the host looks for news. */
+        if ( key )
+        {
+            n = guest_read_in(&w.ring, data, sizeof(data));
+            guest_write_out(&w.ring, data, n);
+            sc_backlog_drain_ring(&w.bl, &w.ring);
+            sc_vmm_guest_output(&w.dom, w.now + 1);
+        }
+        if ( sc_vmm_has_output(&w.dom, &w.bl, w.now + 1) )
+            between++;
+        rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + 1);
+        if ( rc || olen )
+            between++;
+        w.now += 20;
+    }
+    CHECK(i == 120 && odd == 0, "every slot, key or chaff, gets exactly one fixed-size record");
+    CHECK(between == 0, "nothing is sent, or signalled, between slots");
+    CHECK(nech == 24 && memcmp(echoed, "kkkkkkkkkkkkkkkkkkkkkkkk", 24) == 0,
+          "every echo arrives, each in the next slot's answer");
+
+    /* The client's chaff stops: output held for a slot goes on its own. */
+    guest_write_out(&w.ring, (const uint8_t *)"late", 4);
+    sc_backlog_drain_ring(&w.bl, &w.ring);
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    CHECK(rc == 0 && olen == 0, "small output waits for a slot");
+    CHECK(sc_vmm_wake_in(&w.dom, w.now) == SC_VMM_ECHO_HOLD_MS - 20,
+          "the host is woken when the hold runs out");
+    w.now += SC_VMM_ECHO_HOLD_MS;
+    CHECK(sc_vmm_has_output(&w.dom, &w.bl, w.now), "past the hold it is news");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    CHECK(rc == 0 && olen == SC_KEYSTROKE_FRAME &&
+          sc_rec_open(cr, &w.cout, out, olen, &type, data, &n) == 0 && type == SC_REC_DATA &&
+          n == 4 && memcmp(data, "late", 4) == 0, "and goes on its own, fixed size");
+
+    /* Output too large for one record is never held. */
+    rc = sc_vmm_input(&w.dom, &w.ring, f, (size_t)client_seal_fixed(&w, f, SC_REC_CHAFF, NULL, 0),
+                      &cons, &wr, w.now);
+    rc |= sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    rc |= sc_rec_open(cr, &w.cout, out, olen, &type, data, &n);
+    memset(data, 'L', 100);
+    guest_write_out(&w.ring, data, 100);
+    sc_backlog_drain_ring(&w.bl, &w.ring);
+    rc |= sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + 1);
+    CHECK(rc == 0 && olen == REC(100), "bulk output flows at once");
+
+    /* Without obfuscation nothing is held: an echo goes at once. */
+    world_init(&w);
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    CHECK(handshake(&w, 0) == 0 && go_live(&w) == 0, "plain session");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    sc_rec_open(cr, &w.cout, out, olen, &type, data, &n);
+    guest_write_out(&w.ring, (const uint8_t *)"e", 1);
+    sc_backlog_drain_ring(&w.bl, &w.ring);
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    CHECK(rc == 0 && olen == REC(1), "an echo goes at once without obfuscation");
+}
+
 int main(void)
 {
     test_bind_rules();
@@ -931,6 +1039,7 @@ int main(void)
     test_session_timeouts();
     test_quiet_means_nothing_waiting();
     test_abandon_keeps_binding();
+    test_echo_rides_in_the_next_answer();
     printf("sizeof(struct sc_dom) = %zu bytes, sizeof(struct sc_vmm) = %zu bytes\n",
            sizeof(struct sc_dom), sizeof(struct sc_vmm));
     printf("%d passed, %d failed\n", passed, failed);
