@@ -68,6 +68,7 @@ struct sccrypt_dom {
     evtchn_port_t guest_port;           /* the guest's console port */
     evtchn_port_t xen_port;             /* Xen's end of it */
     evtchn_port_t relay_port;           /* Xen-consumer port the relay binds */
+    bool relay_bound;                   /* the session's relay was seen bound to it */
     uint64_t session;                   /* 0: no relay attached */
     struct timer timer;                 /* quiet-time close */
     s_time_t bound_at;                  /* guest run time (run_ms()) counts from here */
@@ -457,6 +458,33 @@ static bool relay_has_news(struct sccrypt_dom *s)
     return sc_vmm_has_output(&s->dom, &s->bl, run_ms(s));
 }
 
+/*
+ * Issue 17.2: a relay killed (or its ssh connection dropped) leaves its
+ * session open in the engine, with nobody to call OUTPUT.  Its port tells:
+ * dom0 closing its end (the relay's process gone) puts ours back to
+ * ECS_UNBOUND.  relay_seen() notes, on each relay call, that the session's
+ * relay has bound its port; relay_gone() is true once it had and no longer
+ * has.  The next open then ends that session (its keys go, the binding and
+ * the backlog stay) instead of refusing the console as busy.
+ */
+static bool relay_port_bound(const struct sccrypt_dom *s)
+{
+    if ( !s->relay_port || !port_is_valid(s->d, s->relay_port) )
+        return false;
+    return ACCESS_ONCE(evtchn_from_port(s->d, s->relay_port)->state) == ECS_INTERDOMAIN;
+}
+
+static void relay_seen(struct sccrypt_dom *s)
+{
+    if ( !s->relay_bound && relay_port_bound(s) )
+        s->relay_bound = true;
+}
+
+static bool relay_gone(const struct sccrypt_dom *s)
+{
+    return s->relay_bound && !relay_port_bound(s);
+}
+
 /* Tells the relay (if one has bound the session's port) to call OUTPUT. */
 static void notify_relay(struct sccrypt_dom *s)
 {
@@ -836,7 +864,15 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     rc = -EBUSY;
     op->vmm_err = 0;
     if ( session_open(s) && !(op->flags & XEN_SCCRYPT_F_TAKEOVER) )
-        goto out;
+    {
+        if ( !relay_gone(s) )
+            goto out;
+        /* Its relay is gone: the session ends unheard; binding and backlog stay. */
+        sc_vmm_abandon(&s->dom);
+        s->session = 0;
+        printk(XENLOG_INFO "SCCrypt: d%d: the relay went away; session ended\n",
+               d->domain_id);
+    }
     rc = -EACCES;
     op->vmm_err = SC_ENORANDOM;
     if ( drbg_get(eph, sizeof(eph)) )
@@ -864,6 +900,7 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     if ( oldport )
         notify_relay(s);                /* the old relay fetches its final record */
     s->relay_port = rport;
+    s->relay_bound = false;
     rport = 0;
     op->session = s->session;
     op->value = s->relay_port;
@@ -984,6 +1021,7 @@ static int op_input(struct xen_sccrypt_op *op, const uint8_t *buf, size_t len)
         op->vmm_err = SC_ENOSESSION;
         return -ENOENT;
     }
+    relay_seen(s);
     rc = input_locked(s, buf, len, &total);
     moved = drain(s);
     if ( moved )
@@ -1014,6 +1052,7 @@ static int op_output(struct xen_sccrypt_op *op, uint8_t *out, size_t cap)
         spin_unlock(&sccrypt_lock);
         return rc;
     }
+    relay_seen(s);
     rc = output_locked(op, s, out, cap, &op->value);
     spin_unlock(&sccrypt_lock);
     if ( rc < 0 )
@@ -1046,6 +1085,7 @@ static int op_xfer(struct xen_sccrypt_op *op, const uint8_t *buf, size_t len, ui
         spin_unlock(&sccrypt_lock);
         return rc;
     }
+    relay_seen(s);
     rc = len ? input_locked(s, buf, len, &total) : 0;
     op->value = total;
     orc = output_locked(op, s, out, cap, &op->value2);
