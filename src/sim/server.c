@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -47,6 +49,7 @@
 #error "a relay short of credit for one frame must always be owed a batch"
 #endif
 #define DYING_GRACE_MS  2000
+#define OUTQ_POLL_MS    20          /* how often a draining session's unread stream is looked at */
 #define RESTART_MIN_MS  1000
 
 struct sconn;
@@ -1051,6 +1054,16 @@ static int listen_socket(const char *path)
     return fd;
 }
 
+/* Bytes pushed into c's stream socket that the relay has not read yet (0 when unknown). */
+static int stream_unread(const struct sconn *c)
+{
+    int n = 0;
+
+    if (c->evfd < 0 || ioctl(c->evfd, SIOCOUTQ, &n) < 0)
+        return 0;
+    return n;
+}
+
 /* A connection holding no session: it may make room for a new one. */
 static int conn_idle(const struct sconn *c)
 {
@@ -1304,6 +1317,18 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
 
             if (cn->fd < 0 || conn_expire(cn, sim_now_ms()))
                 continue;
+            /*
+             * Issue 17.1: records in the stream socket the relay has not read
+             * yet are not quiet either.  The kernel says how many bytes wait
+             * (SIOCOUTQ) but not when they go: while draining, look again
+             * every OUTQ_POLL_MS until they have.
+             */
+            if (cn->d && cn->d->holder == cn && cn->d->dom.state == SC_SESS_DRAINING &&
+                stream_unread(cn) > 0) {
+                sc_vmm_guest_output(&cn->d->dom, dom_now(cn->d));
+                if (timeout < 0 || timeout > OUTQ_POLL_MS)
+                    timeout = OUTQ_POLL_MS;
+            }
             /* Wake to expire it in time. */
             if ((cn->iblen > 0 || cn->wlen > 0 || conn_idle(cn)) && (timeout < 0 || timeout > 250))
                 timeout = 250;

@@ -631,6 +631,10 @@ static void test_session_timeouts(void)
           type == SC_REC_CLOSE && data[0] == SC_CLOSE_TIMEOUT,
           "a client that never completes the handshake is dropped with TIMEOUT");
     CHECK(w.dom.state == SC_SESS_NONE, "the console is free again");
+    /* Issue 17 item 6: the client's silence and dom0 withholding its records look alike. */
+    CHECK(strstr(sc_close_reason(SC_CLOSE_TIMEOUT), "dom0 withheld") != NULL &&
+          strstr(sc_close_reason(SC_CLOSE_TIMEOUT), "cannot be told") != NULL,
+          "TIMEOUT's text does not blame the client alone");
 
     CHECK(handshake(&w, 0) == 0 && go_live(&w) == 0, "live session");
     rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);     /* its answer */
