@@ -78,7 +78,6 @@ struct sc_dom {
     uint64_t dropped_told;          /* backlog loss this session's answer reported */
     uint64_t slot_ms;               /* the last keystroke-size input record (obfuscating) */
     uint32_t slots;                 /* one came: small output waits for the next answer */
-    uint32_t held;                  /* sc_vmm_output held small output back for a slot */
     struct sc_dir in, out;
 
     /* Input opened but not yet in the ring because it was full. */

@@ -71,7 +71,6 @@ static void session_end(struct sc_dom *d)
     d->dropped_told = 0;
     d->slot_ms = 0;
     d->slots = 0;
-    d->held = 0;
 }
 
 int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t len,
@@ -345,11 +344,15 @@ static int64_t open_timeout_in(const struct sc_dom *d, uint64_t now_ms)
  * chaff; an echo costs up to one slot of latency.  Output too large for
  * one record is not held (it is visible by its size anyway).
  */
-static int echo_held(const struct sc_dom *d, const struct sc_backlog *b, uint64_t now_ms)
+static int in_slots(const struct sc_dom *d, uint64_t now_ms)
 {
     return (d->options & SC_OPT_CHAFF) && d->state == SC_SESS_OPEN && d->slots &&
-           d->chaff_owed == 0 && b->len <= SC_KEYSTROKE_DATA &&
            now_ms >= d->slot_ms && now_ms - d->slot_ms < SC_VMM_ECHO_HOLD_MS;
+}
+
+static int echo_held(const struct sc_dom *d, const struct sc_backlog *b, uint64_t now_ms)
+{
+    return in_slots(d, now_ms) && d->chaff_owed == 0 && b->len <= SC_KEYSTROKE_DATA;
 }
 
 int64_t sc_vmm_wake_in(const struct sc_dom *d, uint64_t now_ms)
@@ -362,12 +365,14 @@ int64_t sc_vmm_wake_in(const struct sc_dom *d, uint64_t now_ms)
     if ( d->state == SC_SESS_OPEN )
     {
         w = open_timeout_in(d, now_ms);
-        /* Output held for a slot goes on its own when no slot came in time. */
-        if ( d->held )
+        /*
+         * Output held for a slot goes on its own when no slot came in time:
+         * the host looks again when the hold runs out (whether anything is
+         * held is the backlog's to say, which this does not see).
+         */
+        if ( in_slots(d, now_ms) )
         {
-            h = now_ms < d->slot_ms ? 0 :
-                now_ms - d->slot_ms >= SC_VMM_ECHO_HOLD_MS ? 0 :
-                (int64_t)(SC_VMM_ECHO_HOLD_MS - (now_ms - d->slot_ms));
+            h = (int64_t)(SC_VMM_ECHO_HOLD_MS - (now_ms - d->slot_ms));
             if ( w < 0 || h < w )
                 w = h;
         }
@@ -467,7 +472,6 @@ int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t c
         d->state = SC_SESS_CLOSING;
         d->close_reason = SC_CLOSE_TIMEOUT;
     }
-    d->held = 0;
     /* The answer reported this loss; the live client has it now. */
     if ( d->live && b && d->dropped_told )
     {
@@ -491,9 +495,7 @@ int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t c
             break;
         }
         /* Small output waits for the next slot's answer (echo hiding): not sent alone. */
-        if ( b && b->len && d->live && echo_held(d, b, now_ms) )
-            d->held = 1;
-        else if ( b && b->len && d->live )
+        if ( b && b->len && d->live && !echo_held(d, b, now_ms) )
         {
             /* As much of the backlog as one record and the space left take. */
             room = cap - off - rekey_room - overhead;

@@ -996,6 +996,10 @@ static void test_echo_rides_in_the_next_answer(void)
     /* The client's chaff stops: output held for a slot goes on its own. */
     guest_write_out(&w.ring, (const uint8_t *)"late", 4);
     sc_backlog_drain_ring(&w.bl, &w.ring);
+    /* A host that asks only when told (no sc_vmm_output since) still wakes in time. */
+    CHECK(!sc_vmm_has_output(&w.dom, &w.bl, w.now) &&
+          sc_vmm_wake_in(&w.dom, w.now) == SC_VMM_ECHO_HOLD_MS - 20,
+          "held output is no news, and the host's timer covers the hold");
     rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
     CHECK(rc == 0 && olen == 0, "small output waits for a slot");
     CHECK(sc_vmm_wake_in(&w.dom, w.now) == SC_VMM_ECHO_HOLD_MS - 20,
