@@ -310,7 +310,6 @@ int sc_vmm_output_owed(const struct sc_dom *d)
     return d->state == SC_SESS_CLOSING || d->chaff_owed > 0;
 }
 
-
 int sc_vmm_live(const struct sc_dom *d)
 {
     return d->state != SC_SESS_NONE && d->live;
