@@ -479,3 +479,30 @@ relay_pid() {
     run -0 grep -c "console bound" sim.log
     [ "$output" = 1 ]
 }
+
+# Issue 17 item 2, the other way a connection goes: ssh dropped during the
+# quiet wait (the user's end gone, the relay's input at its end).  What the
+# relay took before it noticed is lost with the connection (nothing tells
+# the VMM whether it reached the user); what the guest prints after waits.
+@test "a connection dropped during the quiet wait ends the session and keeps the binding and the backlog" {
+    start_sim --domain 5:demo:$SIM_UUID \
+        --guest "stty raw -echo; read x; echo first; sleep 1; echo second; sleep 1; echo third; sleep 1; echo fourth; exec sleep 600"
+    bind_dom 5 $SIM_UUID
+    printf 'go\n' > in
+    # the user's end reads the first line, then goes: sc-dec dies writing
+    # "second", the relay writing "third"
+    timeout 60 bash -c '
+        sc-enc -N -w 20000 < in 2> enc.err |
+        { $RELAY -v 5 2> relay1.err; echo $? > relay.rc; } |
+        { sc-dec 2> dec.err | head -c 6 > out1; }' || true
+    [ "$(cat out1)" = first ]
+    wait_for sim.log "the relay went away; session ended"
+    run -0 grep -c "console bound" sim.log
+    [ "$output" = 1 ]
+    # what the guest printed after the drop waits for the same key's next session
+    sleep 1.5
+    : > in
+    run -0 pipeline 5 -N -w 300
+    [ "$(cat dec.rc)" = 0 ]
+    [ "$(cat out)" = fourth ]
+}
