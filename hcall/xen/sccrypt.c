@@ -68,6 +68,7 @@ struct sccrypt_dom {
     evtchn_port_t guest_port;           /* the guest's console port */
     evtchn_port_t xen_port;             /* Xen's end of it */
     evtchn_port_t relay_port;           /* Xen-consumer port the relay binds */
+    bool relay_bound;                   /* the session's relay was seen bound to it */
     uint64_t session;                   /* 0: no relay attached */
     struct timer timer;                 /* quiet-time close */
     s_time_t bound_at;                  /* guest run time (run_ms()) counts from here */
@@ -435,14 +436,54 @@ static size_t drain(struct sccrypt_dom *s)
     return n;
 }
 
+/*
+ * Output left in the ring (the backlog has no room: the relay does not
+ * read) is not quiet (issue 17.1); the engine sees the backlog itself.
+ */
+static void ring_waiting(struct sccrypt_dom *s)
+{
+    if ( session_open(s) && ring_out_used(s) )
+        sc_vmm_guest_output(&s->dom, run_ms(s));
+}
+
 /* Is there anything for the relay to fetch? */
 static bool relay_has_news(struct sccrypt_dom *s)
 {
     if ( !session_open(s) )
         return false;
-    /* The backlog is news only for a live session (the engine gives no other any). */
-    return (s->bl.len && sc_vmm_live(&s->dom)) || sc_vmm_output_owed(&s->dom) ||
-           sc_vmm_wake_in(&s->dom, run_ms(s)) == 0;
+    /*
+     * What the engine would seal now: the backlog only for a live session,
+     * and not the small output it holds for the next input slot (echo
+     * hiding): an event for that would tell dom0 when the guest echoed.
+     */
+    return sc_vmm_has_output(&s->dom, &s->bl, run_ms(s));
+}
+
+/*
+ * Issue 17.2: a relay killed (or its ssh connection dropped) leaves its
+ * session open in the engine, with nobody to call OUTPUT.  Its port tells:
+ * dom0 closing its end (the relay's process gone) puts ours back to
+ * ECS_UNBOUND.  relay_seen() notes, on each relay call, that the session's
+ * relay has bound its port; relay_gone() is true once it had and no longer
+ * has.  The next open then ends that session (its keys go, the binding and
+ * the backlog stay) instead of refusing the console as busy.
+ */
+static bool relay_port_bound(const struct sccrypt_dom *s)
+{
+    if ( !s->relay_port || !port_is_valid(s->d, s->relay_port) )
+        return false;
+    return ACCESS_ONCE(evtchn_from_port(s->d, s->relay_port)->state) == ECS_INTERDOMAIN;
+}
+
+static void relay_seen(struct sccrypt_dom *s)
+{
+    if ( !s->relay_bound && relay_port_bound(s) )
+        s->relay_bound = true;
+}
+
+static bool relay_gone(const struct sccrypt_dom *s)
+{
+    return s->relay_bound && !relay_port_bound(s);
 }
 
 /* Tells the relay (if one has bound the session's port) to call OUTPUT. */
@@ -479,18 +520,24 @@ static void cf_check sccrypt_timer_fn(void *data)
 static void cf_check sccrypt_console_event(struct vcpu *v, unsigned int port)
 {
     struct sccrypt_dom *s;
-    size_t moved;
+    size_t moved, moved_in;
 
     spin_lock(&sccrypt_lock);
     s = find_dom(v->domain);
     if ( s && s->xen_port == port )
     {
         moved = drain(s);
-        moved += sc_vmm_flush_input(&s->dom, s->ring);
-        if ( moved )
+        moved_in = sc_vmm_flush_input(&s->dom, s->ring);
+        if ( moved || moved_in )
             notify_via_xen_event_channel(s->d, s->xen_port);
+        /*
+         * The relay hears of output the engine would send now, and of
+         * room for input it was kept waiting for (pending input went in);
+         * not of the guest merely reading a key or echoing one (issue
+         * 17.3: either would mark the key apart from chaff).
+         */
         if ( relay_has_news(s) ||
-             (session_open(s) && s->dom.pending_len == 0 && moved) )
+             (session_open(s) && s->dom.pending_len == 0 && moved_in) )
             notify_relay(s);
     }
     spin_unlock(&sccrypt_lock);
@@ -521,8 +568,8 @@ static void session_end_final(struct sc_dom *dom, uint64_t session, unsigned int
     rc = sc_vmm_output(dom, NULL, out, sizeof(out), &n, now);
     if ( rc == 1 )
         final_put(session, out, n);
-    else if ( dom->state != SC_SESS_NONE )
-        sc_dom_wipe(dom);                       /* never leave keys behind */
+    else
+        sc_vmm_abandon(dom);    /* keys go, the binding stays (proto_vmm tests rc is 1) */
     sc_wipe(out, sizeof(out));
 }
 
@@ -825,7 +872,15 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     rc = -EBUSY;
     op->vmm_err = 0;
     if ( session_open(s) && !(op->flags & XEN_SCCRYPT_F_TAKEOVER) )
-        goto out;
+    {
+        if ( !relay_gone(s) )
+            goto out;
+        /* Its relay is gone: the session ends unheard; binding and backlog stay. */
+        sc_vmm_abandon(&s->dom);
+        s->session = 0;
+        printk(XENLOG_INFO "SCCrypt: d%d: the relay went away; session ended\n",
+               d->domain_id);
+    }
     rc = -EACCES;
     op->vmm_err = SC_ENORANDOM;
     if ( drbg_get(eph, sizeof(eph)) )
@@ -854,6 +909,7 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     if ( oldport )
         notify_relay(s);                /* the old relay fetches its final record */
     s->relay_port = rport;
+    s->relay_bound = false;
     rport = 0;
     op->session = s->session;
     op->value = s->relay_port;
@@ -940,6 +996,7 @@ static int output_locked(struct xen_sccrypt_op *op, struct sccrypt_dom *s, uint8
         moved = drain(s);
         if ( moved )
             notify_via_xen_event_channel(s->d, s->xen_port);
+        ring_waiting(s);
         rc = sc_vmm_output(&s->dom, &s->bl, out + off, cap - off, &n, run_ms(s));
         off += n;
         if ( rc )
@@ -973,6 +1030,7 @@ static int op_input(struct xen_sccrypt_op *op, const uint8_t *buf, size_t len)
         op->vmm_err = SC_ENOSESSION;
         return -ENOENT;
     }
+    relay_seen(s);
     rc = input_locked(s, buf, len, &total);
     moved = drain(s);
     if ( moved )
@@ -1003,6 +1061,7 @@ static int op_output(struct xen_sccrypt_op *op, uint8_t *out, size_t cap)
         spin_unlock(&sccrypt_lock);
         return rc;
     }
+    relay_seen(s);
     rc = output_locked(op, s, out, cap, &op->value);
     spin_unlock(&sccrypt_lock);
     if ( rc < 0 )
@@ -1035,6 +1094,7 @@ static int op_xfer(struct xen_sccrypt_op *op, const uint8_t *buf, size_t len, ui
         spin_unlock(&sccrypt_lock);
         return rc;
     }
+    relay_seen(s);
     rc = len ? input_locked(s, buf, len, &total) : 0;
     op->value = total;
     orc = output_locked(op, s, out, cap, &op->value2);

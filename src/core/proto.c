@@ -74,7 +74,11 @@ const char *sc_close_reason(unsigned int reason)
         [SC_CLOSE_GUEST_GONE] = "the guest went away",
         [SC_CLOSE_TAKEOVER] = "another session took the console over",
         [SC_CLOSE_PROTOCOL] = "the VMM refused a record that failed authentication",
-        [SC_CLOSE_TIMEOUT] = "the client never completed the handshake or fell silent",
+        [SC_CLOSE_TIMEOUT] = "no record from the client reached it in time (the client did not "
+                             "finish the handshake or fell silent, or dom0 withheld its records; "
+                             "which of these cannot be told from here)",
+        [SC_CLOSE_LOST] = "some of the guest's output could not be delivered and was lost; "
+                          "what was shown is not all the guest wrote",
     };
 
     if ( reason > SC_CLOSE_MAX )

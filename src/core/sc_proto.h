@@ -98,8 +98,9 @@
 #define SC_CLOSE_GUEST_GONE 4       /* VMM: the domain died or its guest went away */
 #define SC_CLOSE_TAKEOVER   5       /* VMM: another session took this domain over */
 #define SC_CLOSE_PROTOCOL   6       /* VMM: an input record failed authentication */
-#define SC_CLOSE_TIMEOUT    7       /* VMM: the client never proved it live, or fell silent */
-#define SC_CLOSE_MAX        7
+#define SC_CLOSE_TIMEOUT    7       /* VMM: no client record came in time (the client's or dom0's doing) */
+#define SC_CLOSE_LOST       8       /* VMM: guest output of this session was lost, never delivered */
+#define SC_CLOSE_MAX        8
 
 /*
  * A client sends at least one record every SC_KEEPALIVE_MS while its input

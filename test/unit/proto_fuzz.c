@@ -941,6 +941,7 @@ struct session {
     int ended;                      /* a close reached the client */
     unsigned reason;
     uint64_t t_end;                 /* when */
+    uint64_t t_data;                /* the last output call that carried guest output */
     unsigned out_chaff;
 };
 
@@ -948,6 +949,17 @@ struct session {
  * The host's output step: drain the ring into the backlog, let the engine
  * seal, and open every frame as sc-dec would.
  */
+/*
+ * Where the quiet time starts: the client's close, the guest's last write,
+ * or the last output that left the backlog (output waiting is not quiet).
+ */
+static uint64_t quiet_from(uint64_t t_drain, uint64_t t_write, uint64_t t_data)
+{
+    uint64_t t = t_drain > t_write ? t_drain : t_write;
+
+    return t > t_data ? t : t_data;
+}
+
 static int host_output(struct session *s, uint64_t now, size_t limit, unsigned in_chaff, int *rcp)
 {
     const size_t need = SC_REC_MAX_FRAME + SC_KEYSTROKE_FRAME;
@@ -1004,6 +1016,7 @@ static int host_output(struct session *s, uint64_t now, size_t limit, unsigned i
                    memcmp(data, gout + recv_len, dlen) == 0,
                    "output data is not what the guest wrote (at %zu, %zu bytes)", recv_len, dlen);
             recv_len += dlen;
+            s->t_data = now;
             break;
         case SC_REC_CHAFF:
             s->out_chaff++;
@@ -1230,8 +1243,8 @@ static int case_stream(void)
         {
             if ( dbox.d.state == SC_SESS_DRAINING )
             {
-                if ( now < (t_drain > t_write ? t_drain : t_write) + G.quiet )
-                    now = (t_drain > t_write ? t_drain : t_write) + G.quiet;
+                if ( now < quiet_from(t_drain, t_write, s.t_data) + G.quiet )
+                    now = quiet_from(t_drain, t_write, s.t_data) + G.quiet;
                 EXPECT(G.close_at && j == G.close_at, "draining without the client's close");
             }
             else
@@ -1243,8 +1256,13 @@ static int case_stream(void)
             }
         }
         for ( step = 0; step < 40 && !s.ended; step++ )
+        {
             if ( host_output(&s, now, limit, G.nchaff[j], &orc) )
                 return -1;
+            /* Output that left the backlog just now starts the quiet time again (issue 17.1). */
+            if ( !s.ended && !refused && !relay && s.t_data == now )
+                now += G.quiet;
+        }
         EXPECT(s.ended, "the session never sent its close");
     }
     if ( refused )
@@ -1263,8 +1281,9 @@ static int case_stream(void)
         EXPECT(s.reason == SC_CLOSE_QUIET, "the client's close ended with %u", s.reason);
         EXPECT(recv_len == gout_len, "QUIET before all guest output was sent (%zu of %zu)",
                recv_len, gout_len);
-        EXPECT(s.t_end - (t_drain > t_write ? t_drain : t_write) >= G.quiet,
-               "QUIET before the guest was quiet for %" PRIu32 " ms", G.quiet);
+        EXPECT(s.t_end - quiet_from(t_drain, t_write, s.t_data) >= G.quiet,
+               "QUIET before the guest was quiet for %" PRIu32 " ms since its output "
+               "last waited", G.quiet);
         stat.quiet_closes++;
     }
     mix((uint64_t)(refused * 4 + relay * 2 + s.reason) << 48 ^ off << 24 ^ ring_total);

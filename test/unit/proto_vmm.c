@@ -728,6 +728,10 @@ static void test_session_timeouts(void)
           type == SC_REC_CLOSE && data[0] == SC_CLOSE_TIMEOUT,
           "a client that never completes the handshake is dropped with TIMEOUT");
     CHECK(w.dom.state == SC_SESS_NONE, "the console is free again");
+    /* Issue 17 item 6: the client's silence and dom0 withholding its records look alike. */
+    CHECK(strstr(sc_close_reason(SC_CLOSE_TIMEOUT), "dom0 withheld") != NULL &&
+          strstr(sc_close_reason(SC_CLOSE_TIMEOUT), "cannot be told") != NULL,
+          "TIMEOUT's text does not blame the client alone");
 
     CHECK(handshake(&w, 0) == 0 && go_live(&w) == 0, "live session");
     rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);     /* its answer */
@@ -856,6 +860,277 @@ static void test_record_sizes(void)
     CHECK(rc == 1 && olen == SC_KEYSTROKE_FRAME, "the close is 36 bytes too");
 }
 
+
+/* The client's close with quiet_ms, then the session drains. */
+static int client_close(struct world *w, uint32_t quiet_ms)
+{
+    uint8_t f[SC_REC_MAX_FRAME], cl[5] = { SC_CLOSE_EOF };
+    size_t cons, wr;
+    int len;
+
+    cl[1] = (uint8_t)(quiet_ms >> 24);
+    cl[2] = (uint8_t)(quiet_ms >> 16);
+    cl[3] = (uint8_t)(quiet_ms >> 8);
+    cl[4] = (uint8_t)quiet_ms;
+    len = client_seal(w, f, SC_REC_CLOSE, cl, 5);
+    return sc_vmm_input(&w->dom, &w->ring, f, (size_t)len, &cons, &wr, w->now);
+}
+
+/* The close reason in the last record of out (olen bytes), or -1. */
+static int last_close(struct world *w, const uint8_t *out, size_t olen)
+{
+    uint8_t data[SC_REC_MAX_PT];
+    size_t off = 0, fl, n;
+    unsigned type = 0;
+
+    while ( off < olen )
+    {
+        fl = SC_FRAME_HDR + (size_t)sc_frame_body_len(out + off);
+        if ( sc_rec_open(cr, &w->cout, out + off, fl, &type, data, &n) )
+            return -2;
+        off += fl;
+    }
+    return type == SC_REC_CLOSE ? data[0] : -1;
+}
+
+/*
+ * Issue 17 item 1: the quiet time ran from the guest's last write, so output
+ * that waited in the backlog while dom0 did not read made the guest look
+ * quiet: the close came right behind the backlog, with the ring still full.
+ * Now output waiting in the backlog is not quiet, the quiet time runs from
+ * when the last of it left, and a session that lost output never ends clean.
+ */
+static void test_quiet_means_nothing_waiting(void)
+{
+    struct world w;
+    uint8_t req[SC_BIND_LEN], out[8192], big[6000];
+    size_t olen;
+    int rc, len;
+
+    world_init(&w);
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    CHECK(handshake(&w, 0) == 0 && go_live(&w) == 0, "live session");
+    memset(big, 'o', sizeof(big));
+    sc_backlog_push(&w.bl, big, sizeof(big));
+    sc_vmm_guest_output(&w.dom, w.now);
+    CHECK(client_close(&w, 300) == 0 && w.dom.state == SC_SESS_DRAINING, "draining");
+    /* dom0 reads nothing for 2 s: then a small read takes part of the backlog. */
+    w.now += 2000;
+    rc = sc_vmm_output(&w.dom, &w.bl, out, 1024, &olen, w.now);
+    CHECK(rc == 0 && w.bl.len > 0 && last_close(&w, out, olen) == -1,
+          "no close while output waits in the backlog, however long it waited");
+    /* The rest in one read: no close right behind it, though 2 s passed. */
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    CHECK(rc == 0 && w.bl.len == 0 && last_close(&w, out, olen) == -1,
+          "the backlog's last record is not followed by a close: it left just now");
+    /* The ring's output waiting on the host's side counts too. */
+    sc_vmm_guest_output(&w.dom, w.now + 200);
+    CHECK(sc_vmm_wake_in(&w.dom, w.now + 200) == 300, "output waiting restarts the quiet time");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + 499);
+    CHECK(rc == 0 && olen == 0, "no close before the quiet time after the last output");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + 500);
+    CHECK(rc == 1 && last_close(&w, out, olen) == SC_CLOSE_QUIET,
+          "QUIET once nothing waited for the quiet time");
+
+    /* Without a backlog the engine cannot know it is empty: never a quiet end. */
+    CHECK(handshake(&w, 0) == 0 && go_live(&w) == 0 && client_close(&w, 0) == 0, "again");
+    rc = sc_vmm_output(&w.dom, NULL, out, sizeof(out), &olen, w.now + 10000);
+    CHECK(rc == 0 && last_close(&w, out, olen) == -1, "no quiet end without a backlog to check");
+
+    /* Output lost during the session (a host that let the backlog overflow). */
+    sc_backlog_push(&w.bl, big, sizeof(big));
+    sc_backlog_push(&w.bl, big, sizeof(big));
+    CHECK(w.bl.dropped > 0, "backlog overflowed during the session");
+    for ( rc = 0, len = -1; rc == 0 && len == -1; w.now += 1000 )
+    {
+        rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + 10000);
+        len = last_close(&w, out, olen);
+    }
+    CHECK(rc == 1 && len == SC_CLOSE_LOST, "a session that lost output ends with LOST, never QUIET");
+}
+
+/*
+ * Issue 17 item 2: a session abandoned while draining (the relay killed in
+ * the quiet wait) could not be closed by a RELAY close, and the host's
+ * "cannot happen" fallback wiped the binding.  sc_vmm_abandon ends a session
+ * in any state and keeps the binding; and every close the hosts seal for a
+ * gone relay (TAKEOVER, GUEST_GONE) ends the session within one
+ * SC_VMM_OUT_MIN output, from every state, in both record formats.
+ */
+static void test_abandon_keeps_binding(void)
+{
+    static const unsigned reasons[] = { SC_CLOSE_TAKEOVER, SC_CLOSE_GUEST_GONE,
+                                        SC_CLOSE_RELAY };
+    struct world w;
+    uint8_t req[SC_BIND_LEN], out[SC_VMM_OUT_MIN], key[32];
+    size_t olen;
+    unsigned st, r, opt;
+    int rc, ok = 1, len;
+    uint8_t f[SC_REC_MAX_FRAME];
+    size_t cons, wr;
+
+    world_init(&w);
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    memcpy(key, w.dom.key, 32);
+    for ( opt = 0; opt < 2; opt++ )
+        for ( st = 0; st < 4; st++ )
+            for ( r = 0; r < 3; r++ )
+            {
+                if ( handshake(&w, opt ? SC_OPT_CHAFF : 0) )
+                {
+                    ok = 0;
+                    continue;
+                }
+                if ( st >= 1 )
+                    go_live(&w);
+                if ( st == 2 )
+                    client_close(&w, 60000);        /* draining, a long quiet wait */
+                if ( st == 3 )
+                {
+                    /* a record that fails: a PROTOCOL close is owed */
+                    len = client_seal(&w, f, SC_REC_DATA, "x", 1);
+                    f[len - 1] ^= 1;
+                    sc_vmm_input(&w.dom, &w.ring, f, (size_t)len, &cons, &wr, w.now);
+                }
+                /* the counter about to roll over: the close needs a rekey in front */
+                w.dom.out.counter = SC_REKEY_AFTER - 1;
+                sc_vmm_close(&w.dom, reasons[r]);
+                rc = sc_vmm_output(&w.dom, NULL, out, sizeof(out), &olen, w.now);
+                if ( reasons[r] == SC_CLOSE_RELAY && st == 2 )
+                {
+                    /* the relay's close in DRAINING only notes its input ended */
+                    ok &= rc == 0 && w.dom.state == SC_SESS_DRAINING;
+                    sc_vmm_abandon(&w.dom);
+                }
+                else
+                    ok &= rc == 1;
+                ok &= w.dom.state == SC_SESS_NONE && w.dom.bound &&
+                      memcmp(w.dom.key, key, 32) == 0;
+            }
+    CHECK(ok, "every close for a gone relay ends the session in one minimal output; "
+              "a draining one is abandoned; the binding stays");
+
+    CHECK(handshake(&w, 0) == 0 && go_live(&w) == 0 && client_close(&w, 60000) == 0,
+          "draining session");
+    sc_vmm_abandon(&w.dom);
+    CHECK(w.dom.state == SC_SESS_NONE && w.dom.bound && memcmp(w.dom.key, key, 32) == 0 &&
+          w.dom.pending_len == 0, "abandoned while draining: session gone, binding kept");
+    CHECK(handshake(&w, 0) == 0 && go_live(&w) == 0, "the same key opens the next session");
+    CHECK(bind(&w, &w.dom, w.key, w.uuid, req) == -SC_EBOUND, "no second bind of the domain");
+}
+
+/*
+ * Issue 17 item 3: at an echoing prompt a key got two output records (the
+ * answer at once, then the echo as soon as the guest printed it) and chaff
+ * one.  Now, while input slots come, small output waits for the next slot's
+ * answer and rides in it: every slot, key or chaff, gets exactly one record
+ * of the fixed size, and a host asking in between (sc_vmm_has_output, or
+ * sc_vmm_output on the guest's event) gets nothing.
+ */
+static void test_echo_rides_in_the_next_answer(void)
+{
+    struct world w;
+    uint8_t req[SC_BIND_LEN], f[SC_REC_MAX_FRAME], out[8192], data[SC_REC_MAX_PT];
+    uint8_t echoed[256];
+    size_t cons, wr, olen, n, off, nech = 0, between = 0, odd = 0, got;
+    unsigned type;
+    int i, len, rc, key;
+
+    world_init(&w);
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    CHECK(handshake(&w, SC_OPT_CHAFF) == 0 && go_live(&w) == 0, "obfuscating session");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    sc_rec_open(cr, &w.cout, out, olen, &type, data, &n);
+    for ( i = 0; i < 120; i++ )
+    {
+        key = i % 5 == 2;
+        if ( key )
+            len = client_seal_fixed(&w, f, SC_REC_DATA, "k", 1);
+        else
+            len = client_seal_fixed(&w, f, SC_REC_CHAFF, NULL, 0);
+        rc = sc_vmm_input(&w.dom, &w.ring, f, (size_t)len, &cons, &wr, w.now);
+        if ( rc )
+            break;
+        /* The slot's answer, at once. */
+        rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+        got = 0;
+        for ( off = 0; rc == 0 && off < olen; got++ )
+        {
+            size_t fl = SC_FRAME_HDR + (size_t)sc_frame_body_len(out + off);
+
+            if ( fl != SC_KEYSTROKE_FRAME || sc_rec_open(cr, &w.cout, out + off, fl, &type,
+                                                         data, &n) )
+                odd++;
+            else if ( type == SC_REC_DATA && nech + n <= sizeof(echoed) )
+            {
+                memcpy(echoed + nech, data, n);
+                nech += n;
+            }
+            off += fl;
+        }
+        if ( got != 1 )
+            odd++;
+        /* The guest echoes the key a moment later; the host looks for news. */
+        if ( key )
+        {
+            n = guest_read_in(&w.ring, data, sizeof(data));
+            guest_write_out(&w.ring, data, n);
+            sc_backlog_drain_ring(&w.bl, &w.ring);
+            sc_vmm_guest_output(&w.dom, w.now + 1);
+        }
+        if ( sc_vmm_has_output(&w.dom, &w.bl, w.now + 1) )
+            between++;
+        rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + 1);
+        if ( rc || olen )
+            between++;
+        w.now += 20;
+    }
+    CHECK(i == 120 && odd == 0, "every slot, key or chaff, gets exactly one fixed-size record");
+    CHECK(between == 0, "nothing is sent, or signalled, between slots");
+    CHECK(nech == 24 && memcmp(echoed, "kkkkkkkkkkkkkkkkkkkkkkkk", 24) == 0,
+          "every echo arrives, each in the next slot's answer");
+
+    /* The client's chaff stops: output held for a slot goes on its own. */
+    guest_write_out(&w.ring, (const uint8_t *)"late", 4);
+    sc_backlog_drain_ring(&w.bl, &w.ring);
+    /* A host that asks only when told (no sc_vmm_output since) still wakes in time. */
+    CHECK(!sc_vmm_has_output(&w.dom, &w.bl, w.now) &&
+          sc_vmm_wake_in(&w.dom, w.now) == SC_VMM_ECHO_HOLD_MS - 20,
+          "held output is no news, and the host's timer covers the hold");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    CHECK(rc == 0 && olen == 0, "small output waits for a slot");
+    CHECK(sc_vmm_wake_in(&w.dom, w.now) == SC_VMM_ECHO_HOLD_MS - 20,
+          "the host is woken when the hold runs out");
+    w.now += SC_VMM_ECHO_HOLD_MS;
+    CHECK(sc_vmm_has_output(&w.dom, &w.bl, w.now), "past the hold it is news");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    CHECK(rc == 0 && olen == SC_KEYSTROKE_FRAME &&
+          sc_rec_open(cr, &w.cout, out, olen, &type, data, &n) == 0 && type == SC_REC_DATA &&
+          n == 4 && memcmp(data, "late", 4) == 0, "and goes on its own, fixed size");
+
+    /* Output too large for one record is never held. */
+    rc = sc_vmm_input(&w.dom, &w.ring, f, (size_t)client_seal_fixed(&w, f, SC_REC_CHAFF, NULL, 0),
+                      &cons, &wr, w.now);
+    rc |= sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    rc |= sc_rec_open(cr, &w.cout, out, olen, &type, data, &n);
+    memset(data, 'L', 100);
+    guest_write_out(&w.ring, data, 100);
+    sc_backlog_drain_ring(&w.bl, &w.ring);
+    rc |= sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + 1);
+    CHECK(rc == 0 && olen == REC(100), "bulk output flows at once");
+
+    /* Without obfuscation nothing is held: an echo goes at once. */
+    world_init(&w);
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    CHECK(handshake(&w, 0) == 0 && go_live(&w) == 0, "plain session");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    sc_rec_open(cr, &w.cout, out, olen, &type, data, &n);
+    guest_write_out(&w.ring, (const uint8_t *)"e", 1);
+    sc_backlog_drain_ring(&w.bl, &w.ring);
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    CHECK(rc == 0 && olen == REC(1), "an echo goes at once without obfuscation");
+}
+
 int main(void)
 {
     test_bind_rules();
@@ -867,6 +1142,9 @@ int main(void)
     test_keystrokes_answered_like_chaff();
     test_backlog_only_for_live_sessions();
     test_session_timeouts();
+    test_quiet_means_nothing_waiting();
+    test_abandon_keeps_binding();
+    test_echo_rides_in_the_next_answer();
     printf("sizeof(struct sc_dom) = %zu bytes, sizeof(struct sc_vmm) = %zu bytes\n",
            sizeof(struct sc_dom), sizeof(struct sc_vmm));
     printf("%d passed, %d failed\n", passed, failed);
