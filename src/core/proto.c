@@ -71,6 +71,7 @@ const char *sc_close_reason(unsigned int reason)
         [SC_CLOSE_TAKEOVER] = "another session took the console over",
         [SC_CLOSE_PROTOCOL] = "the VMM refused a record that failed authentication",
         [SC_CLOSE_TIMEOUT] = "the client never completed the handshake or fell silent",
+        [SC_CLOSE_STOPPED] = "the host suspended or shut the guest down mid-session",
     };
 
     if ( reason > SC_CLOSE_MAX )

@@ -88,7 +88,8 @@
 #define SC_CLOSE_TAKEOVER   5       /* VMM: another session took this domain over */
 #define SC_CLOSE_PROTOCOL   6       /* VMM: an input record failed authentication */
 #define SC_CLOSE_TIMEOUT    7       /* VMM: the client never proved it live, or fell silent */
-#define SC_CLOSE_MAX        7
+#define SC_CLOSE_STOPPED    8       /* VMM: another domain suspended or shut the guest down */
+#define SC_CLOSE_MAX        8
 
 /*
  * A client sends at least one record every SC_KEEPALIVE_MS while its input
