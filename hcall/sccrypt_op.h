@@ -94,6 +94,8 @@
 #define XEN_SCCRYPT_P_P2M       12  /* its memory map holds what it does not own: a
                                      * foreign, grant, MMIO, shared or paged p2m entry
                                      * (PVH), a page table naming another's frame (PV) */
+#define XEN_SCCRYPT_P_PROFILE   13  /* xenoprof profiles it (active or passive list), or
+                                     * the vPMU samples every guest (XENPMU_MODE_ALL) */
 /* status: op->value2 bit for the seal level (dom_status value2 as well) */
 #define XEN_SCCRYPT_L_DMA       0x0001
 /* op->value bits (output) */

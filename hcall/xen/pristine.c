@@ -7,8 +7,9 @@
  * bind sets the sealed flag first and only then calls sccrypt_pristine(),
  * so nothing can slip in between the check and the seal.
  *
- * Pristine means: never run and paused by the toolstack; no domain has it
- * as its target; no introspection, paging, sharing, altp2m, ioreq server,
+ * Pristine means: no hypervisor tracing; not profiled (xenoprof's lists,
+ * vPMU in XENPMU_MODE_ALL); never run and paused by the toolstack; no
+ * domain has it as its target; no introspection, paging, sharing, altp2m, ioreq server,
  * log-dirty, debugger or vmtrace state; no device, I/O port, I/O memory or
  * IRQ; a grant table with nothing offered but the console and xenstore
  * frames and nothing mapped but xenstore's; and every page the domain owns
@@ -48,12 +49,14 @@
 #include <xen/sccrypt.h>
 #include <public/sccrypt_op.h>
 #include <public/hvm/params.h>
+#include <public/pmu.h>
 #include <asm/altp2m.h>
 #include <asm/iocap.h>
 #include <asm/mem_paging.h>
 #include <asm/paging.h>
 #include <asm/p2m.h>
 #include <asm/hvm/hvm.h>
+#include <asm/vpmu.h>
 
 #include "pristine.h"
 
@@ -496,6 +499,8 @@ int sccrypt_pristine(struct domain *d, const struct sccrypt_console *con,
         return *why = XEN_SCCRYPT_P_DMA, -EPERM;
     if ( tb_init_done )
         return *why = XEN_SCCRYPT_P_TRACE, -EPERM;
+    if ( (vpmu_mode & XENPMU_MODE_ALL) || xenoprof_sccrypt_profiled(d) )
+        return *why = XEN_SCCRYPT_P_PROFILE, -EPERM;
     if ( has_run(d) )
         return *why = XEN_SCCRYPT_P_RUN, -EPERM;
     if ( targeted(d) )

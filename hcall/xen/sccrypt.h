@@ -50,6 +50,20 @@ int livepatch_seal(bool dry_run);
 static inline int livepatch_seal(bool dry_run) { return 0; }
 #endif
 
+/*
+ * xenoprof.c: is d on xenoprof's active or passive list, or has it a
+ * profiling buffer?  The bind is refused then; a sealed domain is never
+ * added (set_active, set_passive: -EPERM).
+ */
+#if defined(CONFIG_SCCRYPT) && defined(CONFIG_XENOPROF)
+bool xenoprof_sccrypt_profiled(const struct domain *d);
+#else
+static inline bool xenoprof_sccrypt_profiled(const struct domain *d)
+{
+    return false;
+}
+#endif
+
 /* xsm_core.c: the active XSM policy (FLASK) decides without the seal. */
 extern bool xsm_sccrypt_seal_off;
 

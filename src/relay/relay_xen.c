@@ -277,6 +277,9 @@ static const char *not_pristine(uint32_t why)
         return "the domain's memory map holds memory it does not own (a foreign, grant or "
                "MMIO entry, or a page table naming another domain's frame): create the "
                "guest again without it";
+    case XEN_SCCRYPT_P_PROFILE:
+        return "the domain is being profiled (xenoprof's active or passive list), or the "
+               "vPMU samples every guest (XENPMU_MODE_ALL): stop the profiler, then bind";
     case XEN_SCCRYPT_P_CONSOLE:
         return "the hypervisor found no console in the guest's own start_info or HVM "
                "parameters (or it is a 32-bit PV guest)";
