@@ -957,7 +957,12 @@ static int input_locked(struct sccrypt_dom *s, const uint8_t *buf, size_t len, s
         rc = sc_vmm_input(&s->dom, s->ring, buf + *total, len - *total, &used, &wrote,
                           run_ms(s));
         *total += used;
-        if ( wrote )
+        /*
+         * An obfuscating session's guest gets an event for every record,
+         * chaff too: its wake-ups (which dom0 sees in its scheduling) are
+         * the same for a key and for chaff.
+         */
+        if ( wrote || (used && (s->dom.options & SC_OPT_CHAFF)) )
             notify_via_xen_event_channel(s->d, s->xen_port);
         if ( rc || *total == len || !used )
             break;

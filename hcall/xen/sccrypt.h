@@ -7,6 +7,7 @@
 #define __XEN_SCCRYPT_H__
 
 #include <xen/types.h>
+#include <xen/time.h>
 #include <xen/event.h>
 #include <public/grant_table.h>
 
@@ -63,6 +64,18 @@ static inline bool xenoprof_sccrypt_profiled(const struct domain *d)
     return false;
 }
 #endif
+
+/*
+ * domctl.c, sysctl.c, platform_hypercall.c: a sealed domain's run time (and
+ * while any domain is sealed, a pCPU's idle time) is told to other domains
+ * only in whole grains: a guest that woke for a key and one that woke for
+ * chaff look the same.
+ */
+#define SCCRYPT_TIME_GRAIN      MILLISECS(100)
+static inline uint64_t sccrypt_coarse_ns(uint64_t t)
+{
+    return t - t % SCCRYPT_TIME_GRAIN;
+}
 
 /* xsm_core.c: the active XSM policy (FLASK) decides without the seal. */
 extern bool xsm_sccrypt_seal_off;

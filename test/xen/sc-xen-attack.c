@@ -48,6 +48,12 @@
  *                  console frame to dom0, map entry 7
  *   vcpu-context   XEN_DOMCTL_getvcpucontext: the guest's registers
  *   hvm-context    PVH guests: XEN_DOMCTL_gethvmcontext (CPU and device state)
+ *   run-time       XEN_DOMCTL_getvcpuinfo polled for 2 s as fast as it answers:
+ *                  works when it tells the vCPU's run state (running or
+ *                  blocked) or its run time finer than 100 ms, what the
+ *                  keystroke-timing attack of issue 16 reads
+ *   pcpu-idle      XEN_SYSCTL_getcpuinfo: works when a pCPU's idle time comes
+ *                  finer than 100 ms (when a guest ran, without naming it)
  */
 #include <errno.h>
 #include <signal.h>
@@ -343,6 +349,58 @@ static void attack_hvm_context(uint32_t domid)
     free(buf);
 }
 
+#define GRAIN_NS 100000000ULL
+
+static void attack_run_time(uint32_t domid)
+{
+    struct timespec t0, t;
+    unsigned long polls = 0, states = 0, fine = 0, changes = 0;
+    uint64_t last = 0;
+    char what[160];
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        xc_vcpuinfo_t vi;
+
+        memset(&vi, 0, sizeof(vi));
+        if (xc_vcpu_getinfo(xch, domid, 0, &vi)) {
+            nothing("run-time", "getvcpuinfo refused", errno);
+            return;
+        }
+        polls++;
+        states += vi.running || vi.blocked;
+        fine += vi.cpu_time % GRAIN_NS != 0;
+        changes += polls > 1 && vi.cpu_time != last;
+        last = vi.cpu_time;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while ((t.tv_sec - t0.tv_sec) * 1000000000LL + (t.tv_nsec - t0.tv_nsec) < 2000000000LL);
+    snprintf(what, sizeof(what), "%lu polls: run state in %lu, run time finer than 100 ms "
+             "in %lu, %lu changes", polls, states, fine, changes);
+    if (states || fine)
+        got("run-time", what);
+    else
+        nothing("run-time", what, 0);
+}
+
+static void attack_pcpu_idle(void)
+{
+    xc_cpuinfo_t ci[64];
+    int n = 0, i, fine = 0;
+    char what[96];
+
+    if (xc_getcpuinfo(xch, 64, ci, &n)) {
+        nothing("pcpu-idle", "getcpuinfo refused", errno);
+        return;
+    }
+    for (i = 0; i < n; i++)
+        fine += ci[i].idletime % GRAIN_NS != 0;
+    snprintf(what, sizeof(what), "%d of %d pCPUs' idle time finer than 100 ms", fine, n);
+    if (fine)
+        got("pcpu-idle", what);
+    else
+        nothing("pcpu-idle", what, 0);
+}
+
 static int suite(uint32_t domid, const char *kind, xen_pfn_t frame)
 {
     int pv = !strcmp(kind, "pv");
@@ -357,6 +415,8 @@ static int suite(uint32_t domid, const char *kind, xen_pfn_t frame)
         printf("attack hvm-context: n/a (PV guest)\n");
     else
         attack_hvm_context(domid);
+    attack_run_time(domid);
+    attack_pcpu_idle();
     printf("attacks: %d worked, %d got nothing\n", worked, failed);
     return failed == 0 ? 0 : worked == 0 ? 1 : 3;
 }
