@@ -53,6 +53,16 @@ within "$X" 'case XEN_SYSCTL_tbuf_op:' 'break;' sccrypt_any_sealed xen/common/sy
     "XEN_SYSCTL_tbuf_op (trace buffers)"
 within "$X" 'case XEN_SYSCTL_debug_keys:' 'for [(] i = 0' sccrypt_any_sealed xen/common/sysctl.c \
     "XEN_SYSCTL_debug_keys"
+within "$X" '^void getdomaininfo' '^}' sccrypt_coarse_ns xen/common/domctl.c \
+    "getdomaininfo: a sealed domain's run time"
+within "$X" 'case XEN_DOMCTL_getvcpuinfo:' 'case XEN_DOMCTL_max_mem:' sccrypt_coarse_ns \
+    xen/common/domctl.c "getvcpuinfo: a sealed domain's run time and state"
+within "$X" 'case XEN_SYSCTL_getcpuinfo:' 'case XEN_SYSCTL_availheap:' sccrypt_coarse_ns \
+    xen/common/sysctl.c "getcpuinfo: pCPU idle time"
+within "$X" 'case XEN_SYSCTL_get_pmstat:' 'case XEN_SYSCTL_pm_op:' sccrypt_any_sealed \
+    xen/common/sysctl.c "get_pmstat: C- and P-state residency"
+within "$X" 'case XENPF_getidletime:' 'op->u.getidletime.now = now;' sccrypt_coarse_ns \
+    xen/arch/x86/platform_hypercall.c "XENPF_getidletime: pCPU idle time"
 within "$X" '^int sccrypt_pristine' '^}' tb_init_done xen/common/sccrypt/pristine.c \
     "the bind while tracing is on"
 within "$X" '^int sccrypt_pristine' '^}' XENPMU_MODE_ALL xen/common/sccrypt/pristine.c \
