@@ -714,7 +714,8 @@ static bool uuid_unique(const struct domain *d)
  * the checks see whatever such an operation took.  Hence a domain
  * reference, not an RCU read lock, for the whole bind.
  * Refusals that cost nothing come before the VMM consumes the single-use
- * request; kexec and livepatch are locked only once the bind succeeded.
+ * request, and kexec and livepatch are locked just before it does (a load
+ * racing the bind fails, not the request).
  */
 static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
 {
@@ -800,6 +801,17 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
     rc = -EACCES;
     if ( !vmm || drbg_get(inst, sizeof(inst)) )
         goto out_locked;
+    /*
+     * Lock kexec and livepatch before the engine uses the request up: a
+     * load racing the bind then fails, not the user's single-use request.
+     * A bind that fails from here on leaves them locked until reboot.
+     */
+    op->vmm_err = 0;
+    rc = kexec_seal(false);
+    if ( !rc )
+        rc = livepatch_seal(false);
+    if ( rc )
+        goto out_locked;
     sc_dom_init(&s->dom, d->domain_id, d->handle);
     rc = sc_vmm_bind(vmm, &s->dom, req, len, inst, key_in_use, NULL);
     sc_wipe(inst, sizeof(inst));
@@ -811,16 +823,12 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
     }
     op->vmm_err = 0;
 
-    /* Take the console event channel over; lock kexec and livepatch. */
+    /* Take the console event channel over. */
     xport = evtchn_claim_for_xen(d, con.port, sccrypt_console_event);
-    rc = xport < 0 ? -EBUSY : kexec_seal(false);
-    if ( !rc )
-        rc = livepatch_seal(false);
-    if ( rc )
+    if ( xport < 0 )
     {
-        /* Lost a race with the console's old owner or a kexec/livepatch load. */
-        if ( xport >= 0 )
-            free_xen_event_channel(d, xport);
+        /* Lost a race with the console's old owner. */
+        rc = -EBUSY;
         sc_dom_wipe(&s->dom);
         goto out_locked;
     }
