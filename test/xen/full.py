@@ -314,7 +314,8 @@ def control_attacks(dom0, kinds):
         # The grant-table mapping taken while the guest is still paused (where
         # a bind would come), held while it runs.
         frame = xs(dom0, "/local/domain/%d/console/ring-ref" % ids[kind])
-        hold(dom0, "%s %d hold-gnttab %s" % (ATTACK, ids[kind], frame), "gnttab-" + kind)
+        hold(dom0, "%s %d hold-gnttab %s %s" % (ATTACK, ids[kind], frame, shlex.quote(MARKER)),
+             "gnttab-" + kind)
         dom0.run("xl unpause %d" % ids[kind])
     end = time.monotonic() + CONTROL_WAIT
     while len(results) < len(kinds):
@@ -423,7 +424,7 @@ def pristine_refusals(dom0, domid, kind, frame, reqdata):
     release(dom0)
     # Its grant table mapped (XENMEM_acquire_resource) and held across the
     # bind: through it dom0 could later write an entry naming the console.
-    hold(dom0, "%s %d hold-gnttab %s" % (ATTACK, domid, frame))
+    hold(dom0, "%s %d hold-gnttab %s %s" % (ATTACK, domid, frame, shlex.quote(MARKER)))
     bind_refused(dom0, domid, kind, reqdata, "holds a mapping of the domain's grant table",
                  "its grant table mapped (acquire_resource)")
     release(dom0)
@@ -524,7 +525,8 @@ def run(q, dom0, kinds, password, a, serial_fpr):
             if rc != 1:
                 raise Check("dom0 could map %s of bound %s guest: %s" % (name, kind, msg))
             log("%s: dom0 mapping %s: %s" % (kind, name, msg))
-        r = dom0.run("timeout 10 %s %d hold-gnttab %s" % (ATTACK, domid, ring), check=False,
+        r = dom0.run("timeout 10 %s %d hold-gnttab %s %s" % (ATTACK, domid, ring,
+                                                            shlex.quote(MARKER)), check=False,
                      timeout=30)
         msg = r.stdout.decode(errors="replace").strip()
         if r.returncode != 1 or "refused" not in msg:

@@ -23,7 +23,7 @@
  *   sc-xen-attack DOMID seed-grant FRAME | unseed-grant
  *       writes (or clears) grant entry 7 of the guest, offering FRAME to
  *       dom0, through a mapping of its grant table (acquire_resource)
- *   sc-xen-attack DOMID hold-gnttab FRAME
+ *   sc-xen-attack DOMID hold-gnttab FRAME MARKER
  *       maps the guest's grant table (XENMEM_acquire_resource, writable, as
  *       any toolstack could), prints "holding" and holds it.  On SIGUSR1 it
  *       attacks through the mapping it held: writes grant entry 5 naming
@@ -88,7 +88,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: sc-xen-attack DOMID suite pv|pvh FRAME MARKER |\n"
                     "       DOMID hold-map FRAME | DOMID seed-grant FRAME |\n"
-                    "       DOMID unseed-grant | DOMID hold-gnttab FRAME | DOMID suspend |\n"
+                    "       DOMID unseed-grant | DOMID hold-gnttab FRAME MARKER | DOMID suspend |\n"
                     "       DOMID hold-target\n");
     return 2;
 }
@@ -497,13 +497,14 @@ int main(int argc, char **argv)
     } else if (!strcmp(argv[2], "unseed-grant") && argc == 3) {
         rc = seed((uint32_t)domid, 0, 0) < 0 ? 1 : 0;
         printf(rc ? "refused: %s\n" : "cleared\n", strerror(errno));
-    } else if (!strcmp(argv[2], "hold-gnttab") && argc == 4) {
+    } else if (!strcmp(argv[2], "hold-gnttab") && argc == 5) {
         xenforeignmemory_resource_handle *res;
         grant_entry_v1_t *e;
 
         frame = strtoull(argv[3], &end, 0);
         if (*end)
             return usage();
+        marker = argv[4];
         e = grant_table((uint32_t)domid, &res);
         if (!e) {
             printf("refused: %s\n", strerror(errno));
