@@ -221,11 +221,8 @@ def suspended_mid_output(dom0, env, domid, kind, password, outdir):
     the quiet timer ran on and sc-dec exited 0 with the output cut)."""
     p = Pipe(dom0, env, domid, kind, kind + "-suspend", outdir)
     try:
-        # A guest whose last session logged out sits at a login prompt that
-        # may have been shown before this session: a newline brings a new one.
-        m = p.s.mark()
-        p.s.send(b"\n")
-        p.s.expect(rb"login: ", 120, m, what="%s login prompt" % kind)
+        # The guest whose last session logged out waits at its login prompt,
+        # shown before this session.
         m = p.s.mark()
         p.s.send(b"root\n")
         p.s.expect(rb"Password: ", 60, m, what="%s password prompt" % kind)
