@@ -15,6 +15,10 @@ to dom0's sshd). Modes:
          guest's password prompt, commands checked byte-exact, three
          reads of the bound guest refused, and no typed secret in anything
          dom0 captured.
+  timing a guest of each kind bound, then measured rather than checked: the
+         keystroke-timing attack by run time (precision, recall, F1, chance
+         F1) and a suspend mid-output; boot an older hypervisor image with
+         it to get the figures before a fix.
 
 Every wait has a timeout; QEMU is always killed. Exit 0 on success, 1 on a
 failed check, 2 on an operational error.
