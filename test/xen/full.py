@@ -259,12 +259,18 @@ def suspended_mid_output(dom0, env, domid, kind, password, outdir):
         % (kind, "cut" if cut else "complete", rc, err.splitlines()[-1]))
 
 
-def lines_of(dom0, path):
+def lines_of(dom0, path, fields):
+    """PATH's lines of FIELDS whole numbers each (others skipped)."""
     out = dom0.run("cat %s" % path, check=False).stdout.decode(errors="replace")
-    return [l.split() for l in out.splitlines() if l.strip()]
+    res = []
+    for line in out.splitlines():
+        w = line.split()
+        if len(w) == fields and all(x.isdigit() for x in w):
+            res.append([int(x) for x in w])
+    return res
 
 
-def keystroke_timing(dom0, env, domid, kind, password, outdir, rnd):
+def keystroke_timing(dom0, env, domid, kind, password, outdir, rnd, run=1):
     """The keystroke-timing attack of issue 16, as dom0 makes it: while the
     user types the password at the guest's silent Password: prompt through
     sc-enc on a terminal (obfuscation on: one 36-byte record every 20 ms),
@@ -276,15 +282,15 @@ def keystroke_timing(dom0, env, domid, kind, password, outdir, rnd):
     records, keys, named)."""
     import pty
     master, slave = pty.openpty()
-    tag = kind + "-timing"
+    tag = "%s-timing%d" % (kind, run)
     p = Pipe(dom0, env, domid, kind, tag, outdir, tty=os.ttyname(slave))
     keys = []
     try:
         m = p.s.mark()
         os.write(master, b"root\r")
         p.s.expect(rb"Password: ", 60, m, what="%s password prompt (timing)" % kind)
-        dom0.run("setsid %s %d watch 60 /tmp/watch-%s > /tmp/watch-%s.out 2>&1 < /dev/null &"
-                 % (ATTACK, domid, tag, tag))
+        dom0.run("setsid %s %d watch 40 /tmp/watch-%s > /tmp/watch-%s.out 2>&1 < /dev/null &"
+                 "echo $! > /tmp/watch-%s.pid" % (ATTACK, domid, tag, tag, tag))
         time.sleep(4)                   # the chaff of "root" stops 1 to 3 s after it
         m = p.s.mark()
         for ch in password + "\r":
@@ -307,11 +313,11 @@ def keystroke_timing(dom0, env, domid, kind, password, outdir, rnd):
         os.close(master)
         os.close(slave)
     time.sleep(1)
+    dom0.run("kill $(cat /tmp/watch-%s.pid) 2>/dev/null; sleep 0.5" % tag, check=False)
     rec = []
-    for t, n in lines_of(dom0, "/tmp/tap-%s" % tag):
-        rec += [int(t) / 1e9] * max(1, int(n) // 36)
-    polls = [(int(a) / 1e9, int(b), int(c), int(d)) for a, b, c, d in
-             lines_of(dom0, "/tmp/watch-%s" % tag)]
+    for t, n in lines_of(dom0, "/tmp/tap-%s" % tag, 2):
+        rec += [t / 1e9] * max(1, n // 36)
+    polls = [(a / 1e9, b, c, d) for a, b, c, d in lines_of(dom0, "/tmp/watch-%s" % tag, 4)]
     if not polls or not rec:
         raise Fail("timing: no poll or tap data (%d polls, %d records)" % (len(polls), len(rec)))
     start = polls[0][0]
@@ -350,7 +356,7 @@ def timing_report(dom0, env, domid, kind, password, outdir, runs=2):
     rnd = random.Random(16)
     res = []
     for i in range(runs):
-        r = keystroke_timing(dom0, env, domid, kind, password, outdir, rnd)
+        r = keystroke_timing(dom0, env, domid, kind, password, outdir, rnd, i + 1)
         res.append(r)
         log("%s: keystroke timing by run time, run %d: %d records, %d keys, %d named; "
             "precision %.2f recall %.2f F1 %.2f (chance F1 %.2f)"
