@@ -490,8 +490,11 @@ static int watch(uint32_t domid, long seconds, const char *path)
             break;
         if (first || vi.cpu_time != last.cpu_time || vi.running != last.running ||
             vi.blocked != last.blocked)
+        {
             fprintf(f, "%lld %llu %u %u\n", now, (unsigned long long)vi.cpu_time,
                     (unsigned)vi.running, (unsigned)vi.blocked);
+            fflush(f);                  /* the test stops it with a signal */
+        }
         first = 0;
         last = vi;
     }
