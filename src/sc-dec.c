@@ -140,7 +140,8 @@ static int close_status(unsigned int reason)
     case SC_CLOSE_QUIET: return SC_EX_OK;
     case SC_CLOSE_RELAY: return SC_EX_SIGNAL;
     case SC_CLOSE_TAKEOVER: return SC_EX_BUSY;
-    case SC_CLOSE_GUEST_GONE: return SC_EX_UNBOUND;
+    case SC_CLOSE_GUEST_GONE:
+    case SC_CLOSE_STOPPED: return SC_EX_UNBOUND;
     case SC_CLOSE_TIMEOUT: return SC_EX_OPER;
     case SC_CLOSE_LOST: return SC_EX_INTEGRITY;    /* output missing: as a truncation */
     default: return SC_EX_INTEGRITY;   /* PROTOCOL: our input was tampered with; or unknown */

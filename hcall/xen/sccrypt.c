@@ -37,6 +37,7 @@
 #include <xen/domain_page.h>
 #include <xen/time.h>
 #include <xen/timer.h>
+#include <xen/tasklet.h>
 #include <xen/list.h>
 #include <xen/grant_table.h>
 #include <xen/hypercall.h>
@@ -72,7 +73,7 @@ struct sccrypt_dom {
     uint64_t session;                   /* 0: no relay attached */
     struct timer timer;                 /* quiet-time close */
     s_time_t bound_at;                  /* guest run time (run_ms()) counts from here */
-    s_time_t paused_at_bind, runnable_at_bind;
+    s_time_t paused_at_bind, runnable_at_bind, offline_at_bind;
     uint64_t last_run_ms;
     struct sc_backlog bl;
     uint8_t blbuf[SCCRYPT_BACKLOG];
@@ -294,13 +295,37 @@ __initcall(sccrypt_init);
  * (the guest was quiet that long) and when a silent one is dropped; if they
  * were wall-clock time, dom0 could pause the guest, or starve it through its
  * scheduling, in the middle of its output and fake a clean end.  So the
- * engine gets the time since the bind that the domain was neither paused
- * (pause accounting below, fed by domain.c's pause and unpause) nor kept
- * waiting for a CPU while it wanted one (vCPU 0 runnable), in milliseconds,
- * never going backwards.  Time it spent blocked, idle by its own choice,
- * counts: an idle guest is a quiet one.
+ * engine gets only the time since the bind that the guest could run, in
+ * milliseconds, never going backwards: wall time less the time the domain
+ * was paused or shut down (pause accounting below, fed by domain.c's pause,
+ * unpause and shutdown), less the time vCPU 0 waited for a CPU while it
+ * wanted one (runnable), less the time vCPU 0 was offline outside those
+ * pauses (paused on its own, parked by a credit cap, down).  Time it spent
+ * blocked, idle by its own choice, counts: an idle guest is a quiet one.
+ * A domain that another domain suspended or shut down never runs again while
+ * sealed (resuming it is not on the seal's allowlist): its session ends at
+ * once with CLOSE STOPPED, never clean.
  */
 static DEFINE_SPINLOCK(sccrypt_time_lock);
+
+/* vCPU 0's time in runstate state, read without its lock (approximate). */
+static s_time_t runstate_ns(const struct domain *d, int state, s_time_t now)
+{
+    const struct vcpu *v = d->vcpu ? d->vcpu[0] : NULL;
+    s_time_t t;
+
+    if ( !v )
+        return 0;
+    t = ACCESS_ONCE(v->runstate.time[state]);
+    if ( ACCESS_ONCE(v->runstate.state) == state )
+        t += now - ACCESS_ONCE(v->runstate.state_entry_time);
+    return t;
+}
+
+static bool stopped(const struct domain *d)
+{
+    return atomic_read(&d->pause_count) > 0 || ACCESS_ONCE(d->is_shutting_down);
+}
 
 void sccrypt_pause_changed(struct domain *d)
 {
@@ -308,43 +333,38 @@ void sccrypt_pause_changed(struct domain *d)
     s_time_t now = NOW();
 
     spin_lock_irqsave(&sccrypt_time_lock, flags);
-    if ( atomic_read(&d->pause_count) > 0 )
+    if ( stopped(d) )
     {
         if ( !d->sccrypt_paused_since )
+        {
             d->sccrypt_paused_since = now;
+            d->sccrypt_offline_mark = runstate_ns(d, RUNSTATE_offline, now);
+        }
     }
     else if ( d->sccrypt_paused_since )
     {
         d->sccrypt_paused_total += now - d->sccrypt_paused_since;
+        d->sccrypt_offline_paused += runstate_ns(d, RUNSTATE_offline, now) -
+                                     d->sccrypt_offline_mark;
         d->sccrypt_paused_since = 0;
     }
     spin_unlock_irqrestore(&sccrypt_time_lock, flags);
 }
 
-static s_time_t paused_ns(struct domain *d, s_time_t now)
+/* Time paused or shut down, and vCPU 0's offline time outside of it. */
+static void stopped_ns(struct domain *d, s_time_t now, s_time_t *paused,
+                       s_time_t *offline)
 {
     unsigned long flags;
-    s_time_t t;
+    s_time_t off;
 
     spin_lock_irqsave(&sccrypt_time_lock, flags);
-    t = d->sccrypt_paused_total +
-        (d->sccrypt_paused_since ? now - d->sccrypt_paused_since : 0);
+    off = runstate_ns(d, RUNSTATE_offline, now);
+    *paused = d->sccrypt_paused_total +
+              (d->sccrypt_paused_since ? now - d->sccrypt_paused_since : 0);
+    *offline = off - d->sccrypt_offline_paused -
+               (d->sccrypt_paused_since ? off - d->sccrypt_offline_mark : 0);
     spin_unlock_irqrestore(&sccrypt_time_lock, flags);
-    return t;
-}
-
-/* vCPU 0's time runnable but not running; read without its lock (approximate). */
-static s_time_t runnable_ns(const struct domain *d, s_time_t now)
-{
-    const struct vcpu *v = d->vcpu ? d->vcpu[0] : NULL;
-    s_time_t t;
-
-    if ( !v )
-        return 0;
-    t = ACCESS_ONCE(v->runstate.time[RUNSTATE_runnable]);
-    if ( ACCESS_ONCE(v->runstate.state) == RUNSTATE_runnable )
-        t += now - ACCESS_ONCE(v->runstate.state_entry_time);
-    return t;
 }
 
 static void run_clock_start(struct sccrypt_dom *s)
@@ -353,18 +373,21 @@ static void run_clock_start(struct sccrypt_dom *s)
 
     sccrypt_pause_changed(s->d);
     s->bound_at = now;
-    s->paused_at_bind = paused_ns(s->d, now);
-    s->runnable_at_bind = runnable_ns(s->d, now);
+    stopped_ns(s->d, now, &s->paused_at_bind, &s->offline_at_bind);
+    s->runnable_at_bind = runstate_ns(s->d, RUNSTATE_runnable, now);
     s->last_run_ms = 0;
 }
 
 static uint64_t run_ms(struct sccrypt_dom *s)
 {
-    s_time_t now = NOW();
-    s_time_t t = (now - s->bound_at) - (paused_ns(s->d, now) - s->paused_at_bind) -
-                 (runnable_ns(s->d, now) - s->runnable_at_bind);
-    uint64_t ms = t > 0 ? (uint64_t)t / MILLISECS(1) : 0;
+    s_time_t now = NOW(), paused, offline, t;
+    uint64_t ms;
 
+    stopped_ns(s->d, now, &paused, &offline);
+    t = (now - s->bound_at) - (paused - s->paused_at_bind) -
+        (offline - s->offline_at_bind) -
+        (runstate_ns(s->d, RUNSTATE_runnable, now) - s->runnable_at_bind);
+    ms = t > 0 ? (uint64_t)t / MILLISECS(1) : 0;
     if ( ms < s->last_run_ms )
         ms = s->last_run_ms;
     s->last_run_ms = ms;
@@ -634,6 +657,38 @@ bool sccrypt_any_sealed(void)
     return sealed;
 }
 
+/* Ends the open sessions of domains another domain stopped (CLOSE STOPPED). */
+static void cf_check sccrypt_stop_fn(void *unused)
+{
+    struct sccrypt_dom *s;
+
+    spin_lock(&sccrypt_lock);
+    list_for_each_entry ( s, &sccrypt_doms, list )
+        if ( ACCESS_ONCE(s->d->sccrypt_stopped) && session_open(s) &&
+             s->dom.state != SC_SESS_CLOSING )
+        {
+            sc_vmm_close(&s->dom, SC_CLOSE_STOPPED);
+            notify_relay(s);
+        }
+    spin_unlock(&sccrypt_lock);
+}
+static DECLARE_SOFTIRQ_TASKLET(sccrypt_stop_tasklet, sccrypt_stop_fn, NULL);
+
+/*
+ * domain.c, with d's shutdown lock held and from any context: its guest run
+ * time stops; stopped by another domain (a remote suspend or poweroff, a
+ * crash Xen declared), its session ends STOPPED, from a tasklet.
+ */
+void sccrypt_shutdown(struct domain *d, bool remote)
+{
+    sccrypt_pause_changed(d);
+    if ( !remote )
+        return;
+    ACCESS_ONCE(d->sccrypt_stopped) = true;
+    smp_wmb();
+    tasklet_schedule(&sccrypt_stop_tasklet);
+}
+
 /* ---- hypercall -------------------------------------------------------- */
 
 /* Takes a reference (and for PV a writable type) on d's console page. */
@@ -652,6 +707,18 @@ static int take_console(struct domain *d, const struct sccrypt_console *con,
     }
     *pg = page;
     return 0;
+}
+
+/* The machine frame of d's console page (0 when it has none). */
+static unsigned long console_mfn(struct domain *d, const struct sccrypt_console *con)
+{
+    p2m_type_t t;
+    mfn_t mfn;
+
+    if ( !paging_mode_translate(d) )
+        return con->ring;
+    mfn = get_gfn_query_unlocked(d, con->ring, &t);
+    return p2m_is_ram(t) && mfn_valid(mfn) ? mfn_x(mfn) : 0;
 }
 
 /* memory_mapping, iomem_permission: does [s, e] overlap RAM in the e820 map? */
@@ -695,7 +762,8 @@ static bool uuid_unique(const struct domain *d)
  * the checks see whatever such an operation took.  Hence a domain
  * reference, not an RCU read lock, for the whole bind.
  * Refusals that cost nothing come before the VMM consumes the single-use
- * request; kexec and livepatch are locked only once the bind succeeded.
+ * request, and kexec and livepatch are locked just before it does (a load
+ * racing the bind fails, not the request).
  */
 static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
                    uint8_t ans[SC_BOUND_LEN])
@@ -737,7 +805,16 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
     if ( rc )
         why = XEN_SCCRYPT_P_CONSOLE;
     else
+    {
+        /*
+         * From here on no grant entry maps the console frame for another
+         * domain (grant_table.c); one pinned before is what the pristine
+         * check below sees.
+         */
+        ACCESS_ONCE(d->sccrypt_console_mfn) = console_mfn(d, &con);
+        smp_mb();
         rc = sccrypt_pristine(d, &con, &why);
+    }
     if ( rc )
         goto out_unseal;
     rc = take_console(d, &con, &page);
@@ -773,6 +850,17 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
     rc = -EACCES;
     if ( !vmm || drbg_get(inst, sizeof(inst)) )
         goto out_locked;
+    /*
+     * Lock kexec and livepatch before the engine uses the request up: a
+     * load racing the bind then fails, not the user's single-use request.
+     * A bind that fails from here on leaves them locked until reboot.
+     */
+    op->vmm_err = 0;
+    rc = kexec_seal(false);
+    if ( !rc )
+        rc = livepatch_seal(false);
+    if ( rc )
+        goto out_locked;
     sc_dom_init(&s->dom, d->domain_id, d->handle);
     rc = sc_vmm_bind(vmm, &s->dom, req, len, inst, key_binds, NULL);
     sc_wipe(inst, sizeof(inst));
@@ -790,16 +878,12 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
     }
     op->vmm_err = 0;
 
-    /* Take the console event channel over; lock kexec and livepatch. */
+    /* Take the console event channel over. */
     xport = evtchn_claim_for_xen(d, con.port, sccrypt_console_event);
-    rc = xport < 0 ? -EBUSY : kexec_seal(false);
-    if ( !rc )
-        rc = livepatch_seal(false);
-    if ( rc )
+    if ( xport < 0 )
     {
-        /* Lost a race with the console's old owner or a kexec/livepatch load. */
-        if ( xport >= 0 )
-            free_xen_event_channel(d, xport);
+        /* Lost a race with the console's old owner. */
+        rc = -EBUSY;
         sc_dom_wipe(&s->dom);
         goto out_locked;
     }
@@ -836,6 +920,7 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
     }
     smp_mb();
     d->sccrypt_sealed = false;
+    d->sccrypt_console_mfn = 0;
  out_unlock:
     put_domain(d);
     return rc;
@@ -915,6 +1000,8 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     op->value = s->relay_port;
     op->len = SC_ANSWER_LEN;
     op->vmm_err = 0;
+    if ( ACCESS_ONCE(d->sccrypt_stopped) )
+        sc_vmm_close(&s->dom, SC_CLOSE_STOPPED);    /* it will never run again */
     if ( relay_has_news(s) )
         notify_relay(s);
     rc = 0;
@@ -943,7 +1030,12 @@ static int input_locked(struct sccrypt_dom *s, const uint8_t *buf, size_t len, s
         rc = sc_vmm_input(&s->dom, s->ring, buf + *total, len - *total, &used, &wrote,
                           run_ms(s));
         *total += used;
-        if ( wrote )
+        /*
+         * An obfuscating session's guest gets an event for every record,
+         * chaff too: its wake-ups (which dom0 sees in its scheduling) are
+         * the same for a key and for chaff.
+         */
+        if ( wrote || (used && (s->dom.options & SC_OPT_CHAFF)) )
             notify_via_xen_event_channel(s->d, s->xen_port);
         if ( rc || *total == len || !used )
             break;

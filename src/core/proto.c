@@ -79,6 +79,7 @@ const char *sc_close_reason(unsigned int reason)
                              "which of these cannot be told from here)",
         [SC_CLOSE_LOST] = "some of the guest's output could not be delivered and was lost; "
                           "what was shown is not all the guest wrote",
+        [SC_CLOSE_STOPPED] = "the host suspended or shut the guest down mid-session",
     };
 
     if ( reason > SC_CLOSE_MAX )

@@ -100,7 +100,8 @@
 #define SC_CLOSE_PROTOCOL   6       /* VMM: an input record failed authentication */
 #define SC_CLOSE_TIMEOUT    7       /* VMM: no client record came in time (the client's or dom0's doing) */
 #define SC_CLOSE_LOST       8       /* VMM: guest output of this session was lost, never delivered */
-#define SC_CLOSE_MAX        8
+#define SC_CLOSE_STOPPED    9       /* VMM: another domain suspended or shut the guest down */
+#define SC_CLOSE_MAX        9
 
 /*
  * A client sends at least one record every SC_KEEPALIVE_MS while its input

@@ -270,6 +270,17 @@ static const char *not_pristine(uint32_t why)
     case XEN_SCCRYPT_P_XSM:
         return "Xen runs the FLASK XSM policy, which the seal is not part of: boot with "
                "xsm=dummy (the default) or xsm=silo";
+    case XEN_SCCRYPT_P_XENPAGE:
+        return "another domain holds a mapping of the domain's grant table, shared info or "
+               "another page Xen shares with it (XENMEM_acquire_resource or a foreign "
+               "mapping made before the bind): end it (or create the guest again), then bind";
+    case XEN_SCCRYPT_P_P2M:
+        return "the domain's memory map holds memory it does not own (a foreign, grant or "
+               "MMIO entry, or a page table naming another domain's frame): create the "
+               "guest again without it";
+    case XEN_SCCRYPT_P_PROFILE:
+        return "the domain is being profiled (xenoprof's active or passive list), or the "
+               "vPMU samples every guest (XENPMU_MODE_ALL): stop the profiler, then bind";
     case XEN_SCCRYPT_P_CONSOLE:
         return "the hypervisor found no console in the guest's own start_info or HVM "
                "parameters (or it is a 32-bit PV guest)";
