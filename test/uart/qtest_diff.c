@@ -114,13 +114,27 @@ static void show(const struct op *h, unsigned long n)
     }
 }
 
-/* A random operation, biased towards what exercises the interesting paths. */
+/*
+ * A random operation, biased towards what exercises the interesting paths:
+ * now and then a burst of THR writes with no read between, so that in
+ * loopback the receive FIFO reaches every trigger level and overruns.
+ */
 static struct op pick(uint64_t *s)
 {
+    static unsigned int burst;
     struct op o;
     unsigned int r = rnd(s) % 100;
 
     o.val = (uint8_t)rnd(s);
+    if ( !burst && r < 3 )
+        burst = 8 + rnd(s) % 16;
+    if ( burst )
+    {
+        burst--;
+        o.kind = 'w';
+        o.off = 0;
+        return o;
+    }
     o.kind = r < 50 ? 'r' : 'w';
     o.off = rnd(s) % 8;
     if ( o.kind == 'w' )
