@@ -28,6 +28,26 @@
  *   - a BREAK received: sc_uart_break (LSR.BI with a zero byte, as the
  *     hardware reports it).
  * Locking is the host's: one lock per UART around every call.
+ *
+ * A port handler (Xen's, for 0x3f8-0x3ff; the simulator's) in outline:
+ *
+ *     lock(d);
+ *     if ( dir == IOREQ_READ )
+ *         *val = sc_uart_read(&d->uart, port - 0x3f8);
+ *     else
+ *         sc_uart_write(&d->uart, port - 0x3f8, *val);
+ *     while ( sc_uart_rx_ready(&d->uart) && input_left(d) )
+ *         input_took(d, sc_uart_rx_put(&d->uart, input_ptr(d), input_left(d)));
+ *     if ( !input_left(d) )
+ *         sc_uart_rx_idle(&d->uart);      (or from a timer, 4 character times on)
+ *     if ( sc_uart_tx_len(&d->uart) >= batch )   (or on a timer, when idle)
+ *         pass that many bytes of the buffer on, then sc_uart_tx_done(n);
+ *     set ISA IRQ 4 to sc_uart_irq(&d->uart) (assert or deassert on change);
+ *     unlock(d);
+ *
+ * The guest's THR bytes wait in the host's buffer until the host takes
+ * them, so the host chooses the batch (a full buffer, an idle guest, a
+ * timer); a guest that fills the buffer waits on THRE, it loses nothing.
  */
 #ifndef SC_UART_H
 #define SC_UART_H

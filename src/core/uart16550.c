@@ -12,8 +12,13 @@
  *     goes from 0 to 1 while THR is empty (Windows and Linux rely on it);
  *     reading IIR while it reports THRE, or writing THR, disarms it;
  *   - in loopback, MSR reads the MCR outputs (DTR->DSR, RTS->CTS,
- *     OUT1->RI, OUT2->DCD) with no delta bits;
- *   - the power-on MCR has OUT2 set.
+ *     OUT1->RI, OUT2->DCD) with no delta bits (the data sheet and bhyve set
+ *     deltas as the outputs change; QEMU, what Xen's HVM guests have run
+ *     against until now, does not, and no probe we know of looks at them:
+ *     Linux masks them off);
+ *   - the power-on MCR has OUT2 set (the data sheet says 0), so a guest that
+ *     never writes MCR still gets interrupts, as under QEMU;
+ *   - LSR and MSR ignore writes; LCR's break bit sends nothing.
  * Unlike QEMU, the interrupt line is gated by MCR.OUT2 as on a PC
  * (sc_uart_irq); sc_uart_pending is the ungated condition QEMU reports.
  */

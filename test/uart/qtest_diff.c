@@ -268,10 +268,11 @@ int main(int argc, char **argv)
         }
     }
 
-    fclose(to_q);
-    fclose(from_q);
+    /* SIGTERM before EOF: QEMU 7.2's qtest warns when its stream closes first. */
     kill(pid, SIGTERM);
     waitpid(pid, &st, 0);
+    fclose(to_q);
+    fclose(from_q);
 
     printf("qtest_diff: seed %llu: %lu ops (%lu reads, %lu in loopback, "
            "%lu with FIFOs, %lu with DLAB), %lu bytes sent, %lu IRQ 4 changes, "
