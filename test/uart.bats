@@ -34,6 +34,15 @@ need_qemu() {
     [ "${BASH_REMATCH[1]}" -ge 240 ]
 }
 
+@test "300000 random guest accesses and host calls keep the UART model within its buffers (ASan, UBSan)" {
+    cc -std=gnu99 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+        -fno-omit-frame-pointer -I"$ROOT/src/core" -o "$BATS_TEST_TMPDIR/uart_probe" \
+        "$ROOT/test/unit/uart_probe.c" "$ROOT/src/core/uart16550.c"
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
+        run -0 timeout 120 "$BATS_TEST_TMPDIR/uart_probe"
+    [[ "$output" =~ uart_probe:\ [0-9]+\ checks,\ 0\ failures ]]
+}
+
 @test "the UART model compiles with Xen's flags and has no writable globals and no calls out" {
     # shellcheck disable=SC2086
     gcc $XEN_CFLAGS -c -o "$BATS_TEST_TMPDIR/u.o" "$ROOT/src/core/uart16550.c"

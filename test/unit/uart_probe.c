@@ -659,6 +659,71 @@ static void test_hostile(void)
     CHECK(got <= fed);
 }
 
+/*
+ * Any mix of guest accesses and host calls keeps the state sane: the FIFO
+ * count within 16, the output within the host's buffer, LSR.DR exactly
+ * when there is data, IIR a real 16550A value, the line only when pending
+ * and OUT2 is set outside loopback, and no overrun from the host.
+ */
+static void test_invariants(void)
+{
+    uint64_t s = 0x0123456789abcdefULL;
+    uint8_t small[8], data[40];
+    unsigned int i, bad = 0, overrun = 0;
+
+    sc_uart_init(&u, small, sizeof(small));
+    for ( i = 0; i < sizeof(data); i++ )
+        data[i] = 0x80 + i;
+    for ( i = 0; i < 300000; i++ )
+    {
+        unsigned int r, v, iir;
+
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        r = s % 100;
+        v = (uint8_t)(s >> 8);
+        if ( r < 40 )
+            sc_uart_write(&u, (unsigned int)(s >> 16), v);
+        else if ( r < 80 )
+            sc_uart_read(&u, (unsigned int)(s >> 16));
+        else if ( r < 88 )
+        {
+            int oe = u.lsr & SC_UART_LSR_OE, ready = sc_uart_rx_ready(&u);
+            size_t n = sc_uart_rx_put(&u, data, (s >> 20) % sizeof(data));
+
+            if ( !ready && n )
+                bad++;
+            if ( !oe && (u.lsr & SC_UART_LSR_OE) )
+                overrun++;              /* the host's bytes overran */
+        }
+        else if ( r < 94 )
+            sc_uart_tx_done(&u, (s >> 20) % 12);
+        else if ( r < 96 )
+            sc_uart_rx_idle(&u);
+        else if ( r < 98 )
+            sc_uart_break(&u);
+        else
+            sc_uart_set_modem(&u, v);
+
+        if ( u.rx_count > SC_UART_FIFO || u.rx_head >= SC_UART_FIFO ||
+             u.tx_len > u.tx_cap )
+            bad++;
+        if ( (u.fcr & SC_UART_FCR_FE) &&
+             !(u.lsr & SC_UART_LSR_DR) != !u.rx_count )
+            bad++;
+        if ( u.thr_held != !(u.lsr & SC_UART_LSR_THRE) )
+            bad++;
+        iir = sc_uart_pending(&u);
+        if ( sc_uart_irq(&u) && (!iir || (u.mcr & 0x18) != 0x08) )
+            bad++;
+        if ( u.ier & 0xf0 || u.mcr & 0xe0 )
+            bad++;
+    }
+    EQ(bad, 0);
+    EQ(overrun, 0);
+}
+
 int main(void)
 {
     test_hvmloader();
@@ -671,6 +736,7 @@ int main(void)
     test_break();
     test_backpressure();
     test_hostile();
+    test_invariants();
     printf("uart_probe: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }
