@@ -6,11 +6,14 @@
  * `clock_step`, `irq_intercept_in`, asynchronous `IRQ raise|lower N`).
  *
  * OPS random accesses (seeded) go to both: writes and reads of all eight
- * offsets, with DLAB on and off, loopback on and off (loopback is how bytes
- * reach QEMU's receiver without a chardev to feed), FIFOs on and off with
- * every trigger level.  Every
- * read must return the same value, and after every operation QEMU's IRQ 4
- * must be at the model's level.
+ * offsets, with DLAB on and off, loopback on and off, FIFOs on and off with
+ * every trigger level; and bytes from outside: COM1's chardev is a Unix
+ * socket this program holds the other end of, so what QEMU transmits is
+ * compared with what the model hands its host, and bytes sent in (when the
+ * receiver is drained, as a host feeds the model) reach QEMU's receiver and
+ * the model's sc_uart_rx_put alike.  Every read must return the same value,
+ * after every operation QEMU's IRQ 4 must be at the model's level, and the
+ * bytes transmitted must be the same.
  *
  * The one documented difference: QEMU's line is not gated by MCR.OUT2 (nor
  * forced low in loopback, where a real 16550's OUT2 pin is inactive), while
@@ -33,6 +36,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,9 +100,58 @@ static unsigned long qcmd(const char *fmt, ...)
 }
 
 struct op {
-    char kind;                      /* 'r' read, 'w' write */
+    char kind;                      /* 'r' read, 'w' write, 'x' bytes from outside */
     uint8_t off, val;
 };
+
+static int sock = -1;               /* COM1's chardev, QEMU's side of the line */
+static uint8_t qout[1 << 16], mout[1 << 16];
+static size_t nqout, nmout;
+
+/* Collects what QEMU has transmitted so far. */
+static void drain_sock(void)
+{
+    for ( ;; )
+    {
+        ssize_t r = read(sock, qout + nqout, sizeof(qout) - nqout);
+
+        if ( r > 0 )
+        {
+            nqout += r;
+            continue;
+        }
+        if ( r < 0 && errno == EINTR )
+            continue;
+        if ( r < 0 && errno != EAGAIN )
+        {
+            fprintf(stderr, "qtest_diff: reading COM1's socket: %s\n", strerror(errno));
+            exit(2);
+        }
+        return;
+    }
+}
+
+/* Sends n bytes into QEMU's receiver, then polls LSR until it has them. */
+static unsigned long feed_qemu(const uint8_t *p, size_t n)
+{
+    unsigned long lsr = 0;
+    int tries;
+
+    if ( write(sock, p, n) != (ssize_t)n )
+    {
+        fprintf(stderr, "qtest_diff: writing COM1's socket: %s\n", strerror(errno));
+        exit(2);
+    }
+    for ( tries = 0; tries < 5000; tries++ )
+    {
+        lsr = qcmd("inb 0x%x", BASE + 5);
+        if ( lsr & SC_UART_LSR_DR )
+            return lsr;
+        usleep(1000);
+    }
+    fprintf(stderr, "qtest_diff: QEMU's COM1 never received the bytes sent\n");
+    exit(2);
+}
 
 static void show(const struct op *h, unsigned long n)
 {
@@ -107,7 +162,10 @@ static void show(const struct op *h, unsigned long n)
     {
         const struct op *o = &h[i % HISTORY];
 
-        if ( o->kind == 'w' )
+        if ( o->kind == 'x' )
+            fprintf(stderr, "  %lu: %u bytes in from outside, then inb +5 -> 0x%02x\n",
+                    i, o->off, o->val);
+        else if ( o->kind == 'w' )
             fprintf(stderr, "  %lu: outb +%u 0x%02x\n", i, o->off, o->val);
         else if ( o->kind == 'r' )
             fprintf(stderr, "  %lu: inb +%u -> 0x%02x\n", i, o->off, o->val);
@@ -137,13 +195,13 @@ static struct op pick(uint64_t *s)
     }
     o.kind = r < 50 ? 'r' : 'w';
     o.off = rnd(s) % 8;
+    r = rnd(s) % 100;
     if ( o.kind == 'w' )
     {
-        r = rnd(s) % 100;
         if ( r < 30 )
             o.off = 0;              /* THR: the busiest register */
-        else if ( r < 38 )
-            o.off = 1;
+        else if ( r < 45 )
+            o.off = 1;              /* IER: arms and disarms THRE */
         switch ( o.off )
         {
         case 3:                     /* mostly DLAB off, else little happens */
@@ -156,8 +214,12 @@ static struct op pick(uint64_t *s)
             break;
         }
     }
-    else if ( rnd(s) % 3 == 0 )
-        o.off = 0;                  /* reads of RBR drain the receiver */
+    else if ( r < 30 )
+        o.off = 0;                  /* RBR drains the receiver */
+    else if ( r < 55 )
+        o.off = 2;                  /* IIR, with its side effect on THRE */
+    else if ( r < 65 )
+        o.off = 5;                  /* LSR */
     return o;
 }
 
@@ -168,8 +230,10 @@ int main(int argc, char **argv)
     struct sc_uart u;
     uint64_t seed, s;
     unsigned long nops, i, reads = 0, mism = 0, loop_ops = 0, fifo_ops = 0, dlab_ops = 0;
-    unsigned long sent = 0;
+    unsigned long sent = 0, rx_ops = 0, rx_bytes = 0, iir_seen[16] = { 0 };
     const char *qemu;
+    char dir[] = "/tmp/qtest_diff.XXXXXX", chardev[200];
+    struct sockaddr_un sa;
     int in[2], out[2];
     pid_t pid;
     int st;
@@ -185,6 +249,16 @@ int main(int argc, char **argv)
     s = seed ? seed : 1;
 
     signal(SIGPIPE, SIG_IGN);
+    if ( !mkdtemp(dir) )
+    {
+        perror("qtest_diff: mkdtemp");
+        return 2;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/com1", dir);
+    snprintf(chardev, sizeof(chardev), "socket,id=com1,path=%s,server=on,wait=off",
+             sa.sun_path);
     if ( pipe(in) || pipe(out) )
     {
         perror("qtest_diff: pipe");
@@ -202,7 +276,8 @@ int main(int argc, char **argv)
             _exit(127);
         close(in[0]); close(in[1]); close(out[0]); close(out[1]);
         execlp(qemu, qemu, "-machine", "pc", "-display", "none", "-nodefaults",
-               "-serial", "null", "-qtest", "stdio", "-qtest-log", "/dev/null", "-S",
+               "-chardev", chardev, "-serial", "chardev:com1",
+               "-qtest", "stdio", "-qtest-log", "/dev/null", "-S",
                (char *)NULL);
         fprintf(stderr, "qtest_diff: %s: %s\n", qemu, strerror(errno));
         _exit(127);
@@ -220,10 +295,72 @@ int main(int argc, char **argv)
     qcmd("irq_intercept_in ioapic");
     sc_uart_init(&u, txbuf, sizeof(txbuf));
 
+    /* The other end of COM1's line; one byte each way proves it connected. */
+    sock = socket(AF_UNIX, SOCK_STREAM, 0);
+    if ( sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) ||
+         fcntl(sock, F_SETFL, O_NONBLOCK) )
+    {
+        fprintf(stderr, "qtest_diff: %s: %s\n", sa.sun_path, strerror(errno));
+        return 2;
+    }
+    {
+        const uint8_t hello = 'h';
+        unsigned long q;
+
+        q = feed_qemu(&hello, 1);
+        sc_uart_rx_put(&u, &hello, 1);
+        if ( q != sc_uart_read(&u, 5) || qcmd("inb 0x%x", BASE) != sc_uart_read(&u, 0) )
+        {
+            fprintf(stderr, "qtest_diff: the first byte received differs\n");
+            return 1;
+        }
+    }
+
     for ( i = 0; i < nops && mism == 0; i++ )
     {
         struct op o = pick(&s);
         int want;
+
+        /*
+         * Bytes from outside, only when the receiver is drained (the only
+         * way the host feeds the model) and holds no error to report, so
+         * that QEMU's LSR polls below change nothing; as many as QEMU's
+         * flow control takes at once (its trigger level, or 1), the same
+         * to both.
+         */
+        if ( sc_uart_rx_ready(&u) && !(u.lsr & (SC_UART_LSR_OE | SC_UART_LSR_BI)) &&
+             rnd(&s) % 100 < 15 )
+        {
+            uint8_t b[SC_UART_FIFO];
+            size_t n = (u.fcr & SC_UART_FCR_FE) ? u.rx_trigger : 1, k;
+            unsigned long q;
+            uint8_t m;
+
+            for ( k = 0; k < n; k++ )
+                b[k] = (uint8_t)rnd(&s);
+            q = feed_qemu(b, n);
+            if ( sc_uart_rx_put(&u, b, n) != n )
+            {
+                fprintf(stderr, "qtest_diff: op %lu: the model refused %zu bytes\n", i, n);
+                return 1;
+            }
+            m = sc_uart_read(&u, 5);
+            rx_ops++;
+            rx_bytes += n;
+            o.kind = 'x';
+            o.off = n;
+            o.val = m;
+            hist[i % HISTORY] = o;
+            if ( q != m )
+            {
+                fprintf(stderr, "qtest_diff: op %lu: LSR after %zu bytes in: qemu 0x%02lx, "
+                        "model 0x%02x\n", i, n, q, m);
+                show(hist, i);
+                mism++;
+                break;
+            }
+            goto compare_irq;
+        }
 
         loop_ops += (u.mcr & SC_UART_MCR_LOOP) != 0;
         fifo_ops += (u.fcr & SC_UART_FCR_FE) != 0;
@@ -239,6 +376,8 @@ int main(int argc, char **argv)
             uint8_t m = sc_uart_read(&u, o.off);
 
             reads++;
+            if ( (o.off & 7) == 2 )
+                iir_seen[m & 0x0f]++;
             o.val = m;
             if ( q != m )
             {
@@ -251,8 +390,20 @@ int main(int argc, char **argv)
             }
         }
         hist[i % HISTORY] = o;
+    compare_irq:
+        if ( nmout + sc_uart_tx_len(&u) > sizeof(mout) )
+            break;
+        memcpy(mout + nmout, txbuf, sc_uart_tx_len(&u));
+        nmout += sc_uart_tx_len(&u);
         sent += sc_uart_tx_len(&u);
         sc_uart_tx_done(&u, sc_uart_tx_len(&u));
+        drain_sock();
+        if ( nqout > nmout || memcmp(qout, mout, nqout) )
+        {
+            fprintf(stderr, "qtest_diff: op %lu: QEMU transmitted bytes the model did not\n", i);
+            show(hist, i);
+            mism++;
+        }
 
         want = sc_uart_pending(&u);
         if ( irq4 != want )
@@ -268,6 +419,19 @@ int main(int argc, char **argv)
         }
     }
 
+    /* Everything transmitted has arrived: a qtest round trip follows QEMU's writes. */
+    qcmd("inb 0x%x", BASE + 7);
+    drain_sock();
+    if ( !mism && (nqout != nmout || memcmp(qout, mout, nmout)) )
+    {
+        fprintf(stderr, "qtest_diff: QEMU transmitted %zu bytes, the model %zu, or others\n",
+                nqout, nmout);
+        mism++;
+    }
+    close(sock);
+    unlink(sa.sun_path);
+    rmdir(dir);
+
     /* SIGTERM before EOF: QEMU 7.2's qtest warns when its stream closes first. */
     kill(pid, SIGTERM);
     waitpid(pid, &st, 0);
@@ -275,8 +439,12 @@ int main(int argc, char **argv)
     fclose(from_q);
 
     printf("qtest_diff: seed %llu: %lu ops (%lu reads, %lu in loopback, "
-           "%lu with FIFOs, %lu with DLAB), %lu bytes sent, %lu IRQ 4 changes, "
-           "%lu differences\n", (unsigned long long)seed, i, reads, loop_ops,
-           fifo_ops, dlab_ops, sent, irq_changes, mism);
+           "%lu with FIFOs, %lu with DLAB, %lu receiving %lu bytes from outside), "
+           "%lu bytes transmitted, %lu IRQ 4 changes, %lu differences\n",
+           (unsigned long long)seed, i, reads, loop_ops, fifo_ops, dlab_ops, rx_ops,
+           rx_bytes, sent, irq_changes, mism);
+    printf("qtest_diff: IIR read as line status %lu, timeout %lu, data %lu, THRE %lu, "
+           "modem %lu, none %lu times\n", iir_seen[6], iir_seen[12], iir_seen[4],
+           iir_seen[2], iir_seen[0], iir_seen[1]);
     return mism ? 1 : 0;
 }
