@@ -51,7 +51,7 @@ need_qemu() {
     run -1 grep -E ' [BbDdCcGgSsU] ' "$BATS_TEST_TMPDIR/nm"
 }
 
-@test "the UART model agrees with QEMU's 16550A on every read and on IRQ 4 over 12000 random accesses" {
+@test "the UART model agrees with QEMU's 16550A on every read, on IRQ 4 and on the bytes sent and received over 12000 random accesses" {
     need_qemu
     build_diff
     for seed in 1 2 3; do
