@@ -6,6 +6,7 @@
 set -eu
 
 pkgs="gcc libc6-dev make pkg-config libssl-dev libxen-dev scdoc bats valgrind tmux clang libclang-rt-14-dev
+      qemu-system-x86
       openssh-server openssh-client sudo strace procps psmisc util-linux
       dpkg-dev debhelper man-db"
 if [ "${1:-}" = xen ]; then
