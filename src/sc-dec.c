@@ -10,7 +10,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,21 +40,26 @@
 #define ANSWER_FILE_LEN (1 + SC_PUB_LEN)
 #define HELLO_WAKE_MS   100         /* look for the hello this often even when watching */
 #define READ_CHUNK      65536       /* ciphertext read at once (at least) */
+#define UNTIL_LINE      4096        /* the end of a line that -u matches against */
 #define BATCH_MAX       65536       /* plaintext gathered before a write */
 
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: sc-dec [-Aq] [-k FILE] [-t SECONDS] [-V NAME]\n"
+        "usage: sc-dec [-Aq] [-k FILE] [-t SECONDS] [-u REGEX] [-V NAME]\n"
         "       sc-dec -h | --version\n"
         "  -k FILE       console key (default $SCCRYPT_KEY, else ~/.config/sccrypt/key)\n"
         "  -V NAME       the VMM from known_vmms (default $SCCRYPT_VMM, the only or \"default\")\n"
         "  -A            accept and remember a domain instance other than the last one\n"
         "  -q            do not print which domain the session reached\n"
         "  -t SECONDS    wait this long for sc-enc's hello in the rendezvous (default 10)\n"
+        "  -u REGEX      write the output up to the first match of REGEX (an extended\n"
+        "                regular expression, matched within a line), then close the output\n"
+        "                and keep checking the stream to its end\n"
         "exit: 0 clean end, 1 integrity failure, 2 error, 3 the VMM refused, 4 the relay\n"
         "      ended the session, 6 the console is busy or was taken over, 7 the domain\n"
-        "      is not bound (or went away), 8 another domain instance, not accepted\n");
+        "      is not bound (or went away), 8 another domain instance, not accepted,\n"
+        "      9 a clean end but the output never matched -u\n");
 }
 
 struct dec {
@@ -75,9 +82,18 @@ struct dec {
     struct sc_identity id;
     struct rv rv;
     int rv_ok;
+    /*
+     * -u: the current line of output (its last UNTIL_LINE bytes, CRs and
+     * NULs left out), matched when a newline or the end of a record's data
+     * comes, so that a prompt with no newline after it matches at once.
+     */
+    char uline[UNTIL_LINE + 1];
+    size_t ulen;
+    int unotbol;                    /* the line's start was dropped */
 };
 
 static struct dec D;
+static regex_t until_re;            /* -u REGEX (not secret: outside D, which is wiped) */
 
 static uint64_t now_ms(void)
 {
@@ -175,6 +191,56 @@ static ssize_t next_frame(size_t max_body, const uint8_t **f)
     }
 }
 
+/*
+ * -u: looks for the first match of until_re in the next n bytes of output p,
+ * line by line.  Returns 1 and sets *cut to the bytes of p up to the end of
+ * the match (all of p's line before it, when the match ended in bytes of the
+ * line that came before p), or 0 when nothing matched yet.
+ */
+static int until_scan(const uint8_t *p, size_t n, size_t *cut)
+{
+    size_t i, j, start = 0, fresh = 0;
+    long before = (long)D.ulen;     /* D.uline[k] is the (k - before)-th kept byte of p from start */
+    long need, seen;
+    regmatch_t m;
+
+    for (i = 0; i <= n; i++) {
+        if (i < n && p[i] != '\n') {
+            if (p[i] == '\r' || p[i] == '\0')
+                continue;
+            if (D.ulen == UNTIL_LINE) {
+                memmove(D.uline, D.uline + UNTIL_LINE / 2, UNTIL_LINE / 2);
+                D.ulen = UNTIL_LINE / 2;
+                before -= UNTIL_LINE / 2;
+                D.unotbol = 1;
+            }
+            D.uline[D.ulen++] = (char)p[i];
+            fresh++;
+            continue;
+        }
+        /* A newline (an empty line too) or the end of the data with something new. */
+        if (i < n || fresh > 0) {
+            D.uline[D.ulen] = '\0';
+            if (regexec(&until_re, D.uline, 1, &m, D.unotbol ? REG_NOTBOL : 0) == 0) {
+                need = (long)m.rm_eo - before;
+                for (j = start, seen = 0; j < n && seen < need; j++)
+                    if (p[j] != '\r' && p[j] != '\0')
+                        seen++;
+                *cut = j;
+                return 1;
+            }
+        }
+        if (i < n) {
+            D.ulen = 0;
+            D.unotbol = 0;
+            start = i + 1;
+            before = 0;
+            fresh = 0;
+        }
+    }
+    return 0;
+}
+
 /* Writes the batch of authenticated plaintext (one write, all of it) and wipes it: 0 or -1. */
 static int batch_flush(void)
 {
@@ -192,6 +258,22 @@ static int batch_flush(void)
     cl_wipe(D.batch, D.blen);
     D.blen = 0;
     return r;
+}
+
+/* -u matched: stdout becomes /dev/null, so that its reader sees the end now. */
+static int until_close_output(void)
+{
+    int fd = open("/dev/null", O_WRONLY);
+
+    if (fd < 0 || dup2(fd, 1) < 0) {
+        msg_errno("/dev/null");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (fd != 1)
+        close(fd);
+    return 0;
 }
 
 static void loud_warning(const char *keyfp, const char *vmm, const char *uuid,
@@ -219,6 +301,7 @@ int main(int argc, char **argv)
         { "quiet", no_argument, NULL, 'q' },
         { "accept-instance", no_argument, NULL, 'A' },
         { "timeout", required_argument, NULL, 't' },
+        { "until", required_argument, NULL, 'u' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 256 },
         { NULL, 0, NULL, 0 },
@@ -234,11 +317,13 @@ int main(int argc, char **argv)
     size_t dlen;
     ssize_t flen;
     int c, rc = EXIT_USAGE, is_default, r, quiet = 0, nothers, accept = 0, inst, watching = 0;
-    char *end;
+    int until = 0, matched = 0;
+    size_t cut;
+    char *end, ebuf[128];
 
     msg_init("sc-dec");
     D.rv.wfd = D.rv.wd = -1;       /* no watch until rv_watch (rv_init sets it too) */
-    while ((c = getopt_long(argc, argv, "k:V:qAt:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "k:V:qAt:u:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'k': kopt = optarg; break;
         case 'V': vname = optarg; break;
@@ -252,6 +337,17 @@ int main(int argc, char **argv)
                 msg_err("-t %s: seconds from 1 to 86400", optarg);
                 return EXIT_USAGE;
             }
+            break;
+        case 'u':
+            if (until)
+                regfree(&until_re);
+            r = regcomp(&until_re, optarg, REG_EXTENDED);
+            if (r != 0) {
+                regerror(r, &until_re, ebuf, sizeof(ebuf));
+                msg_err("-u %s: not a regular expression: %s", optarg, ebuf);
+                return EXIT_USAGE;
+            }
+            until = 1;
             break;
         case 'h': usage(stdout); return 0;
         case 256: printf("sc-dec %s\n", SC_VERSION); return 0;
@@ -459,14 +555,31 @@ int main(int argc, char **argv)
             rc = fail_record(nrec, r);
             goto out;
         }
-        if (type == SC_REC_DATA) {
-            D.blen += dlen;
+        if (type == SC_REC_DATA && matched) {
+            /* -u matched: the rest is checked, not written. */
+            cl_wipe(D.batch + D.blen, dlen);
+        } else if (type == SC_REC_DATA) {
+            if (until && until_scan(D.batch + D.blen, dlen, &cut)) {
+                /* Up to the match, then the output closes for whoever reads it. */
+                cl_wipe(D.batch + D.blen + cut, dlen - cut);
+                D.blen += cut;
+                if (batch_flush() < 0 || until_close_output() < 0)
+                    goto out;
+                matched = 1;
+            } else {
+                D.blen += dlen;
+            }
         } else if (type == SC_REC_CLOSE) {
             unsigned int reason = dlen >= 1 ? D.batch[D.blen] : SC_CLOSE_MAX + 1;
 
             cl_wipe(D.batch + D.blen, dlen);
             if (batch_flush() < 0)
                 goto out;
+            if (reason == SC_CLOSE_QUIET && until && !matched) {
+                msg_err("the session ended cleanly, but the guest's output never matched -u");
+                rc = SC_EX_NOMATCH;
+                goto out;
+            }
             if (reason == SC_CLOSE_QUIET) {
                 rc = 0;
                 goto out;
@@ -483,5 +596,7 @@ int main(int argc, char **argv)
 out:
     rv_unwatch(&D.rv);
     cl_wipe(&D, sizeof(D));
+    if (until)
+        regfree(&until_re);
     return rc;
 }
