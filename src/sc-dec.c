@@ -398,8 +398,10 @@ int main(int argc, char **argv)
     }
     r = relay_notice(f, flen);
     if (r != 0) {
-        msg_err("no session: the relay says the VMM refused it (exit %d; its message says why)",
-                r);
+        msg_err("no session: the relay says %s (exit %d; its message says why)",
+                r == SC_EX_POLICY ? "its policy does not allow it" :
+                r == SC_EX_BUSY ? "another session holds the console" :
+                r == SC_EX_UNBOUND ? "the domain is not bound" : "the VMM refused it", r);
         refuse_pipeline(r);
         rc = r;
         goto out;

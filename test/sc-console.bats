@@ -88,6 +88,8 @@ pin_and_bind() {
     # shellcheck disable=SC2086
     run -5 --separate-stderr timeout 60 sc-console --relay "$SUDO_RELAY" $SSH_OPTS 127.0.0.1 6 < in
     [[ "$stderr" == *"sc-relay: $TUSER may not attach to domain 6 (name db1, UUID $SIM_UUID2): "* ]]
+    # sc-dec names the relay's policy, not the VMM (regression: "the VMM refused it (exit 5")
+    [[ "$stderr" == *"sc-dec: no session: the relay says its policy does not allow it (exit 5; its message says why)"* ]]
     [ -z "$output" ]
 }
 

@@ -123,7 +123,7 @@ teardown() { sim_teardown; }
     [ "$(cat dec.rc)" = 7 ]
     [ "$(cat enc.rc)" = 7 ]
     # Regression: sc-dec also printed a stray "….answer: No such file or directory".
-    [ "$(cat dec.err)" = "sc-dec: no session: the relay says the VMM refused it (exit 7; its message says why)" ]
+    [ "$(cat dec.err)" = "sc-dec: no session: the relay says the domain is not bound (exit 7; its message says why)" ]
 }
 
 @test "sc-relay exits 2 when its stdin does not start with a hello" {
