@@ -68,7 +68,7 @@ MAN_SRC := $(wildcard man/*.scd)
 MAN_OUT := $(MAN_SRC:.scd=)
 
 .PHONY: all tools tests man check check-xen check-xen-smoke demo bench install uninstall clean \
-        deps patch install-client install-relay uninstall-client uninstall-relay deb \
+        deps deps-demo patch install-client install-relay uninstall-client uninstall-relay deb \
         fuzz fuzz-build
 all: tools tests
 tools: $(TOOLS)
@@ -110,8 +110,13 @@ man/%: man/%.scd
 	$(SCDOC) < $< > $@
 
 # Installs what is missing (Debian, as root) and says so; elsewhere names it.
+# deps: the test toolchain (make check); deps-demo: only what the demo needs
+# to build and run (no sshd, sudo, tmux, clang or valgrind).
 deps:
-	@sh test/deps.sh
+	@sh test/deps.sh test
+
+deps-demo:
+	@sh test/deps.sh demo
 
 check: deps
 	$(MAKE) WERROR=1 all man
@@ -127,7 +132,7 @@ check-xen-smoke: deps
 	$(MAKE) WERROR=1 all
 	$(MAKE) -C hcall check-xen-smoke
 
-demo: deps
+demo: deps-demo
 	$(MAKE) tools
 	sh test/demo.sh
 
