@@ -304,7 +304,7 @@ assert_interactive_session() {
     all_succeeded
     [ "$(stat -c %s req)" = 100 ]
     fp=$(sed -n 's/.*VMM key fingerprint //p' dom0/sim.log)
-    grep -q "^default $fp [0-9a-f]\{64\}$" "$XDG_CONFIG_HOME/sccrypt/known_vmms"
+    grep -q "^host $fp [0-9a-f]\{64\}$" "$XDG_CONFIG_HOME/sccrypt/known_vmms"
     [ "$(cat check.rc)" = "0 0 0" ]
     grep -q 'bound-42' check.out
 }
