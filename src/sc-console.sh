@@ -186,6 +186,23 @@ case $wait_ms in
 *[!0-9]*) die "-w $wait_ms: milliseconds from 0" ;;
 esac
 
+# Our own arguments are checked before ssh runs (which may ask for a
+# password first): the escape, the key, the VMM's pin.
+case $esc in
+''|?|'^'?|none) ;;
+*) die "--escape $esc: one character, ^X for a control key, or none" ;;
+esac
+[ -n "${XDG_CONFIG_HOME:-}${HOME:-}" ] || die "neither XDG_CONFIG_HOME nor HOME is set"
+cfg="${XDG_CONFIG_HOME:-${HOME:-}/.config}/sccrypt"
+kf=${key:-${SCCRYPT_KEY:-$cfg/key}}
+if [ ! -f "$kf" ] || [ ! -r "$kf" ]; then
+    die "$kf: cannot read the console key (make one with sc-keygen, or name it with --key FILE)"
+fi
+kv="$cfg/known_vmms"
+pinned() {
+    [ -f "$kv" ] && awk -v n="$1" '$1 == n { f = 1 } END { exit !f }' "$kv"
+}
+
 # The VMM pinned for this host: the host part of [user@]host, or of
 # ssh://[user@]host[:port].
 if [ -z "$vmm" ]; then
@@ -196,12 +213,12 @@ if [ -z "$vmm" ]; then
     ''|*[!A-Za-z0-9._-]*)
         die "$host: cannot name a VMM after this host; name the VMM with --vmm NAME" ;;
     esac
-    kv="${XDG_CONFIG_HOME:-${HOME:-}/.config}/sccrypt/known_vmms"
-    [ -n "${XDG_CONFIG_HOME:-}${HOME:-}" ] || die "neither XDG_CONFIG_HOME nor HOME is set"
-    if [ ! -f "$kv" ] || ! awk -v n="$name" '$1 == n { f = 1 } END { exit !f }' "$kv"; then
+    if ! pinned "$name"; then
         die "no VMM key pinned for host $name in $kv: pin it when you bind (sc-keygen --seal vmm.pub --expect SHA256:... --domain UUID --name $name), or name a pinned VMM with --vmm NAME"
     fi
     vmm=$name
+elif ! pinned "$vmm"; then
+    die "--vmm $vmm: no VMM of that name in $kv (sc-keygen --seal ... --name $vmm pins one)"
 fi
 
 [ -n "$key" ] && { SCCRYPT_KEY=$key; export SCCRYPT_KEY; }

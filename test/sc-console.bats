@@ -151,6 +151,23 @@ pin_and_bind() {
     [ "$stderr" = "sc-console: unknown option --frobnicate (sc-console -h)" ]
 }
 
+@test "sc-console checks its own arguments (key, VMM, escape) before ssh runs" {
+    pin_and_bind 127.0.0.1
+    mkdir fakebin
+    printf '#!/bin/sh\n: > %s/ssh.ran\nexit 255\n' "$PWD" > fakebin/ssh
+    chmod 755 fakebin/ssh
+    PATH="$PWD/fakebin:$PATH" run -2 --separate-stderr sc-console --key "$PWD/no-key" 127.0.0.1 5
+    [ "$stderr" = "sc-console: $PWD/no-key: cannot read the console key (make one with sc-keygen, or name it with --key FILE)" ]
+    PATH="$PWD/fakebin:$PATH" run -2 --separate-stderr sc-console --vmm elsewhere 127.0.0.1 5
+    [ "$stderr" = "sc-console: --vmm elsewhere: no VMM of that name in $XDG_CONFIG_HOME/sccrypt/known_vmms (sc-keygen --seal ... --name elsewhere pins one)" ]
+    PATH="$PWD/fakebin:$PATH" run -2 --separate-stderr sc-console --escape ab 127.0.0.1 5
+    [ "$stderr" = "sc-console: --escape ab: one character, ^X for a control key, or none" ]
+    [ ! -e ssh.ran ]
+    # with them right, ssh runs
+    PATH="$PWD/fakebin:$PATH" run -2 --separate-stderr sc-console --escape '^]' 127.0.0.1 5 < in
+    [ -e ssh.ran ]
+}
+
 @test "sc-console HOST DOMID -- COMMAND prints the command's output, not its echo, and exits with its status" {
     pin_and_bind 127.0.0.1 7 "$SIM_UUID3"
     # shellcheck disable=SC2086
