@@ -39,6 +39,7 @@
 #define HELLO_FILE_LEN  (32 + SC_HELLO_LEN)
 #define ANSWER_FILE_LEN (1 + SC_PUB_LEN)
 #define HELLO_WAKE_MS   100         /* look for the hello this often even when watching */
+#define REFUSE_WAIT_MS  1000        /* no session: how long to wait for sc-enc's hello to refuse it */
 #define READ_CHUNK      65536       /* ciphertext read at once (at least) */
 #define UNTIL_LINE      4096        /* the end of a line that -u matches against */
 #define BATCH_MAX       65536       /* plaintext gathered before a write */
@@ -120,13 +121,31 @@ static void refuse_peer(const uint8_t id[SC_HELLO_ID_LEN], int code)
     (void)rv_put(&D.rv, id, RV_ANSWER, a, sizeof(a), 1);
 }
 
-/* Before we know the hello: refuse the one sc-enc of our pipeline, if there is one. */
+/*
+ * Before we know the hello: refuse the one sc-enc of our pipeline, if there
+ * is one.  A relay that failed at once can end the stream before sc-enc has
+ * even written its hello file: wait a moment for it, so that sc-enc exits
+ * with our status and says nothing of its own (we said why).
+ */
 static void refuse_pipeline(int code)
 {
     uint8_t other[SC_HELLO_ID_LEN];
+    uint64_t deadline = now_ms() + REFUSE_WAIT_MS, t;
+    int n;
 
-    if (D.rv_ok && rv_other_hellos(&D.rv, NULL, other) == 1)
-        refuse_peer(other, code);
+    if (!D.rv_ok)
+        return;
+    rv_watch(&D.rv);
+    for (;;) {
+        n = rv_other_hellos(&D.rv, NULL, other);
+        if (n == 1)
+            refuse_peer(other, code);
+        t = now_ms();
+        if (n != 0 || t >= deadline)
+            break;
+        (void)rv_wait(&D.rv, -1, NULL, -1, NULL, (int)(deadline - t));
+    }
+    rv_unwatch(&D.rv);
 }
 
 /*

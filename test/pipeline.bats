@@ -423,3 +423,16 @@ relay_stream() {
     [ "$(cat dec.rc)" = 0 ]
     [ "$(cat out)" = while-away ]
 }
+
+@test "a relay that fails before the answer: sc-dec says why, sc-enc exits with its status and adds no Broken pipe" {
+    start_sim --domain 5:demo:$SIM_UUID --guest "$RAWCAT"
+    bind_dom 5 $SIM_UUID
+    printf 'hello\n' > in
+    for i in 1 2 3 4 5; do
+        RELAY="sc-relay -b sim --socket $BATS_TEST_TMPDIR/none.sock" run -0 pipeline 5 -t 5
+        [ "$(cat relay.rc)" = 2 ]
+        [ "$(cat dec.err)" = "sc-dec: the stream ended before the VMM's answer: no session (did ssh or the relay fail?)" ]
+        [ "$(cat enc.rc)" = 2 ]
+        [ ! -s enc.err ] || { echo "run $i: $(cat enc.err)"; return 1; }
+    done
+}
