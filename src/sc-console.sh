@@ -198,6 +198,10 @@ kf=${key:-${SCCRYPT_KEY:-$cfg/key}}
 if [ ! -f "$kf" ] || [ ! -r "$kf" ]; then
     die "$kf: cannot read the console key (make one with sc-keygen, or name it with --key FILE)"
 fi
+# The key's form and mode, as sc-enc and sc-dec check them (sc-keygen's words).
+if ! err=$(sc-keygen -l -k "$kf" 2>&1 > /dev/null); then
+    die "${err#sc-keygen: }"
+fi
 kv="$cfg/known_vmms"
 pinned() {
     [ -f "$kv" ] && awk -v n="$1" '$1 == n { f = 1 } END { exit !f }' "$kv"

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "sc_proto.h"
 #include "exits.h"
@@ -279,6 +280,14 @@ static int batch_flush(void)
     return r;
 }
 
+/* Standard input is a pipe or a socket: sc-dec in a pipeline, sc-enc upstream. */
+static int in_pipe(void)
+{
+    struct stat st;
+
+    return fstat(0, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
 /* -u matched: stdout becomes /dev/null, so that its reader sees the end now. */
 static int until_close_output(void)
 {
@@ -384,8 +393,33 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     signal(SIGPIPE, SIG_IGN);
-    if (key_path(path, sizeof(path), kopt, &is_default) < 0 || key_load(path, D.key) < 0)
+    /*
+     * sc-enc reads the same key and says the same when it is bad, and then
+     * sends nothing: in a pipeline ours is said only when something came (a
+     * session that began without us), so that a bad key gets one message.
+     */
+    msg_hold(in_pipe());
+    r = key_path(path, sizeof(path), kopt, &is_default) < 0 || key_load(path, D.key) < 0;
+    msg_hold(0);
+    if (r) {
+        uint8_t b;
+        ssize_t n;
+
+        do
+            n = read(0, &b, 1);
+        while (n < 0 && errno == EINTR);
+        if (n == 0) {
+            msg_drop();
+        } else {
+            msg_release();
+            /* Our sc-enc (its key was good) need not wait for an answer. */
+            if (rv_init(&D.rv) == 0) {
+                D.rv_ok = 1;
+                refuse_pipeline(EXIT_USAGE);
+            }
+        }
         goto out;
+    }
     if (kv_select(vname, D.vmm_pub, vmm_name) < 0)
         goto out;
     if (rv_init(&D.rv) < 0)

@@ -436,3 +436,22 @@ relay_stream() {
         [ ! -s enc.err ] || { echo "run $i: $(cat enc.err)"; return 1; }
     done
 }
+
+@test "a bad key gets one message, sc-enc's: sc-dec and the relay, which saw nothing begin, say nothing" {
+    start_sim --domain 5:demo:$SIM_UUID --guest "$RAWCAT"
+    bind_dom 5 $SIM_UUID
+    printf 'hello\n' > in
+    printf 'not a key\n' > bad-key
+    chmod 600 bad-key
+    SCCRYPT_KEY=$PWD/bad-key run -0 pipeline 5 -t 5
+    [ "$(cat enc.rc) $(cat relay.rc) $(cat dec.rc)" = "2 2 2" ]
+    [ "$(cat enc.err)" = "sc-enc: $PWD/bad-key: not an sccrypt key file (expected a line \"sccrypt-key-v1 <64 hex>\")" ]
+    [ ! -s relay.err ]
+    [ ! -s dec.err ]
+    # sc-dec's own bad key (sc-enc's is good) is sc-dec's to say, and sc-enc does not wait for it
+    SECONDS=0
+    DEC_ARGS="-k $PWD/bad-key" run -0 pipeline 5 -t 20
+    [ "$(cat dec.err)" = "sc-dec: $PWD/bad-key: not an sccrypt key file (expected a line \"sccrypt-key-v1 <64 hex>\")" ]
+    [ "$(cat enc.rc)" = 2 ] && [ "$(cat dec.rc)" = 2 ]
+    [ "$SECONDS" -lt 10 ]
+}

@@ -158,6 +158,10 @@ pin_and_bind() {
     chmod 755 fakebin/ssh
     PATH="$PWD/fakebin:$PATH" run -2 --separate-stderr sc-console --key "$PWD/no-key" 127.0.0.1 5
     [ "$stderr" = "sc-console: $PWD/no-key: cannot read the console key (make one with sc-keygen, or name it with --key FILE)" ]
+    printf 'not a key\n' > bad-key
+    chmod 600 bad-key
+    PATH="$PWD/fakebin:$PATH" run -2 --separate-stderr sc-console --key "$PWD/bad-key" 127.0.0.1 5
+    [ "$stderr" = "sc-console: $PWD/bad-key: not an sccrypt key file (expected a line \"sccrypt-key-v1 <64 hex>\")" ]
     PATH="$PWD/fakebin:$PATH" run -2 --separate-stderr sc-console --vmm elsewhere 127.0.0.1 5
     [ "$stderr" = "sc-console: --vmm elsewhere: no VMM of that name in $XDG_CONFIG_HOME/sccrypt/known_vmms (sc-keygen --seal ... --name elsewhere pins one)" ]
     PATH="$PWD/fakebin:$PATH" run -2 --separate-stderr sc-console --escape ab 127.0.0.1 5

@@ -17,6 +17,7 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "exits.h"
 #include "io.h"
@@ -102,6 +103,14 @@ static const char *vmm_strerror(int e)
     case SIM_ERR_ATTACHED: return "this connection has a session already";
     default: return "unknown refusal";
     }
+}
+
+/* stdin is a pipe or a socket (ssh's, a pipeline's): a client is upstream. */
+static int stdin_is_pipe(void)
+{
+    struct stat st;
+
+    return fstat(0, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
 static void on_signal(int sig)
@@ -711,7 +720,12 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
                     if (!be->xfer)
                         s.want = 1;
                 } else if (s.stdin_eof) {
-                    fprintf(stderr, "sc-relay: stdin ended before the hello%s", eol);
+                    /*
+                     * Nothing at all: the client never began (sc-enc said
+                     * why, a bad key say); only a cut hello is ours to report.
+                     */
+                    if (s.inlen > 0 || !stdin_is_pipe())
+                        fprintf(stderr, "sc-relay: stdin ended before the hello%s", eol);
                     rc = EX_OPER;
                     break;
                 }
