@@ -194,3 +194,11 @@ teardown() { sim_teardown; }
     grep -q "^sc-relay\[[0-9]*\]: session end: user=alice domain=5 in=[0-9]* out=[0-9]* records_in=[1-9][0-9]* exchanges=[1-9][0-9]* events=[0-9]* how=ended by the VMM$" relay.err
     run ! grep -q sekrit relay.err
 }
+
+@test "sc-relay run without sudo says to run it with sudo, not which device or socket it missed" {
+    [ "$(id -u)" = 0 ] || skip "needs root (to run it as another user)"
+    command -v setpriv > /dev/null || skip "setpriv is not installed"
+    run -2 --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+        env -u XDG_RUNTIME_DIR "$BATS_TEST_DIRNAME/../bin/sc-relay" 5 < /dev/null
+    [ "$stderr" = "sc-relay: no VMM reachable without root: run it with sudo (sudo sc-relay ...), or start sc-vmmsim as yourself to try things out (its socket: /tmp/sccrypt-sim-65534/sim.sock)" ]
+}

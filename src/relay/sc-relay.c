@@ -181,6 +181,13 @@ static const struct relay_backend *choose(const char *name)
         return &relay_backend_xen;
     if (relay_backend_sim.available())
         return &relay_backend_sim;
+    if (geteuid() != 0) {
+        /* The usual mistake: sc-relay without sudo (both ways in are root's on a host). */
+        fprintf(stderr, "sc-relay: no VMM reachable without root: run it with sudo (sudo sc-relay "
+                "...), or start sc-vmmsim as yourself to try things out (its socket: %s)\n",
+                relay_sim_socket());
+        return NULL;
+    }
     fprintf(stderr, "sc-relay: no VMM found: neither the Xen hypercall (/dev/xen/privcmd) nor "
             "the simulator's socket (%s); start sc-vmmsim or pass -b\n", relay_sim_socket());
     return NULL;
