@@ -61,7 +61,8 @@ static void usage(FILE *f)
         "  -N            no keystroke-timing obfuscation (no chaff)\n"
         "  -t SECONDS    wait this long for the VMM's answer (default 30)\n"
         "  -w MS         after end of input, end once the guest is quiet this long (default 1000)\n"
-        "escapes, after Enter: ~. end the session, ~^Z suspend, ~? list them, ~~ send one ~\n");
+        "escapes, after Enter: ~. end the session, ~^Z suspend, ~B BREAK (hvc0's SysRq: ^O),\n"
+        "                      ~? list them, ~~ send one ~\n");
 }
 
 /* Everything main() must wipe or undo on the way out. */
@@ -186,9 +187,10 @@ static void escape_help(void)
                  "\r\nsc-enc escapes (after Enter):\r\n"
                  "  %s.   end the session\r\n"
                  "  %s^Z  suspend the console (fg resumes it)\r\n"
+                 "  %sB   send a BREAK (hvc0's SysRq key, ^O: then the SysRq command)\r\n"
                  "  %s?   this list\r\n"
                  "  %s%s   send %s itself\r\n",
-                 e, e, e, e, e, e);
+                 e, e, e, e, e, e, e);
     if (n > 0 && io_write_all(2, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1) < 0) {
         /* stderr gone: nothing better to say it on */
     }
@@ -242,6 +244,15 @@ static void take_input(const uint8_t *p, size_t n)
             }
             if (b == 0x1a) {        /* ^Z */
                 suspend();
+                continue;
+            }
+            if (b == 'B') {
+                /*
+                 * BREAK, as the Xen PV console (hvc0) takes it: ^O, its
+                 * SysRq key; the SysRq command is the next key typed.
+                 */
+                pend_add(0x0f);
+                E.line_start = 0;
                 continue;
             }
             pend_add((uint8_t)E.esc);

@@ -79,6 +79,7 @@ wait_st() {
     grep -qx "sc-enc escapes (after Enter):" p
     grep -qx "  ~.   end the session" p
     grep -qx "  ~^Z  suspend the console (fg resumes it)" p
+    grep -qx "  ~B   send a BREAK (hvc0's SysRq key, ^O: then the SysRq command)" p
     grep -qx "  ~?   this list" p
     grep -qx "  ~~   send ~ itself" p
     [ "$(cat st)" = "0 0 0" ]
