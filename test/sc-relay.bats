@@ -202,3 +202,14 @@ teardown() { sim_teardown; }
         env -u XDG_RUNTIME_DIR "$BATS_TEST_DIRNAME/../bin/sc-relay" 5 < /dev/null
     [ "$stderr" = "sc-relay: no VMM reachable without root: run it with sudo (sudo sc-relay ...), or start sc-vmmsim as yourself to try things out (its socket: /tmp/sccrypt-sim-65534/sim.sock)" ]
 }
+
+@test "a bind request sealed to the previous boot's VMM key is refused as the VMM key having changed" {
+    # the hypervisor before its reboot, and after it (a new VMM key)
+    start_sim -n old --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
+    sc-keygen > /dev/null 2>&1
+    sc-relay -b sim --socket "$BATS_TEST_TMPDIR/simold.sock" --vmm-key > old.pub
+    sc-keygen --seal old.pub --expect "$(sim_fingerprint old)" --domain $SIM_UUID -o req 2> /dev/null
+    start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
+    run -3 --separate-stderr $RELAY --bind 5 < req
+    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: the request is not sealed to this VMM's key: the VMM key changes at every boot of the hypervisor; fetch it again (sc-relay --vmm-key), check its fingerprint and seal a new request (sc-keygen --seal)" ]
+}

@@ -105,6 +105,21 @@ static const char *vmm_strerror(int e)
     }
 }
 
+/*
+ * A bind request that fails authentication was sealed to another VMM key
+ * (it holds the user's key, so "wrong key" would mislead): nearly always
+ * the key of an earlier boot of the hypervisor, which makes a new one each
+ * time.
+ */
+static const char *bind_strerror(int e)
+{
+    if (e == SC_EAUTH)
+        return "the request is not sealed to this VMM's key: the VMM key changes at every "
+               "boot of the hypervisor; fetch it again (sc-relay --vmm-key), check its "
+               "fingerprint and seal a new request (sc-keygen --seal)";
+    return vmm_strerror(e);
+}
+
 /* stdin is a pipe or a socket (ssh's, a pipeline's): a client is upstream. */
 static int stdin_is_pipe(void)
 {
@@ -264,7 +279,7 @@ static int do_bind(const struct relay_backend *be, struct relay_conn *c, uint32_
     if (be->bind(c, domid, req, SC_BIND_LEN, &verr, &err) < 0) {
         if (verr) {
             fprintf(stderr, "sc-relay: domain %u: the VMM refused the bind: %s\n",
-                    (unsigned)domid, vmm_strerror(verr));
+                    (unsigned)domid, bind_strerror(verr));
             syslog(LOG_NOTICE, "bind refused: user=%s domain=%u reason=%s", who(),
                    (unsigned)domid, vmm_strerror(verr));
             return EX_REFUSED;
