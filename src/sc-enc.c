@@ -752,6 +752,7 @@ int main(int argc, char **argv)
         goto out;
     if (rv_init(&E.rv) < 0)
         goto out;
+    rv_sweep(&E.rv);                /* what earlier pipelines, now gone, left behind */
     if (tty_signals(signal_hook) < 0) {
         msg_errno("sigaction");
         goto out;

@@ -455,3 +455,24 @@ relay_stream() {
     [ "$(cat enc.rc)" = 2 ] && [ "$(cat dec.rc)" = 2 ]
     [ "$SECONDS" -lt 10 ]
 }
+
+@test "files that gone pipelines left in the rendezvous (a .hello, an .answer) go at the next session; a live one's stay" {
+    start_sim --domain 5:demo:$SIM_UUID --guest "$RAWCAT"
+    bind_dom 5 $SIM_UUID
+    rv="$XDG_RUNTIME_DIR/sccrypt"
+    mkdir -p -m 700 "$rv"
+    # a process group that is gone: a process that has exited, and no group of its id
+    sh -c 'exit 0' & dead=$!
+    wait "$dead"
+    run ! kill -0 -- "-$dead"
+    live=$(ps -o pgid= $$ | tr -d ' ')
+    h=0123456789abcdef0123456789abcdef
+    for f in "$dead-$h.hello" "$dead-$h.answer" "$dead-$h.hello.tmp" "$live-$h.hello"; do
+        head -c 86 /dev/urandom > "$rv/$f"
+        chmod 600 "$rv/$f"
+    done
+    printf 'hello\n' > in
+    run -0 pipeline 5
+    [ "$(cat dec.rc)" = 0 ]
+    [ "$(ls "$rv")" = "$live-$h.hello" ]
+}
