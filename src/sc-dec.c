@@ -425,6 +425,7 @@ int main(int argc, char **argv)
     if (rv_init(&D.rv) < 0)
         goto out;
     D.rv_ok = 1;
+    rv_mark(&D.rv);                 /* sc-enc: an sc-dec reads this pipeline's relay */
     frame_buf_init(&D.fb, D.inbuf, sizeof(D.inbuf));
     /* While sc-enc, the relay and the VMM make the answer: ready our crypto for checking it. */
     sc_ossl_warm();
@@ -650,6 +651,8 @@ int main(int argc, char **argv)
     }
 out:
     rv_unwatch(&D.rv);
+    if (D.rv_ok)
+        rv_unmark(&D.rv);
     cl_wipe(&D, sizeof(D));
     if (until)
         regfree(&until_re);

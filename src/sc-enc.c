@@ -48,6 +48,7 @@
 #define ANSWER_FILE_LEN (1 + SC_PUB_LEN)
 #define ANSWER_WAKE_MS  100         /* look for the answer this often even when watching */
 #define OUT_GONE_GRACE_MS 2000      /* output closed before the answer: wait this long for sc-dec's word */
+#define NO_DEC_MS       5000        /* no answer yet: look for sc-dec's mark in the rendezvous */
 
 static void usage(FILE *f)
 {
@@ -438,9 +439,9 @@ static int out_gone(short revents)
  */
 static int handshake(unsigned long timeout_s, int out_open)
 {
-    uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000, t;
+    uint64_t start = now_ms(), deadline = start + (uint64_t)timeout_s * 1000, t;
     short in_rev, out_rev;
-    int r, out = 1, in_grace = 0;
+    int r, out = 1, in_grace = 0, dec_checked = 0;
 
     if (!out_open) {
         out = -1;
@@ -457,6 +458,14 @@ static int handshake(unsigned long timeout_s, int out_open)
         if (E.escaped)
             return -1;
         t = now_ms();
+        if (!dec_checked && t >= start + NO_DEC_MS) {
+            dec_checked = 1;
+            if (!rv_marked(&E.rv)) {
+                msg_err("no sc-dec in this pipeline (the same process group) reads the relay's "
+                        "output: sc-enc | ssh HOST sudo sc-relay DOMID | sc-dec");
+                return EXIT_USAGE;
+            }
+        }
         if (t >= deadline && out < 0 && in_grace) {
             msg_err("output closed (the relay or ssh ended): %s", strerror(EPIPE));
             return EXIT_USAGE;

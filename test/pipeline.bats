@@ -476,3 +476,18 @@ relay_stream() {
     [ "$(cat dec.rc)" = 0 ]
     [ "$(ls "$rv")" = "$live-$h.hello" ]
 }
+
+@test "without sc-dec in the pipeline sc-enc says so within seconds, not after its 30 s answer timeout" {
+    start_sim --domain 5:demo:$SIM_UUID --guest "$RAWCAT"
+    bind_dom 5 $SIM_UUID
+    printf 'hello\n' > in
+    SECONDS=0
+    run -0 timeout 60 bash -c 'sc-enc < in 2> enc.err | $RELAY 5 > relay.out 2> relay.err; echo "${PIPESTATUS[*]}" > rc'
+    [ "$SECONDS" -lt 10 ]
+    [ "$(cut -d' ' -f1 rc)" = 2 ]
+    [ "$(cat enc.err)" = "sc-enc: no sc-dec in this pipeline (the same process group) reads the relay's output: sc-enc | ssh HOST sudo sc-relay DOMID | sc-dec" ]
+    # no mark is left behind, and sessions with sc-dec work as before
+    [ -z "$(ls -A "$XDG_RUNTIME_DIR/sccrypt")" ]
+    run -0 pipeline 5
+    [ "$(cat dec.rc)" = 0 ]
+}

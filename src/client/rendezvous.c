@@ -274,6 +274,42 @@ void rv_discard(const struct rv *r, const uint8_t id[16], const char *ext)
         wipe_unlink(tmp);
 }
 
+/* "<dir>/<pgid>.dec": sc-dec's sign that it is in this pipeline. */
+static int dec_path(const struct rv *r, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "%s/%ld.dec", r->dir, r->pgid);
+
+    return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+void rv_mark(const struct rv *r)
+{
+    char path[CL_PATH_MAX];
+    int fd;
+
+    if (dec_path(r, path, sizeof(path)) < 0)
+        return;
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY, 0600);
+    if (fd >= 0)
+        close(fd);
+}
+
+int rv_marked(const struct rv *r)
+{
+    char path[CL_PATH_MAX];
+    struct stat st;
+
+    return dec_path(r, path, sizeof(path)) == 0 && lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+void rv_unmark(const struct rv *r)
+{
+    char path[CL_PATH_MAX];
+
+    if (dec_path(r, path, sizeof(path)) == 0)
+        unlink(path);
+}
+
 void rv_sweep(const struct rv *r)
 {
     char path[CL_PATH_MAX];
@@ -293,7 +329,11 @@ void rv_sweep(const struct rv *r)
             continue;
         errno = 0;
         pgid = strtol(nm, &end, 10);
-        if (errno || *end != '-' || pgid <= 0 || pgid == r->pgid)
+        if (errno || pgid <= 0 || pgid == r->pgid)
+            continue;
+        if (strcmp(end, ".dec") == 0)
+            goto gone;
+        if (*end != '-')
             continue;
         p = end + 1;
         for (i = 0; i < 32; i++)
@@ -305,6 +345,7 @@ void rv_sweep(const struct rv *r)
         if (strcmp(p, ".hello") != 0 && strcmp(p, ".answer") != 0 &&
             strcmp(p, ".hello.tmp") != 0 && strcmp(p, ".answer.tmp") != 0)
             continue;
+gone:
         /* Only a group that is gone: a live pipeline's files are its own. */
         if (kill((pid_t)-pgid, 0) == 0 || errno != ESRCH)
             continue;
