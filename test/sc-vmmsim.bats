@@ -192,3 +192,12 @@ teardown() { sim_teardown; }
     start_sim -n 2 --guest-user nobody --domain 5:demo:$SIM_UUID --guest 'exec cat'
     run ! grep -q WARNING sim2.log
 }
+
+@test "sc-vmmsim starts a guest that exited again after its 1 s delay, with nothing else to wake it" {
+    start_sim --domain 5:demo:$SIM_UUID --guest "echo x >> '$BATS_TEST_TMPDIR/starts'; exec sleep 0.3"
+    sleep 6
+    # started at 0 s, then about once a second (the delay counts from each start)
+    n=$(wc -l < starts)
+    echo "starts in 6 s: $n"
+    [ "$n" -ge 4 ]
+}
