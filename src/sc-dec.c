@@ -59,8 +59,9 @@ static void usage(FILE *f)
         "                regular expression, matched within a line), then close the output\n"
         "                and keep checking the stream to its end\n"
         "exit: 0 clean end, 1 integrity failure, 2 error, 3 the VMM refused, 4 the relay\n"
-        "      ended the session, 6 the console is busy or was taken over, 7 the domain\n"
-        "      is not bound (or went away), 8 another domain instance, not accepted,\n"
+        "      ended the session, 5 the relay's policy refused, 6 the console is busy or\n"
+        "      was taken over, 7 the domain is not bound (or went away), 8 another\n"
+        "      domain instance, not accepted,\n"
         "      9 a clean end but the output never matched -u\n");
 }
 
