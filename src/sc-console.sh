@@ -165,6 +165,9 @@ esac
 case $dom in
 ''|*[!0-9]*) die "$dom: not a domain id" ;;
 esac
+# Commands of their own (a function each, e.g. sc-console --bind HOST DOMID)
+# dispatch here: HOST and DOMID are known, nothing has run yet.
+
 if [ -n "$script" ]; then
     case $cmd in
     *[!\ \	]*) ;;
