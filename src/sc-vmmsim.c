@@ -240,12 +240,6 @@ int main(int argc, char **argv)
         }
         cfg.guest_uid = pw->pw_uid;
         cfg.guest_gid = pw->pw_gid;
-    } else if (geteuid() == 0) {
-        /* Said, not refused: tests and one-off runs as root are common; silence is not. */
-        fprintf(stderr, "sc-vmmsim: WARNING: running as root without --guest-user: every guest "
-                "is a real program on this machine and runs as root (the built-in login's shell "
-                "too), so whoever types into a console controls this machine; give --guest-user "
-                "nobody (or another unprivileged user)\n");
     }
     if (cfg.ndoms == 0) {
         if (parse_domain(&doms[0], "5:demo") < 0)
@@ -268,6 +262,13 @@ int main(int argc, char **argv)
                 return 2;
             }
         }
+    }
+    if (!cfg.guest_user && geteuid() == 0) {
+        /* Said, not refused: tests and one-off runs as root are common; silence is not. */
+        fprintf(stderr, "sc-vmmsim: WARNING: running as root without --guest-user: every guest "
+                "is a real program on this machine and runs as root (the built-in login's shell "
+                "too), so whoever types into a console controls this machine; give --guest-user "
+                "nobody (or another unprivileged user)\n");
     }
     if (!cfg.statedir) {
         const char *xs = getenv("XDG_STATE_HOME");

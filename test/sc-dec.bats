@@ -500,12 +500,12 @@ no_secret_left() {
     [[ "$output" == "sc-dec: -u (: not a regular expression: "* ]]
 }
 
-@test "sc-dec -u still reports a record forged after the match (exit 1)" {
+@test "sc-dec -u goes on checking after the match: a record forged after it is still reported (exit 1)" {
     printf 'MATCH\nmore\n' > in
-    # frames: the answer, the data (the match in it), the close: flip the close
+    # frames: the answer, the data (the match in it), the close (the echo may
+    # come in two records: then the flipped one holds the rest of the match)
     DEC_ARGS="-q -u MATCH" OUT_T="flip 2" session
-    [ "$(frame_lengths wire.out | wc -l)" = 3 ]
     [ "$DEC_RC" = 1 ]
     [ "$(cat dec.err)" = "sc-dec: record 2 failed authentication: $AUTH_FAIL" ]
-    [ "$(cat out)" = MATCH ]
+    [[ MATCH == "$(cat out)"* ]]
 }
