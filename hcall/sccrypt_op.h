@@ -43,7 +43,9 @@
 #define XEN_SCCRYPT_status      0   /* -> value: SC_PROTO_VERSION; value2: interface version;
                                      *    flags: XEN_SCCRYPT_S_* */
 #define XEN_SCCRYPT_vmm_key     1   /* -> buf: the VMM's X25519 public key (32 bytes) */
-#define XEN_SCCRYPT_bind        2   /* domid; buf: bind request (SC_BIND_LEN).  The
+#define XEN_SCCRYPT_bind        2   /* domid; buf: bind request (SC_BIND_LEN) -> buf:
+                                     * the bind answer (SC_BOUND_LEN) when cap has
+                                     * room for it.  The
                                      * console comes from the guest's own HVM params
                                      * (PVH) or start_info (PV); ring_gfn and port
                                      * are ignored.  Refused unless the domain is
@@ -88,6 +90,14 @@
 #define XEN_SCCRYPT_P_XSM       9   /* the FLASK XSM policy decides: the seal is not in it */
 #define XEN_SCCRYPT_P_CONSOLE   10  /* no console in its HVM params / start_info
                                      * (or a 32-bit PV guest) */
+#define XEN_SCCRYPT_P_XENPAGE   11  /* another domain holds a mapping of a page Xen
+                                     * shares with it: a grant table or status frame
+                                     * (XENMEM_acquire_resource), its shared info */
+#define XEN_SCCRYPT_P_P2M       12  /* its memory map holds what it does not own: a
+                                     * foreign, grant, MMIO, shared or paged p2m entry
+                                     * (PVH), a page table naming another's frame (PV) */
+#define XEN_SCCRYPT_P_PROFILE   13  /* xenoprof profiles it (active or passive list), or
+                                     * the vPMU samples every guest (XENPMU_MODE_ALL) */
 /* status: op->value2 bit for the seal level (dom_status value2 as well) */
 #define XEN_SCCRYPT_L_DMA       0x0001
 /* op->value bits (output) */

@@ -16,8 +16,11 @@ EX_NOMATCH=9
 
 usage() {
     cat <<'EOF'
-usage: sc-console [options] [ssh options] HOST DOMID [--] [COMMAND...]
+usage: sc-console [options] [ssh options] HOST GUEST [--] [COMMAND...]
+       sc-console --bind [--key FILE] [--vmm NAME] [--uuid UUID] [--relay COMMAND]
+                  --expect FINGERPRINT [ssh options] HOST GUEST
        sc-console -h | --help | --version
+  GUEST             a domain id, or the name or UUID it was bound by
   --key FILE        console key for sc-enc and sc-dec (default $SCCRYPT_KEY,
                     else ~/.config/sccrypt/key)
   --vmm NAME        the VMM from known_vmms (default: the one pinned under HOST's name)
@@ -48,6 +51,88 @@ die() {
     printf 'sc-console: %s\n' "$*" >&2
     exit "$EX_OPER"
 }
+
+# sc-console --bind [--key FILE] [--vmm NAME] [--uuid UUID] [--relay COMMAND]
+#                   --expect FINGERPRINT [ssh options] HOST GUEST
+# The whole bind in one command (sc-console(1), BINDING): fetch the VMM key
+# through ssh, check it against the fingerprint the user got outside dom0,
+# seal the key to it for GUEST's UUID (--uuid, GUEST itself when a UUID, or
+# the UUID recorded when GUEST was bound by this name before), hand the
+# request to the relay, and check and record the VMM's bind answer, so the
+# next session goes to the instance just bound without a warning.
+console_bind() {
+    b_key="" b_vmm="" b_uuid="" b_expect="" b_relay="sudo sc-relay" b_n=0
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --key|--vmm|--uuid|--expect|--relay)
+            [ $# -ge 2 ] || die "$1 needs an argument (sc-console -h)"
+            case $1 in
+            --key) b_key=$2 ;; --vmm) b_vmm=$2 ;; --uuid) b_uuid=$2 ;;
+            --expect) b_expect=$2 ;; --relay) b_relay=$2 ;;
+            esac
+            shift 2 ;;
+        --*) die "--bind: unknown option $1 (sc-console -h)" ;;
+        -[BbcDEeFIiJLlmOopQRSWw])
+            [ $# -ge 2 ] || die "ssh option $1 needs an argument"
+            b_n=$((b_n + 1)); eval "b_ssh_$b_n=\$1"
+            b_n=$((b_n + 1)); eval "b_ssh_$b_n=\$2"
+            shift 2 ;;
+        -?*) b_n=$((b_n + 1)); eval "b_ssh_$b_n=\$1"; shift ;;
+        *) break ;;
+        esac
+    done
+    [ $# -eq 2 ] || die "usage: sc-console --bind [--key FILE] [--vmm NAME] [--uuid UUID] --expect FINGERPRINT [ssh options] HOST GUEST"
+    b_host=$1 b_guest=$2
+    [ -n "$b_expect" ] || die "--bind needs --expect FINGERPRINT: the VMM key's fingerprint as the provider published it (not as dom0 prints it)"
+    case $b_host in ''|-*) die "$b_host: not a host name" ;; esac
+    case $b_guest in ''|-*|*[!A-Za-z0-9._@+-]*) die "$b_guest: not a domain id, name or UUID" ;; esac
+    if [ -z "$b_vmm" ]; then
+        b_vmm=${b_host#ssh://}
+        b_vmm=${b_vmm##*@}
+        case $b_host in ssh://*) b_vmm=${b_vmm%%[:/]*} ;; esac
+        case $b_vmm in
+        ''|*[!A-Za-z0-9._-]*) die "$b_host: cannot name a VMM after this host; name it with --vmm NAME" ;;
+        esac
+    fi
+    # The guest's name to record: a name, not an id or a UUID.
+    b_name=$b_guest
+    case $b_guest in
+    *[!0-9]*) case $b_guest in
+        ????????-????-????-????-????????????) b_name="" ;; esac ;;
+    *) b_name="" ;;
+    esac
+    b_dom=${b_uuid:-$b_guest}
+    b_tmp=$(mktemp -d "${TMPDIR:-/tmp}/sc-console-bind.XXXXXX") || die "cannot make a temporary directory"
+    set -- ssh -T
+    b_i=1
+    while [ "$b_i" -le "$b_n" ]; do
+        eval "set -- \"\$@\" \"\$b_ssh_$b_i\""
+        b_i=$((b_i + 1))
+    done
+    if ! "$@" -- "$b_host" "$b_relay --vmm-key" > "$b_tmp/vmm.pub"; then
+        rm -rf "$b_tmp"
+        die "cannot fetch the VMM key from $b_host ($b_relay --vmm-key)"
+    fi
+    if ! sc-keygen ${b_key:+-k "$b_key"} --seal "$b_tmp/vmm.pub" --expect "$b_expect" \
+            --domain "$b_dom" --name "$b_vmm" --replace -o "$b_tmp/req"; then
+        rm -rf "$b_tmp"
+        exit 1
+    fi
+    "$@" -- "$b_host" "$b_relay --bind $b_guest" < "$b_tmp/req" > "$b_tmp/answer"
+    b_rc=$?
+    if [ "$b_rc" != 0 ]; then
+        rm -rf "$b_tmp"
+        [ "$b_rc" = 255 ] && die "ssh to $b_host failed (exit 255)"
+        exit "$b_rc"
+    fi
+    sc-keygen ${b_key:+-k "$b_key"} --bound "$b_tmp/req" --name "$b_vmm" \
+        ${b_name:+--guest "$b_name"} "$b_tmp/answer"
+    b_rc=$?
+    rm -rf "$b_tmp"
+    exit "$b_rc"
+}
+
+[ "${1:-}" = --bind ] && { shift; console_bind "$@"; }
 
 key=""
 vmm=""
@@ -163,10 +248,11 @@ case $host in
 ''|-*) die "$host: not a host name" ;;
 esac
 case $dom in
-''|*[!0-9]*) die "$dom: not a domain id" ;;
+''|-*|*[!A-Za-z0-9._@+-]*) die "$dom: not a domain id, name or UUID" ;;
 esac
-# Commands of their own (a function each, e.g. sc-console --bind HOST DOMID)
-# dispatch here: HOST and DOMID are known, nothing has run yet.
+# sc-enc names the guest inside its hello when it was named (not an id).
+guest=""
+case $dom in *[!0-9]*) guest=$dom ;; esac
 
 if [ -n "$script" ]; then
     case $cmd in
@@ -246,7 +332,7 @@ session() {
     exec 4>&1
     st=$(
         {
-            { sc-enc -V "$vmm" ${esc:+-e "$esc"} ${wait_ms:+-w "$wait_ms"} 3>&- 4>&-
+            { sc-enc -V "$vmm" ${esc:+-e "$esc"} ${wait_ms:+-w "$wait_ms"} ${guest:+-g "$guest"} 3>&- 4>&-
               echo "enc=$?" >&3; } |
             { "$@" 3>&- 4>&-; echo "ssh=$?" >&3; } |
             { sc-dec -V "$vmm" ${accept:+-A} ${quiet:+-q} 3>&- >&4 4>&-; echo "dec=$?" >&3; }
@@ -312,7 +398,7 @@ script_session() {
     exec 4>&1
     st=$(
         {
-            { feed 3>&- 4>&- | sc-enc -V "$vmm" ${wait_ms:+-w "$wait_ms"} 3>&- 4>&-
+            { feed 3>&- 4>&- | sc-enc -V "$vmm" ${wait_ms:+-w "$wait_ms"} ${guest:+-g "$guest"} 3>&- 4>&-
               echo "enc=$?" >&3; } |
             { sh -c 'echo $$ > "$0"; exec "$@"' "$tmp/ssh.pid" "$@" 3>&- 4>&-
               echo "ssh=$?" >&3; } |

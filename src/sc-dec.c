@@ -177,8 +177,10 @@ static int close_status(unsigned int reason)
     case SC_CLOSE_QUIET: return SC_EX_OK;
     case SC_CLOSE_RELAY: return SC_EX_SIGNAL;
     case SC_CLOSE_TAKEOVER: return SC_EX_BUSY;
-    case SC_CLOSE_GUEST_GONE: return SC_EX_UNBOUND;
+    case SC_CLOSE_GUEST_GONE:
+    case SC_CLOSE_STOPPED: return SC_EX_UNBOUND;
     case SC_CLOSE_TIMEOUT: return SC_EX_OPER;
+    case SC_CLOSE_LOST: return SC_EX_INTEGRITY;    /* output missing: as a truncation */
     default: return SC_EX_INTEGRITY;   /* PROTOCOL: our input was tampered with; or unknown */
     }
 }
@@ -525,6 +527,9 @@ int main(int argc, char **argv)
     if (r < 0) {
         if (r == -SC_EVERSION)
             msg_err("the VMM's answer speaks another protocol version; session refused");
+        else if (r == -SC_EUUID)
+            msg_err("the VMM answered for another domain than the one this session is for "
+                    "(sc-enc -g): dom0 routed it elsewhere; session refused");
         else
             msg_err("the VMM's answer failed authentication (%s): a wrong key or VMM, or "
                     "forged by the relay; session refused", sc_strerror(-r));

@@ -23,6 +23,8 @@
 #include "sc_proto.h"
 #include "exits.h"
 #include "io.h"
+#include "client/fingerprint.h"
+#include "client/instances.h"
 #include "client/keyfile.h"
 #include "client/known_vmms.h"
 #include "client/msg.h"
@@ -53,10 +55,12 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: sc-enc [-N] [-e CHAR|none] [-k FILE] [-t SECONDS] [-V NAME] [-w MS]\n"
+        "usage: sc-enc [-N] [-e CHAR|none] [-g GUEST] [-k FILE] [-t SECONDS] [-V NAME] [-w MS]\n"
         "       sc-enc -h | --version\n"
         "  -k FILE       console key (default $SCCRYPT_KEY, else ~/.config/sccrypt/key)\n"
         "  -V NAME       the VMM from known_vmms (default $SCCRYPT_VMM, the only or \"default\")\n"
+        "  -g GUEST      the domain the session is for: its UUID, or the name it was bound by\n"
+        "                (default: the one domain the key binds at this VMM)\n"
         "  -e CHAR       escape character (default $SCCRYPT_ESCAPE, else ~; ^X for a control\n"
         "                key; none: no escape)\n"
         "  -N            no keystroke-timing obfuscation (no chaff)\n"
@@ -685,6 +689,7 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         { "key", required_argument, NULL, 'k' },
         { "vmm", required_argument, NULL, 'V' },
+        { "guest", required_argument, NULL, 'g' },
         { "escape", required_argument, NULL, 'e' },
         { "no-chaff", no_argument, NULL, 'N' },
         { "timeout", required_argument, NULL, 't' },
@@ -693,8 +698,9 @@ int main(int argc, char **argv)
         { "version", no_argument, NULL, 256 },
         { NULL, 0, NULL, 0 },
     };
-    const char *kopt = NULL, *vname = NULL;
-    char path[CL_PATH_MAX], vmm_name[KV_NAME_MAX];
+    const char *kopt = NULL, *vname = NULL, *guest = NULL;
+    char path[CL_PATH_MAX], vmm_name[KV_NAME_MAX], keyfp[FP_BUFLEN];
+    uint8_t guuid[SC_UUID_LEN];
     unsigned long timeout_s = 30, quiet = 1000;
     int c, rc = EXIT_USAGE, is_default, r, nochaff = 0, out_open;
     uint16_t options;
@@ -711,10 +717,11 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    while ((c = getopt_long(argc, argv, "k:V:e:Nt:w:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "k:V:g:e:Nt:w:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'k': kopt = optarg; break;
         case 'V': vname = optarg; break;
+        case 'g': guest = optarg; break;
         case 'e':
             E.esc = parse_escape(optarg);
             if (E.esc == -2) {
@@ -759,6 +766,12 @@ int main(int argc, char **argv)
         goto out;
     if (kv_select(vname, E.vmm_pub, vmm_name) < 0)
         goto out;
+    if (guest) {
+        /* The session names its domain inside the hello: dom0 cannot send it elsewhere. */
+        fp_key(keyfp, E.key);
+        if (inst_find(keyfp, vmm_name, guest, guuid) != 0)
+            goto out;
+    }
     if (rv_init(&E.rv) < 0)
         goto out;
     rv_sweep(&E.rv);                /* what earlier pipelines, now gone, left behind */
@@ -772,7 +785,8 @@ int main(int argc, char **argv)
         goto out;
     }
     options = E.chaff ? SC_OPT_CHAFF : 0;
-    r = sc_hello_make(&sc_ossl_crypto, E.hfile + 32, E.key, E.vmm_pub, E.hfile, options);
+    r = sc_hello_make_for(&sc_ossl_crypto, E.hfile + 32, E.key, E.vmm_pub, E.hfile, options,
+                          guest ? guuid : NULL);
     if (r < 0) {
         msg_err("cannot make the hello: %s", sc_strerror(-r));
         rc = r == -SC_EAUTH ? EXIT_INTEGRITY : EXIT_USAGE;

@@ -147,7 +147,7 @@ relay_stream() {
     # Every byte read from stdin but the hello frame went to the simulator
     # once: no byte was offered again.
     awk '$1 == "stdin" { r += $2 } $1 == "req" && $2 == 10 { s += $3 }
-         END { print r, s; exit !(s == r - 2 - 52) }' stream
+         END { print r, s; exit !(s == r - 2 - 68) }' stream
     # Never more input outstanding than the credit (64 KiB), and the paste
     # used it up (the guest slept): it waited for credit to come back.
     awk '$1 == "req" && $2 == 10 { out += $3; if (out > 65536) bad++; if (out > max) max = out }
@@ -416,7 +416,7 @@ relay_stream() {
     cp wire.in recorded.in
     sleep 1.5                       # the guest prints while nobody is attached
     # dom0 replays the recorded hello and keeps what the VMM sends
-    head -c 54 recorded.in > hello.replay
+    head -c 70 recorded.in > hello.replay
     timeout 10 $RELAY 5 < hello.replay > replay.out 2> replay.err || true
     : > in
     run -0 pipeline 5
@@ -490,4 +490,87 @@ relay_stream() {
     [ -z "$(ls -A "$XDG_RUNTIME_DIR/sccrypt")" ]
     run -0 pipeline 5
     [ "$(cat dec.rc)" = 0 ]
+}
+
+# relay_pid FILE: the pid a verbose relay (-v) logged in FILE at its session start.
+relay_pid() {
+    wait_for "$1" "session start" && sed -n 's/^sc-relay\[\([0-9]*\)\]: session start.*/\1/p' "$1"
+}
+
+# Issue 17 item 1: the quiet time ran from the last read of the guest's pty,
+# so output waiting in the ring and the backlog while dom0 did not read looked
+# like a quiet guest; sc-dec reported a clean end after 880,127 of 1.35 MB.
+@test "dom0 not reading for 2 s does not fake a clean end: output waiting in the ring or backlog is not quiet" {
+    # 1.4 MB in 40 parts, a short pause (shorter than the quiet time) after each
+    head -c 1050000 /dev/urandom | base64 -w 76 > big
+    split -n l/40 -d big part.
+    start_sim --domain 5:demo:$SIM_UUID \
+        --guest "stty raw -echo; read x; echo first; for f in '$BATS_TEST_TMPDIR'/part.*; do cat \$f; sleep 0.05; done; exec sleep 600"
+    bind_dom 5 $SIM_UUID
+    printf 'go\n' > in
+    # dom0 stops the relay (nothing is read from the VMM) for 2 s while the guest prints
+    ( pid=$(relay_pid relay.err) && wait_for out first && sleep 0.2 && kill -STOP "$pid" &&
+        sleep 2 && kill -CONT "$pid" ) &
+    RELAY_ARGS=-v run -0 pipeline 5 -N -w 300
+    wait
+    printf 'first\n' | cat - big > want
+    # sc-dec exits 0 only with everything the guest wrote (before: 0 with about half)
+    [ "$(cat dec.rc)" = 0 ]
+    cmp want out
+}
+
+# Issue 17 item 2: the relay SIGKILLed during the quiet wait after the user's
+# close fell to a "cannot happen" wipe of the binding: the next session got
+# exit 7 and dom0 could bind its own key to the running guest.
+@test "the relay killed during the quiet wait keeps the binding and the backlog; dom0 cannot rebind" {
+    start_sim --domain 5:demo:$SIM_UUID \
+        --guest "stty raw -echo; read x; echo first; sleep 3; echo after-the-kill; exec sleep 600"
+    bind_dom 5 $SIM_UUID
+    printf 'go\n' > in
+    # a long quiet time: the session is draining when dom0 kills the relay
+    ( pid=$(relay_pid relay.err) && wait_for out first && sleep 0.3 && kill -9 "$pid" ) &
+    RELAY_ARGS=-v run pipeline 5 -N -w 20000
+    wait
+    [ "$(cat dec.rc)" = 1 ]
+    grep -q truncated dec.err
+    wait_for sim.log "the relay went away; session ended"
+    run -0 grep -c "console bound" sim.log
+    # the next session with the same key works and gets what the guest printed since
+    sleep 3
+    : > in
+    run -0 pipeline 5 -N -w 300
+    [ "$(cat dec.rc)" = 0 ]
+    [ "$(cat out)" = after-the-kill ]
+    # dom0 binding a key of its own to the same running guest is refused
+    run bind_dom 5 $SIM_UUID "$BATS_TEST_TMPDIR/dom0.key"
+    [ "$status" -ne 0 ]
+    run -0 grep -c "console bound" sim.log
+    [ "$output" = 1 ]
+}
+
+# Issue 17 item 2, the other way a connection goes: ssh dropped during the
+# quiet wait (the user's end gone, the relay's input at its end).  What the
+# relay took before it noticed is lost with the connection (nothing tells
+# the VMM whether it reached the user); what the guest prints after waits.
+@test "a connection dropped during the quiet wait ends the session and keeps the binding and the backlog" {
+    start_sim --domain 5:demo:$SIM_UUID \
+        --guest "stty raw -echo; read x; echo first; sleep 1; echo second; sleep 1; echo third; sleep 1; echo fourth; exec sleep 600"
+    bind_dom 5 $SIM_UUID
+    printf 'go\n' > in
+    # the user's end reads the first line, then goes: sc-dec dies writing
+    # "second", the relay writing "third"
+    timeout 60 bash -c '
+        sc-enc -N -w 20000 < in 2> enc.err |
+        { $RELAY -v 5 2> relay1.err; echo $? > relay.rc; } |
+        { sc-dec 2> dec.err | head -c 6 > out1; }' || true
+    [ "$(cat out1)" = first ]
+    wait_for sim.log "the relay went away; session ended"
+    run -0 grep -c "console bound" sim.log
+    [ "$output" = 1 ]
+    # what the guest printed after the drop waits for the same key's next session
+    sleep 1.5
+    : > in
+    run -0 pipeline 5 -N -w 300
+    [ "$(cat dec.rc)" = 0 ]
+    [ "$(cat out)" = fourth ]
 }

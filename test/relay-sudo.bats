@@ -232,17 +232,106 @@ two_domains() {
 @test "root started by pkexec or doas on a user's behalf is limited as that user; forged or inconsistent ids are refused" {
     two_domains
     policy "allow user:$TUSER attach name:db1"
-    run -5 --separate-stderr $NS env SUDO_UID= PKEXEC_UID="$TUID" "$D/sbin/sc-relay" 5 < /dev/null
+    run -5 --separate-stderr $NS env PKEXEC_UID="$TUID" "$D/sbin/sc-relay" 5 < /dev/null
     [[ "$stderr" == "sc-relay: $TUSER may not attach to domain 5 (name web1, "* ]]
     run -5 --separate-stderr $NS env DOAS_USER="$TUSER" "$D/sbin/sc-relay" 5 < /dev/null
     [[ "$stderr" == "sc-relay: $TUSER may not attach to domain 5 (name web1, "* ]]
-    run -5 --separate-stderr $NS env SUDO_UID="$TUID" SUDO_USER=root "$D/sbin/sc-relay" --vmm-key
-    [ "$stderr" = "sc-relay: SUDO_USER and SUDO_UID name different users; refusing" ]
-    run -5 --separate-stderr $NS env SUDO_UID=12x "$D/sbin/sc-relay" --vmm-key
-    [ "$stderr" = "sc-relay: SUDO_UID is not a user id; refusing (run sc-relay through sudo, or as root with SUDO_UID unset)" ]
+    hint="refusing (run sc-relay through sudo, or as root with SUDO_UID, SUDO_USER, SUDO_GID, PKEXEC_UID and DOAS_USER unset)"
+    run -5 --separate-stderr $NS env SUDO_UID="$TUID" SUDO_USER=root SUDO_GID=0 "$D/sbin/sc-relay" --vmm-key
+    [ "$stderr" = "sc-relay: SUDO_USER and SUDO_UID name different users; $hint" ]
+    run -5 --separate-stderr $NS env SUDO_UID=12x SUDO_USER=root SUDO_GID=0 "$D/sbin/sc-relay" --vmm-key
+    [ "$stderr" = "sc-relay: SUDO_UID is not a user id; $hint" ]
     run -5 --separate-stderr $NS env DOAS_USER=no-such-user-xyz "$D/sbin/sc-relay" --vmm-key
-    [ "$stderr" = "sc-relay: DOAS_USER names no user; refusing" ]
+    [ "$stderr" = "sc-relay: DOAS_USER names no user; $hint" ]
     # root itself, and root through sudo, are not limited
-    run -0 $NS env SUDO_UID=0 SUDO_USER=root "$D/sbin/sc-relay" -b sim --socket "$SOCK" --vmm-key
+    run -0 $NS env SUDO_UID=0 SUDO_USER=root SUDO_GID=0 "$D/sbin/sc-relay" -b sim --socket "$SOCK" --vmm-key
     run -0 $NS "$D/sbin/sc-relay" -b sim --socket "$SOCK" --vmm-key
+}
+
+@test "the gate refuses a caller it cannot attribute: empty, partial, malformed or disagreeing ids never make root" {
+    two_domains
+    policy "allow user:$TUSER attach name:db1"
+    hint="; refusing (run sc-relay through sudo, or as root with SUDO_UID, SUDO_USER, SUDO_GID, PKEXEC_UID and DOAS_USER unset)"
+    rel="$D/sbin/sc-relay -b sim --socket $SOCK --vmm-key"
+    # Each of these was taken for root (unlimited) or for another user before.
+    run -5 --separate-stderr $NS env SUDO_UID= PKEXEC_UID="$TUID" $rel
+    [ "$stderr" = "sc-relay: SUDO_UID, SUDO_USER and SUDO_GID must be set together, as sudo sets them$hint" ]
+    run -5 --separate-stderr $NS env SUDO_UID= SUDO_USER="$TUSER" SUDO_GID="$TUID" $rel
+    [ "$stderr" = "sc-relay: SUDO_UID is not a user id$hint" ]
+    run -5 --separate-stderr $NS env SUDO_USER="$TUSER" $rel
+    [ "$stderr" = "sc-relay: SUDO_UID, SUDO_USER and SUDO_GID must be set together, as sudo sets them$hint" ]
+    run -5 --separate-stderr $NS env SUDO_UID="$TUID" SUDO_USER= SUDO_GID="$TUID" $rel
+    [ "$stderr" = "sc-relay: SUDO_USER and SUDO_UID name different users$hint" ]
+    run -5 --separate-stderr $NS env SUDO_UID="$TUID" SUDO_USER="$TUSER" SUDO_GID=x $rel
+    [ "$stderr" = "sc-relay: SUDO_GID is not a group id$hint" ]
+    run -5 --separate-stderr $NS env SUDO_UID=+0 SUDO_USER=root SUDO_GID=0 $rel
+    [ "$stderr" = "sc-relay: SUDO_UID is not a user id$hint" ]
+    run -5 --separate-stderr $NS env PKEXEC_UID= $rel
+    [ "$stderr" = "sc-relay: PKEXEC_UID is not a user id$hint" ]
+    run -5 --separate-stderr $NS env DOAS_USER= $rel
+    [ "$stderr" = "sc-relay: DOAS_USER names no user$hint" ]
+    run -5 --separate-stderr $NS env SUDO_UID=0 SUDO_USER=root SUDO_GID=0 PKEXEC_UID="$TUID" $rel
+    [ "$stderr" = "sc-relay: PKEXEC_UID and SUDO_UID name different users$hint" ]
+    run -5 --separate-stderr $NS env PKEXEC_UID="$TUID" DOAS_USER=root $rel
+    [ "$stderr" = "sc-relay: DOAS_USER and the other caller ids name different users$hint" ]
+    # every refusal is logged
+    run -5 --separate-stderr $NS env SUDO_UID= $D/sbin/sc-relay -v -b sim --socket $SOCK --vmm-key
+    [[ "$stderr" == *"]: policy refused: caller unknown: SUDO_UID, SUDO_USER and SUDO_GID must be set together"* ]]
+}
+
+@test "a sudoers rule with SETENV cannot turn the caller into unrestricted root with an empty SUDO_UID" {
+    two_domains
+    bind_dom 6 $SIM_UUID2
+    policy "allow user:$TUSER attach name:web1"
+    # The operator's mistake sc-relay(8) warns against: SETENV on the relay.
+    install -m 755 "$D/sbin/sc-relay" "$D/sbin/sc-relay-setenv"
+    printf '%s ALL=(root) NOPASSWD:SETENV: %s\n' "$TUSER" "$D/sbin/sc-relay-setenv" \
+        > "$D/etc/sudoers.d/sccrypt-setenv"
+    chmod 440 "$D/etc/sudoers.d/sccrypt-setenv"
+    $NS visudo -cqf /etc/sudoers.d/sccrypt-setenv
+    # The attack: another user's domain (6, db1), which the policy does not give this
+    # user, through a simulator socket of the caller's choosing, as root may.
+    run -5 --separate-stderr $ASUSER sudo -n SUDO_UID= "$D/sbin/sc-relay-setenv" -b sim --socket "$SOCK" --vmm-key
+    [[ "$stderr" == "sc-relay: SUDO_UID is not a user id; refusing "* ]]
+    [ -z "$output" ]
+    SUDO_RELAY="$ASUSER sudo -n SUDO_UID= $D/sbin/sc-relay-setenv -b sim --socket $SOCK" sudo_session 6
+    rm -f "$D/etc/sudoers.d/sccrypt-setenv"
+    [ "$(cut -d' ' -f2 rc)" = 5 ]
+    # what the attacker got: nothing of db1's console
+    [ ! -s out ]
+    [[ "$(cat relay.err)" == "sc-relay: SUDO_UID is not a user id; refusing "* ]]
+}
+
+@test "a domain name longer than a rule can spell is never matched by its first 63 bytes" {
+    long=$(printf 'web1%.0s' $(seq 17))x    # 69 bytes
+    start_sim --domain "5:$long:$SIM_UUID" --guest 'exec cat'
+    printf 'hello-from-user\n' > in
+    bind_dom 5 $SIM_UUID
+    policy "allow user:$TUSER attach name:${long:0:63}"
+    sudo_session 5
+    [ "$(cut -d' ' -f2 rc)" = 5 ]
+    [ ! -s out ]
+    [[ "$(cat relay.err)" == "sc-relay: $TUSER may not attach to domain 5 (name ${long:0:62}?, UUID $SIM_UUID): no rule"* ]]
+    # its UUID still names it
+    policy "allow user:$TUSER attach uuid:$SIM_UUID"
+    sudo_session 5
+    [ "$(cat rc)" = "0 0 0" ]
+}
+
+@test "through sudo a domain named by name or UUID is found first, then the policy's rules apply to it" {
+    two_domains
+    bind_dom 5 $SIM_UUID
+    bind_dom 6 $SIM_UUID2 "$BATS_TEST_TMPDIR/key6"
+    policy "allow user:$TUSER attach name:web1"
+    sudo_session web1
+    [ "$(cat rc)" = "0 0 0" ]
+    grep -q hello-from-user out
+    sudo_session "$SIM_UUID"
+    [ "$(cat rc)" = "0 0 0" ]
+    SCCRYPT_KEY="$BATS_TEST_TMPDIR/key6" sudo_session db1
+    [ "$(cut -d' ' -f2 rc)" = 5 ]
+    [ "$(cat relay.err)" = "sc-relay: $TUSER may not attach to domain 6 (name db1, UUID $SIM_UUID2): no rule in /etc/sccrypt/relay.conf allows it; ask root to add a line such as 'allow user:$TUSER attach name:db1' (see sc-relay(8))" ]
+    [ ! -s out ]
+    run -3 --separate-stderr $SUDO_RELAY nosuch < /dev/null
+    [ "$stderr" = "sc-relay: nosuch: no such domain" ]
 }

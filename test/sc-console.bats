@@ -135,9 +135,14 @@ pin_and_bind() {
     [[ "$stderr" != *WARNING* ]]
 }
 
-@test "sc-console refuses a domain that is not a number, a host that looks like an option, and ssh options that break the session" {
+@test "sc-console refuses a guest that is not an id, name or UUID, a host that looks like an option, and ssh options that break the session" {
     run -2 --separate-stderr sc-console host '5;id'
-    [ "$stderr" = "sc-console: 5;id: not a domain id" ]
+    [ "$stderr" = "sc-console: 5;id: not a domain id, name or UUID" ]
+    # options come after the host too (as ssh takes them): -5 is one; after -- a guest
+    run -2 --separate-stderr sc-console host '-5'
+    [ "$stderr" = "sc-console: unknown option -5 (sc-console -h)" ]
+    run -2 --separate-stderr sc-console host -- '-5'
+    [ "$stderr" = "sc-console: -5: not a domain id, name or UUID" ]
     run -2 --separate-stderr sc-console -- -oProxyCommand=x 5
     [ "$stderr" = "sc-console: -oProxyCommand=x: not a host name" ]
     for o in -t -N -f -n -tt -vN "-W h:1" "-O exit"; do

@@ -104,7 +104,7 @@ make_pre() {
     [ "$(tail -n1 dec.err)" = "sc-dec: Nothing you type was sent to it. If you bound this key to this domain again yourself, accept the new instance with sc-dec -A (sc-console --accept-instance); it is then remembered." ]
     [ ! -s enc.err ]
     # nothing but the hello left sc-enc, and the guest got nothing
-    [ "$(frame_lengths wire.in)" = 52 ]
+    [ "$(frame_lengths wire.in)" = 68 ]
     [ ! -s glog ]
     [ ! -s out ]
     cmp inst.before "$XDG_STATE_HOME/sccrypt/instances"
@@ -281,7 +281,7 @@ late_out_session() {
     session
     [ "$DEC_RC" = 1 ] && [ "$ENC_RC" = 1 ]
     [ "$(tail -n1 dec.err)" = "sc-dec: the VMM's answer failed authentication (authentication failed): a wrong key or VMM, or forged by the relay; session refused" ]
-    [ "$(frame_lengths wire.in)" = 52 ]
+    [ "$(frame_lengths wire.in)" = 68 ]
     [ ! -s out ]
 }
 
@@ -374,7 +374,7 @@ late_out_session() {
     [ "$H_RC" = 3 ]
     [ "$(cat h.err)" = "vmm_harness: hello refused: authentication failed" ]
     [ "$DEC_RC" = 1 ] && [ "$ENC_RC" = 1 ]
-    [ "$(frame_lengths wire.in)" = 52 ]
+    [ "$(frame_lengths wire.in)" = 68 ]
     [ ! -s glog ]
 }
 

@@ -71,13 +71,13 @@ setup() {
     [[ "$output" == *"the rendezvous directory must be a directory (not a symlink)"* ]]
 }
 
-@test "sc-enc sends only the 54-byte hello before the handshake and exits 2 when no answer comes" {
+@test "sc-enc sends only the 70-byte hello before the handshake and exits 2 when no answer comes" {
     setup_vmm
     printf 'secret typed early\n' > in
     run -2 --separate-stderr bash -c 'sc-enc -t 1 < in > wire'
     [ "$stderr" = "sc-enc: no answer from the VMM within 1 s: is sc-dec reading the relay's output?" ]
-    [ "$(stat -c %s wire)" = 54 ]
-    [ "$(frame_lengths wire)" = 52 ]
+    [ "$(stat -c %s wire)" = 70 ]
+    [ "$(frame_lengths wire)" = 68 ]
     # the hello file (it holds the ephemeral secret) is gone
     [ -z "$(ls -A "$XDG_RUNTIME_DIR/sccrypt")" ]
 }
@@ -96,7 +96,7 @@ setup() {
     session
     [ "$ENC_RC" = 1 ]
     [ "$(cat enc.err)" = "sc-enc: the VMM's answer failed authentication (see sc-dec)" ]
-    [ "$(frame_lengths wire.in)" = 52 ]
+    [ "$(frame_lengths wire.in)" = 68 ]
 }
 
 # Issue 11: without obfuscation (not a terminal, or -N) sc-enc pads no
@@ -113,13 +113,13 @@ setup() {
     [ "$(cat out)" = abc ]
     mapfile -t l < <(frame_lengths wire.in)
     [ "${#l[@]}" = 4 ]
-    [ "${l[0]}" = 52 ]
+    [ "${l[0]}" = 68 ]
     # chaff is its type and tag (17), data and the close add what they carry
     c=${l[1]}
     [ "$c" = 17 ]
     [ "${l[2]}" = $((c + 4)) ]
     [ "${l[3]}" = $((c + 5)) ]
-    [ "$(stat -c %s wire.in)" = $((54 + 2 + l[1] + 2 + l[2] + 2 + l[3])) ]
+    [ "$(stat -c %s wire.in)" = $((70 + 2 + l[1] + 2 + l[2] + 2 + l[3])) ]
 }
 
 @test "sc-enc seals piped input into as few records as fit and writes them in one write" {
@@ -134,7 +134,7 @@ setup() {
     cmp in out
     # the hello, the liveness chaff, then the data and the close in one write
     [ "$(grep -c '^write(1,' trace)" = 3 ]
-    [ "$(grep '^write(1,' trace | tail -n 1 | sed 's/.* = //')" = $(($(stat -c %s wire.in) - 54 - 2 - $(frame_lengths wire.in | sed -n 2p))) ]
+    [ "$(grep '^write(1,' trace | tail -n 1 | sed 's/.* = //')" = $(($(stat -c %s wire.in) - 70 - 2 - $(frame_lengths wire.in | sed -n 2p))) ]
     # input records of up to 2048 bytes of data: 3000 bytes take two
     [ "$(frame_lengths wire.in | wc -l)" -le 6 ]
 }
@@ -162,7 +162,7 @@ setup() {
     cp wire.in w1
     session
     run ! cmp -s w1 wire.in
-    [ "$(head -c 54 w1 | od -An -tx1)" != "$(head -c 54 wire.in | od -An -tx1)" ]
+    [ "$(head -c 70 w1 | od -An -tx1)" != "$(head -c 70 wire.in | od -An -tx1)" ]
 }
 
 @test "sc-enc -w sets the quiet time after end of input" {

@@ -20,8 +20,8 @@ teardown() { sim_teardown; }
 }
 
 @test "sc-relay exits 2 on a bad domain id or a missing one" {
-    run -2 --separate-stderr sc-relay -b sim five
-    [ "$stderr" = "sc-relay: five: not a domain id" ]
+    run -2 --separate-stderr sc-relay -b sim 'fi/ve'
+    [ "$stderr" = "sc-relay: fi/ve: not a domain id, name or UUID" ]
     run -2 --separate-stderr sc-relay -b sim
     [[ "$stderr" == "usage: sc-relay "* ]]
 }
@@ -68,7 +68,7 @@ teardown() { sim_teardown; }
 @test "sc-relay refuses a VMM that speaks another protocol version" {
     start_sim --report-version 9
     run -2 --separate-stderr $RELAY --vmm-key
-    [ "$stderr" = "sc-relay: sim: the VMM speaks SCCrypt protocol version 9, this sc-relay speaks version 2; install matching versions" ]
+    [ "$stderr" = "sc-relay: sim: the VMM speaks SCCrypt protocol version 9, this sc-relay speaks version 3; install matching versions" ]
 }
 
 @test "sc-relay --bind binds once and exits 3 when the same request comes again" {
@@ -93,7 +93,7 @@ teardown() { sim_teardown; }
     run -3 --separate-stderr $RELAY --bind 6 < req
     [ "$stderr" = "sc-relay: domain 6: the VMM refused the bind: no such domain" ]
     run -3 --separate-stderr $RELAY --bind 5 < req
-    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: the bind request names another domain (UUID mismatch); it is not used up: check the domain id (xl domid NAME) and send it to the domain it names" ]
+    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: the request names another domain (UUID mismatch): a bind request is not used up by it, and a session meant for another guest is refused; check the domain id or name (xl domid NAME)" ]
 }
 
 @test "a bind refused for naming another domain (a wrong domain id) does not use the request up" {
@@ -102,7 +102,7 @@ teardown() { sim_teardown; }
     $RELAY --vmm-key > vmm.pub
     sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID2 -o req 2> /dev/null
     run -3 --separate-stderr $RELAY --bind 5 < req
-    [[ "$stderr" == *"(UUID mismatch); it is not used up"* ]]
+    [[ "$stderr" == *"(UUID mismatch): a bind request is not used up by it"* ]]
     run -0 --separate-stderr $RELAY --bind 6 < req
     run -3 --separate-stderr $RELAY --bind 6 < req
     [[ "$stderr" == *"this bind request was used already"* ]]
@@ -116,7 +116,7 @@ teardown() { sim_teardown; }
     printf 'x' > in
     run -0 pipeline 5 -t 3
     [ "$(cat relay.rc)" = 7 ]
-    [ "$(cat relay.err)" = "sc-relay: domain 5: the VMM refused the session: the domain's console is not bound (sc-relay --bind DOMID < request)" ]
+    [ "$(cat relay.err)" = "sc-relay: domain 5: the VMM refused the session: the domain's console is not bound (sc-relay --bind GUEST < request)" ]
     printf '\000\010REFUSED\007' > notice
     cmp notice wire.out
     [ ! -s out ]
@@ -187,11 +187,12 @@ teardown() { sim_teardown; }
     bind_dom 5 $SIM_UUID
     printf 'sekrit-content\n' > in
     export RELAY_ARGS=-v
-    export SUDO_USER=alice
+    # root through sudo (sudo sets all three; one alone is refused by the gate)
+    export SUDO_USER=root SUDO_UID=0 SUDO_GID=0
     run -0 pipeline 5
     [ "$(cat relay.rc)" = 0 ]
-    grep -q "^sc-relay\[[0-9]*\]: session start: user=alice domain=5 backend=sim$" relay.err
-    grep -q "^sc-relay\[[0-9]*\]: session end: user=alice domain=5 in=[0-9]* out=[0-9]* records_in=[1-9][0-9]* exchanges=[1-9][0-9]* events=[0-9]* how=ended by the VMM$" relay.err
+    grep -q "^sc-relay\[[0-9]*\]: session start: user=root domain=5 backend=sim$" relay.err
+    grep -q "^sc-relay\[[0-9]*\]: session end: user=root domain=5 in=[0-9]* out=[0-9]* records_in=[1-9][0-9]* exchanges=[1-9][0-9]* events=[0-9]* how=ended by the VMM$" relay.err
     run ! grep -q sekrit relay.err
 }
 

@@ -75,14 +75,16 @@ teardown() { sim_teardown; }
     : > in
     run -0 pipeline 5
     [ "$(cat out)" = from-one ]
-    # One key is bound to one live domain only.
+    # One key binds both; with two bound, each session names its domain.
     $RELAY --vmm-key > vmm.pub
     sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID2 -o req6 2> /dev/null
-    run -3 --separate-stderr $RELAY --bind 6 < req6
-    [ "$stderr" = "sc-relay: domain 6: the VMM refused the bind: the key is bound to another live domain; a key binds one domain: use another key (sc-keygen -k FILE) for this one" ]
-    bind_dom 6 $SIM_UUID2 "$BATS_TEST_TMPDIR/key2"
-    export DEC_ARGS="-k $BATS_TEST_TMPDIR/key2"
-    run -0 pipeline 6 -k "$BATS_TEST_TMPDIR/key2"
+    run -0 --separate-stderr $RELAY --bind 6 < req6
+    [ "$stderr" = "sc-relay: domain 6: console bound" ]
+    [[ "$output" =~ ^sccrypt-bound-v1\ [0-9a-f]{144}$ ]]
+    run -0 pipeline 6
+    [ "$(cat relay.rc)" = 3 ]
+    [ "$(cat relay.err)" = "sc-relay: domain 6: the VMM refused the session: this key binds several domains here and the session named none: name the guest (sc-enc -g NAME|UUID, sc-console HOST NAME)" ]
+    run -0 pipeline 6 -g $SIM_UUID2
     [ "$(cat out)" = from-two ]
 }
 

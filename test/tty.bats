@@ -93,7 +93,7 @@ EOS
     # the hello, the liveness chaff, a, b, c, Enter, then the close
     mapfile -t l < <(frame_lengths wire.in)
     [ "${#l[@]}" = 7 ]
-    [ "${l[0]}" = 52 ]
+    [ "${l[0]}" = 68 ]
     c=${l[1]}
     [ "$c" = 17 ]
     [ "$(printf '%s\n' "${l[@]:2:4}" | sort -u)" = $((c + 1)) ]

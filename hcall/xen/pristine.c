@@ -7,21 +7,37 @@
  * bind sets the sealed flag first and only then calls sccrypt_pristine(),
  * so nothing can slip in between the check and the seal.
  *
- * Pristine means: never run and paused by the toolstack; no domain has it
- * as its target; no introspection, paging, sharing, altp2m, ioreq server,
+ * Pristine means: no hypervisor tracing; not profiled (xenoprof's lists,
+ * vPMU in XENPMU_MODE_ALL); never run and paused by the toolstack; no
+ * domain has it as its target; no introspection, paging, sharing, altp2m, ioreq server,
  * log-dirty, debugger or vmtrace state; no device, I/O port, I/O memory or
  * IRQ; a grant table with nothing offered but the console and xenstore
- * frames and nothing mapped but xenstore's; and no reference to any of its
- * pages beyond the ones its own page tables, its pinned tables and its vCPUs
- * hold (what Xen itself takes for a fresh domain).  The console ring and
- * event channel are read from what the guest will use: its HVM parameters,
- * or for PV its start_info page, found through its initial page tables.
+ * frames and nothing mapped but xenstore's; and every page the domain owns
+ * or shares accounted for:
+ *   - its RAM (d->page_list): no reference beyond the ones its own page
+ *     tables, its pinned tables and its vCPUs hold (what Xen itself takes
+ *     for a fresh domain), the xenstore page excepted (xenstored maps it);
+ *   - its Xen pages (d->xenpage_list: grant table shared frames, v2 status
+ *     frames, shared info, vCPU info living there) and extra pages
+ *     (d->extra_page_list: Xen's own per-domain pages such as a VMX guest's
+ *     APIC access page): no reference beyond the allocation's and what Xen
+ *     itself holds, so nobody keeps a mapping (XENMEM_acquire_resource of
+ *     its grant table, a foreign map of its shared info) across the bind;
+ *   - its memory map: for PVH, every p2m entry up to the highest mapped gfn
+ *     is a hole, populate-on-demand, or RAM the domain owns (no foreign,
+ *     grant, MMIO, shared, paged or ioreq entry; a VMX APIC access page is
+ *     the one MMIO entry Xen makes itself); for PV, every present entry of
+ *     its validated page tables names a frame it owns.
+ * The console ring and event channel are read from what the guest will
+ * use: its HVM parameters, or for PV its start_info page, found through its
+ * initial page tables.
  */
 #include <xen/lib.h>
 #include <xen/sched.h>
 #include <xen/domain_page.h>
 #include <xen/mm.h>
 #include <xen/param.h>
+#include <xen/softirq.h>
 #include <xen/sort.h>
 #include <xen/vmap.h>
 #include <xen/rangeset.h>
@@ -33,12 +49,14 @@
 #include <xen/sccrypt.h>
 #include <public/sccrypt_op.h>
 #include <public/hvm/params.h>
+#include <public/pmu.h>
 #include <asm/altp2m.h>
 #include <asm/iocap.h>
 #include <asm/mem_paging.h>
 #include <asm/paging.h>
 #include <asm/p2m.h>
 #include <asm/hvm/hvm.h>
+#include <asm/vpmu.h>
 
 #include "pristine.h"
 
@@ -167,18 +185,28 @@ static unsigned long refs_to(const unsigned long *v, unsigned long n, unsigned l
     return c;
 }
 
+static bool own_frame(const struct domain *d, mfn_t mfn)
+{
+    return mfn_valid(mfn) && page_get_owner(mfn_to_page(mfn)) == d;
+}
+
 /*
  * PV: the general references d's own state holds on each of its pages.
  * Every present entry of a validated page table of d takes one on the page
  * it names (get_page_from_l?e), a pinned table holds one, and so does each
  * vCPU's cr3.  With from == NULL only counts; else records the frames.
+ * Sets *foreign (and stops) when an entry names a frame d does not own: a
+ * page of another domain or I/O memory made part of d's address space
+ * before the bind (say, while it had an I/O permission since revoked).
  */
-static unsigned long pv_own_refs(struct domain *d, unsigned long *from)
+static unsigned long pv_own_refs(struct domain *d, unsigned long *from,
+                                 bool *foreign)
 {
     const struct page_info *pg;
     struct vcpu *v;
     unsigned long n = 0;
 
+    *foreign = false;
 #define RECORD(m) do { if ( from ) from[n] = (m); n++; } while ( 0 )
     page_list_for_each ( pg, &d->page_list )
     {
@@ -206,8 +234,15 @@ static unsigned long pv_own_refs(struct domain *d, unsigned long *from)
 
             if ( !(e & _PAGE_PRESENT) || (level == 4 && !is_guest_l4_slot(d, i)) )
                 continue;
-            if ( mfn_valid(m) && page_get_owner(mfn_to_page(m)) == d )
-                RECORD(mfn_x(m));
+            if ( !own_frame(d, m) )
+            {
+                printk(XENLOG_INFO "SCCrypt: %pd: its L%u table %#lx maps frame %#lx "
+                       "it does not own\n", d, level, mfn_x(page_to_mfn(pg)), mfn_x(m));
+                *foreign = true;
+                unmap_domain_page(t);
+                return n;
+            }
+            RECORD(mfn_x(m));
         }
         unmap_domain_page(t);
     }
@@ -222,29 +257,110 @@ static unsigned long pv_own_refs(struct domain *d, unsigned long *from)
     return n;
 }
 
+/* A VMX guest's APIC access page: Xen's own, in d's p2m as MMIO. */
+static bool apic_access_page(const struct domain *d, mfn_t mfn)
+{
+    return cpu_has_vmx && is_hvm_domain(d) &&
+           mfn_eq(mfn, d->arch.hvm.vmx.apic_access_mfn);
+}
+
 /*
- * Does anyone outside d hold a reference to one of its pages?  Each page
- * must have the allocation reference plus what d's own state holds (PV;
- * nothing for PVH, whose p2m takes none), except the xenstore page, which
- * xenstored maps.  -EBUSY when it is the console page (xenconsoled may still
- * be letting go), -EPERM for any other page.
+ * PVH/HVM: is every entry of d's p2m up to the highest mapped gfn a hole,
+ * populate-on-demand, or RAM that d owns?  Anything else (a foreign or
+ * grant mapping, MMIO, a shared, paged or broken page, an ioreq server's
+ * type) would put memory another domain reads or writes where the guest
+ * keeps its own.  0 or -EPERM.  Walks by the order of each entry, so holes
+ * and superpages cost one lookup.
  */
-static int foreign_refs(struct domain *d, const struct sccrypt_console *con)
+static int p2m_foreign(struct domain *d)
+{
+    struct p2m_domain *p2m = p2m_get_hostp2m(d);
+    unsigned long gfn = 0, end;
+
+    if ( !paging_mode_translate(d) )
+        return 0;
+    end = ACCESS_ONCE(p2m->max_mapped_pfn);
+    while ( gfn <= end )
+    {
+        p2m_type_t t;
+        p2m_access_t a;
+        unsigned int order = 0;
+        unsigned long n, i;
+        mfn_t mfn = get_gfn_type_access(p2m, gfn, &t, &a, 0, &order);
+        bool ok;
+
+        put_gfn(d, gfn);
+        n = (1UL << order) - (gfn & ((1UL << order) - 1));
+        switch ( t )
+        {
+        case p2m_invalid:
+        case p2m_mmio_dm:
+        case p2m_populate_on_demand:
+            ok = true;
+            break;
+        case p2m_ram_rw:
+        case p2m_ram_ro:
+        case p2m_ram_logdirty:
+            ok = true;
+            for ( i = 0; ok && i < n; i++ )
+                ok = own_frame(d, mfn_add(mfn, i));
+            break;
+        case p2m_mmio_direct:
+            ok = n == 1 && apic_access_page(d, mfn);
+            break;
+        default:
+            ok = false;
+            break;
+        }
+        if ( !ok )
+        {
+            printk(XENLOG_INFO "SCCrypt: %pd: p2m entry at gfn %#lx: type %d, frame %#lx\n",
+                   d, gfn, t, mfn_x(mfn));
+            return -EPERM;
+        }
+        if ( gfn + n < gfn )
+            break;
+        gfn += n;
+        if ( !(gfn & 0xffff) )
+            process_pending_softirqs();
+    }
+    return 0;
+}
+
+/*
+ * Does anyone outside d hold a reference to one of its pages?
+ *   - RAM: each page must have the allocation reference plus what d's own
+ *     state holds (PV; nothing for PVH, whose p2m takes none), except the
+ *     xenstore page, which xenstored maps.  -EBUSY when it is the console
+ *     page (xenconsoled may still be letting go), else *why MAPPED.
+ *   - Xen pages shared with d (grant frames, status frames, shared info):
+ *     the allocation reference share_xen_page_with_guest() took, plus d's
+ *     own page tables' (PV); every mapping by another domain, read-only or
+ *     writable, adds one; else *why XENPAGE.
+ *   - extra pages: the allocation reference, one more of Xen's for a VMX
+ *     APIC access page, plus d's own; else *why XENPAGE.
+ *   - PV page tables naming frames d does not own: *why P2M.
+ */
+static int foreign_refs(struct domain *d, const struct sccrypt_console *con,
+                        unsigned int *why)
 {
     unsigned long *own = NULL, n = 0;
     const struct page_info *pg;
+    bool foreign = false;
     int rc = 0;
 
     if ( is_pv_domain(d) )
     {
-        n = pv_own_refs(d, NULL);
+        n = pv_own_refs(d, NULL, &foreign);
+        if ( foreign )
+            return *why = XEN_SCCRYPT_P_P2M, -EPERM;
         own = vmalloc((n ? n : 1) * sizeof(*own));
         if ( !own )
             return -ENOMEM;
-        if ( pv_own_refs(d, own) != n )
+        if ( pv_own_refs(d, own, &foreign) != n || foreign )
         {
             vfree(own);
-            return -EPERM;
+            return *why = foreign ? XEN_SCCRYPT_P_P2M : XEN_SCCRYPT_P_MAPPED, -EPERM;
         }
         sort(own, n, sizeof(*own), cmp_mfn, swap_mfn);
     }
@@ -262,7 +378,43 @@ static int foreign_refs(struct domain *d, const struct sccrypt_console *con)
         {
             rc = gfn == con->ring ? -EBUSY : -EPERM;
             if ( rc == -EPERM )
+            {
+                *why = XEN_SCCRYPT_P_MAPPED;
                 break;
+            }
+        }
+    }
+    page_list_for_each ( pg, &d->xenpage_list )
+    {
+        unsigned long mfn = mfn_x(page_to_mfn(pg));
+        unsigned long want = 1 + (own ? refs_to(own, n, mfn) : 0);
+
+        if ( rc == -EPERM )
+            break;
+        if ( (pg->count_info & PGC_count_mask) != want )
+        {
+            printk(XENLOG_INFO "SCCrypt: %pd: %s frame %#lx has %lu references "
+                   "(%lu expected): mapped by another domain\n", d,
+                   pg == virt_to_page(d->shared_info) ? "shared info" : "Xen page",
+                   mfn, pg->count_info & PGC_count_mask, want);
+            rc = -EPERM;
+            *why = XEN_SCCRYPT_P_XENPAGE;
+        }
+    }
+    page_list_for_each ( pg, &d->extra_page_list )
+    {
+        unsigned long mfn = mfn_x(page_to_mfn(pg));
+        unsigned long want = 1 + (own ? refs_to(own, n, mfn) : 0) +
+                             apic_access_page(d, page_to_mfn(pg));
+
+        if ( rc == -EPERM )
+            break;
+        if ( (pg->count_info & PGC_count_mask) != want )
+        {
+            printk(XENLOG_INFO "SCCrypt: %pd: extra page %#lx has %lu references "
+                   "(%lu expected)\n", d, mfn, pg->count_info & PGC_count_mask, want);
+            rc = -EPERM;
+            *why = XEN_SCCRYPT_P_XENPAGE;
         }
     }
     spin_unlock(&d->page_alloc_lock);
@@ -347,6 +499,8 @@ int sccrypt_pristine(struct domain *d, const struct sccrypt_console *con,
         return *why = XEN_SCCRYPT_P_DMA, -EPERM;
     if ( tb_init_done )
         return *why = XEN_SCCRYPT_P_TRACE, -EPERM;
+    if ( (vpmu_mode & XENPMU_MODE_ALL) || xenoprof_sccrypt_profiled(d) )
+        return *why = XEN_SCCRYPT_P_PROFILE, -EPERM;
     if ( has_run(d) )
         return *why = XEN_SCCRYPT_P_RUN, -EPERM;
     if ( targeted(d) )
@@ -360,8 +514,10 @@ int sccrypt_pristine(struct domain *d, const struct sccrypt_console *con,
         *why = XEN_SCCRYPT_P_GRANT;
     if ( rc )
         return rc;
-    rc = foreign_refs(d, con);
-    if ( rc == -EPERM )
-        *why = XEN_SCCRYPT_P_MAPPED;
-    return rc;
+    rc = foreign_refs(d, con, why);
+    if ( rc )
+        return rc;
+    if ( p2m_foreign(d) )
+        return *why = XEN_SCCRYPT_P_P2M, -EPERM;
+    return 0;
 }

@@ -37,6 +37,7 @@
 #include <xen/domain_page.h>
 #include <xen/time.h>
 #include <xen/timer.h>
+#include <xen/tasklet.h>
 #include <xen/list.h>
 #include <xen/grant_table.h>
 #include <xen/hypercall.h>
@@ -68,10 +69,11 @@ struct sccrypt_dom {
     evtchn_port_t guest_port;           /* the guest's console port */
     evtchn_port_t xen_port;             /* Xen's end of it */
     evtchn_port_t relay_port;           /* Xen-consumer port the relay binds */
+    bool relay_bound;                   /* the session's relay was seen bound to it */
     uint64_t session;                   /* 0: no relay attached */
     struct timer timer;                 /* quiet-time close */
     s_time_t bound_at;                  /* guest run time (run_ms()) counts from here */
-    s_time_t paused_at_bind, runnable_at_bind;
+    s_time_t paused_at_bind, runnable_at_bind, offline_at_bind;
     uint64_t last_run_ms;
     struct sc_backlog bl;
     uint8_t blbuf[SCCRYPT_BACKLOG];
@@ -293,13 +295,37 @@ __initcall(sccrypt_init);
  * (the guest was quiet that long) and when a silent one is dropped; if they
  * were wall-clock time, dom0 could pause the guest, or starve it through its
  * scheduling, in the middle of its output and fake a clean end.  So the
- * engine gets the time since the bind that the domain was neither paused
- * (pause accounting below, fed by domain.c's pause and unpause) nor kept
- * waiting for a CPU while it wanted one (vCPU 0 runnable), in milliseconds,
- * never going backwards.  Time it spent blocked, idle by its own choice,
- * counts: an idle guest is a quiet one.
+ * engine gets only the time since the bind that the guest could run, in
+ * milliseconds, never going backwards: wall time less the time the domain
+ * was paused or shut down (pause accounting below, fed by domain.c's pause,
+ * unpause and shutdown), less the time vCPU 0 waited for a CPU while it
+ * wanted one (runnable), less the time vCPU 0 was offline outside those
+ * pauses (paused on its own, parked by a credit cap, down).  Time it spent
+ * blocked, idle by its own choice, counts: an idle guest is a quiet one.
+ * A domain that another domain suspended or shut down never runs again while
+ * sealed (resuming it is not on the seal's allowlist): its session ends at
+ * once with CLOSE STOPPED, never clean.
  */
 static DEFINE_SPINLOCK(sccrypt_time_lock);
+
+/* vCPU 0's time in runstate state, read without its lock (approximate). */
+static s_time_t runstate_ns(const struct domain *d, int state, s_time_t now)
+{
+    const struct vcpu *v = d->vcpu ? d->vcpu[0] : NULL;
+    s_time_t t;
+
+    if ( !v )
+        return 0;
+    t = ACCESS_ONCE(v->runstate.time[state]);
+    if ( ACCESS_ONCE(v->runstate.state) == state )
+        t += now - ACCESS_ONCE(v->runstate.state_entry_time);
+    return t;
+}
+
+static bool stopped(const struct domain *d)
+{
+    return atomic_read(&d->pause_count) > 0 || ACCESS_ONCE(d->is_shutting_down);
+}
 
 void sccrypt_pause_changed(struct domain *d)
 {
@@ -307,43 +333,38 @@ void sccrypt_pause_changed(struct domain *d)
     s_time_t now = NOW();
 
     spin_lock_irqsave(&sccrypt_time_lock, flags);
-    if ( atomic_read(&d->pause_count) > 0 )
+    if ( stopped(d) )
     {
         if ( !d->sccrypt_paused_since )
+        {
             d->sccrypt_paused_since = now;
+            d->sccrypt_offline_mark = runstate_ns(d, RUNSTATE_offline, now);
+        }
     }
     else if ( d->sccrypt_paused_since )
     {
         d->sccrypt_paused_total += now - d->sccrypt_paused_since;
+        d->sccrypt_offline_paused += runstate_ns(d, RUNSTATE_offline, now) -
+                                     d->sccrypt_offline_mark;
         d->sccrypt_paused_since = 0;
     }
     spin_unlock_irqrestore(&sccrypt_time_lock, flags);
 }
 
-static s_time_t paused_ns(struct domain *d, s_time_t now)
+/* Time paused or shut down, and vCPU 0's offline time outside of it. */
+static void stopped_ns(struct domain *d, s_time_t now, s_time_t *paused,
+                       s_time_t *offline)
 {
     unsigned long flags;
-    s_time_t t;
+    s_time_t off;
 
     spin_lock_irqsave(&sccrypt_time_lock, flags);
-    t = d->sccrypt_paused_total +
-        (d->sccrypt_paused_since ? now - d->sccrypt_paused_since : 0);
+    off = runstate_ns(d, RUNSTATE_offline, now);
+    *paused = d->sccrypt_paused_total +
+              (d->sccrypt_paused_since ? now - d->sccrypt_paused_since : 0);
+    *offline = off - d->sccrypt_offline_paused -
+               (d->sccrypt_paused_since ? off - d->sccrypt_offline_mark : 0);
     spin_unlock_irqrestore(&sccrypt_time_lock, flags);
-    return t;
-}
-
-/* vCPU 0's time runnable but not running; read without its lock (approximate). */
-static s_time_t runnable_ns(const struct domain *d, s_time_t now)
-{
-    const struct vcpu *v = d->vcpu ? d->vcpu[0] : NULL;
-    s_time_t t;
-
-    if ( !v )
-        return 0;
-    t = ACCESS_ONCE(v->runstate.time[RUNSTATE_runnable]);
-    if ( ACCESS_ONCE(v->runstate.state) == RUNSTATE_runnable )
-        t += now - ACCESS_ONCE(v->runstate.state_entry_time);
-    return t;
 }
 
 static void run_clock_start(struct sccrypt_dom *s)
@@ -352,18 +373,21 @@ static void run_clock_start(struct sccrypt_dom *s)
 
     sccrypt_pause_changed(s->d);
     s->bound_at = now;
-    s->paused_at_bind = paused_ns(s->d, now);
-    s->runnable_at_bind = runnable_ns(s->d, now);
+    stopped_ns(s->d, now, &s->paused_at_bind, &s->offline_at_bind);
+    s->runnable_at_bind = runstate_ns(s->d, RUNSTATE_runnable, now);
     s->last_run_ms = 0;
 }
 
 static uint64_t run_ms(struct sccrypt_dom *s)
 {
-    s_time_t now = NOW();
-    s_time_t t = (now - s->bound_at) - (paused_ns(s->d, now) - s->paused_at_bind) -
-                 (runnable_ns(s->d, now) - s->runnable_at_bind);
-    uint64_t ms = t > 0 ? (uint64_t)t / MILLISECS(1) : 0;
+    s_time_t now = NOW(), paused, offline, t;
+    uint64_t ms;
 
+    stopped_ns(s->d, now, &paused, &offline);
+    t = (now - s->bound_at) - (paused - s->paused_at_bind) -
+        (offline - s->offline_at_bind) -
+        (runstate_ns(s->d, RUNSTATE_runnable, now) - s->runnable_at_bind);
+    ms = t > 0 ? (uint64_t)t / MILLISECS(1) : 0;
     if ( ms < s->last_run_ms )
         ms = s->last_run_ms;
     s->last_run_ms = ms;
@@ -392,14 +416,15 @@ static struct sccrypt_dom *find_session(uint64_t session)
     return NULL;
 }
 
-static int cf_check key_in_use(void *ctx, const uint8_t key[SC_KEY_LEN])
+/* The VMM's per-key count: how many live domains key binds (sc_vmm_bind, sc_vmm_open). */
+static int cf_check key_binds(void *ctx, const uint8_t key[SC_KEY_LEN])
 {
     struct sccrypt_dom *s;
-    int used = 0;
+    int n = 0;
 
     list_for_each_entry ( s, &sccrypt_doms, list )
-        used |= s->dom.bound && sc_ct_equal(s->dom.key, key, SC_KEY_LEN);
-    return used;
+        n += s->dom.bound && sc_ct_equal(s->dom.key, key, SC_KEY_LEN);
+    return n;
 }
 
 static bool session_open(const struct sccrypt_dom *s)
@@ -434,14 +459,54 @@ static size_t drain(struct sccrypt_dom *s)
     return n;
 }
 
+/*
+ * Output left in the ring (the backlog has no room: the relay does not
+ * read) is not quiet (issue 17.1); the engine sees the backlog itself.
+ */
+static void ring_waiting(struct sccrypt_dom *s)
+{
+    if ( session_open(s) && ring_out_used(s) )
+        sc_vmm_guest_output(&s->dom, run_ms(s));
+}
+
 /* Is there anything for the relay to fetch? */
 static bool relay_has_news(struct sccrypt_dom *s)
 {
     if ( !session_open(s) )
         return false;
-    /* The backlog is news only for a live session (the engine gives no other any). */
-    return (s->bl.len && sc_vmm_live(&s->dom)) || sc_vmm_output_owed(&s->dom) ||
-           sc_vmm_wake_in(&s->dom, run_ms(s)) == 0;
+    /*
+     * What the engine would seal now: the backlog only for a live session,
+     * and not the small output it holds for the next input slot (echo
+     * hiding): an event for that would tell dom0 when the guest echoed.
+     */
+    return sc_vmm_has_output(&s->dom, &s->bl, run_ms(s));
+}
+
+/*
+ * Issue 17.2: a relay killed (or its ssh connection dropped) leaves its
+ * session open in the engine, with nobody to call OUTPUT.  Its port tells:
+ * dom0 closing its end (the relay's process gone) puts ours back to
+ * ECS_UNBOUND.  relay_seen() notes, on each relay call, that the session's
+ * relay has bound its port; relay_gone() is true once it had and no longer
+ * has.  The next open then ends that session (its keys go, the binding and
+ * the backlog stay) instead of refusing the console as busy.
+ */
+static bool relay_port_bound(const struct sccrypt_dom *s)
+{
+    if ( !s->relay_port || !port_is_valid(s->d, s->relay_port) )
+        return false;
+    return ACCESS_ONCE(evtchn_from_port(s->d, s->relay_port)->state) == ECS_INTERDOMAIN;
+}
+
+static void relay_seen(struct sccrypt_dom *s)
+{
+    if ( !s->relay_bound && relay_port_bound(s) )
+        s->relay_bound = true;
+}
+
+static bool relay_gone(const struct sccrypt_dom *s)
+{
+    return s->relay_bound && !relay_port_bound(s);
 }
 
 /* Tells the relay (if one has bound the session's port) to call OUTPUT. */
@@ -478,18 +543,24 @@ static void cf_check sccrypt_timer_fn(void *data)
 static void cf_check sccrypt_console_event(struct vcpu *v, unsigned int port)
 {
     struct sccrypt_dom *s;
-    size_t moved;
+    size_t moved, moved_in;
 
     spin_lock(&sccrypt_lock);
     s = find_dom(v->domain);
     if ( s && s->xen_port == port )
     {
         moved = drain(s);
-        moved += sc_vmm_flush_input(&s->dom, s->ring);
-        if ( moved )
+        moved_in = sc_vmm_flush_input(&s->dom, s->ring);
+        if ( moved || moved_in )
             notify_via_xen_event_channel(s->d, s->xen_port);
+        /*
+         * The relay hears of output the engine would send now, and of
+         * room for input it was kept waiting for (pending input went in);
+         * not of the guest merely reading a key or echoing one (issue
+         * 17.3: either would mark the key apart from chaff).
+         */
         if ( relay_has_news(s) ||
-             (session_open(s) && s->dom.pending_len == 0 && moved) )
+             (session_open(s) && s->dom.pending_len == 0 && moved_in) )
             notify_relay(s);
     }
     spin_unlock(&sccrypt_lock);
@@ -520,8 +591,8 @@ static void session_end_final(struct sc_dom *dom, uint64_t session, unsigned int
     rc = sc_vmm_output(dom, NULL, out, sizeof(out), &n, now);
     if ( rc == 1 )
         final_put(session, out, n);
-    else if ( dom->state != SC_SESS_NONE )
-        sc_dom_wipe(dom);                       /* never leave keys behind */
+    else
+        sc_vmm_abandon(dom);    /* keys go, the binding stays (proto_vmm tests rc is 1) */
     sc_wipe(out, sizeof(out));
 }
 
@@ -586,6 +657,38 @@ bool sccrypt_any_sealed(void)
     return sealed;
 }
 
+/* Ends the open sessions of domains another domain stopped (CLOSE STOPPED). */
+static void cf_check sccrypt_stop_fn(void *unused)
+{
+    struct sccrypt_dom *s;
+
+    spin_lock(&sccrypt_lock);
+    list_for_each_entry ( s, &sccrypt_doms, list )
+        if ( ACCESS_ONCE(s->d->sccrypt_stopped) && session_open(s) &&
+             s->dom.state != SC_SESS_CLOSING )
+        {
+            sc_vmm_close(&s->dom, SC_CLOSE_STOPPED);
+            notify_relay(s);
+        }
+    spin_unlock(&sccrypt_lock);
+}
+static DECLARE_SOFTIRQ_TASKLET(sccrypt_stop_tasklet, sccrypt_stop_fn, NULL);
+
+/*
+ * domain.c, with d's shutdown lock held and from any context: its guest run
+ * time stops; stopped by another domain (a remote suspend or poweroff, a
+ * crash Xen declared), its session ends STOPPED, from a tasklet.
+ */
+void sccrypt_shutdown(struct domain *d, bool remote)
+{
+    sccrypt_pause_changed(d);
+    if ( !remote )
+        return;
+    ACCESS_ONCE(d->sccrypt_stopped) = true;
+    smp_wmb();
+    tasklet_schedule(&sccrypt_stop_tasklet);
+}
+
 /* ---- hypercall -------------------------------------------------------- */
 
 /* Takes a reference (and for PV a writable type) on d's console page. */
@@ -604,6 +707,18 @@ static int take_console(struct domain *d, const struct sccrypt_console *con,
     }
     *pg = page;
     return 0;
+}
+
+/* The machine frame of d's console page (0 when it has none). */
+static unsigned long console_mfn(struct domain *d, const struct sccrypt_console *con)
+{
+    p2m_type_t t;
+    mfn_t mfn;
+
+    if ( !paging_mode_translate(d) )
+        return con->ring;
+    mfn = get_gfn_query_unlocked(d, con->ring, &t);
+    return p2m_is_ram(t) && mfn_valid(mfn) ? mfn_x(mfn) : 0;
 }
 
 /* memory_mapping, iomem_permission: does [s, e] overlap RAM in the e820 map? */
@@ -647,9 +762,11 @@ static bool uuid_unique(const struct domain *d)
  * the checks see whatever such an operation took.  Hence a domain
  * reference, not an RCU read lock, for the whole bind.
  * Refusals that cost nothing come before the VMM consumes the single-use
- * request; kexec and livepatch are locked only once the bind succeeded.
+ * request, and kexec and livepatch are locked just before it does (a load
+ * racing the bind fails, not the request).
  */
-static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
+static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
+                   uint8_t ans[SC_BOUND_LEN])
 {
     struct domain *d;
     struct sccrypt_dom *s = NULL;
@@ -688,7 +805,16 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
     if ( rc )
         why = XEN_SCCRYPT_P_CONSOLE;
     else
+    {
+        /*
+         * From here on no grant entry maps the console frame for another
+         * domain (grant_table.c); one pinned before is what the pristine
+         * check below sees.
+         */
+        ACCESS_ONCE(d->sccrypt_console_mfn) = console_mfn(d, &con);
+        smp_mb();
         rc = sccrypt_pristine(d, &con, &why);
+    }
     if ( rc )
         goto out_unseal;
     rc = take_console(d, &con, &page);
@@ -724,9 +850,26 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
     rc = -EACCES;
     if ( !vmm || drbg_get(inst, sizeof(inst)) )
         goto out_locked;
+    /*
+     * Lock kexec and livepatch before the engine uses the request up: a
+     * load racing the bind then fails, not the user's single-use request.
+     * A bind that fails from here on leaves them locked until reboot.
+     */
+    op->vmm_err = 0;
+    rc = kexec_seal(false);
+    if ( !rc )
+        rc = livepatch_seal(false);
+    if ( rc )
+        goto out_locked;
     sc_dom_init(&s->dom, d->domain_id, d->handle);
-    rc = sc_vmm_bind(vmm, &s->dom, req, len, inst, key_in_use, NULL);
+    rc = sc_vmm_bind(vmm, &s->dom, req, len, inst, key_binds, NULL);
     sc_wipe(inst, sizeof(inst));
+    if ( !rc )
+    {
+        rc = sc_vmm_bound(vmm, &s->dom, req, len, ans);
+        if ( rc )
+            sc_dom_wipe(&s->dom);
+    }
     if ( rc )
     {
         op->vmm_err = -rc;
@@ -735,16 +878,12 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
     }
     op->vmm_err = 0;
 
-    /* Take the console event channel over; lock kexec and livepatch. */
+    /* Take the console event channel over. */
     xport = evtchn_claim_for_xen(d, con.port, sccrypt_console_event);
-    rc = xport < 0 ? -EBUSY : kexec_seal(false);
-    if ( !rc )
-        rc = livepatch_seal(false);
-    if ( rc )
+    if ( xport < 0 )
     {
-        /* Lost a race with the console's old owner or a kexec/livepatch load. */
-        if ( xport >= 0 )
-            free_xen_event_channel(d, xport);
+        /* Lost a race with the console's old owner. */
+        rc = -EBUSY;
         sc_dom_wipe(&s->dom);
         goto out_locked;
     }
@@ -781,6 +920,7 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len)
     }
     smp_mb();
     d->sccrypt_sealed = false;
+    d->sccrypt_console_mfn = 0;
  out_unlock:
     put_domain(d);
     return rc;
@@ -817,7 +957,15 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     rc = -EBUSY;
     op->vmm_err = 0;
     if ( session_open(s) && !(op->flags & XEN_SCCRYPT_F_TAKEOVER) )
-        goto out;
+    {
+        if ( !relay_gone(s) )
+            goto out;
+        /* Its relay is gone: the session ends unheard; binding and backlog stay. */
+        sc_vmm_abandon(&s->dom);
+        s->session = 0;
+        printk(XENLOG_INFO "SCCrypt: d%d: the relay went away; session ended\n",
+               d->domain_id);
+    }
     rc = -EACCES;
     op->vmm_err = SC_ENORANDOM;
     if ( drbg_get(eph, sizeof(eph)) )
@@ -825,7 +973,8 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     old = session_open(s) ? s->session : 0;
     if ( old )
         scratch = s->dom;
-    rc = sc_vmm_open(vmm, &s->dom, hello, len, answer, eph, s->bl.dropped, run_ms(s));
+    rc = sc_vmm_open(vmm, &s->dom, hello, len, answer, eph, s->bl.dropped, run_ms(s),
+                     key_binds, NULL);
     sc_wipe(eph, sizeof(eph));
     if ( rc )
     {
@@ -845,11 +994,14 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     if ( oldport )
         notify_relay(s);                /* the old relay fetches its final record */
     s->relay_port = rport;
+    s->relay_bound = false;
     rport = 0;
     op->session = s->session;
     op->value = s->relay_port;
     op->len = SC_ANSWER_LEN;
     op->vmm_err = 0;
+    if ( ACCESS_ONCE(d->sccrypt_stopped) )
+        sc_vmm_close(&s->dom, SC_CLOSE_STOPPED);    /* it will never run again */
     if ( relay_has_news(s) )
         notify_relay(s);
     rc = 0;
@@ -878,7 +1030,12 @@ static int input_locked(struct sccrypt_dom *s, const uint8_t *buf, size_t len, s
         rc = sc_vmm_input(&s->dom, s->ring, buf + *total, len - *total, &used, &wrote,
                           run_ms(s));
         *total += used;
-        if ( wrote )
+        /*
+         * An obfuscating session's guest gets an event for every record,
+         * chaff too: its wake-ups (which dom0 sees in its scheduling) are
+         * the same for a key and for chaff.
+         */
+        if ( wrote || (used && (s->dom.options & SC_OPT_CHAFF)) )
             notify_via_xen_event_channel(s->d, s->xen_port);
         if ( rc || *total == len || !used )
             break;
@@ -931,6 +1088,7 @@ static int output_locked(struct xen_sccrypt_op *op, struct sccrypt_dom *s, uint8
         moved = drain(s);
         if ( moved )
             notify_via_xen_event_channel(s->d, s->xen_port);
+        ring_waiting(s);
         rc = sc_vmm_output(&s->dom, &s->bl, out + off, cap - off, &n, run_ms(s));
         off += n;
         if ( rc )
@@ -964,6 +1122,7 @@ static int op_input(struct xen_sccrypt_op *op, const uint8_t *buf, size_t len)
         op->vmm_err = SC_ENOSESSION;
         return -ENOENT;
     }
+    relay_seen(s);
     rc = input_locked(s, buf, len, &total);
     moved = drain(s);
     if ( moved )
@@ -994,6 +1153,7 @@ static int op_output(struct xen_sccrypt_op *op, uint8_t *out, size_t cap)
         spin_unlock(&sccrypt_lock);
         return rc;
     }
+    relay_seen(s);
     rc = output_locked(op, s, out, cap, &op->value);
     spin_unlock(&sccrypt_lock);
     if ( rc < 0 )
@@ -1026,6 +1186,7 @@ static int op_xfer(struct xen_sccrypt_op *op, const uint8_t *buf, size_t len, ui
         spin_unlock(&sccrypt_lock);
         return rc;
     }
+    relay_seen(s);
     rc = len ? input_locked(s, buf, len, &total) : 0;
     op->value = total;
     orc = output_locked(op, s, out, cap, &op->value2);
@@ -1150,7 +1311,19 @@ long do_sccrypt_op(XEN_GUEST_HANDLE_PARAM(void) arg)
         break;
 
     case XEN_SCCRYPT_bind:
-        rc = op_bind(&op, buf, len);
+        out = xzalloc_bytes(SC_BOUND_LEN);
+        rc = -ENOMEM;
+        if ( !out )
+            break;
+        rc = op_bind(&op, buf, len, out);
+        /* The bind answer, for a relay that has room for it (an older one has none). */
+        if ( !rc && cap >= SC_BOUND_LEN )
+        {
+            if ( copy_to_guest(op.buf, out, SC_BOUND_LEN) )
+                rc = -EFAULT;
+            else
+                op.len = SC_BOUND_LEN;
+        }
         break;
 
     case XEN_SCCRYPT_open:

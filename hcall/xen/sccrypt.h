@@ -7,6 +7,7 @@
 #define __XEN_SCCRYPT_H__
 
 #include <xen/types.h>
+#include <xen/time.h>
 #include <xen/event.h>
 #include <public/grant_table.h>
 
@@ -19,10 +20,13 @@ void sccrypt_domain_destroy(struct domain *d);
 bool sccrypt_any_sealed(void);
 /* domain.c: d's pause count went to or from zero (guest run time). */
 void sccrypt_pause_changed(struct domain *d);
+/* domain.c: d is shutting down (suspend, poweroff, crash); remote: not by itself. */
+void sccrypt_shutdown(struct domain *d, bool remote);
 #else
 static inline void sccrypt_domain_destroy(struct domain *d) {}
 static inline bool sccrypt_any_sealed(void) { return false; }
 static inline void sccrypt_pause_changed(struct domain *d) {}
+static inline void sccrypt_shutdown(struct domain *d, bool remote) {}
 #endif
 
 /*
@@ -46,6 +50,32 @@ int livepatch_seal(bool dry_run);
 #else
 static inline int livepatch_seal(bool dry_run) { return 0; }
 #endif
+
+/*
+ * xenoprof.c: is d on xenoprof's active or passive list, or has it a
+ * profiling buffer?  The bind is refused then; a sealed domain is never
+ * added (set_active, set_passive: -EPERM).
+ */
+#if defined(CONFIG_SCCRYPT) && defined(CONFIG_XENOPROF)
+bool xenoprof_sccrypt_profiled(const struct domain *d);
+#else
+static inline bool xenoprof_sccrypt_profiled(const struct domain *d)
+{
+    return false;
+}
+#endif
+
+/*
+ * domctl.c, sysctl.c, platform_hypercall.c: a sealed domain's run time (and
+ * while any domain is sealed, a pCPU's idle time) is told to other domains
+ * only in whole grains: a guest that woke for a key and one that woke for
+ * chaff look the same.
+ */
+#define SCCRYPT_TIME_GRAIN      MILLISECS(100)
+static inline uint64_t sccrypt_coarse_ns(uint64_t t)
+{
+    return t - t % SCCRYPT_TIME_GRAIN;
+}
 
 /* xsm_core.c: the active XSM policy (FLASK) decides without the seal. */
 extern bool xsm_sccrypt_seal_off;

@@ -29,8 +29,11 @@
  *   grant_mapref, grant_unmapref, grant_copy
  *                          the guest's own grants to its backends (disk,
  *                          network, xenstore); grant_table.c refuses entry 0
- *                          (the console) and the bind admits only a grant
- *                          table the toolstack left with entries 0 and 1
+ *                          and any entry that names the console frame
+ *                          (d->sccrypt_console_mfn), the bind admits only a
+ *                          grant table the toolstack left with entries 0
+ *                          and 1 and nobody mapping its frames, and mapping
+ *                          the table (domain_resource_map) is refused after
  *   hvm_param              HVMOP_get_param only (frame numbers and ports)
  *
  * XSM_SEAL_EXEMPT: getdomaininfo domctl domctl_scheduler_op
@@ -50,6 +53,15 @@
  * move pages (mmu_update's page-table and page owners, priv_mapping in
  * get_page_from_l1e, map_gmfn_foreign in p2m_add_foreign) pass both owners
  * to the rule.  Pages a sealed domain frees are scrubbed (page_alloc.c).
+ *
+ * The rule sees only the hooks that are handed a target.  The operations
+ * that reach a domain without naming it to XSM carry their own checks
+ * (hcall/scripts/check-seal.sh checks each in the built tree; sccrypt(7)
+ * lists them): xenoprof's set_active and set_passive, XENPMU_MODE_ALL,
+ * XEN_MC_msrinject with MC_MSRINJ_F_GPADDR, cpupool movedomain,
+ * XENPF_add_memtype, trace buffers, debug keys, get_pmstat; getdomaininfo,
+ * getvcpuinfo, getcpuinfo and XENPF_getidletime report run and idle time
+ * in whole 100 ms (SCCRYPT_TIME_GRAIN).
  *
  * With CONFIG_XSM and the FLASK policy the rule is not in the decision
  * path; the bind refuses then (sccrypt.c, xsm_seal_enforced()).

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The SCCrypt v2 messages: bind request, hello, answer and records, and the
- * key schedule under them.  man/sccrypt.7.scd is the normative text; every
+ * The SCCrypt v3 messages: bind request and answer, hello, answer and
+ * records, and the key schedule under them (the labels kept v2's names:
+ * v3 changed the hello's layout, not the key schedule).  man/sccrypt.7.scd is the normative text; every
  * label here appears there byte for byte.
  */
 #include "sc_bytes.h"
@@ -17,6 +18,7 @@
 #define L_OUTPUT        "sccrypt v2 output"
 #define L_INPUT_REKEY   "sccrypt v2 input rekey"
 #define L_OUTPUT_REKEY  "sccrypt v2 output rekey"
+#define L_BOUND         "sccrypt v3 bind answer"
 #define LLEN(s)         (sizeof(s) - 1)
 
 #define TRANSCRIPT_MAX  (LLEN(L_TRANSCRIPT) + SC_HELLO_LEN + 2 * SC_PUB_LEN)
@@ -29,6 +31,7 @@
 
 
 static const uint8_t zero_nonce[12];
+static const uint8_t zero_uuid[SC_UUID_LEN];
 
 const char *sc_strerror(int err)
 {
@@ -40,13 +43,14 @@ const char *sc_strerror(int err)
         [SC_EREPLAY] = "bind request already used",
         [SC_EFULL] = "no room left to remember bind requests until the VMM restarts",
         [SC_EUUID] = "bind request names another domain's UUID",
-        [SC_EKEYINUSE] = "key already bound to another live domain",
+        [SC_EKEYINUSE] = "key already binds as many live domains as the VMM allows",
         [SC_EBOUND] = "domain already bound",
         [SC_ENOTBOUND] = "domain not bound",
         [SC_ENOSESSION] = "no session open",
         [SC_ECLOSED] = "session ended",
         [SC_ESPACE] = "buffer too small",
         [SC_ENORANDOM] = "no hardware random source: the VMM refuses to bind",
+        [SC_EGUEST] = "the key binds several domains and the session named none",
     };
 
     if ( err < 0 )
@@ -70,7 +74,12 @@ const char *sc_close_reason(unsigned int reason)
         [SC_CLOSE_GUEST_GONE] = "the guest went away",
         [SC_CLOSE_TAKEOVER] = "another session took the console over",
         [SC_CLOSE_PROTOCOL] = "the VMM refused a record that failed authentication",
-        [SC_CLOSE_TIMEOUT] = "the client never completed the handshake or fell silent",
+        [SC_CLOSE_TIMEOUT] = "no record from the client reached it in time (the client did not "
+                             "finish the handshake or fell silent, or dom0 withheld its records; "
+                             "which of these cannot be told from here)",
+        [SC_CLOSE_LOST] = "some of the guest's output could not be delivered and was lost; "
+                          "what was shown is not all the guest wrote",
+        [SC_CLOSE_STOPPED] = "the host suspended or shut the guest down mid-session",
     };
 
     if ( reason > SC_CLOSE_MAX )
@@ -153,9 +162,18 @@ int sc_bind_open(const struct sc_crypto *cr, const uint8_t *req, size_t len,
     uint8_t dh[32], k[32], pt[SC_KEY_LEN + SC_UUID_LEN], h[32];
     int rc;
 
-    rc = check_header(req, len, SC_BIND_LEN, SC_KIND_BIND);
-    if ( rc )
-        return rc;
+    if ( len >= 1 && req[0] >= SC_BIND_VERSION_MIN && req[0] < SC_PROTO_VERSION )
+    {
+        /* An older version's request: the same layout, still accepted. */
+        if ( len != SC_BIND_LEN || req[1] != SC_KIND_BIND )
+            return -SC_EINVAL;
+    }
+    else
+    {
+        rc = check_header(req, len, SC_BIND_LEN, SC_KIND_BIND);
+        if ( rc )
+            return rc;
+    }
     if ( req[2] || req[3] )
         return -SC_EINVAL;
     rc = -SC_EAUTH;
@@ -177,7 +195,81 @@ int sc_bind_open(const struct sc_crypto *cr, const uint8_t *req, size_t len,
     return rc;
 }
 
-/* ---- hello: ver | 'H' | options | C | tag ---- */
+/* ---- bind answer: ver | 'b' | 0 0 | req-id | AEAD(instance | uuid | domid) | tag ---- */
+
+/* k = HKDF(salt = req-id, ikm = K, info = L_BOUND | V); req-id = SHA-256(req)[0..16]. */
+static int bound_key(const struct sc_crypto *cr, uint8_t k[32], uint8_t req_id[16],
+                     const uint8_t *req, const uint8_t key[32], const uint8_t vmm_pub[32])
+{
+    uint8_t h[32], info[LLEN(L_BOUND) + 32];
+
+    cr->sha256(h, req, SC_BIND_LEN);
+    sc_copy(req_id, h, 16);
+    sc_copy(info, (const uint8_t *)L_BOUND, LLEN(L_BOUND));
+    sc_copy(info + LLEN(L_BOUND), vmm_pub, 32);
+    return cr->hkdf(k, 32, req_id, 16, key, 32, info, sizeof(info));
+}
+
+int sc_bound_make(const struct sc_crypto *cr, uint8_t ans[SC_BOUND_LEN],
+                  const uint8_t *req, size_t reqlen, const uint8_t key[SC_KEY_LEN],
+                  const uint8_t vmm_pub[SC_PUB_LEN], const struct sc_identity *id)
+{
+    uint8_t k[32], pt[SC_BOUND_ID_LEN];
+    int rc = -SC_EINVAL;
+
+    if ( reqlen != SC_BIND_LEN )
+        goto out;
+    ans[0] = SC_PROTO_VERSION;
+    ans[1] = SC_KIND_BOUND;
+    ans[2] = ans[3] = 0;
+    rc = -SC_EAUTH;
+    if ( bound_key(cr, k, ans + 4, req, key, vmm_pub) )
+        goto out;
+    sc_copy(pt, id->instance, SC_INSTANCE_LEN);
+    sc_copy(pt + 16, id->uuid, SC_UUID_LEN);
+    sc_store32_be(pt + 32, id->domid);
+    cr->seal(ans + 20, ans + 20 + SC_BOUND_ID_LEN, k, zero_nonce, ans, 20, pt, sizeof(pt));
+    rc = 0;
+ out:
+    sc_wipe(k, sizeof(k));
+    sc_wipe(pt, sizeof(pt));
+    if ( rc )
+        sc_wipe(ans, SC_BOUND_LEN);
+    return rc;
+}
+
+int sc_bound_check(const struct sc_crypto *cr, const uint8_t *ans, size_t len,
+                   const uint8_t *req, size_t reqlen, const uint8_t key[SC_KEY_LEN],
+                   const uint8_t vmm_pub[SC_PUB_LEN], struct sc_identity *id)
+{
+    uint8_t k[32], pt[SC_BOUND_ID_LEN], rid[16];
+    int rc;
+
+    rc = check_header(ans, len, SC_BOUND_LEN, SC_KIND_BOUND);
+    if ( rc )
+        return rc;
+    if ( ans[2] || ans[3] || reqlen != SC_BIND_LEN )
+        return -SC_EINVAL;
+    rc = -SC_EAUTH;
+    if ( bound_key(cr, k, rid, req, key, vmm_pub) )
+        goto out;
+    if ( !sc_ct_equal(rid, ans + 4, 16) )
+        goto out;
+    if ( cr->open(pt, k, zero_nonce, ans, 20, ans + 20, SC_BOUND_ID_LEN,
+                  ans + 20 + SC_BOUND_ID_LEN) )
+        goto out;
+    sc_copy(id->instance, pt, SC_INSTANCE_LEN);
+    sc_copy(id->uuid, pt + 16, SC_UUID_LEN);
+    id->domid = sc_load32_be(pt + 32);
+    id->dropped = 0;
+    rc = 0;
+ out:
+    sc_wipe(k, sizeof(k));
+    sc_wipe(pt, sizeof(pt));
+    return rc;
+}
+
+/* ---- hello: ver | 'H' | options | C | uuid | tag ---- */
 
 static int hello_key(const struct sc_crypto *cr, uint8_t k[32], const uint8_t key[32],
                      const uint8_t dh1[32], const uint8_t vmm_pub[32], const uint8_t c_pub[32])
@@ -195,9 +287,14 @@ static int hello_key(const struct sc_crypto *cr, uint8_t k[32], const uint8_t ke
     return rc;
 }
 
-int sc_hello_make(const struct sc_crypto *cr, uint8_t hello[SC_HELLO_LEN],
-                  const uint8_t key[SC_KEY_LEN], const uint8_t vmm_pub[SC_PUB_LEN],
-                  const uint8_t eph[32], uint16_t options)
+/* Hello layout offsets. */
+#define H_C     4
+#define H_UUID  (H_C + SC_PUB_LEN)
+#define H_TAG   (H_UUID + SC_UUID_LEN)
+
+int sc_hello_make_for(const struct sc_crypto *cr, uint8_t hello[SC_HELLO_LEN],
+                      const uint8_t key[SC_KEY_LEN], const uint8_t vmm_pub[SC_PUB_LEN],
+                      const uint8_t eph[32], uint16_t options, const uint8_t *uuid)
 {
     uint8_t dh1[32], k[32];
     int rc = -SC_EAUTH;
@@ -207,12 +304,16 @@ int sc_hello_make(const struct sc_crypto *cr, uint8_t hello[SC_HELLO_LEN],
     hello[0] = SC_PROTO_VERSION;
     hello[1] = SC_KIND_HELLO;
     sc_store16_be(hello + 2, options);
-    cr->x25519_base(hello + 4, eph);
+    cr->x25519_base(hello + H_C, eph);
+    if ( uuid )
+        sc_copy(hello + H_UUID, uuid, SC_UUID_LEN);
+    else
+        sc_wipe(hello + H_UUID, SC_UUID_LEN);
     if ( cr->x25519(dh1, eph, vmm_pub) != 0 )
         goto out;
-    if ( hello_key(cr, k, key, dh1, vmm_pub, hello + 4) != 0 )
+    if ( hello_key(cr, k, key, dh1, vmm_pub, hello + H_C) != 0 )
         goto out;
-    cr->seal(hello + 36, hello + 36, k, zero_nonce, hello, 36, hello + 36, 0);
+    cr->seal(hello + H_TAG, hello + H_TAG, k, zero_nonce, hello, H_TAG, hello + H_TAG, 0);
     rc = 0;
  out:
     sc_wipe(dh1, sizeof(dh1));
@@ -220,6 +321,18 @@ int sc_hello_make(const struct sc_crypto *cr, uint8_t hello[SC_HELLO_LEN],
     if ( rc )
         sc_wipe(hello, SC_HELLO_LEN);
     return rc;
+}
+
+int sc_hello_make(const struct sc_crypto *cr, uint8_t hello[SC_HELLO_LEN],
+                  const uint8_t key[SC_KEY_LEN], const uint8_t vmm_pub[SC_PUB_LEN],
+                  const uint8_t eph[32], uint16_t options)
+{
+    return sc_hello_make_for(cr, hello, key, vmm_pub, eph, options, NULL);
+}
+
+const uint8_t *sc_hello_uuid(const uint8_t hello[SC_HELLO_LEN])
+{
+    return hello + H_UUID;
 }
 
 int sc_hello_check(const struct sc_crypto *cr, const uint8_t *hello, size_t len,
@@ -237,11 +350,11 @@ int sc_hello_check(const struct sc_crypto *cr, const uint8_t *hello, size_t len,
     if ( opt & ~SC_OPT_KNOWN )
         return -SC_EINVAL;
     rc = -SC_EAUTH;
-    if ( cr->x25519(dh1, vmm_secret, hello + 4) != 0 )
+    if ( cr->x25519(dh1, vmm_secret, hello + H_C) != 0 )
         goto out;
-    if ( hello_key(cr, k, key, dh1, vmm_pub, hello + 4) != 0 )
+    if ( hello_key(cr, k, key, dh1, vmm_pub, hello + H_C) != 0 )
         goto out;
-    if ( cr->open(none, k, zero_nonce, hello, 36, hello + 36, 0, hello + 36) )
+    if ( cr->open(none, k, zero_nonce, hello, H_TAG, hello + H_TAG, 0, hello + H_TAG) )
         goto out;
     *options = opt;
     rc = 0;
@@ -362,9 +475,9 @@ int sc_answer_make(const struct sc_crypto *cr, uint8_t answer[SC_ANSWER_LEN],
     answer[2] = answer[3] = 0;
     sc_hello_id(cr, answer + A_ID, hello);
     cr->x25519_base(answer + A_S, eph);
-    if ( cr->x25519(dh1, vmm_secret, hello + 4) != 0 )
+    if ( cr->x25519(dh1, vmm_secret, hello + H_C) != 0 )
         goto out;
-    if ( cr->x25519(dh2, eph, hello + 4) != 0 )
+    if ( cr->x25519(dh2, eph, hello + H_C) != 0 )
         goto out;
     if ( session_keys(cr, k, in, out, hello, key, dh1, dh2, answer + A_S, vmm_pub) )
         goto out;
@@ -412,6 +525,16 @@ int sc_answer_check(const struct sc_crypto *cr, const uint8_t *answer, size_t le
         goto out;
     }
     identity_get(id, pt);
+    if ( !sc_ct_equal(hello + H_UUID, zero_uuid, SC_UUID_LEN) &&
+         !sc_ct_equal(hello + H_UUID, id->uuid, SC_UUID_LEN) )
+    {
+        /* Authentic, but for another domain than the one this session is for. */
+        sc_dir_wipe(in);
+        sc_dir_wipe(out);
+        sc_wipe(id, sizeof(*id));
+        rc = -SC_EUUID;
+        goto out;
+    }
     sc_copy(vmm_eph_pub, answer + A_S, SC_PUB_LEN);
     rc = 0;
  out:

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The SCCrypt wire protocol, version 2: the code both ends share.
+ * The SCCrypt wire protocol, version 3: the code both ends share.
  *
  * man/sccrypt.7.scd is the normative text; this header is its constants and
  * the functions that build and check each message.  The functions take their
@@ -17,7 +17,9 @@
 
 #include "sc_types.h"
 
-#define SC_PROTO_VERSION    2
+#define SC_PROTO_VERSION    3
+/* Bind requests of version 2 have the same layout and are still accepted. */
+#define SC_BIND_VERSION_MIN 2
 
 #define SC_KEY_LEN          32      /* the user's console key K */
 #define SC_PUB_LEN          32      /* an X25519 public key */
@@ -31,14 +33,23 @@
 
 /* Bind request: ver | 'B' | 0 0 | E[32] | AEAD(K[32] | uuid[16]) | tag[16] */
 #define SC_BIND_LEN         (4 + SC_PUB_LEN + SC_KEY_LEN + SC_UUID_LEN + SC_TAG_LEN)   /* 100 */
-/* Hello: ver | 'H' | options be16 | C[32] | tag[16] (empty AEAD plaintext) */
-#define SC_HELLO_LEN        (4 + SC_PUB_LEN + SC_TAG_LEN)                               /* 52 */
+/*
+ * Hello: ver | 'H' | options be16 | C[32] | uuid[16] | tag[16] (empty AEAD
+ * plaintext).  uuid names the domain the session is for; all zero: the one
+ * domain the key binds (refused when it binds several).
+ */
+#define SC_HELLO_LEN        (4 + SC_PUB_LEN + SC_UUID_LEN + SC_TAG_LEN)                 /* 68 */
 /* Answer: ver | 'A' | 0 0 | hello-id[16] | S[32] | AEAD(identity[44]) | tag[16] */
 #define SC_HELLO_ID_LEN     16
 #define SC_IDENTITY_LEN     (SC_INSTANCE_LEN + SC_UUID_LEN + 4 + 8)                     /* 44 */
 #define SC_ANSWER_LEN       (4 + SC_HELLO_ID_LEN + SC_PUB_LEN + SC_IDENTITY_LEN + SC_TAG_LEN) /* 112 */
 
+/* Bind answer: ver | 'b' | 0 0 | req-id[16] | AEAD(instance[16] | uuid[16] | domid be32) | tag[16] */
+#define SC_BOUND_ID_LEN     (SC_INSTANCE_LEN + SC_UUID_LEN + 4)                         /* 36 */
+#define SC_BOUND_LEN        (4 + 16 + SC_BOUND_ID_LEN + SC_TAG_LEN)                     /* 72 */
+
 #define SC_KIND_BIND        0x42    /* 'B' */
+#define SC_KIND_BOUND       0x62    /* 'b' */
 #define SC_KIND_HELLO       0x48    /* 'H' */
 #define SC_KIND_ANSWER      0x41    /* 'A' */
 
@@ -87,8 +98,10 @@
 #define SC_CLOSE_GUEST_GONE 4       /* VMM: the domain died or its guest went away */
 #define SC_CLOSE_TAKEOVER   5       /* VMM: another session took this domain over */
 #define SC_CLOSE_PROTOCOL   6       /* VMM: an input record failed authentication */
-#define SC_CLOSE_TIMEOUT    7       /* VMM: the client never proved it live, or fell silent */
-#define SC_CLOSE_MAX        7
+#define SC_CLOSE_TIMEOUT    7       /* VMM: no client record came in time (the client's or dom0's doing) */
+#define SC_CLOSE_LOST       8       /* VMM: guest output of this session was lost, never delivered */
+#define SC_CLOSE_STOPPED    9       /* VMM: another domain suspended or shut the guest down */
+#define SC_CLOSE_MAX        9
 
 /*
  * A client sends at least one record every SC_KEEPALIVE_MS while its input
@@ -112,14 +125,15 @@
 #define SC_EREPLAY          4       /* bind request already used during this boot */
 #define SC_EFULL            5       /* the used-request table is full */
 #define SC_EUUID            6       /* the request names another domain */
-#define SC_EKEYINUSE        7       /* the key is bound to another live domain */
+#define SC_EKEYINUSE        7       /* the key binds as many live domains as the VMM allows */
 #define SC_EBOUND           8       /* the domain is bound already */
 #define SC_ENOTBOUND        9       /* the domain has no binding */
 #define SC_ENOSESSION       10      /* no session is open */
 #define SC_ECLOSED          11      /* the session has ended */
 #define SC_ESPACE           12      /* the output buffer is too small */
 #define SC_ENORANDOM        13      /* no cryptographic randomness (the VMM fails closed) */
-#define SC_EMAX             13
+#define SC_EGUEST           14      /* the hello names no domain, and the key binds several */
+#define SC_EMAX             14
 /* Host-level refusals (the hypercall's and the simulator's, not the engine's). */
 #define SC_EBUSY            32      /* another session holds the domain's console */
 #define SC_ENODOMAIN        33      /* no such domain */
@@ -186,17 +200,41 @@ int sc_bind_open(const struct sc_crypto *cr, const uint8_t *req, size_t len,
                  uint8_t key[SC_KEY_LEN], uint8_t uuid[SC_UUID_LEN], uint8_t req_id[16]);
 
 /*
- * Hello (client -> VMM).  eph is the client's ephemeral secret c (32 random
- * bytes), kept by the caller for sc_answer_check().
- * sc_hello_check (VMM): checks version, kind, options and tag under the
- * bound key; writes the options and the client's ephemeral public key C.
+ * Bind answer (sccrypt(7) BIND ANSWER): the VMM's word, to the holder of the
+ * key, that the request req (SC_BIND_LEN bytes, as sent) bound the domain
+ * and instance in id (its dropped field unused).
+ * sc_bound_make (VMM): writes SC_BOUND_LEN bytes to ans.
+ * sc_bound_check (client): checks that ans answers req under key and
+ * vmm_pub; writes the identity.  -SC_EAUTH for a forged answer or one to
+ * another request, -SC_EINVAL / -SC_EVERSION for a malformed one.
  */
+int sc_bound_make(const struct sc_crypto *cr, uint8_t ans[SC_BOUND_LEN],
+                  const uint8_t *req, size_t reqlen, const uint8_t key[SC_KEY_LEN],
+                  const uint8_t vmm_pub[SC_PUB_LEN], const struct sc_identity *id);
+int sc_bound_check(const struct sc_crypto *cr, const uint8_t *ans, size_t len,
+                   const uint8_t *req, size_t reqlen, const uint8_t key[SC_KEY_LEN],
+                   const uint8_t vmm_pub[SC_PUB_LEN], struct sc_identity *id);
+
+/*
+ * Hello (client -> VMM).  eph is the client's ephemeral secret c (32 random
+ * bytes), kept by the caller for sc_answer_check().  uuid is the domain the
+ * session is for, or NULL (all zero: the one domain the key binds).
+ * sc_hello_make is sc_hello_make_for with no domain named.
+ * sc_hello_check (VMM): checks version, kind, options and tag under the
+ * bound key; writes the options, the client's ephemeral public key C and the
+ * UUID the hello names.
+ */
+int sc_hello_make_for(const struct sc_crypto *cr, uint8_t hello[SC_HELLO_LEN],
+                      const uint8_t key[SC_KEY_LEN], const uint8_t vmm_pub[SC_PUB_LEN],
+                      const uint8_t eph[32], uint16_t options, const uint8_t *uuid);
 int sc_hello_make(const struct sc_crypto *cr, uint8_t hello[SC_HELLO_LEN],
                   const uint8_t key[SC_KEY_LEN], const uint8_t vmm_pub[SC_PUB_LEN],
                   const uint8_t eph[32], uint16_t options);
 int sc_hello_check(const struct sc_crypto *cr, const uint8_t *hello, size_t len,
                    const uint8_t key[SC_KEY_LEN], const uint8_t vmm_secret[32],
                    const uint8_t vmm_pub[SC_PUB_LEN], uint16_t *options);
+/* The UUID a (well-formed) hello names; all zero when it names none. */
+const uint8_t *sc_hello_uuid(const uint8_t hello[SC_HELLO_LEN]);
 
 /* The 16-byte id of a hello: SHA-256(hello)[0..16]; names the rendezvous. */
 void sc_hello_id(const struct sc_crypto *cr, uint8_t id[SC_HELLO_ID_LEN],
@@ -209,6 +247,8 @@ void sc_hello_id(const struct sc_crypto *cr, uint8_t id[SC_HELLO_ID_LEN],
  * epoch-0 state (in: user->guest, out: guest->user).
  * sc_answer_check (client): eph is the hello's c.  Checks the answer,
  * writes the identity, both directions and the VMM's ephemeral public S.
+ * When the hello names a domain, an authentic answer for another UUID is
+ * refused with -SC_EUUID.
  */
 int sc_answer_make(const struct sc_crypto *cr, uint8_t answer[SC_ANSWER_LEN],
                    const uint8_t hello[SC_HELLO_LEN], const uint8_t key[SC_KEY_LEN],

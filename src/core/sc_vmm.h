@@ -26,6 +26,11 @@
 
 /* Bind requests remembered per boot; when full, binds are refused. */
 #define SC_VMM_USED_MAX     1024
+/*
+ * Live domains one key may bind at once.  The VMM keeps no separate table:
+ * each bound domain holds its key, and the host counts (key_binds below).
+ */
+#define SC_VMM_KEY_DOMAINS  256
 /* Output chaff owed is capped: a flood of input chaff earns no more than this. */
 #define SC_VMM_CHAFF_MAX    64
 /*
@@ -35,6 +40,14 @@
  */
 #define SC_VMM_LIVE_MS      30000
 #define SC_VMM_IDLE_MS      (4 * SC_KEEPALIVE_MS)
+/*
+ * Echo hiding (issue 17.3): in an obfuscating session, guest output small
+ * enough for one fixed-size record waits for the next input slot's answer
+ * and rides in it, while slots come (one came within this much guest run
+ * time); so every slot, key or chaff, gets exactly one fixed-size record.
+ * Past it (the client's chaff stopped), such output goes on its own.
+ */
+#define SC_VMM_ECHO_HOLD_MS 250
 
 struct sc_vmm {
     const struct sc_crypto *cr;
@@ -68,6 +81,8 @@ struct sc_dom {
     uint32_t live;                  /* an authentic input record came: the client is live */
     uint64_t last_input_ms;         /* the open, or the last authentic input record */
     uint64_t dropped_told;          /* backlog loss this session's answer reported */
+    uint64_t slot_ms;               /* the last keystroke-size input record (obfuscating) */
+    uint32_t slots;                 /* one came: small output waits for the next answer */
     struct sc_dir in, out;
 
     /* Input opened but not yet in the ring because it was full. */
@@ -87,14 +102,23 @@ void sc_dom_wipe(struct sc_dom *d);
 /*
  * sc_vmm_bind: unseal req and bind its key to d when the request is new
  * this boot (and there is room to remember it), names d's UUID, d is not
- * bound, and key_in_use(ctx, key) says no other live domain has the key.
- * instance is 16 fresh random bytes.  The host checks beforehand that d's
- * UUID is unique among live domains.  A request that unseals is used up
- * whether or not the bind then succeeds.  Returns 0 or -SC_E*.
+ * bound, and key_binds(ctx, key) (the number of live domains the host has
+ * bound to key; NULL: none) is below SC_VMM_KEY_DOMAINS.  instance is 16
+ * fresh random bytes.  The host checks beforehand that d's UUID is unique
+ * among live domains.  A request that unseals is used up whether or not
+ * the bind then succeeds.  Returns 0 or -SC_E*.
  */
 int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t len,
                 const uint8_t instance[SC_INSTANCE_LEN],
-                int (*key_in_use)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx);
+                int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx);
+
+/*
+ * sc_vmm_bound: after a successful sc_vmm_bind of req (len bytes) to d, the
+ * bind answer for the user (SC_BOUND_LEN bytes): d's instance, UUID and id,
+ * authenticated under d's key and bound to req.  0 or -SC_E*.
+ */
+int sc_vmm_bound(struct sc_vmm *v, const struct sc_dom *d, const uint8_t *req, size_t len,
+                 uint8_t ans[SC_BOUND_LEN]);
 
 /*
  * sc_vmm_open: check a hello against d's binding and start a session,
@@ -107,10 +131,15 @@ int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t l
  * client's first authentic input record (which needs the keys only the
  * holder of this hello's secret can derive from the answer), so a replayed
  * hello takes nothing from the backlog.
+ * The hello must name d's UUID (-SC_EUUID), or name none while d is the
+ * only live domain bound to its key: key_binds(ctx, key) (as for
+ * sc_vmm_bind, d included) at most 1, else -SC_EGUEST.  NULL key_binds:
+ * the host binds each key to one domain.
  */
 int sc_vmm_open(struct sc_vmm *v, struct sc_dom *d, const uint8_t *hello, size_t len,
                 uint8_t answer[SC_ANSWER_LEN], const uint8_t eph[32], uint64_t dropped,
-                uint64_t now_ms);
+                uint64_t now_ms, int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]),
+                void *ctx);
 
 /*
  * sc_vmm_input: open whole frames from buf (len bytes) and copy their data
@@ -142,11 +171,17 @@ size_t sc_vmm_flush_input(struct sc_dom *d, volatile struct sc_xencons *ring);
  * bytes, at least SC_VMM_OUT_MIN): backlog bytes (only once the session is
  * live; taken from the backlog only once sealed, sealed in place in out, in
  * records as large as the backlog and cap allow; the first time, the loss
- * the answer reported is taken off b->dropped), answers owed (one chaff
- * record for each keystroke-size input record), then a close record when
+ * the answer reported is taken off b->dropped), answers owed (one record
+ * for each keystroke-size input record: output that fits one fixed-size
+ * record rides in it, else chaff; in an obfuscating session such small
+ * output waits for the next answer while input slots come, see
+ * SC_VMM_ECHO_HOLD_MS), then a close record when
  * one is owed, when the session timed out (SC_VMM_LIVE_MS, SC_VMM_IDLE_MS),
- * or when, after the client's close, the backlog is empty and the guest has
- * run quietly for the time asked.  In an obfuscating session every record
+ * or when, after the client's close, the backlog (b, which must not be
+ * NULL then) is empty and the guest has run quietly for the time asked
+ * since output last waited anywhere (sc_vmm_guest_output; backlog output
+ * counts until it is sealed): SC_CLOSE_QUIET, or SC_CLOSE_LOST when
+ * b->dropped says output was lost during the session.  In an obfuscating session every record
  * that fits the fixed size is padded to it.  *outlen is the bytes written.
  * Returns 1 when the session ended with this output (its close is in out),
  * 0 when it goes on, -SC_ENOSESSION when no session is open.
@@ -156,16 +191,36 @@ int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t c
 
 /*
  * Milliseconds of guest run time after now_ms at which sc_vmm_output must
- * be called again (for a quiet close or a timeout), or -1 when nothing is
- * timed.
+ * be called again (for a quiet close, a timeout, or output held for a slot
+ * that did not come), or -1 when nothing is timed.
  */
 int64_t sc_vmm_wake_in(const struct sc_dom *d, uint64_t now_ms);
 
-/* Records that the guest produced output at now_ms (for the quiet time). */
+/*
+ * Records that guest output moved or waited at now_ms, so the guest was not
+ * quiet then: call it when the guest writes into the ring, when output
+ * waits in the ring, and while records sealed for the relay are not yet
+ * taken by it.  (Output waiting in the backlog the engine sees itself.)
+ */
 void sc_vmm_guest_output(struct sc_dom *d, uint64_t now_ms);
+
+/*
+ * sc_vmm_abandon: ends d's session, if any, with nobody to tell (its relay
+ * went away): keys, counters and pending input are wiped; the binding
+ * stays, and so does the host's backlog.  Never fails.
+ */
+void sc_vmm_abandon(struct sc_dom *d);
 
 /* True when the engine owes the client output (chaff or a close). */
 int sc_vmm_output_owed(const struct sc_dom *d);
+
+/*
+ * True when sc_vmm_output(d, b, ..., now_ms) would produce a record now:
+ * the host's test for waking the relay.  It is false while small output
+ * waits for the next input slot (echo hiding), so a host that signals the
+ * relay only on it tells dom0 nothing of an echo before its slot.
+ */
+int sc_vmm_has_output(const struct sc_dom *d, const struct sc_backlog *b, uint64_t now_ms);
 
 /* True once the session's client proved it live: only then does the backlog flow to it. */
 int sc_vmm_live(const struct sc_dom *d);

@@ -69,11 +69,13 @@ static void session_end(struct sc_dom *d)
     d->live = 0;
     d->last_input_ms = 0;
     d->dropped_told = 0;
+    d->slot_ms = 0;
+    d->slots = 0;
 }
 
 int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t len,
                 const uint8_t instance[SC_INSTANCE_LEN],
-                int (*key_in_use)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx)
+                int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx)
 {
     uint8_t key[SC_KEY_LEN], uuid[SC_UUID_LEN], id[16];
     uint32_t i;
@@ -109,7 +111,7 @@ int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t l
 
     if ( d->bound )
         rc = -SC_EBOUND;
-    else if ( key_in_use && key_in_use(ctx, key) )
+    else if ( key_binds && key_binds(ctx, key) >= SC_VMM_KEY_DOMAINS )
         rc = -SC_EKEYINUSE;
     else
     {
@@ -124,9 +126,26 @@ int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t l
     return rc;
 }
 
+int sc_vmm_bound(struct sc_vmm *v, const struct sc_dom *d, const uint8_t *req, size_t len,
+                 uint8_t ans[SC_BOUND_LEN])
+{
+    struct sc_identity id;
+
+    if ( !d->bound )
+        return -SC_ENOTBOUND;
+    sc_copy(id.instance, d->instance, SC_INSTANCE_LEN);
+    sc_copy(id.uuid, d->uuid, SC_UUID_LEN);
+    id.domid = d->domid;
+    id.dropped = 0;
+    return sc_bound_make(v->cr, ans, req, len, d->key, v->pub, &id);
+}
+
+static const uint8_t no_uuid[SC_UUID_LEN];
+
 int sc_vmm_open(struct sc_vmm *v, struct sc_dom *d, const uint8_t *hello, size_t len,
                 uint8_t answer[SC_ANSWER_LEN], const uint8_t eph[32], uint64_t dropped,
-                uint64_t now_ms)
+                uint64_t now_ms, int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]),
+                void *ctx)
 {
     struct sc_identity id;
     struct sc_dir in, out;
@@ -138,6 +157,18 @@ int sc_vmm_open(struct sc_vmm *v, struct sc_dom *d, const uint8_t *hello, size_t
     rc = sc_hello_check(v->cr, hello, len, d->key, v->secret, v->pub, &options);
     if ( rc )
         return rc;
+    /*
+     * The session is for the domain the hello names: one key may bind many
+     * domains, and dom0 chooses which one a hello reaches.  A hello that
+     * names none is for the key's only domain.
+     */
+    if ( sc_ct_equal(sc_hello_uuid(hello), no_uuid, SC_UUID_LEN) )
+    {
+        if ( key_binds && key_binds(ctx, d->key) > 1 )
+            return -SC_EGUEST;
+    }
+    else if ( !sc_ct_equal(sc_hello_uuid(hello), d->uuid, SC_UUID_LEN) )
+        return -SC_EUUID;
     sc_copy(id.instance, d->instance, SC_INSTANCE_LEN);
     sc_copy(id.uuid, d->uuid, SC_UUID_LEN);
     id.domid = d->domid;
@@ -251,6 +282,12 @@ int sc_vmm_input(struct sc_dom *d, volatile struct sc_xencons *ring,
         {
             if ( d->chaff_owed < SC_VMM_CHAFF_MAX )
                 d->chaff_owed++;
+            /* An input slot: small output now waits for the next one (echo hiding). */
+            if ( d->options & SC_OPT_CHAFF )
+            {
+                d->slot_ms = now_ms;
+                d->slots = 1;
+            }
         }
         if ( type == SC_REC_DATA )
         {
@@ -272,9 +309,29 @@ int sc_vmm_input(struct sc_dom *d, volatile struct sc_xencons *ring,
     return rc;
 }
 
+/*
+ * Issue 17.1: "quiet" means the guest had nothing to say.  The host calls
+ * this whenever guest output moves or waits anywhere the engine cannot
+ * see (the guest wrote into the ring, the ring holds output, records it
+ * sealed are not yet taken by the relay); the engine itself counts output
+ * waiting in the backlog (see sc_vmm_output).  The quiet time starts again
+ * from now_ms.
+ */
 void sc_vmm_guest_output(struct sc_dom *d, uint64_t now_ms)
 {
-    d->last_output_ms = now_ms;
+    if ( now_ms > d->last_output_ms )
+        d->last_output_ms = now_ms;
+}
+
+/*
+ * Issue 17.2: ends d's session with nobody to tell (the relay's connection
+ * is gone): the session's keys, counters and pending input are wiped; the
+ * binding and the host's backlog stay for the next session.  It cannot
+ * fail, so no host needs a fallback that wipes the binding.
+ */
+void sc_vmm_abandon(struct sc_dom *d)
+{
+    session_end(d);
 }
 
 int sc_vmm_output_owed(const struct sc_dom *d)
@@ -304,20 +361,70 @@ static int64_t open_timeout_in(const struct sc_dom *d, uint64_t now_ms)
     return since >= bound ? 0 : (int64_t)(bound - since);
 }
 
+/*
+ * Issue 17.3, echo hiding.  Before, a key got two output records (the
+ * answer at once, then its echo about 0.4 ms later) and chaff one, so the
+ * echo marked the keys.  Now, in an obfuscating session that is open and
+ * getting input slots, output that fits one fixed-size record is not sent
+ * on its own: it waits (at most SC_VMM_ECHO_HOLD_MS after the last slot)
+ * for the next slot's answer and rides in it, padded to the fixed size.
+ * Every slot thus gets exactly one fixed-size record, at once, key or
+ * chaff; an echo costs up to one slot of latency.  Output too large for
+ * one record is not held (it is visible by its size anyway).
+ */
+static int in_slots(const struct sc_dom *d, uint64_t now_ms)
+{
+    return (d->options & SC_OPT_CHAFF) && d->state == SC_SESS_OPEN && d->slots &&
+           now_ms >= d->slot_ms && now_ms - d->slot_ms < SC_VMM_ECHO_HOLD_MS;
+}
+
+static int echo_held(const struct sc_dom *d, const struct sc_backlog *b, uint64_t now_ms)
+{
+    return in_slots(d, now_ms) && d->chaff_owed == 0 && b->len <= SC_KEYSTROKE_DATA;
+}
+
 int64_t sc_vmm_wake_in(const struct sc_dom *d, uint64_t now_ms)
 {
     uint64_t since;
+    int64_t w, h;
 
     if ( sc_vmm_output_owed(d) )
         return 0;
     if ( d->state == SC_SESS_OPEN )
-        return open_timeout_in(d, now_ms);
+    {
+        w = open_timeout_in(d, now_ms);
+        /*
+         * Output held for a slot goes on its own when no slot came in time:
+         * the host looks again when the hold runs out (whether anything is
+         * held is the backlog's to say, which this does not see).
+         */
+        if ( in_slots(d, now_ms) )
+        {
+            h = (int64_t)(SC_VMM_ECHO_HOLD_MS - (now_ms - d->slot_ms));
+            if ( w < 0 || h < w )
+                w = h;
+        }
+        return w;
+    }
     if ( d->state != SC_SESS_DRAINING || d->pending_len )
         return -1;
     since = now_ms - d->last_output_ms;
     if ( now_ms < d->last_output_ms || since >= d->quiet_ms )
         return 0;
     return (int64_t)(d->quiet_ms - since);
+}
+
+int sc_vmm_has_output(const struct sc_dom *d, const struct sc_backlog *b, uint64_t now_ms)
+{
+    if ( d->state == SC_SESS_NONE )
+        return 0;
+    if ( sc_vmm_output_owed(d) )
+        return 1;
+    if ( b && b->len && d->live && !echo_held(d, b, now_ms) )
+        return 1;
+    if ( d->state == SC_SESS_DRAINING )
+        return b && b->len == 0 && sc_vmm_wake_in(d, now_ms) == 0;
+    return open_timeout_in(d, now_ms) == 0;
 }
 
 void sc_vmm_close(struct sc_dom *d, unsigned int reason)
@@ -415,7 +522,8 @@ int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t c
             }
             break;
         }
-        if ( b && b->len && d->live )
+        /* Small output waits for the next slot's answer (echo hiding): not sent alone. */
+        if ( b && b->len && d->live && !echo_held(d, b, now_ms) )
         {
             /* As much of the backlog as one record and the space left take. */
             room = cap - off - rekey_room - overhead;
@@ -438,6 +546,13 @@ int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t c
                 break;
             }
             sc_backlog_drop(b, n);
+            /*
+             * Issue 17.1: output that waited in the backlog (dom0 not
+             * reading) was not quiet; the quiet time runs from when the
+             * last of it left, never from when the guest first wrote it.
+             */
+            if ( d->last_output_ms < now_ms )
+                d->last_output_ms = now_ms;
             continue;
         }
         if ( d->chaff_owed )
@@ -449,10 +564,17 @@ int sc_vmm_output(struct sc_dom *d, struct sc_backlog *b, uint8_t *out, size_t c
                 break;
             continue;
         }
-        if ( d->state == SC_SESS_DRAINING && sc_vmm_wake_in(d, now_ms) == 0 )
+        /*
+         * The quiet end: only with the backlog empty (output waiting there
+         * is not quiet; without a backlog nothing says it is empty).  A
+         * session that lost output since its answer (b->dropped is
+         * what this session was not told of) never ends clean.
+         */
+        if ( d->state == SC_SESS_DRAINING && b && b->len == 0 &&
+             sc_vmm_wake_in(d, now_ms) == 0 )
         {
             d->state = SC_SESS_CLOSING;
-            d->close_reason = SC_CLOSE_QUIET;
+            d->close_reason = b->dropped ? SC_CLOSE_LOST : SC_CLOSE_QUIET;
             continue;
         }
         break;

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sc_proto.h"               /* constants only */
+
 struct relay_conn;                  /* a backend's connection, opaque */
 
 #define RELAY_EV_OUTPUT     0x01    /* output is waiting */
@@ -30,8 +32,12 @@ struct relay_backend {
     /* Protocol version the VMM speaks. */
     int (*status)(struct relay_conn *c, uint32_t *version, const char **err);
     int (*vmm_key)(struct relay_conn *c, uint8_t pub[32], const char **err);
+    /*
+     * Bind: req in; ans gets the VMM's bind answer (SC_BOUND_LEN bytes, *alen
+     * its length; 0 from a VMM that sends none).
+     */
     int (*bind)(struct relay_conn *c, uint32_t domid, const uint8_t *req, size_t len,
-                int *vmm_err, const char **err);
+                uint8_t ans[SC_BOUND_LEN], size_t *alen, int *vmm_err, const char **err);
     /*
      * Attach to domid's console and hand over the hello; answer gets the
      * VMM's answer frame body (alen in: capacity, out: length).  Refuses with
@@ -88,13 +94,19 @@ struct relay_backend {
      */
     int (*pending)(struct relay_conn *c);
     /*
-     * The domain's name (printable ASCII, NUL-terminated, at most 63 bytes;
-     * characters outside [A-Za-z0-9._@+-] become '?') and UUID as the host
-     * knows them, for the policy (relay_policy.h).  vmm_err SC_ENODOMAIN
+     * The domain's name (rp_domain_name: the whole name, or, for a name
+     * longer than 63 bytes or with bytes outside [A-Za-z0-9._@+-], a display
+     * form with '?' that no rule matches) and UUID as the host knows them, for the policy (relay_policy.h).  vmm_err SC_ENODOMAIN
      * when there is no such domain.
      */
     int (*dominfo)(struct relay_conn *c, uint32_t domid, char name[64], uint8_t uuid[16],
                    int *vmm_err, const char **err);
+    /*
+     * Every domain's id, at most cap of them (*n: how many), for finding a
+     * domain by name or UUID (sc-relay web1).
+     */
+    int (*domains)(struct relay_conn *c, uint32_t *ids, size_t cap, size_t *n,
+                   const char **err);
 };
 
 extern const struct relay_backend relay_backend_sim;

@@ -6,13 +6,18 @@
  * Who is asking: with an effective user id other than root, sc-relay has
  * only its caller's rights and nothing is limited.  With a real user id
  * other than root (a set-user-id install), the caller is that user.  As
- * root, the caller is $SUDO_UID (which sudo sets and a user cannot: sudo
- * resets the environment; do not grant SETENV), checked against
- * $SUDO_USER; else pkexec's $PKEXEC_UID or doas's $DOAS_USER, so that
- * another way up to root does not skip the policy; without any, or when
- * the one found is root, root itself.
+ * root, the caller is the user that sudo ($SUDO_UID, $SUDO_USER, $SUDO_GID),
+ * pkexec ($PKEXEC_UID) or doas ($DOAS_USER) names, so that no way up to root
+ * skips the policy; every one of them that is set must be well formed and
+ * name the same user (find_caller), or the gate refuses: a caller it cannot
+ * attribute is never taken for root.  Without any, or when they name root,
+ * root itself.  sudo resets the environment, so a user cannot set these;
+ * do not grant SETENV (a SETENV caller can still claim to be root by
+ * setting all three consistently, which only the audit login uid, where
+ * pam_loginuid sets it, gives away).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,14 +32,70 @@
 
 #define SIM_ROOT_SOCKET "/run/sccrypt-sim/sim.sock"
 
-/* 1 limited (*uid the caller), 0 not limited, -1 refused (said why). */
+static int refuse_id(const char *what)
+{
+    fprintf(stderr, "sc-relay: %s; refusing (run sc-relay through sudo, or as root with "
+            "SUDO_UID, SUDO_USER, SUDO_GID, PKEXEC_UID and DOAS_USER unset)\n", what);
+    syslog(LOG_WARNING, "policy refused: caller unknown: %s", what);
+    return -1;
+}
+
+/* A decimal id below 2^31, nothing else: 0, or -1 when s is anything else. */
+static int parse_id(const char *s, unsigned long *v)
+{
+    char *end;
+
+    if (!s || s[0] < '0' || s[0] > '9')
+        return -1;
+    errno = 0;
+    *v = strtoul(s, &end, 10);
+    return errno || *end || *v > 0x7fffffffUL ? -1 : 0;
+}
+
+/* The audit login uid of this process (pam_loginuid), or -1 when unset or unknown. */
+static long login_uid(void)
+{
+    char buf[16];
+    unsigned long v;
+    ssize_t n;
+    int fd = open("/proc/self/loginuid", O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    do
+        n = read(fd, buf, sizeof(buf) - 1);
+    while (n < 0 && errno == EINTR);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    if (buf[n - 1] == '\n')
+        buf[n - 1] = '\0';
+    if (parse_id(buf, &v) < 0)
+        return -1;              /* 4294967295: no login uid (a daemon, a container) */
+    return (long)v;
+}
+
+/*
+ * 1 limited (*uid the caller), 0 not limited, -1 refused (said why).
+ *
+ * Every way up to root that left its mark is read, and all must agree:
+ * sudo's SUDO_UID, SUDO_USER and SUDO_GID come together (sudo sets all
+ * three), each non-empty and well formed, SUDO_USER naming SUDO_UID's user;
+ * PKEXEC_UID and DOAS_USER, when set, are a user id and a user name that
+ * exist.  A variable that is set but empty, malformed or at odds with
+ * another is a caller the gate cannot attribute: refused, never taken as
+ * root.  A claim of root from a login session that belongs to another user
+ * (the audit login uid) is refused as well.
+ */
 static int find_caller(uid_t *uid)
 {
-    const char *s = getenv("SUDO_UID"), *su = getenv("SUDO_USER"), *var = "SUDO_UID";
-    const char *doas = getenv("DOAS_USER");
+    const char *su = getenv("SUDO_UID"), *sn = getenv("SUDO_USER"), *sg = getenv("SUDO_GID");
+    const char *pk = getenv("PKEXEC_UID"), *doas = getenv("DOAS_USER");
     struct passwd *pw;
-    unsigned long v;
-    char *end;
+    unsigned long v, g, claim = 0;
+    int claims = 0;
+    long lu;
 
     if (geteuid() != 0)
         return 0;
@@ -42,46 +103,47 @@ static int find_caller(uid_t *uid)
         *uid = getuid();
         return 1;
     }
-    if (!s || !*s) {
-        su = NULL;
-        s = getenv("PKEXEC_UID");
-        var = "PKEXEC_UID";
-    }
-    if ((!s || !*s) && doas && *doas) {
+    if (su || sn || sg) {
+        if (!su || !sn || !sg)
+            return refuse_id("SUDO_UID, SUDO_USER and SUDO_GID must be set together, as "
+                             "sudo sets them");
+        if (parse_id(su, &v) < 0)
+            return refuse_id("SUDO_UID is not a user id");
+        if (parse_id(sg, &g) < 0)
+            return refuse_id("SUDO_GID is not a group id");
         errno = 0;
-        pw = getpwnam(doas);
-        if (!pw) {
-            fprintf(stderr, "sc-relay: DOAS_USER names no user; refusing\n");
-            syslog(LOG_WARNING, "policy refused: bad DOAS_USER");
-            return -1;
-        }
-        if (pw->pw_uid == 0)
-            return 0;
-        *uid = pw->pw_uid;
-        return 1;
-    }
-    if (!s || !*s)
-        return 0;
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || s[0] == '-' || v > 0x7fffffffUL) {
-        fprintf(stderr, "sc-relay: %s is not a user id; refusing (run sc-relay through "
-                "sudo, or as root with %s unset)\n", var, var);
-        syslog(LOG_WARNING, "policy refused: bad %s", var);
-        return -1;
-    }
-    if (v == 0)
-        return 0;
-    if (su && *su) {
         pw = getpwuid((uid_t)v);
-        if (!pw || strcmp(pw->pw_name, su) != 0) {
-            fprintf(stderr, "sc-relay: SUDO_USER and SUDO_UID name different users; "
-                    "refusing\n");
-            syslog(LOG_WARNING, "policy refused: SUDO_USER and SUDO_UID disagree (uid=%lu)", v);
-            return -1;
-        }
+        if (!pw || !*sn || strcmp(pw->pw_name, sn) != 0)
+            return refuse_id("SUDO_USER and SUDO_UID name different users");
+        claim = v;
+        claims++;
     }
-    *uid = (uid_t)v;
+    if (pk) {
+        if (parse_id(pk, &v) < 0)
+            return refuse_id("PKEXEC_UID is not a user id");
+        if (!getpwuid((uid_t)v))
+            return refuse_id("PKEXEC_UID names no user");
+        if (claims && v != claim)
+            return refuse_id("PKEXEC_UID and SUDO_UID name different users");
+        claim = v;
+        claims++;
+    }
+    if (doas) {
+        errno = 0;
+        pw = *doas ? getpwnam(doas) : NULL;
+        if (!pw)
+            return refuse_id("DOAS_USER names no user");
+        if (claims && pw->pw_uid != claim)
+            return refuse_id("DOAS_USER and the other caller ids name different users");
+        claim = pw->pw_uid;
+        claims++;
+    }
+    lu = claims ? login_uid() : -1;
+    if (claims && claim == 0 && lu > 0)
+        return refuse_id("this login session is another user's, but its caller id says root");
+    if (claim == 0)
+        return 0;
+    *uid = (uid_t)claim;
     return 1;
 }
 

@@ -41,7 +41,7 @@ static int nox_vmm_key(struct relay_conn *c, uint8_t pub[32], const char **err)
 }
 
 static int nox_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, size_t len,
-                    int *vmm_err, const char **err)
+                    uint8_t ans[SC_BOUND_LEN], size_t *alen, int *vmm_err, const char **err)
 {
     *err = nox;
     return -1;
@@ -92,6 +92,14 @@ static int nox_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint
     return -1;
 }
 
+static int nox_domains(struct relay_conn *c, uint32_t *ids, size_t cap, size_t *n,
+                       const char **err)
+{
+    *n = 0;
+    *err = nox;
+    return -1;
+}
+
 const struct relay_backend relay_backend_xen = {
     .name = "xen",
     .available = nox_available,
@@ -107,4 +115,5 @@ const struct relay_backend relay_backend_xen = {
     .event_fd = nox_event_fd,
     .ack = nox_ack,
     .dominfo = nox_dominfo,
+    .domains = nox_domains,
 };

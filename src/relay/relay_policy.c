@@ -360,6 +360,9 @@ unsigned rp_allowed(const struct relay_policy *p, const struct rp_caller *c, con
     size_t i;
     int have_uuid = uuid && uuid_ok(uuid, u);
 
+    if (name && !name_ok(name))
+        name = NULL;                    /* not a name a rule can spell: compared whole or not at all */
+
     for (i = 0; i < p->nrules; i++) {
         const struct rp_rule *r = &p->rules[i];
 
@@ -370,6 +373,25 @@ unsigned rp_allowed(const struct relay_policy *p, const struct rp_caller *c, con
             v |= r->actions;
     }
     return v;
+}
+
+int rp_domain_name(char out[RP_NAME_MAX], const char *in, size_t len)
+{
+    size_t i, n = len < RP_NAME_MAX - 1 ? len : RP_NAME_MAX - 2;
+    int whole = len > 0 && len < RP_NAME_MAX;
+
+    for (i = 0; i < n; i++) {
+        char c = in[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '_' || c == '@' || c == '+' || c == '-';
+
+        out[i] = ok ? c : '?';
+        whole &= ok;
+    }
+    if (n < len)
+        out[n++] = '?';
+    out[n] = '\0';
+    return whole && name_ok(out) ? 1 : 0;
 }
 
 int rp_mentions(const struct relay_policy *p, const struct rp_caller *c)

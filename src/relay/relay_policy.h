@@ -80,6 +80,16 @@ int rp_caller_of(struct rp_caller *c, uid_t uid, char *err, size_t errcap);
 unsigned rp_allowed(const struct relay_policy *p, const struct rp_caller *c, const char *name,
                     const char *uuid);
 
+/*
+ * rp_domain_name(out, in, len): the domain name in (len bytes, as the host
+ * keeps it, not NUL-terminated) as the policy sees it.  Returns 1 when in is
+ * whole a name a rule can spell (1..63 bytes of [A-Za-z0-9._@+-]); out is
+ * then in.  Returns 0 otherwise: out is a display form that no rule matches
+ * (each other byte '?', and a name longer than 62 bytes cut there with a
+ * '?'), so a rule never matches part of a name.
+ */
+int rp_domain_name(char out[RP_NAME_MAX], const char *in, size_t len);
+
 /* Does any rule name c (directly or through a group)? */
 int rp_mentions(const struct relay_policy *p, const struct rp_caller *c);
 

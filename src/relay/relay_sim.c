@@ -20,6 +20,7 @@
 
 #include "io.h"
 #include "relay_backend.h"
+#include "relay_policy.h"
 #include "relay_sim.h"
 #include "sc_proto.h"               /* constants only */
 #include "sim/sim_proto.h"
@@ -299,12 +300,13 @@ static int sim_vmm_key(struct relay_conn *c, uint8_t pub[32], const char **err)
 }
 
 static int sim_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, size_t len,
-                    int *vmm_err, const char **err)
+                    uint8_t ans[SC_BOUND_LEN], size_t *alen, int *vmm_err, const char **err)
 {
     uint8_t rh[SIM_HDR_LEN];
 
-    return request(c, SIM_OP_BIND, 0, 0, domid, 0, req, len, rh, NULL, 0, NULL, NULL, vmm_err,
-                   err);
+    *alen = 0;
+    return request(c, SIM_OP_BIND, 0, 0, domid, 0, req, len, rh, ans, SC_BOUND_LEN, alen, NULL,
+                   vmm_err, err);
 }
 
 static int sim_open(struct relay_conn *c, uint32_t domid, int takeover, const uint8_t *hello,
@@ -543,8 +545,8 @@ static int sim_pending(struct relay_conn *c)
 static int sim_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint8_t uuid[16],
                        int *vmm_err, const char **err)
 {
-    uint8_t rh[SIM_HDR_LEN], p[16 + 63];
-    size_t n = 0, i;
+    uint8_t rh[SIM_HDR_LEN], p[16 + 256];
+    size_t n = 0;
 
     if (request(c, SIM_OP_DOMINFO, 0, 0, domid, 0, NULL, 0, rh, p, sizeof(p), &n, NULL,
                 vmm_err, err) < 0) {
@@ -557,13 +559,28 @@ static int sim_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint
         return -1;
     }
     memcpy(uuid, p, 16);
-    for (i = 16; i < n; i++) {
-        char ch = (char)p[i];
+    rp_domain_name(name, (const char *)p + 16, n - 16);   /* whole, or one no rule matches */
+    return 0;
+}
 
-        name[i - 16] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                       (ch >= '0' && ch <= '9') || (ch && strchr("._@+-", ch)) ? ch : '?';
+static int sim_domains(struct relay_conn *c, uint32_t *ids, size_t cap, size_t *n,
+                       const char **err)
+{
+    uint8_t rh[SIM_HDR_LEN], p[4 * 64];
+    size_t len = 0, i;
+    int verr = 0;
+
+    *n = 0;
+    if (request(c, SIM_OP_LIST, 0, 0, 0, 0, NULL, 0, rh, p, sizeof(p), &len, NULL, &verr,
+                err) < 0)
+        return -1;
+    if (len % 4) {
+        *err = "the simulator sent a domain list of the wrong length";
+        return -1;
     }
-    name[n - 16] = '\0';
+    for (i = 0; i < len / 4 && i < cap; i++)
+        ids[i] = sim_get32(p + 4 * i);
+    *n = i;
     return 0;
 }
 
@@ -583,4 +600,5 @@ const struct relay_backend relay_backend_sim = {
     .acked = sim_acked,
     .pending = sim_pending,
     .dominfo = sim_dominfo,
+    .domains = sim_domains,
 };

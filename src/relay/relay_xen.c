@@ -30,6 +30,7 @@
 #include <xen/xen.h>
 
 #include "relay_backend.h"
+#include "relay_policy.h"          /* rp_domain_name */
 #include "text.h"                  /* uuid_parse */
 #include "sc_proto.h"              /* constants only */
 #include "../hcall/sccrypt_op.h"
@@ -269,6 +270,17 @@ static const char *not_pristine(uint32_t why)
     case XEN_SCCRYPT_P_XSM:
         return "Xen runs the FLASK XSM policy, which the seal is not part of: boot with "
                "xsm=dummy (the default) or xsm=silo";
+    case XEN_SCCRYPT_P_XENPAGE:
+        return "another domain holds a mapping of the domain's grant table, shared info or "
+               "another page Xen shares with it (XENMEM_acquire_resource or a foreign "
+               "mapping made before the bind): end it (or create the guest again), then bind";
+    case XEN_SCCRYPT_P_P2M:
+        return "the domain's memory map holds memory it does not own (a foreign, grant or "
+               "MMIO entry, or a page table naming another domain's frame): create the "
+               "guest again without it";
+    case XEN_SCCRYPT_P_PROFILE:
+        return "the domain is being profiled (xenoprof's active or passive list), or the "
+               "vPMU samples every guest (XENPMU_MODE_ALL): stop the profiler, then bind";
     case XEN_SCCRYPT_P_CONSOLE:
         return "the hypervisor found no console in the guest's own start_info or HVM "
                "parameters (or it is a 32-bit PV guest)";
@@ -278,7 +290,7 @@ static const char *not_pristine(uint32_t why)
 }
 
 static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, size_t len,
-                    int *vmm_err, const char **err)
+                    uint8_t ans[SC_BOUND_LEN], size_t *alen, int *vmm_err, const char **err)
 {
     struct xen_sccrypt_op op;
     struct xs_handle *xs;
@@ -312,7 +324,7 @@ static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, si
         memset(&op, 0, sizeof(op));
         op.cmd = XEN_SCCRYPT_bind;
         op.domid = domid;       /* the console comes from the guest, not from xenstore */
-        rc = call(c, &op, req, len, 0, vmm_err, err);
+        rc = call(c, &op, req, len, SC_BOUND_LEN, vmm_err, err);
         if (rc == 0 || errno != EBUSY || waited >= BIND_WAIT_MS)
             break;
         sleep_ms(100);
@@ -337,6 +349,11 @@ static int xen_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, si
     xs_close(xs);
     if (rc < 0)
         errno = e;              /* EACCES: the hypervisor refused (sc-relay exits 3) */
+    *alen = 0;
+    if (rc == 0 && op.len == SC_BOUND_LEN) {
+        memcpy(ans, c->data, SC_BOUND_LEN);
+        *alen = SC_BOUND_LEN;
+    }
     return rc;
 }
 
@@ -542,7 +559,7 @@ static int xen_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint
 {
     struct xs_handle *xs;
     char path[80], *s, *v;
-    unsigned int len, i;
+    unsigned int len;
     int ok;
 
     *vmm_err = 0;
@@ -561,13 +578,7 @@ static int xen_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint
         *err = "no such domain";
         return -1;
     }
-    for (i = 0; i < len && i < 63; i++) {
-        char ch = s[i];
-
-        name[i] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                  (ch >= '0' && ch <= '9') || (ch && strchr("._@+-", ch)) ? ch : '?';
-    }
-    name[i] = '\0';
+    rp_domain_name(name, s, len);           /* the whole name, or one no rule matches */
     free(s);
     snprintf(path, sizeof(path), "/local/domain/%u/vm", (unsigned)domid);
     s = xs_read(xs, XBT_NULL, path, &len);
@@ -581,6 +592,40 @@ static int xen_dominfo(struct relay_conn *c, uint32_t domid, char name[64], uint
         *err = c->msg;
         return -1;
     }
+    return 0;
+}
+
+/* The domain ids xenstore lists under /local/domain (dom0's word, as the names are). */
+static int xen_domains(struct relay_conn *c, uint32_t *ids, size_t cap, size_t *n,
+                       const char **err)
+{
+    struct xs_handle *xs;
+    char **ent, *end;
+    unsigned int num, i;
+    unsigned long v;
+
+    *n = 0;
+    xs = xs_open(0);
+    if (!xs) {
+        snprintf(c->msg, sizeof(c->msg), "cannot connect to xenstore: %s", strerror(errno));
+        *err = c->msg;
+        return -1;
+    }
+    ent = xs_directory(xs, XBT_NULL, "/local/domain", &num);
+    xs_close(xs);
+    if (!ent) {
+        snprintf(c->msg, sizeof(c->msg), "cannot list /local/domain in xenstore: %s",
+                 strerror(errno));
+        *err = c->msg;
+        return -1;
+    }
+    for (i = 0; i < num && *n < cap; i++) {
+        errno = 0;
+        v = strtoul(ent[i], &end, 10);
+        if (!errno && end != ent[i] && !*end && v < 0x7ff0)
+            ids[(*n)++] = (uint32_t)v;
+    }
+    free(ent);
     return 0;
 }
 
@@ -600,4 +645,5 @@ const struct relay_backend relay_backend_xen = {
     .event_fd = xen_event_fd,
     .ack = xen_ack,
     .dominfo = xen_dominfo,
+    .domains = xen_domains,
 };

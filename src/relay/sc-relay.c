@@ -26,6 +26,7 @@
 #include "relay_sim.h"
 #include "sc_proto.h"              /* constants only: the relay links no core */
 #include "sim/sim_proto.h"         /* SIM_ERR_* */
+#include "text.h"                  /* uuid_parse */
 
 /* Exit statuses (sc-relay(8)). */
 #define EX_ENDED    SC_EX_OK        /* the VMM ended the session; --vmm-key, --bind done */
@@ -57,9 +58,9 @@ static uint8_t outbuf[OUT_CAP];
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: sc-relay [-v] [-b sim|xen] [--socket PATH] [--takeover] DOMID\n"
+        "usage: sc-relay [-v] [-b sim|xen] [--socket PATH] [--takeover] GUEST\n"
         "       sc-relay [-b sim|xen] [--socket PATH] --vmm-key\n"
-        "       sc-relay [-b sim|xen] [--socket PATH] --bind DOMID < request\n"
+        "       sc-relay [-b sim|xen] [--socket PATH] --bind GUEST < request\n"
         "       sc-relay --check-policy [FILE]\n"
         "       sc-relay -h | --version\n"
         "  -b, --backend sim|xen  the VMM to talk to (default $SCCRYPT_RELAY, else xen when\n"
@@ -67,7 +68,9 @@ static void usage(FILE *f)
         "  -s, --socket PATH      the simulator's socket (sim backend)\n"
         "  -t, --takeover         take over a domain another session holds\n"
         "      --vmm-key          print the VMM's public key (sccrypt-vmm-v1 HEX)\n"
-        "      --bind DOMID       hand a sealed bind request (sc-keygen --seal) to the VMM\n"
+        "      --bind GUEST       hand a sealed bind request (sc-keygen --seal) to the VMM and\n"
+        "                         print its answer (for sc-keygen --bound)\n"
+        "  GUEST: a domain id, or the name or UUID of exactly one domain\n"
         "  -v, --verbose          also write the syslog lines to stderr\n"
         "      --check-policy [FILE]  check the policy file (default " SC_RELAY_POLICY ")\n"
         "exit: 0 the VMM ended the session, 2 operational error, 3 the VMM refused,\n"
@@ -86,14 +89,16 @@ static const char *vmm_strerror(int e)
                             "(sc-keygen --seal ... --domain UUID)";
     case SC_EFULL: return "the VMM's table of used bind requests is full until the "
                           "hypervisor reboots";
-    case SC_EUUID: return "the bind request names another domain (UUID mismatch); it is "
-                          "not used up: check the domain id (xl domid NAME) and send it to "
-                          "the domain it names";
-    case SC_EKEYINUSE: return "the key is bound to another live domain; a key binds one "
-                              "domain: use another key (sc-keygen -k FILE) for this one";
+    case SC_EUUID: return "the request names another domain (UUID mismatch): a bind request "
+                          "is not used up by it, and a session meant for another guest is "
+                          "refused; check the domain id or name (xl domid NAME)";
+    case SC_EKEYINUSE: return "the key already binds as many live domains as the VMM allows "
+                              "(sccrypt(7)); use another key (sc-keygen -k FILE) for this one";
+    case SC_EGUEST: return "this key binds several domains here and the session named none: "
+                           "name the guest (sc-enc -g NAME|UUID, sc-console HOST NAME)";
     case SC_EBOUND: return "the domain's console is bound already; a guest is bound once, "
                            "while paused: create it again (xl create -p) to bind it anew";
-    case SC_ENOTBOUND: return "the domain's console is not bound (sc-relay --bind DOMID < request)";
+    case SC_ENOTBOUND: return "the domain's console is not bound (sc-relay --bind GUEST < request)";
     case SC_ENOSESSION: return "no session is open";
     case SC_ECLOSED: return "the session has ended";
     case SC_ESPACE: return "buffer too small";
@@ -165,6 +170,65 @@ static const char *who(void)
         return u;
     pw = getpwuid(getuid());
     return pw ? pw->pw_name : "?";
+}
+
+#define BOUND_TAG   "sccrypt-bound-v1"
+
+static int parse_domid(const char *s, uint32_t *d);
+
+/* A name as the policy spells them ([A-Za-z0-9._@+-], 1..63 bytes, no leading '-'). */
+static int guest_name_ok(const char *s)
+{
+    char tmp[64];
+
+    return rp_domain_name(tmp, s, strlen(s)) == 1;
+}
+
+/*
+ * GUEST: a domain id, or a name or UUID that names exactly one domain the
+ * backend knows (dom0's word: the user's tools check the UUID in the VMM's
+ * authenticated answer).  0, or an exit status with the reason said.
+ */
+static int resolve_guest(const struct relay_backend *be, struct relay_conn *c,
+                         const char *guest, uint32_t *domid)
+{
+    uint32_t ids[256];
+    uint8_t want[16], u[16];
+    char name[64];
+    const char *err = NULL;
+    size_t n = 0, i, found = 0;
+    int by_uuid, verr;
+
+    if (parse_domid(guest, domid) == 0)
+        return 0;
+    by_uuid = strlen(guest) == 36 && uuid_parse(want, guest) == 0;
+    if (!by_uuid && !guest_name_ok(guest)) {
+        fprintf(stderr, "sc-relay: %s: not a domain id, name or UUID\n", guest);
+        return EX_OPER;
+    }
+    if (be->domains(c, ids, sizeof(ids) / sizeof(ids[0]), &n, &err) < 0) {
+        fprintf(stderr, "sc-relay: %s: cannot list the domains to find %s: %s\n", be->name,
+                guest, err);
+        return EX_OPER;
+    }
+    for (i = 0; i < n; i++) {
+        verr = 0;
+        if (be->dominfo(c, ids[i], name, u, &verr, &err) < 0)
+            continue;           /* gone meanwhile, or without a UUID: not this one */
+        if (by_uuid ? memcmp(u, want, 16) == 0 : strcmp(name, guest) == 0) {
+            *domid = ids[i];
+            found++;
+        }
+    }
+    if (found == 1)
+        return 0;
+    if (found == 0) {
+        fprintf(stderr, "sc-relay: %s: no such domain\n", guest);
+        return EX_REFUSED;
+    }
+    fprintf(stderr, "sc-relay: %s: %zu domains have this %s; name one by its %s\n", guest,
+            found, by_uuid ? "UUID" : "name", by_uuid ? "id" : "UUID");
+    return EX_OPER;
 }
 
 static int parse_domid(const char *s, uint32_t *d)
@@ -256,8 +320,10 @@ static int do_vmm_key(const struct relay_backend *be, struct relay_conn *c)
 
 static int do_bind(const struct relay_backend *be, struct relay_conn *c, uint32_t domid)
 {
-    uint8_t req[SC_BIND_LEN + 1];
+    uint8_t req[SC_BIND_LEN + 1], ans[SC_BOUND_LEN];
+    char line[sizeof(BOUND_TAG) + 2 * SC_BOUND_LEN + 2];
     const char *err = NULL;
+    size_t alen = 0, i;
     int verr = 0;
     ssize_t n;
 
@@ -276,7 +342,7 @@ static int do_bind(const struct relay_backend *be, struct relay_conn *c, uint32_
                 "got %s\n", SC_BIND_LEN, n > SC_BIND_LEN ? "more" : "fewer");
         return EX_OPER;
     }
-    if (be->bind(c, domid, req, SC_BIND_LEN, &verr, &err) < 0) {
+    if (be->bind(c, domid, req, SC_BIND_LEN, ans, &alen, &verr, &err) < 0) {
         if (verr) {
             fprintf(stderr, "sc-relay: domain %u: the VMM refused the bind: %s\n",
                     (unsigned)domid, bind_strerror(verr));
@@ -296,6 +362,17 @@ static int do_bind(const struct relay_backend *be, struct relay_conn *c, uint32_
     }
     syslog(LOG_NOTICE, "bound: user=%s domain=%u", who(), (unsigned)domid);
     fprintf(stderr, "sc-relay: domain %u: console bound\n", (unsigned)domid);
+    if (alen != SC_BOUND_LEN)
+        return EX_ENDED;        /* a VMM that sends no bind answer */
+    /* The VMM's answer, for the user's tools to check and record (sc-keygen --bound). */
+    memcpy(line, BOUND_TAG " ", sizeof(BOUND_TAG));
+    for (i = 0; i < SC_BOUND_LEN; i++)
+        snprintf(line + sizeof(BOUND_TAG) + 2 * i, 3, "%02x", ans[i]);
+    line[sizeof(BOUND_TAG) + 2 * SC_BOUND_LEN] = '\n';
+    if (io_write_all(1, line, sizeof(BOUND_TAG) + 2 * SC_BOUND_LEN + 1) < 0) {
+        fprintf(stderr, "sc-relay: stdout: %s\n", strerror(errno));
+        return EX_OPER;
+    }
     return EX_ENDED;
 }
 
@@ -807,7 +884,9 @@ int main(int argc, char **argv)
     const char *bname = NULL, *sockopt = NULL;
     struct relay_gate gate;
     int opt, takeover = 0, vmmkey = 0, bind = 0, verbose = 0, checkpol = 0, rc;
+    uint8_t domuuid[16];
     uint32_t domid = 0;
+    const char *guest = NULL;
 
     while ((opt = getopt_long(argc, argv, "b:s:tvh", lo, NULL)) != -1) {
         switch (opt) {
@@ -850,9 +929,13 @@ int main(int argc, char **argv)
         usage(stderr);
         return EX_OPER;
     }
-    if (!vmmkey && parse_domid(argv[optind], &domid) < 0) {
-        fprintf(stderr, "sc-relay: %s: not a domain id\n", argv[optind]);
-        return EX_OPER;
+    if (!vmmkey) {
+        guest = argv[optind];
+        if (parse_domid(guest, &domid) < 0 && !guest_name_ok(guest) &&
+            !(strlen(guest) == 36 && uuid_parse(domuuid, guest) == 0)) {
+            fprintf(stderr, "sc-relay: %s: not a domain id, name or UUID\n", guest);
+            return EX_OPER;
+        }
     }
     if (vmmkey && (bind || takeover)) {
         usage(stderr);
@@ -889,6 +972,8 @@ int main(int argc, char **argv)
     }
     if (vmmkey)
         rc = gate_vmm_key(&gate);
+    else if ((rc = resolve_guest(be, c, guest, &domid)) != 0)
+        rc = rc == EX_REFUSED ? GATE_EX_NODOM : rc;
     else
         rc = gate_domain(&gate, be, c, domid, bind ? RP_BIND : takeover ? RP_TAKEOVER : RP_ATTACH);
     if (!vmmkey && !bind && (rc == EX_POLICY || rc == GATE_EX_NODOM))

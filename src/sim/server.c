@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -47,6 +49,7 @@
 #error "a relay short of credit for one frame must always be owed a batch"
 #endif
 #define DYING_GRACE_MS  2000
+#define OUTQ_POLL_MS    20          /* how often a draining session's unread stream is looked at */
 #define RESTART_MIN_MS  1000
 
 struct sconn;
@@ -103,7 +106,8 @@ static struct sdom *doms;
 static size_t ndoms;
 static struct sconn conns[MAX_CONNS];
 static sigset_t origmask;
-static uint8_t outbuf[SIM_MAX_PAYLOAD];
+
+static void conn_push(struct sconn *c);
 
 static int session_open(const struct sdom *d)
 {
@@ -234,9 +238,16 @@ static int dom_pump(struct sdom *d, int readable)
         }
         if (ring_out_used(d) > 0 &&
             (!session_open(d) || d->bl.cap - d->bl.len >= (size_t)ring_out_used(d))) {
-            if (sc_backlog_drain_ring(&d->bl, d->ring) > 0)
+            if (sc_backlog_drain_ring(&d->bl, d->ring) > 0) {
                 progress = 1;
+                /* Issue 17.1: output moving towards the user is not quiet. */
+                if (session_open(d))
+                    sc_vmm_guest_output(&d->dom, dom_now(d));
+            }
         }
+        /* Output left in the ring waits for room in the backlog: not quiet either. */
+        if (ring_out_used(d) > 0 && session_open(d))
+            sc_vmm_guest_output(&d->dom, dom_now(d));
         if (!progress)
             break;
         any = 1;
@@ -262,15 +273,16 @@ static void dom_check_dying(struct sdom *d, uint64_t now)
         dom_destroy(d);
 }
 
-static int key_in_use(void *ctx, const uint8_t key[SC_KEY_LEN])
+/* The VMM's per-key count: how many live domains key binds (sc_vmm_bind, sc_vmm_open). */
+static int key_binds(void *ctx, const uint8_t key[SC_KEY_LEN])
 {
     size_t i;
+    int n = 0;
 
     (void)ctx;
     for (i = 0; i < ndoms; i++)
-        if (doms[i].dom.bound && sc_ct_equal(doms[i].dom.key, key, SC_KEY_LEN))
-            return 1;
-    return 0;
+        n += doms[i].dom.bound && sc_ct_equal(doms[i].dom.key, key, SC_KEY_LEN);
+    return n;
 }
 
 /* --- connections --- */
@@ -383,20 +395,16 @@ static void session_detach(struct sconn *c)
     c->d = NULL;
 }
 
-/* Ends d's session with nobody to read the close record. */
-static void session_abandon(struct sdom *d, unsigned int reason)
+/*
+ * Ends d's session with nobody to read its close (its relay went away), in
+ * whatever state it is, the quiet wait after the user's close included:
+ * the session's keys go, the binding and the backlog stay for the next
+ * session (issue 17.2: this fell to a wipe of the binding while draining).
+ */
+static void session_abandon(struct sdom *d)
 {
-    size_t n;
-    int i;
-
-    if (!session_open(d))
-        return;
-    sc_vmm_close(&d->dom, reason);
-    for (i = 0; i < 4 && session_open(d); i++)
-        if (sc_vmm_output(&d->dom, NULL, outbuf, sizeof(outbuf), &n, dom_now(d)) < 0)
-            break;
-    if (session_open(d))            /* cannot happen; never leave keys behind */
-        sc_dom_wipe(&d->dom);
+    if (session_open(d))
+        sc_vmm_abandon(&d->dom);
 }
 
 static void conn_close(struct sconn *c)
@@ -404,7 +412,7 @@ static void conn_close(struct sconn *c)
     struct sdom *d = c->d;
 
     if (d && d->holder == c && session_open(d)) {
-        session_abandon(d, SC_CLOSE_RELAY);
+        session_abandon(d);
         sim_log("domain %u (%s): the relay went away; session ended",
                 (unsigned)d->cfg->domid, d->cfg->name);
     }
@@ -429,7 +437,7 @@ static void conn_close(struct sconn *c)
 static int op_bind(struct sconn *c, uint32_t domid, const uint8_t *req, size_t len)
 {
     struct sdom *d = find_dom(domid);
-    uint8_t inst[SC_INSTANCE_LEN];
+    uint8_t inst[SC_INSTANCE_LEN], ans[SC_BOUND_LEN];
     uint32_t nused = vmm.nused;
     char id[17];
     int rc;
@@ -438,7 +446,7 @@ static int op_bind(struct sconn *c, uint32_t domid, const uint8_t *req, size_t l
         return refuse(c, SIM_OP_BIND, SIM_ERR_NODOMAIN, 0);
     if (sim_random(inst, sizeof(inst)) < 0)
         return refuse(c, SIM_OP_BIND, SC_ENORANDOM, 0);
-    rc = sc_vmm_bind(&vmm, &d->dom, req, len, inst, key_in_use, NULL);
+    rc = sc_vmm_bind(&vmm, &d->dom, req, len, inst, key_binds, NULL);
     if (vmm.nused != nused && sim_used_save(cfg->statedir, &vmm) < 0)
         sim_log("%s/used-requests: cannot save: %s", cfg->statedir, strerror(errno));
     if (rc) {
@@ -448,7 +456,10 @@ static int op_bind(struct sconn *c, uint32_t domid, const uint8_t *req, size_t l
     }
     hexid(id, inst);
     sim_log("domain %u (%s): console bound (instance %s...)", (unsigned)domid, d->cfg->name, id);
-    return send_resp(c, SIM_OP_BIND, SIM_STATUS_OK, 0, 0, 0, NULL, 0, -1);
+    rc = sc_vmm_bound(&vmm, &d->dom, req, len, ans);
+    if (rc)
+        return refuse(c, SIM_OP_BIND, -rc, 0);
+    return send_resp(c, SIM_OP_BIND, SIM_STATUS_OK, 0, 0, 0, ans, sizeof(ans), -1);
 }
 
 /* The old session's last words when another takes the domain over. */
@@ -509,7 +520,8 @@ static int op_open(struct sconn *c, uint32_t domid, int takeover, const uint8_t 
     }
     if (sim_random(eph, sizeof(eph)) < 0)
         return refuse(c, SIM_OP_OPEN, SC_ENORANDOM, 0);
-    rc = sc_vmm_open(&vmm, &d->dom, hello, len, answer, eph, d->bl.dropped, dom_now(d));
+    rc = sc_vmm_open(&vmm, &d->dom, hello, len, answer, eph, d->bl.dropped, dom_now(d),
+                     key_binds, NULL);
     sc_wipe(eph, sizeof(eph));
     if (rc) {
         if (old)
@@ -528,7 +540,7 @@ static int op_open(struct sconn *c, uint32_t domid, int takeover, const uint8_t 
         sim_log("domain %u (%s): session taken over", (unsigned)domid, d->cfg->name);
     }
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-        session_abandon(d, SC_CLOSE_RELAY);
+        session_abandon(d);
         return -1;
     }
     io_set_nonblock(sv[0], 1);
@@ -573,7 +585,11 @@ static int take_input(struct sconn *c, const uint8_t *p, size_t len, size_t *tot
         if (used == 0 && !moved)
             break;
     }
-    dom_pump(d, 0);
+    /*
+     * No pump here: the caller seals what the input owes (a slot's answer)
+     * before the input goes on to the guest's pty, so a key's answer leaves
+     * no later than chaff's (issue 17.3), then pumps.
+     */
     if (rc == -SC_EAUTH || rc == -SC_EINVAL)
         sim_log("domain %u (%s): an input record failed: %s; session closing",
                 (unsigned)d->cfg->domid, d->cfg->name, sc_strerror(rc));
@@ -593,10 +609,10 @@ static int give_output(struct sconn *c, uint8_t *out, size_t cap, size_t *off, i
 
     *off = 0;
     *ended = 0;
+    /* Sealing first, then the guest's side: what is owed leaves before the guest is fed. */
     for (i = 0; i < 1024 && cap - *off >= OUT_NEED; i++) {
-        int moved = dom_pump(d, 0);
+        int moved;
 
-        dom_check_dying(d, now);
         rc = sc_vmm_output(&d->dom, &d->bl, out + *off, cap - *off, &n, dom_now(d));
         *off += n;
         if (rc == 1) {
@@ -604,6 +620,8 @@ static int give_output(struct sconn *c, uint8_t *out, size_t cap, size_t *off, i
             rc = 0;
             break;
         }
+        moved = dom_pump(d, 0);
+        dom_check_dying(d, now);
         if (rc < 0 || (n == 0 && !moved))
             break;
     }
@@ -696,7 +714,12 @@ static int op_send(struct sconn *c, const uint8_t *p, size_t len)
     }
     memcpy(c->inq + c->inqlen, p, len);
     c->inqlen += len;
-    conn_feed(c);
+    if (conn_feed(c)) {
+        /* The answer the input earned leaves now, then the input goes on to the guest. */
+        conn_push(c);
+        if (c->d && session_open(c->d))
+            dom_pump(c->d, 0);
+    }
     return 0;
 }
 
@@ -732,6 +755,17 @@ static int op_dominfo(struct sconn *c, uint32_t domid)
     return send_resp(c, SIM_OP_DOMINFO, SIM_STATUS_OK, 0, 0, 0, p, SC_UUID_LEN + n, -1);
 }
 
+/* Every domain's id (for sc-relay's names: it asks DOMINFO of each). */
+static int op_list(struct sconn *c)
+{
+    uint8_t p[4 * 64];                  /* at most 64 domains (sim_serve) */
+    size_t i;
+
+    for (i = 0; i < ndoms && i < 64; i++)
+        sim_put32(p + 4 * i, doms[i].cfg->domid);
+    return send_resp(c, SIM_OP_LIST, SIM_STATUS_OK, 0, 0, 0, p, 4 * i, -1);
+}
+
 /* One whole request (header h, payload reqbuf of len bytes); -1 closes the connection. */
 static int conn_dispatch(struct sconn *c, const uint8_t *h, const uint8_t *reqbuf, uint32_t len)
 {
@@ -764,6 +798,9 @@ static int conn_dispatch(struct sconn *c, const uint8_t *h, const uint8_t *reqbu
         break;
     case SIM_OP_DOMINFO:
         rc = op_dominfo(c, domid);
+        break;
+    case SIM_OP_LIST:
+        rc = op_list(c);
         break;
     default:
         send_resp(c, h[1], SIM_STATUS_BADREQ, 0, 0, 0, NULL, 0, -1);
@@ -860,9 +897,8 @@ static int conn_has_news(struct sconn *c)
 
     if (!d || !session_open(d))
         return 0;
-    /* The backlog is news only for a live session (sc_vmm_output gives no other any). */
-    if ((d->bl.len > 0 && sc_vmm_live(&d->dom)) || sc_vmm_output_owed(&d->dom) ||
-        sc_vmm_wake_in(&d->dom, dom_now(d)) == 0)
+    /* What sc_vmm_output would seal now (small output held for a slot is not news). */
+    if (sc_vmm_has_output(&d->dom, &d->bl, dom_now(d)))
         return 1;
     return ring_out_used(d) > 0 && d->bl.cap - d->bl.len >= (size_t)ring_out_used(d);
 }
@@ -891,6 +927,12 @@ static void conn_send_push(struct sconn *c)
         }
         c->poff += (size_t)n;
     }
+    /*
+     * Issue 17.1: sealed output the relay has not taken (or took only
+     * now) is not quiet.  The quiet wait begins once the relay has all.
+     */
+    if (c->plen && c->d && c->d->holder == c && session_open(c->d))
+        sc_vmm_guest_output(&c->d->dom, dom_now(c->d));
     if (c->poff == c->plen)
         c->poff = c->plen = 0;
 }
@@ -1029,6 +1071,16 @@ static int listen_socket(const char *path)
     }
     umask(old);
     return fd;
+}
+
+/* Bytes pushed into c's stream socket that the relay has not read yet (0 when unknown). */
+static int stream_unread(const struct sconn *c)
+{
+    int n = 0;
+
+    if (c->evfd < 0 || ioctl(c->evfd, SIOCOUTQ, &n) < 0)
+        return 0;
+    return n;
 }
 
 /* A connection holding no session: it may make room for a new one. */
@@ -1289,6 +1341,18 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
 
             if (cn->fd < 0 || conn_expire(cn, sim_now_ms()))
                 continue;
+            /*
+             * Issue 17.1: records in the stream socket the relay has not read
+             * yet are not quiet either.  The kernel says how many bytes wait
+             * (SIOCOUTQ) but not when they go: while draining, look again
+             * every OUTQ_POLL_MS until they have.
+             */
+            if (cn->d && cn->d->holder == cn && cn->d->dom.state == SC_SESS_DRAINING &&
+                stream_unread(cn) > 0) {
+                sc_vmm_guest_output(&cn->d->dom, dom_now(cn->d));
+                if (timeout < 0 || timeout > OUTQ_POLL_MS)
+                    timeout = OUTQ_POLL_MS;
+            }
             /* Wake to expire it in time. */
             if ((cn->iblen > 0 || cn->wlen > 0 || conn_idle(cn)) && (timeout < 0 || timeout > 250))
                 timeout = 250;
@@ -1300,6 +1364,8 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
             for (j = 0, fed = 0; j < 16; j++) {
                 fed = conn_feed(cn);
                 conn_push(cn);
+                if (cn->d && session_open(cn->d))
+                    dom_pump(cn->d, 0);
                 if (!conn_can_feed(cn) || (!fed && j > 0))
                     break;
             }

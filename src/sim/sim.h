@@ -16,7 +16,7 @@
 #include "sc_vmm.h"
 
 #define SIM_BACKLOG_DEFAULT (64 * 1024)
-#define SIM_NAME_MAX        64
+#define SIM_NAME_MAX        128
 
 /* What the user asked for, per domain. */
 struct sim_domcfg {

@@ -32,6 +32,7 @@
  *               value2 = SIM_WIRE_VERSION.
  *   VMM_KEY  -> payload = the VMM's 32-byte X25519 public key.
  *   BIND     payload = a bind request (SC_BIND_LEN bytes) for domid.
+ *            -> payload = the bind answer (SC_BOUND_LEN bytes).
  *   OPEN     payload = the hello frame's body (SC_HELLO_LEN); flags bit
  *            SIM_F_TAKEOVER takes the domain over from another session.
  *            -> payload = the answer frame's body (SC_ANSWER_LEN), and one
@@ -49,6 +50,8 @@
  *   DOMINFO  -> payload = domid's UUID (16 bytes) then its name (1 to 63
  *            bytes, no NUL), for the relay's policy; refused
  *            SIM_ERR_NODOMAIN when there is no such domain.
+ *   LIST     -> payload = every domain's id, 4 bytes (be32) each, for the
+ *            relay's names (sc-relay web1): it asks DOMINFO of each.
  * (Wire version 2's INPUT 5, OUTPUT 6 and XFER 9 are gone: answered
  * SIM_STATUS_BADREQ.)
  *
@@ -104,6 +107,7 @@
 #define SIM_OP_OPEN         4
 #define SIM_OP_CLOSE        7
 #define SIM_OP_DOMINFO      8
+#define SIM_OP_LIST         12      /* -> payload: every domain id, be32 each */
 #define SIM_OP_SEND         10
 #define SIM_OP_PUSH         11      /* the stream socket's messages */
 

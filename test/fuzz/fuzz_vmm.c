@@ -56,7 +56,7 @@ static void setup(void)
     if ( sc_hello_make(cr, hello0, key, vmm0.pub, c0, SC_OPT_CHAFF) )
         abort();
     memset(e, 0x77, sizeof(e));
-    if ( sc_vmm_open(&vmm0, &open0, hello0, sizeof(hello0), answer, e, 3, 1000) ||
+    if ( sc_vmm_open(&vmm0, &open0, hello0, sizeof(hello0), answer, e, 3, 1000, NULL, NULL) ||
          sc_answer_check(cr, answer, sizeof(answer), hello0, key, vmm0.pub, c0, &id, &cin0,
                          &cout0, sp) )
         abort();
@@ -257,9 +257,9 @@ static void run_program(const uint8_t *p, size_t n)
         default:                    /* a replayed hello, or a forged one */
             memset(e, d[0], sizeof(e));
             if ( len )
-                (void)sc_vmm_open(&W.vmm, &W.d, d, len, ans, e, W.bl.dropped, W.now);
+                (void)sc_vmm_open(&W.vmm, &W.d, d, len, ans, e, W.bl.dropped, W.now, NULL, NULL);
             else if ( sc_vmm_open(&W.vmm, &W.d, hello0, sizeof(hello0), ans, e, W.bl.dropped,
-                                  W.now) == 0 )
+                                  W.now, NULL, NULL) == 0 )
                 W.ended = 1;        /* a session nobody here can follow */
             check(&W.d, &W.bl);
             break;
@@ -295,7 +295,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
         memcpy(&W.vmm, &vmm0, sizeof(W.vmm));
         W.d = bound0;
         memset(e, 2, sizeof(e));
-        if ( sc_vmm_open(&W.vmm, &W.d, p + 1, n - 1, ans, e, 0, 1) == 0 &&
+        if ( sc_vmm_open(&W.vmm, &W.d, p + 1, n - 1, ans, e, 0, 1, NULL, NULL) == 0 &&
              W.d.state != SC_SESS_OPEN )
             abort();
         break;

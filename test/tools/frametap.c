@@ -2,8 +2,8 @@
 /*
  * frametap: what a watching relay records.  Copies frames (be16 length +
  * body) from stdin to stdout, each as soon as it is whole, and appends one
- * line per frame to LOG: the monotonic time in milliseconds and the body
- * length.
+ * line per frame to LOG: the monotonic time in milliseconds (three decimals)
+ * and the body length.
  *
  *   frametap LOG
  */
@@ -43,9 +43,9 @@ int main(int argc, char **argv)
         if (n < 2)
             break;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        len = snprintf(line, sizeof(line), "%llu %zd\n",
+        len = snprintf(line, sizeof(line), "%llu.%03llu %zd\n",
                        (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000,
-                       n - 2);
+                       (unsigned long long)ts.tv_nsec / 1000 % 1000, n - 2);
         if (io_write_all(log, line, (size_t)len) < 0 || io_write_all(1, buf, (size_t)n) < 0)
             break;
     }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The protocol's test vectors (test/vectors/protocol-v2.txt): fixed key,
+ * The protocol's test vectors (test/vectors/protocol-v3.txt): fixed key,
  * fixed VMM secret, fixed random bytes; the exact bytes of a bind request, a
  * hello, an answer, records each way and the derived keys.  Every value is
  * computed twice, with the OpenSSL-based crypto of the client tools and with
@@ -51,6 +51,7 @@ static int compute(const struct sc_crypto *cr)
 {
     uint8_t K[32], v[32], V[32], e[32], uuid[16], c[32], s[32], inst[16];
     uint8_t req[SC_BIND_LEN], hello[SC_HELLO_LEN], answer[SC_ANSWER_LEN], S[32];
+    uint8_t bound[SC_BOUND_LEN];
     uint8_t k2[32], u2[16], id[16], fr[SC_REC_MAX_FRAME], data[SC_REC_MAX_PT];
     uint8_t close_in[5] = { SC_CLOSE_EOF, 0, 0, 0x03, 0xe8 }, quiet = SC_CLOSE_QUIET;
     uint16_t opt;
@@ -84,9 +85,32 @@ static int compute(const struct sc_crypto *cr)
          memcmp(k2, K, 32) || memcmp(u2, uuid, 16) )
         return -1;
     put("bind_request_id", id, 16);
+    /* A version-2 request (the v2 vectors' bind_request): the same layout, still accepted. */
+    {
+        static const char v2[] = "02420000675dd574ed7789310b3d2e7681f3790b466c773b1521fecf36577958371ea52fad0905d6cd869deb4b879bb35d0d9c6f703ef6bf74f633b74cd85ee90fb0503116a17333d369250a8edd095e0164ee5ea93f5b885d3e8d76c78d3e9bdeed1fe7";
+        uint8_t r2[SC_BIND_LEN];
+        unsigned b;
+
+        for ( n = 0; n < SC_BIND_LEN; n++ )
+        {
+            if ( sscanf(v2 + 2 * n, "%2x", &b) != 1 )
+                return -1;
+            r2[n] = (uint8_t)b;
+        }
+        if ( r2[0] != 2 || sc_bind_open(cr, r2, sizeof(r2), v, V, k2, u2, id) ||
+             memcmp(k2, K, 32) || memcmp(u2, uuid, 16) )
+            return -1;
+    }
+    /* The VMM's bind answer to req, binding instance inst of domain 5. */
+    if ( sc_bound_make(cr, bound, req, sizeof(req), K, V, &ident) )
+        return -1;
+    put("bind_answer", bound, sizeof(bound));
+    if ( sc_bound_check(cr, bound, sizeof(bound), req, sizeof(req), K, V, &ident2) ||
+         ident2.domid != 5 || memcmp(ident2.instance, inst, 16) || memcmp(ident2.uuid, uuid, 16) )
+        return -1;
 
     put("hello_eph_secret", c, 32);
-    if ( sc_hello_make(cr, hello, K, V, c, SC_OPT_CHAFF) )
+    if ( sc_hello_make_for(cr, hello, K, V, c, SC_OPT_CHAFF, uuid) )
         return -1;
     put("hello", hello, sizeof(hello));
     if ( sc_hello_check(cr, hello, sizeof(hello), K, v, V, &opt) || opt != SC_OPT_CHAFF )
@@ -191,7 +215,7 @@ int main(int argc, char **argv)
     {
         if ( compute(&sc_core_crypto) )
             return 1;
-        printf("# SCCrypt protocol v2 test vectors (sccrypt(7)). name = hex\n");
+        printf("# SCCrypt protocol v3 test vectors (sccrypt(7)). name = hex\n");
         for ( i = 0; i < ngot; i++ )
         {
             printf("%s = ", got[i].name);

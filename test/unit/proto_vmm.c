@@ -53,6 +53,22 @@ static int other_has_key(void *ctx, const uint8_t key[32])
     return w->other.bound && sc_ct_equal(w->other.key, key, 32);
 }
 
+/* The host's per-key count over both domains (sc_vmm_bind, sc_vmm_open). */
+static int key_binds(void *ctx, const uint8_t key[32])
+{
+    struct world *w = ctx;
+
+    return (w->dom.bound && sc_ct_equal(w->dom.key, key, 32)) +
+           (w->other.bound && sc_ct_equal(w->other.key, key, 32));
+}
+
+static int many_binds(void *ctx, const uint8_t key[32])
+{
+    (void)ctx;
+    (void)key;
+    return SC_VMM_KEY_DOMAINS;
+}
+
 static void world_init(struct world *w)
 {
     uint8_t s[32], ouuid[16];
@@ -93,7 +109,7 @@ static int handshake_dropped(struct world *w, uint16_t opt, uint64_t dropped, ui
     if ( sc_hello_make(cr, w->hello, w->key, w->vmm.pub, w->c, opt) )
         return -100;
     rnd(s, 32);
-    rc = sc_vmm_open(&w->vmm, &w->dom, w->hello, SC_HELLO_LEN, answer, s, dropped, w->now);
+    rc = sc_vmm_open(&w->vmm, &w->dom, w->hello, SC_HELLO_LEN, answer, s, dropped, w->now, NULL, NULL);
     if ( rc )
         return rc;
     rc = sc_answer_check(cr, answer, SC_ANSWER_LEN, w->hello, w->key, w->vmm.pub, w->c, &id,
@@ -191,13 +207,94 @@ static void test_bind_rules(void)
     }
     /* Bound already. */
     CHECK(bind(&w, &w.dom, w.key, w.uuid, req2) == -SC_EBOUND, "second bind refused");
-    /* One live domain per key. */
+    /* One key binds many domains; each session names the one it is for. */
     {
         struct world w2;
+        uint8_t hello[SC_HELLO_LEN], c[32], s[32], sp[32], answer[SC_ANSWER_LEN];
+        uint8_t rq[SC_BIND_LEN], e[32], in2[16], bans[SC_BOUND_LEN];
+        struct sc_identity id;
+        struct sc_dir ci, co;
 
         world_init(&w2);
         CHECK(bind(&w2, &w2.other, w2.key, w2.other.uuid, req) == 0, "other domain bound");
-        CHECK(bind(&w2, &w2.dom, w2.key, w2.uuid, req) == -SC_EKEYINUSE, "key in use refused");
+        CHECK(bind(&w2, &w2.dom, w2.key, w2.uuid, req) == 0,
+              "the same key binds a second domain");
+        rnd(c, 32);
+        rnd(s, 32);
+        /* A session meant for domain 5, routed by dom0 to domain 6 (same key). */
+        CHECK(sc_hello_make_for(cr, hello, w2.key, w2.vmm.pub, c, 0, w2.uuid) == 0, "hello");
+        CHECK(sc_vmm_open(&w2.vmm, &w2.other, hello, SC_HELLO_LEN, answer, s, 0, w2.now,
+                          key_binds, &w2) == -SC_EUUID &&
+              w2.other.state == SC_SESS_NONE,
+              "a hello for one domain is refused by another bound to the same key");
+        CHECK(sc_vmm_open(&w2.vmm, &w2.dom, hello, SC_HELLO_LEN, answer, s, 0, w2.now,
+                          key_binds, &w2) == 0, "the hello opens the domain it names");
+        CHECK(sc_answer_check(cr, answer, SC_ANSWER_LEN, hello, w2.key, w2.vmm.pub, c, &id,
+                              &ci, &co, sp) == 0 && memcmp(id.uuid, w2.uuid, 16) == 0,
+              "the client accepts the answer of the domain it named");
+        /* An authentic answer of domain 6 to a hello that named domain 5: refused by the client. */
+        {
+            struct world w4 = w2;
+
+            memcpy(w4.other.uuid, w2.uuid, 16);     /* (the engine never would) */
+            memcpy(w4.dom.uuid, w2.other.uuid, 16);
+            CHECK(sc_vmm_open(&w4.vmm, &w4.dom, hello, SC_HELLO_LEN, answer, s, 0, w4.now,
+                              NULL, NULL) == -SC_EUUID, "uuid checked against the domain");
+            w4.dom.bound = 1;
+            sc_hello_make_for(cr, hello, w2.key, w2.vmm.pub, c, 0, NULL);
+            CHECK(sc_vmm_open(&w4.vmm, &w4.dom, hello, SC_HELLO_LEN, answer, s, 0, w4.now,
+                              NULL, NULL) == 0, "a hello naming none opens with one binding");
+            sc_wipe(&w4, sizeof(w4));
+        }
+        /* An authentic answer naming domain 6 to a hello that named domain 5: refused. */
+        {
+            struct sc_identity bad = { .domid = 6 };
+            struct sc_dir vi, vo;
+
+            memcpy(bad.uuid, w2.other.uuid, 16);
+            sc_hello_make_for(cr, hello, w2.key, w2.vmm.pub, c, 0, w2.uuid);
+            CHECK(sc_answer_make(cr, answer, hello, w2.key, w2.vmm.secret, w2.vmm.pub, s, &bad,
+                                 &vi, &vo) == 0, "answer made");
+            CHECK(sc_answer_check(cr, answer, SC_ANSWER_LEN, hello, w2.key, w2.vmm.pub, c, &id,
+                                  &ci, &co, sp) == -SC_EUUID,
+                  "the client refuses an answer for another domain than its hello named");
+            sc_dir_wipe(&vi);
+            sc_dir_wipe(&vo);
+        }
+        /* A hello naming no domain while the key binds two: refused, whichever dom0 picks. */
+        CHECK(sc_hello_make_for(cr, hello, w2.key, w2.vmm.pub, c, 0, NULL) == 0, "hello");
+        CHECK(sc_vmm_open(&w2.vmm, &w2.other, hello, SC_HELLO_LEN, answer, s, 0, w2.now,
+                          key_binds, &w2) == -SC_EGUEST, "a hello naming none refused (two)");
+        /* The per-key limit. */
+        rnd(e, 32);
+        rnd(in2, 16);
+        {
+            struct world w5;
+
+            world_init(&w5);
+            sc_bind_seal(cr, rq, w5.key, w5.uuid, w5.vmm.pub, e);
+            CHECK(sc_vmm_bind(&w5.vmm, &w5.dom, rq, SC_BIND_LEN, in2, many_binds, NULL) ==
+                  -SC_EKEYINUSE && !w5.dom.bound, "a key at its limit binds no more");
+            /* The bind answer: names the instance, under the key, for this request only. */
+            world_init(&w5);
+            sc_bind_seal(cr, rq, w5.key, w5.uuid, w5.vmm.pub, e);
+            CHECK(sc_vmm_bind(&w5.vmm, &w5.dom, rq, SC_BIND_LEN, in2, key_binds, &w5) == 0 &&
+                  sc_vmm_bound(&w5.vmm, &w5.dom, rq, SC_BIND_LEN, bans) == 0, "bind answer");
+            CHECK(sc_bound_check(cr, bans, SC_BOUND_LEN, rq, SC_BIND_LEN, w5.key, w5.vmm.pub,
+                                 &id) == 0 && memcmp(id.instance, in2, 16) == 0 &&
+                  memcmp(id.uuid, w5.uuid, 16) == 0 && id.domid == 5, "bind answer checks");
+            CHECK(sc_bound_check(cr, bans, SC_BOUND_LEN, req, SC_BIND_LEN, w5.key, w5.vmm.pub,
+                                 &id) == -SC_EAUTH, "bind answer to another request refused");
+            CHECK(sc_bound_check(cr, bans, SC_BOUND_LEN, rq, SC_BIND_LEN, w2.key, w5.vmm.pub,
+                                 &id) == -SC_EAUTH, "bind answer under another key refused");
+            for ( i = 0; i < SC_BOUND_LEN; i++ )
+            {
+                bans[i] ^= 0x01;
+                CHECK(sc_bound_check(cr, bans, SC_BOUND_LEN, rq, SC_BIND_LEN, w5.key,
+                                     w5.vmm.pub, &id) < 0, "tampered bind answer refused");
+                bans[i] ^= 0x01;
+            }
+        }
     }
     /* Tampered request. */
     for ( i = 0; i < SC_BIND_LEN; i += 7 )
@@ -429,10 +526,10 @@ static void test_tamper(void)
 
         handshake(&w, 0);
         rnd(s, 32);
-        CHECK(sc_vmm_open(&w.vmm, &w.dom, w.hello, SC_HELLO_LEN, ans1, s, 0, w.now) == 0,
+        CHECK(sc_vmm_open(&w.vmm, &w.dom, w.hello, SC_HELLO_LEN, ans1, s, 0, w.now, NULL, NULL) == 0,
               "replayed hello gets an answer");
         rnd(s, 32);
-        CHECK(sc_vmm_open(&w.vmm, &w.dom, w.hello, SC_HELLO_LEN, ans2, s, 0, w.now) == 0 &&
+        CHECK(sc_vmm_open(&w.vmm, &w.dom, w.hello, SC_HELLO_LEN, ans2, s, 0, w.now, NULL, NULL) == 0 &&
               memcmp(ans1 + 20, ans2 + 20, 32) != 0, "with a new ephemeral each time");
         /* Old input records do not open under the new session. */
         l1 = client_seal(&w, f1, SC_REC_DATA, "rm -rf /\n", 9);
@@ -453,10 +550,10 @@ static void test_tamper(void)
 
             rnd(k2, 32);
             sc_hello_make(cr, hello3, k2, w.vmm.pub, w.c, 0);
-            CHECK(sc_vmm_open(&w.vmm, &w.dom, hello3, SC_HELLO_LEN, ans1, s, 0, w.now) ==
+            CHECK(sc_vmm_open(&w.vmm, &w.dom, hello3, SC_HELLO_LEN, ans1, s, 0, w.now, NULL, NULL) ==
                   -SC_EAUTH, "hello under the wrong key refused");
             hello3[0] = 9;
-            CHECK(sc_vmm_open(&w.vmm, &w.dom, hello3, SC_HELLO_LEN, ans1, s, 0, w.now) ==
+            CHECK(sc_vmm_open(&w.vmm, &w.dom, hello3, SC_HELLO_LEN, ans1, s, 0, w.now, NULL, NULL) ==
                   -SC_EVERSION, "hello of an unknown version refused");
         }
     }
@@ -631,6 +728,10 @@ static void test_session_timeouts(void)
           type == SC_REC_CLOSE && data[0] == SC_CLOSE_TIMEOUT,
           "a client that never completes the handshake is dropped with TIMEOUT");
     CHECK(w.dom.state == SC_SESS_NONE, "the console is free again");
+    /* Issue 17 item 6: the client's silence and dom0 withholding its records look alike. */
+    CHECK(strstr(sc_close_reason(SC_CLOSE_TIMEOUT), "dom0 withheld") != NULL &&
+          strstr(sc_close_reason(SC_CLOSE_TIMEOUT), "cannot be told") != NULL,
+          "TIMEOUT's text does not blame the client alone");
 
     CHECK(handshake(&w, 0) == 0 && go_live(&w) == 0, "live session");
     rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);     /* its answer */
@@ -759,6 +860,277 @@ static void test_record_sizes(void)
     CHECK(rc == 1 && olen == SC_KEYSTROKE_FRAME, "the close is 36 bytes too");
 }
 
+
+/* The client's close with quiet_ms, then the session drains. */
+static int client_close(struct world *w, uint32_t quiet_ms)
+{
+    uint8_t f[SC_REC_MAX_FRAME], cl[5] = { SC_CLOSE_EOF };
+    size_t cons, wr;
+    int len;
+
+    cl[1] = (uint8_t)(quiet_ms >> 24);
+    cl[2] = (uint8_t)(quiet_ms >> 16);
+    cl[3] = (uint8_t)(quiet_ms >> 8);
+    cl[4] = (uint8_t)quiet_ms;
+    len = client_seal(w, f, SC_REC_CLOSE, cl, 5);
+    return sc_vmm_input(&w->dom, &w->ring, f, (size_t)len, &cons, &wr, w->now);
+}
+
+/* The close reason in the last record of out (olen bytes), or -1. */
+static int last_close(struct world *w, const uint8_t *out, size_t olen)
+{
+    uint8_t data[SC_REC_MAX_PT];
+    size_t off = 0, fl, n;
+    unsigned type = 0;
+
+    while ( off < olen )
+    {
+        fl = SC_FRAME_HDR + (size_t)sc_frame_body_len(out + off);
+        if ( sc_rec_open(cr, &w->cout, out + off, fl, &type, data, &n) )
+            return -2;
+        off += fl;
+    }
+    return type == SC_REC_CLOSE ? data[0] : -1;
+}
+
+/*
+ * Issue 17 item 1: the quiet time ran from the guest's last write, so output
+ * that waited in the backlog while dom0 did not read made the guest look
+ * quiet: the close came right behind the backlog, with the ring still full.
+ * Now output waiting in the backlog is not quiet, the quiet time runs from
+ * when the last of it left, and a session that lost output never ends clean.
+ */
+static void test_quiet_means_nothing_waiting(void)
+{
+    struct world w;
+    uint8_t req[SC_BIND_LEN], out[8192], big[6000];
+    size_t olen;
+    int rc, len;
+
+    world_init(&w);
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    CHECK(handshake(&w, 0) == 0 && go_live(&w) == 0, "live session");
+    memset(big, 'o', sizeof(big));
+    sc_backlog_push(&w.bl, big, sizeof(big));
+    sc_vmm_guest_output(&w.dom, w.now);
+    CHECK(client_close(&w, 300) == 0 && w.dom.state == SC_SESS_DRAINING, "draining");
+    /* dom0 reads nothing for 2 s: then a small read takes part of the backlog. */
+    w.now += 2000;
+    rc = sc_vmm_output(&w.dom, &w.bl, out, 1024, &olen, w.now);
+    CHECK(rc == 0 && w.bl.len > 0 && last_close(&w, out, olen) == -1,
+          "no close while output waits in the backlog, however long it waited");
+    /* The rest in one read: no close right behind it, though 2 s passed. */
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    CHECK(rc == 0 && w.bl.len == 0 && last_close(&w, out, olen) == -1,
+          "the backlog's last record is not followed by a close: it left just now");
+    /* The ring's output waiting on the host's side counts too. */
+    sc_vmm_guest_output(&w.dom, w.now + 200);
+    CHECK(sc_vmm_wake_in(&w.dom, w.now + 200) == 300, "output waiting restarts the quiet time");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + 499);
+    CHECK(rc == 0 && olen == 0, "no close before the quiet time after the last output");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + 500);
+    CHECK(rc == 1 && last_close(&w, out, olen) == SC_CLOSE_QUIET,
+          "QUIET once nothing waited for the quiet time");
+
+    /* Without a backlog the engine cannot know it is empty: never a quiet end. */
+    CHECK(handshake(&w, 0) == 0 && go_live(&w) == 0 && client_close(&w, 0) == 0, "again");
+    rc = sc_vmm_output(&w.dom, NULL, out, sizeof(out), &olen, w.now + 10000);
+    CHECK(rc == 0 && last_close(&w, out, olen) == -1, "no quiet end without a backlog to check");
+
+    /* Output lost during the session (a host that let the backlog overflow). */
+    sc_backlog_push(&w.bl, big, sizeof(big));
+    sc_backlog_push(&w.bl, big, sizeof(big));
+    CHECK(w.bl.dropped > 0, "backlog overflowed during the session");
+    for ( rc = 0, len = -1; rc == 0 && len == -1; w.now += 1000 )
+    {
+        rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + 10000);
+        len = last_close(&w, out, olen);
+    }
+    CHECK(rc == 1 && len == SC_CLOSE_LOST, "a session that lost output ends with LOST, never QUIET");
+}
+
+/*
+ * Issue 17 item 2: a session abandoned while draining (the relay killed in
+ * the quiet wait) could not be closed by a RELAY close, and the host's
+ * "cannot happen" fallback wiped the binding.  sc_vmm_abandon ends a session
+ * in any state and keeps the binding; and every close the hosts seal for a
+ * gone relay (TAKEOVER, GUEST_GONE) ends the session within one
+ * SC_VMM_OUT_MIN output, from every state, in both record formats.
+ */
+static void test_abandon_keeps_binding(void)
+{
+    static const unsigned reasons[] = { SC_CLOSE_TAKEOVER, SC_CLOSE_GUEST_GONE,
+                                        SC_CLOSE_RELAY };
+    struct world w;
+    uint8_t req[SC_BIND_LEN], out[SC_VMM_OUT_MIN], key[32];
+    size_t olen;
+    unsigned st, r, opt;
+    int rc, ok = 1, len;
+    uint8_t f[SC_REC_MAX_FRAME];
+    size_t cons, wr;
+
+    world_init(&w);
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    memcpy(key, w.dom.key, 32);
+    for ( opt = 0; opt < 2; opt++ )
+        for ( st = 0; st < 4; st++ )
+            for ( r = 0; r < 3; r++ )
+            {
+                if ( handshake(&w, opt ? SC_OPT_CHAFF : 0) )
+                {
+                    ok = 0;
+                    continue;
+                }
+                if ( st >= 1 )
+                    go_live(&w);
+                if ( st == 2 )
+                    client_close(&w, 60000);        /* draining, a long quiet wait */
+                if ( st == 3 )
+                {
+                    /* a record that fails: a PROTOCOL close is owed */
+                    len = client_seal(&w, f, SC_REC_DATA, "x", 1);
+                    f[len - 1] ^= 1;
+                    sc_vmm_input(&w.dom, &w.ring, f, (size_t)len, &cons, &wr, w.now);
+                }
+                /* the counter about to roll over: the close needs a rekey in front */
+                w.dom.out.counter = SC_REKEY_AFTER - 1;
+                sc_vmm_close(&w.dom, reasons[r]);
+                rc = sc_vmm_output(&w.dom, NULL, out, sizeof(out), &olen, w.now);
+                if ( reasons[r] == SC_CLOSE_RELAY && st == 2 )
+                {
+                    /* the relay's close in DRAINING only notes its input ended */
+                    ok &= rc == 0 && w.dom.state == SC_SESS_DRAINING;
+                    sc_vmm_abandon(&w.dom);
+                }
+                else
+                    ok &= rc == 1;
+                ok &= w.dom.state == SC_SESS_NONE && w.dom.bound &&
+                      memcmp(w.dom.key, key, 32) == 0;
+            }
+    CHECK(ok, "every close for a gone relay ends the session in one minimal output; "
+              "a draining one is abandoned; the binding stays");
+
+    CHECK(handshake(&w, 0) == 0 && go_live(&w) == 0 && client_close(&w, 60000) == 0,
+          "draining session");
+    sc_vmm_abandon(&w.dom);
+    CHECK(w.dom.state == SC_SESS_NONE && w.dom.bound && memcmp(w.dom.key, key, 32) == 0 &&
+          w.dom.pending_len == 0, "abandoned while draining: session gone, binding kept");
+    CHECK(handshake(&w, 0) == 0 && go_live(&w) == 0, "the same key opens the next session");
+    CHECK(bind(&w, &w.dom, w.key, w.uuid, req) == -SC_EBOUND, "no second bind of the domain");
+}
+
+/*
+ * Issue 17 item 3: at an echoing prompt a key got two output records (the
+ * answer at once, then the echo as soon as the guest printed it) and chaff
+ * one.  Now, while input slots come, small output waits for the next slot's
+ * answer and rides in it: every slot, key or chaff, gets exactly one record
+ * of the fixed size, and a host asking in between (sc_vmm_has_output, or
+ * sc_vmm_output on the guest's event) gets nothing.
+ */
+static void test_echo_rides_in_the_next_answer(void)
+{
+    struct world w;
+    uint8_t req[SC_BIND_LEN], f[SC_REC_MAX_FRAME], out[8192], data[SC_REC_MAX_PT];
+    uint8_t echoed[256];
+    size_t cons, wr, olen, n, off, nech = 0, between = 0, odd = 0, got;
+    unsigned type;
+    int i, len, rc, key;
+
+    world_init(&w);
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    CHECK(handshake(&w, SC_OPT_CHAFF) == 0 && go_live(&w) == 0, "obfuscating session");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    sc_rec_open(cr, &w.cout, out, olen, &type, data, &n);
+    for ( i = 0; i < 120; i++ )
+    {
+        key = i % 5 == 2;
+        if ( key )
+            len = client_seal_fixed(&w, f, SC_REC_DATA, "k", 1);
+        else
+            len = client_seal_fixed(&w, f, SC_REC_CHAFF, NULL, 0);
+        rc = sc_vmm_input(&w.dom, &w.ring, f, (size_t)len, &cons, &wr, w.now);
+        if ( rc )
+            break;
+        /* The slot's answer, at once. */
+        rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+        got = 0;
+        for ( off = 0; rc == 0 && off < olen; got++ )
+        {
+            size_t fl = SC_FRAME_HDR + (size_t)sc_frame_body_len(out + off);
+
+            if ( fl != SC_KEYSTROKE_FRAME || sc_rec_open(cr, &w.cout, out + off, fl, &type,
+                                                         data, &n) )
+                odd++;
+            else if ( type == SC_REC_DATA && nech + n <= sizeof(echoed) )
+            {
+                memcpy(echoed + nech, data, n);
+                nech += n;
+            }
+            off += fl;
+        }
+        if ( got != 1 )
+            odd++;
+        /* The guest echoes the key a moment later; the host looks for news. */
+        if ( key )
+        {
+            n = guest_read_in(&w.ring, data, sizeof(data));
+            guest_write_out(&w.ring, data, n);
+            sc_backlog_drain_ring(&w.bl, &w.ring);
+            sc_vmm_guest_output(&w.dom, w.now + 1);
+        }
+        if ( sc_vmm_has_output(&w.dom, &w.bl, w.now + 1) )
+            between++;
+        rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + 1);
+        if ( rc || olen )
+            between++;
+        w.now += 20;
+    }
+    CHECK(i == 120 && odd == 0, "every slot, key or chaff, gets exactly one fixed-size record");
+    CHECK(between == 0, "nothing is sent, or signalled, between slots");
+    CHECK(nech == 24 && memcmp(echoed, "kkkkkkkkkkkkkkkkkkkkkkkk", 24) == 0,
+          "every echo arrives, each in the next slot's answer");
+
+    /* The client's chaff stops: output held for a slot goes on its own. */
+    guest_write_out(&w.ring, (const uint8_t *)"late", 4);
+    sc_backlog_drain_ring(&w.bl, &w.ring);
+    /* A host that asks only when told (no sc_vmm_output since) still wakes in time. */
+    CHECK(!sc_vmm_has_output(&w.dom, &w.bl, w.now) &&
+          sc_vmm_wake_in(&w.dom, w.now) == SC_VMM_ECHO_HOLD_MS - 20,
+          "held output is no news, and the host's timer covers the hold");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    CHECK(rc == 0 && olen == 0, "small output waits for a slot");
+    CHECK(sc_vmm_wake_in(&w.dom, w.now) == SC_VMM_ECHO_HOLD_MS - 20,
+          "the host is woken when the hold runs out");
+    w.now += SC_VMM_ECHO_HOLD_MS;
+    CHECK(sc_vmm_has_output(&w.dom, &w.bl, w.now), "past the hold it is news");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    CHECK(rc == 0 && olen == SC_KEYSTROKE_FRAME &&
+          sc_rec_open(cr, &w.cout, out, olen, &type, data, &n) == 0 && type == SC_REC_DATA &&
+          n == 4 && memcmp(data, "late", 4) == 0, "and goes on its own, fixed size");
+
+    /* Output too large for one record is never held. */
+    rc = sc_vmm_input(&w.dom, &w.ring, f, (size_t)client_seal_fixed(&w, f, SC_REC_CHAFF, NULL, 0),
+                      &cons, &wr, w.now);
+    rc |= sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    rc |= sc_rec_open(cr, &w.cout, out, olen, &type, data, &n);
+    memset(data, 'L', 100);
+    guest_write_out(&w.ring, data, 100);
+    sc_backlog_drain_ring(&w.bl, &w.ring);
+    rc |= sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now + 1);
+    CHECK(rc == 0 && olen == REC(100), "bulk output flows at once");
+
+    /* Without obfuscation nothing is held: an echo goes at once. */
+    world_init(&w);
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    CHECK(handshake(&w, 0) == 0 && go_live(&w) == 0, "plain session");
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    sc_rec_open(cr, &w.cout, out, olen, &type, data, &n);
+    guest_write_out(&w.ring, (const uint8_t *)"e", 1);
+    sc_backlog_drain_ring(&w.bl, &w.ring);
+    rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+    CHECK(rc == 0 && olen == REC(1), "an echo goes at once without obfuscation");
+}
+
 int main(void)
 {
     test_bind_rules();
@@ -770,6 +1142,9 @@ int main(void)
     test_keystrokes_answered_like_chaff();
     test_backlog_only_for_live_sessions();
     test_session_timeouts();
+    test_quiet_means_nothing_waiting();
+    test_abandon_keeps_binding();
+    test_echo_rides_in_the_next_answer();
     printf("sizeof(struct sc_dom) = %zu bytes, sizeof(struct sc_vmm) = %zu bytes\n",
            sizeof(struct sc_dom), sizeof(struct sc_vmm));
     printf("%d passed, %d failed\n", passed, failed);
