@@ -156,7 +156,7 @@ add_ssh() {
     eval "ssh_$n_ssh=\$1"
 }
 
-# HOST, then DOMID; returns 1 for a third word, where the command begins.
+# HOST, then GUEST; returns 1 for a third word, where the command begins.
 add_pos() {
     case $npos in
     0) host=$1 ;;
@@ -166,9 +166,9 @@ add_pos() {
     npos=$((npos + 1))
 }
 
-# Options come before HOST, between HOST and DOMID or after DOMID, as ssh
-# takes them; the first word after DOMID (or what follows --, once HOST and
-# DOMID are known) begins the command.  Our own options are ours, never
+# Options come before HOST, between HOST and GUEST or after GUEST, as ssh
+# takes them; the first word after GUEST (or what follows --, once HOST and
+# GUEST are known) begins the command.  Our own options are ours, never
 # ssh's, in a group too (-qp22: -q ours, -p 22 ssh's).
 while [ $# -gt 0 ]; do
     case $1 in
