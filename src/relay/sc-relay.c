@@ -17,6 +17,7 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "exits.h"
 #include "io.h"
@@ -107,6 +108,29 @@ static const char *vmm_strerror(int e)
     case SIM_ERR_ATTACHED: return "this connection has a session already";
     default: return "unknown refusal";
     }
+}
+
+/*
+ * A bind request that fails authentication was sealed to another VMM key
+ * (it holds the user's key, so "wrong key" would mislead): nearly always
+ * the key of an earlier boot of the hypervisor, which makes a new one each
+ * time.
+ */
+static const char *bind_strerror(int e)
+{
+    if (e == SC_EAUTH)
+        return "the request is not sealed to this VMM's key: the VMM key changes at every "
+               "boot of the hypervisor; fetch it again (sc-relay --vmm-key), check its "
+               "fingerprint and seal a new request (sc-keygen --seal)";
+    return vmm_strerror(e);
+}
+
+/* stdin is a pipe or a socket (ssh's, a pipeline's): a client is upstream. */
+static int stdin_is_pipe(void)
+{
+    struct stat st;
+
+    return fstat(0, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
 static void on_signal(int sig)
@@ -236,6 +260,13 @@ static const struct relay_backend *choose(const char *name)
         return &relay_backend_xen;
     if (relay_backend_sim.available())
         return &relay_backend_sim;
+    if (geteuid() != 0) {
+        /* The usual mistake: sc-relay without sudo (both ways in are root's on a host). */
+        fprintf(stderr, "sc-relay: no VMM reachable without root: run it with sudo (sudo sc-relay "
+                "...), or start sc-vmmsim as yourself to try things out (its socket: %s)\n",
+                relay_sim_socket());
+        return NULL;
+    }
     fprintf(stderr, "sc-relay: no VMM found: neither the Xen hypercall (/dev/xen/privcmd) nor "
             "the simulator's socket (%s); start sc-vmmsim or pass -b\n", relay_sim_socket());
     return NULL;
@@ -314,7 +345,7 @@ static int do_bind(const struct relay_backend *be, struct relay_conn *c, uint32_
     if (be->bind(c, domid, req, SC_BIND_LEN, ans, &alen, &verr, &err) < 0) {
         if (verr) {
             fprintf(stderr, "sc-relay: domain %u: the VMM refused the bind: %s\n",
-                    (unsigned)domid, vmm_strerror(verr));
+                    (unsigned)domid, bind_strerror(verr));
             syslog(LOG_NOTICE, "bind refused: user=%s domain=%u reason=%s", who(),
                    (unsigned)domid, vmm_strerror(verr));
             return EX_REFUSED;
@@ -788,7 +819,12 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
                     if (!be->xfer)
                         s.want = 1;
                 } else if (s.stdin_eof) {
-                    fprintf(stderr, "sc-relay: stdin ended before the hello%s", eol);
+                    /*
+                     * Nothing at all: the client never began (sc-enc said
+                     * why, a bad key say); only a cut hello is ours to report.
+                     */
+                    if (s.inlen > 0 || !stdin_is_pipe())
+                        fprintf(stderr, "sc-relay: stdin ended before the hello%s", eol);
                     rc = EX_OPER;
                     break;
                 }
