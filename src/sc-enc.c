@@ -430,6 +430,37 @@ static int read_stdin(void)
     return (int)n;
 }
 
+/*
+ * Reads what stdin has ready now, its end included, without waiting: piped
+ * input that was there before the answer leaves with its close in one
+ * write, however the handshake raced the reads.  0, or -1 on an error.
+ */
+static int read_ready(void)
+{
+    struct pollfd p;
+    int r;
+
+    while (!E.eof && pend_room() > 0) {
+        p.fd = 0;
+        p.events = POLLIN;
+        r = poll(&p, 1, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            msg_errno("poll");
+            return -1;
+        }
+        if (r == 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
+            return 0;
+        r = read_stdin();
+        if (r < 0)
+            return -1;
+        if (r == 0 && !E.eof)
+            return 0;               /* EAGAIN, or no room: seal first */
+    }
+    return 0;
+}
+
 /* Is stdout's reader gone? (poll reports POLLERR on a pipe without a reader) */
 static int out_gone(short revents)
 {
@@ -558,6 +589,8 @@ static int run_direct(uint32_t quiet)
     int r;
 
     for (;;) {
+        if (read_ready() < 0)
+            return EXIT_USAGE;
         if (E.escaped)
             return send_close(SC_CLOSE_ESCAPE, 0) < 0 ? EXIT_USAGE : 0;
         if (E.eof)
