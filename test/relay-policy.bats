@@ -154,7 +154,7 @@ check() {
     ROOT="$BATS_TEST_DIRNAME/.."
     ${CC:-cc} -std=gnu99 -D_GNU_SOURCE -Wall -Wextra -Werror -fsanitize=address,undefined \
         -fno-sanitize-recover=all -g -O1 -I"$ROOT/src" -I"$ROOT/src/lib" -I"$ROOT/src/relay" -o rp_fuzz \
-        "$ROOT/test/policy/rp_fuzz.c" "$ROOT/src/relay/relay_policy.c" "$ROOT/src/lib/io.c"
+        "$ROOT/test/policy/rp_fuzz.c" "$ROOT/src/relay/relay_policy.c" "$ROOT/src/lib/io.c" "$ROOT/src/lib/text.c"
     run -0 ./rp_fuzz "${SC_FUZZ_SEED:-0x5cc0f022a11ce}" 30000
     [[ "$output" =~ ^rp_fuzz:\ ([0-9]+)\ parsed,\ ([0-9]+)\ refused$ ]]
     [ "${BASH_REMATCH[1]}" -gt 100 ]

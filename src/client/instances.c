@@ -223,18 +223,7 @@ int inst_record(const char *keyfp, const char *vmm, const uint8_t uuid[16],
 
 int inst_name_valid(const char *s)
 {
-    size_t n = strlen(s), i;
-
-    if (n == 0 || n > INST_NAME_MAX || s[0] == '-')
-        return 0;
-    for (i = 0; i < n; i++) {
-        char c = s[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '@' || c == '+' || c == '-'))
-            return 0;
-    }
-    return 1;
+    return name_valid(s, INST_NAME_MAX);
 }
 
 int inst_find(const char *keyfp, const char *vmm, const char *guest, uint8_t uuid[16])

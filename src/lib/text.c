@@ -112,3 +112,19 @@ void b64_encode(char *out, const uint8_t *in, size_t len)
     }
     *out = '\0';
 }
+
+int name_valid(const char *s, size_t max)
+{
+    size_t n = strlen(s), i;
+
+    if (n == 0 || n > max || s[0] == '-')
+        return 0;
+    for (i = 0; i < n; i++) {
+        char c = s[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '@' || c == '+' || c == '-'))
+            return 0;
+    }
+    return 1;
+}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Text forms: lowercase hex, UUIDs (8-4-4-4-12), unpadded base64. */
+/* Text forms: lowercase hex, UUIDs (8-4-4-4-12), unpadded base64, names. */
 #ifndef SC_TEXT_H
 #define SC_TEXT_H
 
@@ -16,5 +16,11 @@ int uuid_parse(uint8_t out[16], const char *s);
 void uuid_format(char out[37], const uint8_t in[16]);
 /* Unpadded standard base64 of len bytes; out must hold 4*ceil(len/3)+1. */
 void b64_encode(char *out, const uint8_t *in, size_t len);
+
+/*
+ * A user, group or guest name: 1..max bytes of [A-Za-z0-9._@+-], not
+ * starting with '-' (so it never reads as an option): 1, else 0.
+ */
+int name_valid(const char *s, size_t max);
 
 #endif /* SC_TEXT_H */

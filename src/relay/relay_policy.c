@@ -27,6 +27,7 @@
 
 #include "io.h"
 #include "relay_policy.h"
+#include "text.h"
 
 #define WORDS_MAX   35              /* allow SUBJ ACTIONS and up to 32 domains */
 
@@ -46,18 +47,7 @@ static int failf(char *err, size_t cap, const char *fmt, ...)
 /* A user, group or domain name: [A-Za-z0-9._@+-], not starting with '-', 1..63 bytes. */
 static int name_ok(const char *s)
 {
-    size_t n = strlen(s), i;
-
-    if (n == 0 || n >= RP_NAME_MAX || s[0] == '-')
-        return 0;
-    for (i = 0; i < n; i++) {
-        char c = s[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '@' || c == '+' || c == '-'))
-            return 0;
-    }
-    return 1;
+    return name_valid(s, RP_NAME_MAX - 1);
 }
 
 /* 8-4-4-4-12 hex digits; lowercased into out (37 bytes). */
