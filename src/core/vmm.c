@@ -73,55 +73,80 @@ static void session_end(struct sc_dom *d)
     d->slots = 0;
 }
 
+int sc_vmm_challenge(struct sc_dom *d, const uint8_t fresh[SC_CHALLENGE_LEN],
+                     uint8_t out[SC_CHALLENGE_LEN])
+{
+    if ( d->bound )
+        return -SC_EBOUND;
+    if ( !d->has_challenge )
+    {
+        sc_copy(d->challenge, fresh, SC_CHALLENGE_LEN);
+        d->has_challenge = 1;
+    }
+    sc_copy(out, d->challenge, SC_CHALLENGE_LEN);
+    return 0;
+}
+
+int sc_vmm_challenge_peek(const struct sc_dom *d, uint8_t out[SC_CHALLENGE_LEN])
+{
+    if ( !d->has_challenge )
+        return -SC_EREPLAY;
+    sc_copy(out, d->challenge, SC_CHALLENGE_LEN);
+    return 0;
+}
+
+int sc_vmm_bind_open(const struct sc_vmm *v, const uint8_t *req, size_t len,
+                     const uint8_t challenge[SC_CHALLENGE_LEN],
+                     uint8_t key[SC_KEY_LEN], uint8_t uuid[SC_UUID_LEN])
+{
+    uint8_t id[16];
+
+    return sc_bind_open(v->cr, req, len, v->secret, v->pub, challenge, key, uuid, id);
+}
+
+int sc_vmm_bind_commit(struct sc_dom *d, const uint8_t challenge[SC_CHALLENGE_LEN],
+                       const uint8_t key[SC_KEY_LEN], const uint8_t uuid[SC_UUID_LEN],
+                       const uint8_t instance[SC_INSTANCE_LEN],
+                       int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx)
+{
+    /*
+     * The request authenticated under this challenge: it is used up here,
+     * whatever follows, so no request binds twice (a request for another
+     * domain, refused below, uses it up too: dom0 gains nothing by that it
+     * could not get by withholding the request).
+     */
+    if ( !d->has_challenge ||
+         !sc_ct_equal(d->challenge, challenge, SC_CHALLENGE_LEN) )
+        return -SC_EREPLAY;
+    sc_wipe(d->challenge, SC_CHALLENGE_LEN);
+    d->has_challenge = 0;
+
+    if ( !sc_ct_equal(uuid, d->uuid, SC_UUID_LEN) )
+        return -SC_EUUID;
+    if ( d->bound )
+        return -SC_EBOUND;
+    if ( key_binds && key_binds(ctx, key) >= SC_VMM_KEY_DOMAINS )
+        return -SC_EKEYINUSE;
+    session_end(d);
+    sc_copy(d->key, key, SC_KEY_LEN);
+    sc_copy(d->instance, instance, SC_INSTANCE_LEN);
+    d->bound = 1;
+    return 0;
+}
+
 int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t len,
                 const uint8_t instance[SC_INSTANCE_LEN],
                 int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx)
 {
-    uint8_t key[SC_KEY_LEN], uuid[SC_UUID_LEN], id[16];
-    uint32_t i;
+    uint8_t key[SC_KEY_LEN], uuid[SC_UUID_LEN], chal[SC_CHALLENGE_LEN];
     int rc;
 
-    rc = sc_bind_open(v->cr, req, len, v->secret, v->pub, key, uuid, id);
+    rc = sc_vmm_challenge_peek(d, chal);
     if ( rc )
         return rc;
-
-    /*
-     * A request for another domain (the user named the wrong domain id) is
-     * refused before it is spent: it can still bind the domain it names, as
-     * it could before (dom0 holding it back gains nothing new).  From here
-     * on a request is spent, whatever follows.
-     */
-    if ( !sc_ct_equal(uuid, d->uuid, SC_UUID_LEN) )
-    {
-        rc = -SC_EUUID;
-        goto out;
-    }
-    for ( i = 0; i < v->nused; i++ )
-        if ( sc_ct_equal(v->used[i], id, sizeof(id)) )
-        {
-            rc = -SC_EREPLAY;
-            goto out;
-        }
-    if ( v->nused == SC_VMM_USED_MAX )
-    {
-        rc = -SC_EFULL;
-        goto out;
-    }
-    sc_copy(v->used[v->nused++], id, sizeof(id));
-
-    if ( d->bound )
-        rc = -SC_EBOUND;
-    else if ( key_binds && key_binds(ctx, key) >= SC_VMM_KEY_DOMAINS )
-        rc = -SC_EKEYINUSE;
-    else
-    {
-        session_end(d);
-        sc_copy(d->key, key, SC_KEY_LEN);
-        sc_copy(d->instance, instance, SC_INSTANCE_LEN);
-        d->bound = 1;
-        rc = 0;
-    }
- out:
+    rc = sc_vmm_bind_open(v, req, len, chal, key, uuid);
+    if ( rc == 0 )
+        rc = sc_vmm_bind_commit(d, chal, key, uuid, instance, key_binds, ctx);
     sc_wipe(key, sizeof(key));
     return rc;
 }
