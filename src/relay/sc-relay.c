@@ -93,9 +93,9 @@ static const char *vmm_strerror(int e)
                             "new request for it (sc-keygen --seal --challenge)";
     case SC_EFULL: return "the VMM's table of used bind requests is full until the "
                           "hypervisor reboots";
-    case SC_EUUID: return "the request names another domain (UUID mismatch): a bind request "
-                          "is not used up by it, and a session meant for another guest is "
-                          "refused; check the domain id or name (xl domid NAME)";
+    case SC_EUUID: return "the request names another domain (UUID mismatch): a session meant "
+                          "for another guest is refused; check the domain id or name "
+                          "(xl domid NAME)";
     case SC_EKEYINUSE: return "the key already binds as many live domains as the VMM allows "
                               "(sccrypt(7)); use another key (sc-keygen -k FILE) for this one";
     case SC_EGUEST: return "this key binds several domains here and the session named none: "
@@ -322,6 +322,24 @@ static int do_challenge(const struct relay_backend *be, struct relay_conn *c, ui
     return EX_ENDED;
 }
 
+/* A refused bind's reason: the session's words, but for the two the challenge changes. */
+static const char *bind_strerror(int e)
+{
+    switch (e) {
+    case SC_EAUTH: return "the request does not open under the domain's current bind "
+                          "challenge: it was sealed for a challenge already used up (each "
+                          "bind attempt uses it; a re-created domain has a new one), for "
+                          "another domain, or to another VMM key: fetch a new challenge "
+                          "(sc-relay --challenge GUEST) and seal a new request for it "
+                          "(sc-keygen --seal --challenge)";
+    case SC_EUUID: return "the request names another domain's UUID (sealed with this "
+                          "domain's challenge, which it used up): check the domain id or "
+                          "name (xl domid NAME) and the --domain UUID, then fetch a new "
+                          "challenge and seal a new request";
+    default: return vmm_strerror(e);
+    }
+}
+
 static int do_bind(const struct relay_backend *be, struct relay_conn *c, uint32_t domid)
 {
     uint8_t req[SC_BIND_LEN + 1], ans[SC_BOUND_LEN];
@@ -349,9 +367,9 @@ static int do_bind(const struct relay_backend *be, struct relay_conn *c, uint32_
     if (be->bind(c, domid, req, SC_BIND_LEN, ans, &alen, &verr, &err) < 0) {
         if (verr) {
             fprintf(stderr, "sc-relay: domain %u: the VMM refused the bind: %s\n",
-                    (unsigned)domid, vmm_strerror(verr));
+                    (unsigned)domid, bind_strerror(verr));
             syslog(LOG_NOTICE, "bind refused: user=%s domain=%u reason=%s", who(),
-                   (unsigned)domid, vmm_strerror(verr));
+                   (unsigned)domid, bind_strerror(verr));
             return EX_REFUSED;
         }
         if (errno == EACCES && !strcmp(be->name, "xen")) {  /* not pristine */
