@@ -8,9 +8,22 @@
  * src/core (compiled here unchanged) and owns, for every bound domain, the
  * guest's console ring and console event channel.
  *
- * Locking.  One spinlock, sccrypt_lock, guards everything here: the VMM
- * identity, the DRBG, the list of bound domains with their engine state,
- * backlog and session, and the table of final records.  It is taken by
+ * Locking.  One spinlock, sccrypt_lock, guards everything here: the DRBG,
+ * the list of bound domains with their engine state, backlog and session,
+ * each unbound domain's bind challenge (struct domain's sccrypt_challenge),
+ * and the table of final records.  The VMM identity (vmm) is written once,
+ * at boot, before any hypercall, and only read after: it needs no lock.
+ * The rule for slow work: no X25519 runs with sccrypt_lock held.  The bind
+ * copies the domain's challenge under the lock, unseals the request
+ * (sc_vmm_bind_open: its X25519) with no lock held, then retakes the lock
+ * and commits only if the challenge it unsealed under is still the
+ * domain's current one (sc_vmm_bind_commit: anything else that used or
+ * replaced it meanwhile makes the bind fail, -SC_EREPLAY); the domain
+ * itself cannot go away meanwhile (the bind holds a reference, and its
+ * sccrypt_sealed flag keeps a second bind out).  The handshake's two
+ * X25519s (sc_vmm_open) still run under the lock: that is the one
+ * exception left (a hello costs the relay's caller two X25519s there).
+ * It is taken by
  *   - the hypercall (after the guest buffers were copied into a bounce
  *     buffer; no guest memory is touched with the lock held),
  *   - the guest's console event (a Xen-consumer event channel callback,
@@ -761,9 +774,10 @@ static bool uuid_unique(const struct domain *d)
  * point; long ones restart through a continuation, which checks again), so
  * the checks see whatever such an operation took.  Hence a domain
  * reference, not an RCU read lock, for the whole bind.
- * Refusals that cost nothing come before the VMM consumes the single-use
- * request, and kexec and livepatch are locked just before it does (a load
- * racing the bind fails, not the request).
+ * Refusals that cost nothing come before the VMM uses the domain's bind
+ * challenge up, and kexec and livepatch are locked just before it does (a
+ * load racing the bind fails, not the user's request).  The request is
+ * unsealed with no lock held (see Locking).
  */
 static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
                    uint8_t ans[SC_BOUND_LEN])
@@ -772,7 +786,8 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
     struct sccrypt_dom *s = NULL;
     struct page_info *page = NULL;
     struct sccrypt_console con;
-    uint8_t inst[SC_INSTANCE_LEN];
+    uint8_t inst[SC_INSTANCE_LEN], chal[SC_CHALLENGE_LEN], tmp[SC_CHALLENGE_LEN];
+    uint8_t key[SC_KEY_LEN], uuid[SC_UUID_LEN];
     unsigned int why = 0;
     int rc, xport;
 
@@ -842,6 +857,21 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
     if ( !s->ring )
         goto out_free;
 
+    /* The challenge under the lock; the unsealing (X25519) outside it. */
+    spin_lock(&sccrypt_lock);
+    rc = d->sccrypt_has_challenge ? 0 : -SC_EREPLAY;
+    if ( !rc )
+        memcpy(chal, d->sccrypt_challenge, SC_CHALLENGE_LEN);
+    spin_unlock(&sccrypt_lock);
+    if ( !rc )
+        rc = sc_vmm_bind_open(vmm, req, len, chal, key, uuid);
+    if ( rc )
+    {
+        op->vmm_err = -rc;          /* nothing was used up */
+        rc = -EACCES;
+        goto out_free;
+    }
+
     spin_lock(&sccrypt_lock);
     rc = -EBUSY;
     if ( find_dom(d) )
@@ -861,9 +891,24 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
         rc = livepatch_seal(false);
     if ( rc )
         goto out_locked;
+    /*
+     * The engine's commit: only under the challenge still current (another
+     * bind attempt or a new challenge meanwhile: -SC_EREPLAY), which it
+     * then uses up; the domain's copy goes with it.
+     */
     sc_dom_init(&s->dom, d->domain_id, d->handle);
-    rc = sc_vmm_bind(vmm, &s->dom, req, len, inst, key_binds, NULL);
+    rc = -SC_EREPLAY;
+    if ( d->sccrypt_has_challenge &&
+         sc_ct_equal(d->sccrypt_challenge, chal, SC_CHALLENGE_LEN) )
+    {
+        sc_wipe(d->sccrypt_challenge, SC_CHALLENGE_LEN);
+        d->sccrypt_has_challenge = false;
+        rc = sc_vmm_challenge(&s->dom, chal, tmp);
+        if ( !rc )
+            rc = sc_vmm_bind_commit(&s->dom, chal, key, uuid, inst, key_binds, NULL);
+    }
     sc_wipe(inst, sizeof(inst));
+    sc_wipe(key, sizeof(key));
     if ( !rc )
     {
         rc = sc_vmm_bound(vmm, &s->dom, req, len, ans);
@@ -900,6 +945,7 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
  out_locked:
     spin_unlock(&sccrypt_lock);
  out_free:
+    sc_wipe(key, sizeof(key));
     kill_timer(&s->timer);
     if ( s->ring )
         unmap_domain_page_global((void *)s->ring);
@@ -923,6 +969,49 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
     d->sccrypt_console_mfn = 0;
  out_unlock:
     put_domain(d);
+    return rc;
+}
+
+/*
+ * The domain's bind challenge, made from the DRBG when first asked; an
+ * unbound domain only (a bind under way: -EBUSY; bound: SC_EBOUND).
+ */
+static int op_challenge(struct xen_sccrypt_op *op, uint8_t out[SC_CHALLENGE_LEN])
+{
+    struct domain *d;
+    int rc;
+
+    d = rcu_lock_domain_by_id(op->domid);
+    if ( !d )
+        return -ESRCH;
+    rc = -EINVAL;
+    if ( d == current->domain || is_control_domain(d) || is_hardware_domain(d) ||
+         d->is_dying )
+        goto out;
+    spin_lock(&sccrypt_lock);
+    rc = -EACCES;
+    op->vmm_err = SC_EBOUND;
+    if ( find_dom(d) )
+        goto out_locked;
+    op->vmm_err = 0;
+    rc = -EBUSY;
+    if ( ACCESS_ONCE(d->sccrypt_sealed) )
+        goto out_locked;            /* a bind is under way */
+    rc = -EACCES;
+    op->vmm_err = SC_ENORANDOM;
+    if ( !d->sccrypt_has_challenge )
+    {
+        if ( drbg_get(d->sccrypt_challenge, SC_CHALLENGE_LEN) )
+            goto out_locked;
+        d->sccrypt_has_challenge = true;
+    }
+    op->vmm_err = 0;
+    memcpy(out, d->sccrypt_challenge, SC_CHALLENGE_LEN);
+    rc = 0;
+ out_locked:
+    spin_unlock(&sccrypt_lock);
+ out:
+    rcu_unlock_domain(d);
     return rc;
 }
 
@@ -1263,7 +1352,7 @@ long do_sccrypt_op(XEN_GUEST_HANDLE_PARAM(void) arg)
     /* A domid is 16 bits: 0x10005 must not name domain 5. */
     if ( op.domid >= DOMID_FIRST_RESERVED &&
          (op.cmd == XEN_SCCRYPT_bind || op.cmd == XEN_SCCRYPT_open ||
-          op.cmd == XEN_SCCRYPT_dom_status) )
+          op.cmd == XEN_SCCRYPT_dom_status || op.cmd == XEN_SCCRYPT_challenge) )
         return -ESRCH;
     if ( cap > XEN_SCCRYPT_IO_MAX )
         cap = XEN_SCCRYPT_IO_MAX;
@@ -1309,6 +1398,21 @@ long do_sccrypt_op(XEN_GUEST_HANDLE_PARAM(void) arg)
         op.len = SC_PUB_LEN;
         rc = 0;
         break;
+
+    case XEN_SCCRYPT_challenge:
+    {
+        uint8_t ch[SC_CHALLENGE_LEN];
+
+        rc = -ENOBUFS;
+        if ( cap < SC_CHALLENGE_LEN )
+            break;
+        rc = op_challenge(&op, ch);
+        if ( !rc && copy_to_guest(op.buf, ch, SC_CHALLENGE_LEN) )
+            rc = -EFAULT;
+        if ( !rc )
+            op.len = SC_CHALLENGE_LEN;
+        break;
+    }
 
     case XEN_SCCRYPT_bind:
         out = xzalloc_bytes(SC_BOUND_LEN);
