@@ -172,6 +172,32 @@ int sc_vmm_open(struct sc_vmm *v, struct sc_dom *d, const uint8_t *hello, size_t
                 void *ctx);
 
 /*
+ * sc_vmm_open in two halves, for a host that runs no X25519 under its lock.
+ * sc_vmm_open_prepare, with no domain state: checks the hello against the
+ * binding b (copied from the domain under the lock: its key, instance, UUID
+ * and id) and makes the answer and the session's keys into o; -SC_EUUID
+ * when the hello names another UUID.  v is only read.
+ * sc_vmm_open_commit, under the lock: -SC_ENOTBOUND unless d is still bound
+ * to the same key and instance as b (another bind or a teardown meanwhile),
+ * -SC_EGUEST as sc_vmm_open says; else starts the session from o.  o is
+ * wiped either way (sc_vmm_open_wipe wipes one that is not committed).
+ */
+struct sc_vmm_opening {
+    struct sc_dir in, out;
+    uint16_t options;
+    uint8_t names_none;             /* the hello named no domain */
+    uint8_t pad0;
+    uint64_t dropped;
+};
+int sc_vmm_open_prepare(const struct sc_vmm *v, const struct sc_dom *b, const uint8_t *hello,
+                        size_t len, uint8_t answer[SC_ANSWER_LEN], const uint8_t eph[32],
+                        uint64_t dropped, struct sc_vmm_opening *o);
+int sc_vmm_open_commit(struct sc_dom *d, const struct sc_dom *b, const struct sc_crypto *cr,
+                       struct sc_vmm_opening *o, uint64_t now_ms,
+                       int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx);
+void sc_vmm_open_wipe(struct sc_vmm_opening *o);
+
+/*
  * sc_vmm_input: open whole frames from buf (len bytes) and copy their data
  * into the guest's in ring; stops at the first frame that does not fit
  * (the ring full and input pending), the first incomplete frame, or the

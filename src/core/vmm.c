@@ -167,54 +167,93 @@ int sc_vmm_bound(struct sc_vmm *v, const struct sc_dom *d, const uint8_t *req, s
 
 static const uint8_t no_uuid[SC_UUID_LEN];
 
-int sc_vmm_open(struct sc_vmm *v, struct sc_dom *d, const uint8_t *hello, size_t len,
-                uint8_t answer[SC_ANSWER_LEN], const uint8_t eph[32], uint64_t dropped,
-                uint64_t now_ms, int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]),
-                void *ctx)
+void sc_vmm_open_wipe(struct sc_vmm_opening *o)
+{
+    sc_dir_wipe(&o->in);
+    sc_dir_wipe(&o->out);
+    sc_wipe(o, sizeof(*o));
+}
+
+int sc_vmm_open_prepare(const struct sc_vmm *v, const struct sc_dom *b, const uint8_t *hello,
+                        size_t len, uint8_t answer[SC_ANSWER_LEN], const uint8_t eph[32],
+                        uint64_t dropped, struct sc_vmm_opening *o)
 {
     struct sc_identity id;
-    struct sc_dir in, out;
     uint16_t options;
     int rc;
 
-    if ( !d->bound )
+    sc_wipe(o, sizeof(*o));
+    if ( !b->bound )
         return -SC_ENOTBOUND;
-    rc = sc_hello_check(v->cr, hello, len, d->key, v->secret, v->pub, &options);
+    rc = sc_hello_check(v->cr, hello, len, b->key, v->secret, v->pub, &options);
     if ( rc )
         return rc;
     /*
      * The session is for the domain the hello names: one key may bind many
      * domains, and dom0 chooses which one a hello reaches.  A hello that
-     * names none is for the key's only domain.
+     * names none is for the key's only domain (checked at the commit).
      */
     if ( sc_ct_equal(sc_hello_uuid(hello), no_uuid, SC_UUID_LEN) )
-    {
-        if ( key_binds && key_binds(ctx, d->key) > 1 )
-            return -SC_EGUEST;
-    }
-    else if ( !sc_ct_equal(sc_hello_uuid(hello), d->uuid, SC_UUID_LEN) )
+        o->names_none = 1;
+    else if ( !sc_ct_equal(sc_hello_uuid(hello), b->uuid, SC_UUID_LEN) )
         return -SC_EUUID;
-    sc_copy(id.instance, d->instance, SC_INSTANCE_LEN);
-    sc_copy(id.uuid, d->uuid, SC_UUID_LEN);
-    id.domid = d->domid;
+    sc_copy(id.instance, b->instance, SC_INSTANCE_LEN);
+    sc_copy(id.uuid, b->uuid, SC_UUID_LEN);
+    id.domid = b->domid;
     id.dropped = dropped;
-    rc = sc_answer_make(v->cr, answer, hello, d->key, v->secret, v->pub, eph, &id,
-                        &in, &out);
+    rc = sc_answer_make(v->cr, answer, hello, b->key, v->secret, v->pub, eph, &id,
+                        &o->in, &o->out);
     if ( rc )
+    {
+        sc_vmm_open_wipe(o);
         return rc;
+    }
+    o->options = options;
+    o->dropped = dropped;
+    return 0;
+}
 
+int sc_vmm_open_commit(struct sc_dom *d, const struct sc_dom *b, const struct sc_crypto *cr,
+                       struct sc_vmm_opening *o, uint64_t now_ms,
+                       int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx)
+{
+    int rc = 0;
+
+    if ( !d->bound || !sc_ct_equal(d->key, b->key, SC_KEY_LEN) ||
+         !sc_ct_equal(d->instance, b->instance, SC_INSTANCE_LEN) )
+        rc = -SC_ENOTBOUND;
+    else if ( o->names_none && key_binds && key_binds(ctx, d->key) > 1 )
+        rc = -SC_EGUEST;
+    if ( rc )
+    {
+        sc_vmm_open_wipe(o);
+        return rc;
+    }
     session_end(d);
-    d->in = in;
-    d->out = out;
-    d->cr = v->cr;
-    d->options = options;
+    d->in = o->in;
+    d->out = o->out;
+    d->cr = cr;
+    d->options = o->options;
     d->state = SC_SESS_OPEN;
     d->last_output_ms = now_ms;
     d->last_input_ms = now_ms;
-    d->dropped_told = dropped;
-    sc_dir_wipe(&in);
-    sc_dir_wipe(&out);
+    d->dropped_told = o->dropped;
+    sc_vmm_open_wipe(o);
     return 0;
+}
+
+int sc_vmm_open(struct sc_vmm *v, struct sc_dom *d, const uint8_t *hello, size_t len,
+                uint8_t answer[SC_ANSWER_LEN], const uint8_t eph[32], uint64_t dropped,
+                uint64_t now_ms, int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]),
+                void *ctx)
+{
+    struct sc_vmm_opening o;
+    int rc;
+
+    rc = sc_vmm_open_prepare(v, d, hello, len, answer, eph, dropped, &o);
+    if ( rc == 0 )
+        rc = sc_vmm_open_commit(d, d, v->cr, &o, now_ms, key_binds, ctx);
+    return rc;
 }
 
 size_t sc_vmm_flush_input(struct sc_dom *d, volatile struct sc_xencons *ring)

@@ -658,19 +658,6 @@ def run(q, dom0, kinds, password, a, serial_fpr):
         host(["sc-keygen", "-k", key], env=env)
         req = os.path.join(out, "req-%s" % kind)
         chal = fetch_challenge(dom0, domid, kind, out)
-        first = open(chal).read()
-        # A request sealed for another challenge (dom0 handing out a stale one):
-        # refused, and it uses nothing up.
-        stale = os.path.join(out, "req-stale-%s" % kind)
-        host(["sc-keygen", "-k", key, "--seal", pubfile, "--expect", serial_fpr,
-              "--domain", uuid, "--challenge", "0" * 32, "-o", stale], env=env)
-        with open(stale, "rb") as f:
-            bind_refused(dom0, domid, kind, f.read(),
-                         "does not open under the domain's current bind challenge",
-                         "a request sealed for a stale challenge")
-        fetch_challenge(dom0, domid, kind, out)
-        if open(chal).read() != first:
-            raise Check("%s: a refused stale request changed the challenge" % kind)
         host(["sc-keygen", "-k", key, "--seal", pubfile, "--expect", serial_fpr,
               "--domain", uuid, "--challenge", chal, "-o", req], env=env)
         with open(req, "rb") as f:
@@ -685,6 +672,19 @@ def run(q, dom0, kinds, password, a, serial_fpr):
             log("%s: bind refused while a kexec image is loaded: %s" % (kind, err))
             allowed(dom0, PEEK + " 0 kexec unload", "kexec unload")
         pristine_refusals(dom0, domid, kind, ring, reqdata)
+        # A request sealed for another challenge (dom0 handing out a stale one):
+        # refused, and it uses nothing up.
+        first = open(chal).read()
+        stale = os.path.join(out, "req-stale-%s" % kind)
+        host(["sc-keygen", "-k", key, "--seal", pubfile, "--expect", serial_fpr,
+              "--domain", uuid, "--challenge", "0" * 32, "-o", stale], env=env)
+        with open(stale, "rb") as f:
+            bind_refused(dom0, domid, kind, f.read(),
+                         "does not open under the domain's current bind challenge",
+                         "a request sealed for a stale challenge")
+        fetch_challenge(dom0, domid, kind, out)
+        if open(chal).read() != first:
+            raise Check("%s: a refused stale request changed the challenge" % kind)
         # The domain named by its UUID: the relay finds it in xenstore.
         r = dom0.run(RELAY + " --bind %s" % uuid, user="op", input=reqdata,
                      check=False, timeout=30)
