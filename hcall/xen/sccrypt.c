@@ -20,9 +20,11 @@
  * domain's current one (sc_vmm_bind_commit: anything else that used or
  * replaced it meanwhile makes the bind fail, -SC_EREPLAY); the domain
  * itself cannot go away meanwhile (the bind holds a reference, and its
- * sccrypt_sealed flag keeps a second bind out).  The handshake's two
- * X25519s (sc_vmm_open) still run under the lock: that is the one
- * exception left (a hello costs the relay's caller two X25519s there).
+ * sccrypt_sealed flag keeps a second bind out).  The handshake does the
+ * same: the binding is copied under the lock, the hello checked and the
+ * answer made (sc_vmm_open_prepare: three X25519s and a base-point one)
+ * with no lock held, and the session started under the lock only if the
+ * domain is still bound to the same key and instance (sc_vmm_open_commit).
  * It is taken by
  *   - the hypercall (after the guest buffers were copied into a bounce
  *     buffer; no guest memory is touched with the lock held),
@@ -1015,18 +1017,52 @@ static int op_challenge(struct xen_sccrypt_op *op, uint8_t out[SC_CHALLENGE_LEN]
     return rc;
 }
 
+/*
+ * The console can be held: a session open with a relay still there, and no
+ * takeover asked (-EBUSY).  A session whose relay is gone ends unheard
+ * (binding and backlog stay).  Lock held.
+ */
+static int open_busy(struct xen_sccrypt_op *op, struct sccrypt_dom *s)
+{
+    if ( !session_open(s) || (op->flags & XEN_SCCRYPT_F_TAKEOVER) )
+        return 0;
+    if ( !relay_gone(s) )
+        return -EBUSY;
+    sc_vmm_abandon(&s->dom);
+    s->session = 0;
+    printk(XENLOG_INFO "SCCrypt: d%d: the relay went away; session ended\n",
+           s->d->domain_id);
+    return 0;
+}
+
+/*
+ * The handshake's X25519s run with no lock held (see Locking): the binding
+ * is copied under the lock, the hello checked and the answer made outside
+ * it (sc_vmm_open_prepare), and the session started under the lock again
+ * only if the domain is still bound to the same key and instance
+ * (sc_vmm_open_commit), the console's holder checked again.
+ */
 static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
                    uint8_t *answer)
 {
     struct sccrypt_dom *s;
+    struct sc_dom *b;
+    struct sc_vmm_opening o;
     struct domain *d;
     uint8_t eph[32];
-    uint64_t old;
+    uint64_t old, dropped;
     int rc, rport, oldport = 0;
 
     d = rcu_lock_domain_by_id(op->domid);
     if ( !d )
         return -ESRCH;
+    b = xzalloc(struct sc_dom);
+    if ( !b )
+    {
+        rcu_unlock_domain(d);
+        return -ENOMEM;
+    }
+    memset(&o, 0, sizeof(o));
     /*
      * Each session gets a fresh port for the relay to bind: a relay that
      * takes over cannot bind the port its predecessor still holds.
@@ -1034,6 +1070,7 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     rport = sccrypt_alloc_relay_port(d, current->domain->domain_id);
     if ( rport < 0 )
     {
+        xfree(b);
         rcu_unlock_domain(d);
         return rport;
     }
@@ -1043,28 +1080,47 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     op->vmm_err = SC_ENOTBOUND;
     if ( !s )
         goto out;
-    rc = -EBUSY;
     op->vmm_err = 0;
-    if ( session_open(s) && !(op->flags & XEN_SCCRYPT_F_TAKEOVER) )
-    {
-        if ( !relay_gone(s) )
-            goto out;
-        /* Its relay is gone: the session ends unheard; binding and backlog stay. */
-        sc_vmm_abandon(&s->dom);
-        s->session = 0;
-        printk(XENLOG_INFO "SCCrypt: d%d: the relay went away; session ended\n",
-               d->domain_id);
-    }
+    rc = open_busy(op, s);
+    if ( rc )
+        goto out;
     rc = -EACCES;
     op->vmm_err = SC_ENORANDOM;
     if ( drbg_get(eph, sizeof(eph)) )
         goto out;
+    op->vmm_err = 0;
+    /* The binding only (no session keys, no pending input). */
+    b->bound = s->dom.bound;
+    b->domid = s->dom.domid;
+    memcpy(b->key, s->dom.key, SC_KEY_LEN);
+    memcpy(b->instance, s->dom.instance, SC_INSTANCE_LEN);
+    memcpy(b->uuid, s->dom.uuid, SC_UUID_LEN);
+    dropped = s->bl.dropped;
+    spin_unlock(&sccrypt_lock);
+
+    rc = sc_vmm_open_prepare(vmm, b, hello, len, answer, eph, dropped, &o);
+    sc_wipe(eph, sizeof(eph));
+    if ( rc )
+    {
+        op->vmm_err = -rc;
+        rc = -EACCES;
+        goto out_unlocked;
+    }
+
+    spin_lock(&sccrypt_lock);
+    s = find_dom(d);
+    rc = -EACCES;
+    op->vmm_err = SC_ENOTBOUND;
+    if ( !s )
+        goto out;
+    op->vmm_err = 0;
+    rc = open_busy(op, s);
+    if ( rc )
+        goto out;
     old = session_open(s) ? s->session : 0;
     if ( old )
         scratch = s->dom;
-    rc = sc_vmm_open(vmm, &s->dom, hello, len, answer, eph, s->bl.dropped, run_ms(s),
-                     key_binds, NULL);
-    sc_wipe(eph, sizeof(eph));
+    rc = sc_vmm_open_commit(&s->dom, b, vmm->cr, &o, run_ms(s), key_binds, NULL);
     if ( rc )
     {
         sc_wipe(&scratch, sizeof(scratch));
@@ -1096,6 +1152,11 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     rc = 0;
  out:
     spin_unlock(&sccrypt_lock);
+ out_unlocked:
+    sc_vmm_open_wipe(&o);
+    sc_wipe(eph, sizeof(eph));
+    sc_wipe(b, sizeof(*b));
+    xfree(b);
     if ( rport > 0 )
         free_xen_event_channel(d, rport);
     if ( oldport > 0 )
