@@ -1205,9 +1205,50 @@ static void test_echo_rides_in_the_next_answer(void)
     CHECK(rc == 0 && olen == REC(1), "an echo goes at once without obfuscation");
 }
 
+/*
+ * The split handshake (a host that runs the X25519s outside its lock): the
+ * answer made for one binding starts no session on a domain bound anew
+ * meanwhile, and one made for the current binding does.
+ */
+static void test_open_split(void)
+{
+    struct world w;
+    struct sc_dom b;
+    struct sc_vmm_opening o;
+    uint8_t req[SC_BIND_LEN], answer[SC_ANSWER_LEN], s[32], c[32], hello[SC_HELLO_LEN];
+    uint8_t key2[32];
+
+    world_init(&w);
+    CHECK(bind(&w, &w.dom, w.key, w.uuid, req) == 0, "bound");
+    rnd(c, 32);
+    rnd(s, 32);
+    CHECK(sc_hello_make(cr, hello, w.key, w.vmm.pub, c, 0) == 0, "hello");
+    b = w.dom;
+    CHECK(sc_vmm_open_prepare(&w.vmm, &b, hello, SC_HELLO_LEN, answer, s, 0, &o) == 0,
+          "prepared outside the lock");
+    /* Meanwhile the domain died and a new one with its id and UUID was bound to another key. */
+    sc_dom_init(&w.dom, 5, w.uuid);
+    rnd(key2, 32);
+    CHECK(bind(&w, &w.dom, key2, w.uuid, req) == 0, "the new domain bound to another key");
+    CHECK(sc_vmm_open_commit(&w.dom, &b, w.vmm.cr, &o, w.now, NULL, NULL) == -SC_ENOTBOUND &&
+          w.dom.state == SC_SESS_NONE, "a prepared session is refused once the binding changed");
+    /* The same key bound again: a new instance, still refused. */
+    sc_dom_init(&w.dom, 5, w.uuid);
+    CHECK(bind(&w, &w.dom, w.key, w.uuid, req) == 0, "bound again, same key");
+    CHECK(sc_vmm_open_prepare(&w.vmm, &b, hello, SC_HELLO_LEN, answer, s, 0, &o) == 0 &&
+          sc_vmm_open_commit(&w.dom, &b, w.vmm.cr, &o, w.now, NULL, NULL) == -SC_ENOTBOUND,
+          "a prepared session is refused on another instance of the same key's binding");
+    b = w.dom;
+    CHECK(sc_vmm_open_prepare(&w.vmm, &b, hello, SC_HELLO_LEN, answer, s, 0, &o) == 0 &&
+          sc_vmm_open_commit(&w.dom, &b, w.vmm.cr, &o, w.now, NULL, NULL) == 0 &&
+          w.dom.state == SC_SESS_OPEN, "prepared and committed on the same binding: open");
+    sc_wipe(&b, sizeof(b));
+}
+
 int main(void)
 {
     test_bind_rules();
+    test_open_split();
     test_session();
     test_tamper();
     test_record_sizes();
