@@ -91,7 +91,7 @@ static const char *vmm_strerror(int e)
     case SC_EREPLAY: return "the domain has no current bind challenge (each bind attempt uses "
                             "it up): fetch a new one (sc-relay --challenge GUEST) and seal a "
                             "new request for it (sc-keygen --seal --challenge)";
-    case SC_EFULL: return "the VMM's table of used bind requests is full until the "
+    case SC_EFULL: return "(an older VMM) its table of used bind requests is full until the "
                           "hypervisor reboots";
     case SC_EUUID: return "the request names another domain (UUID mismatch): a session meant "
                           "for another guest is refused; check the domain id or name "

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The simulator's host services: messages, the monotonic clock, random
- * bytes from getrandom(2), the identity key file and the used-request
- * table kept in the state directory.
+ * bytes from getrandom(2) and the identity key file kept in the state
+ * directory.
  */
 #include <errno.h>
 #include <fcntl.h>
