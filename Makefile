@@ -68,7 +68,7 @@ MAN_SRC := $(wildcard man/*.scd)
 MAN_OUT := $(MAN_SRC:.scd=)
 
 .PHONY: all tools tests man check check-xen check-xen-smoke demo bench install uninstall clean \
-        deps patch install-client install-relay uninstall-client uninstall-relay deb \
+        deps deps-demo print-man-subst FORCE patch install-client install-relay uninstall-client uninstall-relay deb \
         fuzz fuzz-build
 all: tools tests
 tools: $(TOOLS)
@@ -105,13 +105,33 @@ bin/test/$(basename $(notdir $(1))): $(1) $(CLIENT_OBJ) $(SIM_OBJ) $(LIB_OBJ) $(
 endef
 $(foreach s,$(TEST_SRC),$(eval $(call test_rule,$(s))))
 
+# The pages name the paths of the install they are built for (@SBINDIR@,
+# @DOCDIR@, @SYSCONFDIR@ in the sources): `make man PREFIX=/usr` for a
+# package.  bin/man.vars changes with them, so the pages are rebuilt.
+MAN_SUBST := -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+        -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 man: $(MAN_OUT)
-man/%: man/%.scd
-	$(SCDOC) < $< > $@
+man/%: man/%.scd bin/man.vars
+	sed $(MAN_SUBST) $< | $(SCDOC) > $@.tmp && mv $@.tmp $@
+
+bin/man.vars: FORCE
+	@mkdir -p $(@D)
+	@echo "$(MAN_SUBST)" | cmp -s - $@ 2> /dev/null || echo "$(MAN_SUBST)" > $@
+
+# The substitution, for test/examples.bats (which runs the pages' examples).
+print-man-subst:
+	@echo "$(MAN_SUBST)"
+
+FORCE:
 
 # Installs what is missing (Debian, as root) and says so; elsewhere names it.
+# deps: the test toolchain (make check); deps-demo: only what the demo needs
+# to build and run (no sshd, sudo, tmux, clang or valgrind).
 deps:
-	@sh test/deps.sh
+	@sh test/deps.sh test
+
+deps-demo:
+	@sh test/deps.sh demo
 
 check: deps
 	$(MAKE) WERROR=1 all man
@@ -127,7 +147,7 @@ check-xen-smoke: deps
 	$(MAKE) WERROR=1 all
 	$(MAKE) -C hcall check-xen-smoke
 
-demo: deps
+demo: deps-demo
 	$(MAKE) tools
 	sh test/demo.sh
 

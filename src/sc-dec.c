@@ -10,13 +10,16 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "sc_proto.h"
 #include "exits.h"
@@ -37,22 +40,29 @@
 #define HELLO_FILE_LEN  (32 + SC_HELLO_LEN)
 #define ANSWER_FILE_LEN (1 + SC_PUB_LEN)
 #define HELLO_WAKE_MS   100         /* look for the hello this often even when watching */
+#define REFUSE_WAIT_MS  1000        /* no session: how long to wait for sc-enc's hello to refuse it */
 #define READ_CHUNK      65536       /* ciphertext read at once (at least) */
+#define UNTIL_LINE      4096        /* the end of a line that -u matches against */
 #define BATCH_MAX       65536       /* plaintext gathered before a write */
 
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: sc-dec [-Aq] [-k FILE] [-t SECONDS] [-V NAME]\n"
+        "usage: sc-dec [-Aq] [-k FILE] [-t SECONDS] [-u REGEX] [-V NAME]\n"
         "       sc-dec -h | --version\n"
         "  -k FILE       console key (default $SCCRYPT_KEY, else ~/.config/sccrypt/key)\n"
         "  -V NAME       the VMM from known_vmms (default $SCCRYPT_VMM, the only or \"default\")\n"
         "  -A            accept and remember a domain instance other than the last one\n"
         "  -q            do not print which domain the session reached\n"
         "  -t SECONDS    wait this long for sc-enc's hello in the rendezvous (default 10)\n"
+        "  -u REGEX      write the output up to the first match of REGEX (an extended\n"
+        "                regular expression, matched within a line), then close the output\n"
+        "                and keep checking the stream to its end\n"
         "exit: 0 clean end, 1 integrity failure, 2 error, 3 the VMM refused, 4 the relay\n"
-        "      ended the session, 6 the console is busy or was taken over, 7 the domain\n"
-        "      is not bound (or went away), 8 another domain instance, not accepted\n");
+        "      ended the session, 5 the relay's policy refused, 6 the console is busy or\n"
+        "      was taken over, 7 the domain is not bound (or went away), 8 another\n"
+        "      domain instance, not accepted,\n"
+        "      9 a clean end but the output never matched -u\n");
 }
 
 struct dec {
@@ -75,9 +85,18 @@ struct dec {
     struct sc_identity id;
     struct rv rv;
     int rv_ok;
+    /*
+     * -u: the current line of output (its last UNTIL_LINE bytes, CRs and
+     * NULs left out), matched when a newline or the end of a record's data
+     * comes, so that a prompt with no newline after it matches at once.
+     */
+    char uline[UNTIL_LINE + 1];
+    size_t ulen;
+    int unotbol;                    /* the line's start was dropped */
 };
 
 static struct dec D;
+static regex_t until_re;            /* -u REGEX (not secret: outside D, which is wiped) */
 
 static uint64_t now_ms(void)
 {
@@ -104,13 +123,31 @@ static void refuse_peer(const uint8_t id[SC_HELLO_ID_LEN], int code)
     (void)rv_put(&D.rv, id, RV_ANSWER, a, sizeof(a), 1);
 }
 
-/* Before we know the hello: refuse the one sc-enc of our pipeline, if there is one. */
+/*
+ * Before we know the hello: refuse the one sc-enc of our pipeline, if there
+ * is one.  A relay that failed at once can end the stream before sc-enc has
+ * even written its hello file: wait a moment for it, so that sc-enc exits
+ * with our status and says nothing of its own (we said why).
+ */
 static void refuse_pipeline(int code)
 {
     uint8_t other[SC_HELLO_ID_LEN];
+    uint64_t deadline = now_ms() + REFUSE_WAIT_MS, t;
+    int n;
 
-    if (D.rv_ok && rv_other_hellos(&D.rv, NULL, other) == 1)
-        refuse_peer(other, code);
+    if (!D.rv_ok)
+        return;
+    rv_watch(&D.rv);
+    for (;;) {
+        n = rv_other_hellos(&D.rv, NULL, other);
+        if (n == 1)
+            refuse_peer(other, code);
+        t = now_ms();
+        if (n != 0 || t >= deadline)
+            break;
+        (void)rv_wait(&D.rv, -1, NULL, -1, NULL, (int)(deadline - t));
+    }
+    rv_unwatch(&D.rv);
 }
 
 /*
@@ -177,6 +214,56 @@ static ssize_t next_frame(size_t max_body, const uint8_t **f)
     }
 }
 
+/*
+ * -u: looks for the first match of until_re in the next n bytes of output p,
+ * line by line.  Returns 1 and sets *cut to the bytes of p up to the end of
+ * the match (all of p's line before it, when the match ended in bytes of the
+ * line that came before p), or 0 when nothing matched yet.
+ */
+static int until_scan(const uint8_t *p, size_t n, size_t *cut)
+{
+    size_t i, j, start = 0, fresh = 0;
+    long before = (long)D.ulen;     /* D.uline[k] is the (k - before)-th kept byte of p from start */
+    long need, seen;
+    regmatch_t m;
+
+    for (i = 0; i <= n; i++) {
+        if (i < n && p[i] != '\n') {
+            if (p[i] == '\r' || p[i] == '\0')
+                continue;
+            if (D.ulen == UNTIL_LINE) {
+                memmove(D.uline, D.uline + UNTIL_LINE / 2, UNTIL_LINE / 2);
+                D.ulen = UNTIL_LINE / 2;
+                before -= UNTIL_LINE / 2;
+                D.unotbol = 1;
+            }
+            D.uline[D.ulen++] = (char)p[i];
+            fresh++;
+            continue;
+        }
+        /* A newline (an empty line too) or the end of the data with something new. */
+        if (i < n || fresh > 0) {
+            D.uline[D.ulen] = '\0';
+            if (regexec(&until_re, D.uline, 1, &m, D.unotbol ? REG_NOTBOL : 0) == 0) {
+                need = (long)m.rm_eo - before;
+                for (j = start, seen = 0; j < n && seen < need; j++)
+                    if (p[j] != '\r' && p[j] != '\0')
+                        seen++;
+                *cut = j;
+                return 1;
+            }
+        }
+        if (i < n) {
+            D.ulen = 0;
+            D.unotbol = 0;
+            start = i + 1;
+            before = 0;
+            fresh = 0;
+        }
+    }
+    return 0;
+}
+
 /* Writes the batch of authenticated plaintext (one write, all of it) and wipes it: 0 or -1. */
 static int batch_flush(void)
 {
@@ -194,6 +281,30 @@ static int batch_flush(void)
     cl_wipe(D.batch, D.blen);
     D.blen = 0;
     return r;
+}
+
+/* Standard input is a pipe or a socket: sc-dec in a pipeline, sc-enc upstream. */
+static int in_pipe(void)
+{
+    struct stat st;
+
+    return fstat(0, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+/* -u matched: stdout becomes /dev/null, so that its reader sees the end now. */
+static int until_close_output(void)
+{
+    int fd = open("/dev/null", O_WRONLY);
+
+    if (fd < 0 || dup2(fd, 1) < 0) {
+        msg_errno("/dev/null");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (fd != 1)
+        close(fd);
+    return 0;
 }
 
 static void loud_warning(const char *keyfp, const char *vmm, const char *uuid,
@@ -221,6 +332,7 @@ int main(int argc, char **argv)
         { "quiet", no_argument, NULL, 'q' },
         { "accept-instance", no_argument, NULL, 'A' },
         { "timeout", required_argument, NULL, 't' },
+        { "until", required_argument, NULL, 'u' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 256 },
         { NULL, 0, NULL, 0 },
@@ -236,11 +348,13 @@ int main(int argc, char **argv)
     size_t dlen;
     ssize_t flen;
     int c, rc = EXIT_USAGE, is_default, r, quiet = 0, nothers, accept = 0, inst, watching = 0;
-    char *end;
+    int until = 0, matched = 0;
+    size_t cut;
+    char *end, ebuf[128];
 
     msg_init("sc-dec");
     D.rv.wfd = D.rv.wd = -1;       /* no watch until rv_watch (rv_init sets it too) */
-    while ((c = getopt_long(argc, argv, "k:V:qAt:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "k:V:qAt:u:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'k': kopt = optarg; break;
         case 'V': vname = optarg; break;
@@ -254,6 +368,17 @@ int main(int argc, char **argv)
                 msg_err("-t %s: seconds from 1 to 86400", optarg);
                 return EXIT_USAGE;
             }
+            break;
+        case 'u':
+            if (until)
+                regfree(&until_re);
+            r = regcomp(&until_re, optarg, REG_EXTENDED);
+            if (r != 0) {
+                regerror(r, &until_re, ebuf, sizeof(ebuf));
+                msg_err("-u %s: not a regular expression: %s", optarg, ebuf);
+                return EXIT_USAGE;
+            }
+            until = 1;
             break;
         case 'h': usage(stdout); return 0;
         case 256: printf("sc-dec %s\n", SC_VERSION); return 0;
@@ -271,13 +396,39 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     signal(SIGPIPE, SIG_IGN);
-    if (key_path(path, sizeof(path), kopt, &is_default) < 0 || key_load(path, D.key) < 0)
+    /*
+     * sc-enc reads the same key and says the same when it is bad, and then
+     * sends nothing: in a pipeline ours is said only when something came (a
+     * session that began without us), so that a bad key gets one message.
+     */
+    msg_hold(in_pipe());
+    r = key_path(path, sizeof(path), kopt, &is_default) < 0 || key_load(path, D.key) < 0;
+    msg_hold(0);
+    if (r) {
+        uint8_t b;
+        ssize_t n;
+
+        do
+            n = read(0, &b, 1);
+        while (n < 0 && errno == EINTR);
+        if (n == 0) {
+            msg_drop();
+        } else {
+            msg_release();
+            /* Our sc-enc (its key was good) need not wait for an answer. */
+            if (rv_init(&D.rv) == 0) {
+                D.rv_ok = 1;
+                refuse_pipeline(EXIT_USAGE);
+            }
+        }
         goto out;
+    }
     if (kv_select(vname, D.vmm_pub, vmm_name) < 0)
         goto out;
     if (rv_init(&D.rv) < 0)
         goto out;
     D.rv_ok = 1;
+    rv_mark(&D.rv);                 /* sc-enc: an sc-dec reads this pipeline's relay */
     frame_buf_init(&D.fb, D.inbuf, sizeof(D.inbuf));
     /* While sc-enc, the relay and the VMM make the answer: ready our crypto for checking it. */
     sc_ossl_warm();
@@ -304,8 +455,10 @@ int main(int argc, char **argv)
     }
     r = relay_notice(f, flen);
     if (r != 0) {
-        msg_err("no session: the relay says the VMM refused it (exit %d; its message says why)",
-                r);
+        msg_err("no session: the relay says %s (exit %d; its message says why)",
+                r == SC_EX_POLICY ? "its policy does not allow it" :
+                r == SC_EX_BUSY ? "another session holds the console" :
+                r == SC_EX_UNBOUND ? "the domain is not bound" : "the VMM refused it", r);
         refuse_pipeline(r);
         rc = r;
         goto out;
@@ -464,14 +617,31 @@ int main(int argc, char **argv)
             rc = fail_record(nrec, r);
             goto out;
         }
-        if (type == SC_REC_DATA) {
-            D.blen += dlen;
+        if (type == SC_REC_DATA && matched) {
+            /* -u matched: the rest is checked, not written. */
+            cl_wipe(D.batch + D.blen, dlen);
+        } else if (type == SC_REC_DATA) {
+            if (until && until_scan(D.batch + D.blen, dlen, &cut)) {
+                /* Up to the match, then the output closes for whoever reads it. */
+                cl_wipe(D.batch + D.blen + cut, dlen - cut);
+                D.blen += cut;
+                if (batch_flush() < 0 || until_close_output() < 0)
+                    goto out;
+                matched = 1;
+            } else {
+                D.blen += dlen;
+            }
         } else if (type == SC_REC_CLOSE) {
             unsigned int reason = dlen >= 1 ? D.batch[D.blen] : SC_CLOSE_MAX + 1;
 
             cl_wipe(D.batch + D.blen, dlen);
             if (batch_flush() < 0)
                 goto out;
+            if (reason == SC_CLOSE_QUIET && until && !matched) {
+                msg_err("the session ended cleanly, but the guest's output never matched -u");
+                rc = SC_EX_NOMATCH;
+                goto out;
+            }
             if (reason == SC_CLOSE_QUIET) {
                 rc = 0;
                 goto out;
@@ -487,6 +657,10 @@ int main(int argc, char **argv)
     }
 out:
     rv_unwatch(&D.rv);
+    if (D.rv_ok)
+        rv_unmark(&D.rv);
     cl_wipe(&D, sizeof(D));
+    if (until)
+        regfree(&until_re);
     return rc;
 }

@@ -49,6 +49,8 @@
 #define HELLO_FILE_LEN  (32 + SC_HELLO_LEN)
 #define ANSWER_FILE_LEN (1 + SC_PUB_LEN)
 #define ANSWER_WAKE_MS  100         /* look for the answer this often even when watching */
+#define OUT_GONE_GRACE_MS 2000      /* output closed before the answer: wait this long for sc-dec's word */
+#define NO_DEC_MS       5000        /* no answer yet: look for sc-dec's mark in the rendezvous */
 
 static void usage(FILE *f)
 {
@@ -64,7 +66,8 @@ static void usage(FILE *f)
         "  -N            no keystroke-timing obfuscation (no chaff)\n"
         "  -t SECONDS    wait this long for the VMM's answer (default 30)\n"
         "  -w MS         after end of input, end once the guest is quiet this long (default 1000)\n"
-        "escapes, after Enter: ~. end the session, ~^Z suspend, ~? list them, ~~ send one ~\n");
+        "escapes, after Enter: ~. end the session, ~^Z suspend, ~B BREAK (hvc0's SysRq: ^O),\n"
+        "                      ~? list them, ~~ send one ~\n");
 }
 
 /* Everything main() must wipe or undo on the way out. */
@@ -86,6 +89,7 @@ struct enc {
     int tty, chaff, esc;            /* esc: the escape byte, or -1 */
     int line_start, esc_held, escaped;
     int eof;
+    int live;                       /* the handshake is done: sc-dec reports the stream's end */
     uint64_t last_sent;             /* when the last record left (for the keepalive) */
 };
 
@@ -188,9 +192,10 @@ static void escape_help(void)
                  "\r\nsc-enc escapes (after Enter):\r\n"
                  "  %s.   end the session\r\n"
                  "  %s^Z  suspend the console (fg resumes it)\r\n"
+                 "  %sB   send a BREAK (hvc0's SysRq key, ^O: then the SysRq command)\r\n"
                  "  %s?   this list\r\n"
                  "  %s%s   send %s itself\r\n",
-                 e, e, e, e, e, e);
+                 e, e, e, e, e, e, e);
     if (n > 0 && io_write_all(2, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1) < 0) {
         /* stderr gone: nothing better to say it on */
     }
@@ -246,6 +251,15 @@ static void take_input(const uint8_t *p, size_t n)
                 suspend();
                 continue;
             }
+            if (b == 'B') {
+                /*
+                 * BREAK, as the Xen PV console (hvc0) takes it: ^O, its
+                 * SysRq key; the SysRq command is the next key typed.
+                 */
+                pend_add(0x0f);
+                E.line_start = 0;
+                continue;
+            }
             pend_add((uint8_t)E.esc);
             if (b == (uint8_t)E.esc) {
                 E.line_start = 0;
@@ -261,9 +275,15 @@ static void take_input(const uint8_t *p, size_t n)
     }
 }
 
+/*
+ * Our output closed.  Once the session is up, sc-dec (there is one: it made
+ * the handshake) says why the stream ended, so this says nothing more: the
+ * "Broken pipe" that came after most unclean ends, beside sc-dec's reason.
+ */
 static int out_closed_msg(void)
 {
-    msg_err("output closed (the relay or ssh ended): %s", strerror(EPIPE));
+    if (!E.live)
+        msg_err("output closed (the relay or ssh ended): %s", strerror(EPIPE));
     return -1;
 }
 
@@ -418,13 +438,20 @@ static int out_gone(short revents)
 
 /*
  * Waits for sc-dec's answer file, reading stdin meanwhile.  0 when the
- * keys are there, else the exit code.
+ * keys are there, else the exit code.  out_open: the hello was written
+ * (else our output closed already, and only sc-dec's word is waited for).
  */
-static int handshake(unsigned long timeout_s)
+static int handshake(unsigned long timeout_s, int out_open)
 {
-    uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000, t;
+    uint64_t start = now_ms(), deadline = start + (uint64_t)timeout_s * 1000, t;
     short in_rev, out_rev;
-    int r;
+    int r, out = 1, in_grace = 0, dec_checked = 0;
+
+    if (!out_open) {
+        out = -1;
+        deadline = now_ms() + OUT_GONE_GRACE_MS;
+        in_grace = 1;
+    }
 
     for (;;) {
         r = rv_take(&E.rv, E.hid, RV_ANSWER, E.afile, sizeof(E.afile));
@@ -435,6 +462,18 @@ static int handshake(unsigned long timeout_s)
         if (E.escaped)
             return -1;
         t = now_ms();
+        if (!dec_checked && t >= start + NO_DEC_MS) {
+            dec_checked = 1;
+            if (!rv_marked(&E.rv)) {
+                msg_err("no sc-dec in this pipeline (the same process group) reads the relay's "
+                        "output: sc-enc | ssh HOST sudo sc-relay DOMID | sc-dec");
+                return EXIT_USAGE;
+            }
+        }
+        if (t >= deadline && out < 0 && in_grace) {
+            msg_err("output closed (the relay or ssh ended): %s", strerror(EPIPE));
+            return EXIT_USAGE;
+        }
         if (t >= deadline) {
             msg_err("no answer from the VMM within %lu s: is sc-dec reading the relay's output?",
                     timeout_s);
@@ -446,15 +485,23 @@ static int handshake(unsigned long timeout_s)
          * typed ahead wait in the terminal; piped input is read ahead.
          * The answer's arrival in the rendezvous wakes us (rv_watch).
          */
-        r = rv_wait(&E.rv, (E.tty || E.eof || pend_room() == 0) ? -1 : 0, &in_rev, 1, &out_rev,
+        r = rv_wait(&E.rv, (E.tty || E.eof || pend_room() == 0) ? -1 : 0, &in_rev, out, &out_rev,
                     deadline - t < ANSWER_WAKE_MS ? (int)(deadline - t) : ANSWER_WAKE_MS);
         if (r < 0 && errno != EINTR) {
             msg_errno("poll");
             return EXIT_USAGE;
         }
-        if (r > 0 && out_gone(out_rev)) {
-            out_closed_msg();
-            return EXIT_USAGE;
+        if (r > 0 && out >= 0 && out_gone(out_rev)) {
+            /*
+             * The relay or ssh ended before the answer: sc-dec, if it is
+             * there, says why and hands us its status in a moment; only
+             * without it do we say what we saw.
+             */
+            out = -1;
+            if (deadline > t + OUT_GONE_GRACE_MS) {
+                deadline = t + OUT_GONE_GRACE_MS;
+                in_grace = 1;
+            }
         }
         if (r > 0 && (in_rev & (POLLIN | POLLHUP | POLLERR)) && read_stdin() < 0)
             return EXIT_USAGE;
@@ -655,7 +702,7 @@ int main(int argc, char **argv)
     char path[CL_PATH_MAX], vmm_name[KV_NAME_MAX], keyfp[FP_BUFLEN];
     uint8_t guuid[SC_UUID_LEN];
     unsigned long timeout_s = 30, quiet = 1000;
-    int c, rc = EXIT_USAGE, is_default, r, nochaff = 0;
+    int c, rc = EXIT_USAGE, is_default, r, nochaff = 0, out_open;
     uint16_t options;
     uint8_t hframe[SC_FRAME_HDR + SC_HELLO_LEN];
 
@@ -727,6 +774,7 @@ int main(int argc, char **argv)
     }
     if (rv_init(&E.rv) < 0)
         goto out;
+    rv_sweep(&E.rv);                /* what earlier pipelines, now gone, left behind */
     if (tty_signals(signal_hook) < 0) {
         msg_errno("sigaction");
         goto out;
@@ -755,10 +803,16 @@ int main(int argc, char **argv)
     rv_watch(&E.rv);
     sc_frame_put_hdr(hframe, SC_HELLO_LEN);
     memcpy(hframe + SC_FRAME_HDR, E.hfile + 32, SC_HELLO_LEN);
-    if (put(hframe, sizeof(hframe)) < 0)
-        goto out;
+    out_open = 1;
+    if (io_write_all(1, hframe, sizeof(hframe)) < 0) {
+        if (errno != EPIPE) {
+            msg_errno("standard output");
+            goto out;
+        }
+        out_open = 0;               /* the relay is gone already: the handshake hears sc-dec */
+    }
 
-    r = handshake(timeout_s);
+    r = handshake(timeout_s, out_open);
     if (r < 0) {
         rc = 0;                     /* ~. before the VMM answered: nothing was sent */
         goto out;
@@ -767,6 +821,7 @@ int main(int argc, char **argv)
         rc = r;
         goto out;
     }
+    E.live = 1;
     /*
      * Raw mode only now, with the session up (ssh and sudo are done with the
      * terminal): keys typed ahead are still in it, and go first.

@@ -263,6 +263,13 @@ int main(int argc, char **argv)
             }
         }
     }
+    if (!cfg.guest_user && geteuid() == 0) {
+        /* Said, not refused: tests and one-off runs as root are common; silence is not. */
+        fprintf(stderr, "sc-vmmsim: WARNING: running as root without --guest-user: every guest "
+                "is a real program on this machine and runs as root (the built-in login's shell "
+                "too), so whoever types into a console controls this machine; give --guest-user "
+                "nobody (or another unprivileged user)\n");
+    }
     if (!cfg.statedir) {
         const char *xs = getenv("XDG_STATE_HOME");
         char *p = NULL;

@@ -52,6 +52,20 @@ scratch_root() {
     run -0 visudo -cf "$f"
 }
 
+@test "the packaged man pages name the packaged paths, never /usr/local or a bare share/doc" {
+    dpkg-deb -x "$(relay_deb)" "$BATS_TEST_TMPDIR/x"
+    dpkg-deb -x "$(client_deb)" "$BATS_TEST_TMPDIR/x"
+    r=$(zcat "$BATS_TEST_TMPDIR/x/usr/share/man/man8/sc-relay.8.gz")
+    [[ "$r" == *"%consoles ALL=(root) NOPASSWD: /usr/sbin/sc-relay"* ]]
+    [[ "$r" == *"/usr/share/doc/sccrypt-relay/examples"* ]]
+    [[ "$r" == *'PATH=$PATH:/usr/sbin'* ]]
+    for m in "$BATS_TEST_TMPDIR"/x/usr/share/man/man*/*.gz; do
+        run -0 zcat "$m"
+        [[ "$output" != */usr/local* ]] || { echo "$m names /usr/local"; return 1; }
+        [[ "$output" != *@*DIR@* ]] || { echo "$m has a placeholder left"; return 1; }
+    done
+}
+
 @test "both packages install into a scratch root, run the demo pipeline from there, and purge without a trace" {
     [ "$(id -u)" = 0 ] || skip "needs root (dpkg --root keeps owners)"
     scratch_root

@@ -81,7 +81,10 @@ export T RELAY PW
 timeout 60 sh -c '
     { printf "root\n"; sleep 0.5; printf "%s\n" "$PW"; sleep 0.5
       printf "uname -a\n"; sleep 0.3; printf "id\n"; sleep 0.3
-      printf "echo \"the answer is \$((6*7))\"\n"; } |
+      printf "echo \"the answer is \$((6*7))\"\n"
+      # The guest prints its next prompt after this session (quiet for 1 s)
+      # has ended: it waits in the backlog, and step 7 opens with it.
+      sleep 0.3; printf "sleep 2\n"; } |
     sc-enc -N | tee "$T/dom0-in" | $RELAY 5 | tee "$T/dom0-out" | sc-dec > "$T/user-saw"
 ' 2> "$T/session.err" || {
     echo "sccrypt demo: the session failed:" >&2

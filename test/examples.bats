@@ -29,6 +29,10 @@
 # down.  sudo is the real one (root to root), finding sc-relay through its
 # secure_path in /usr/local/sbin.  The operator's setup lines are checked for
 # syntax: the sudoers lines with visudo -cf, xl's command lines for their form.
+# The user's commands are typed with a user's PATH: the client tools and
+# /usr/local/bin:/usr/bin:/bin, no sbin, so an example that runs sc-relay
+# without sudo must say how to find it.  Paths in the pages (@SBINDIR@ ...)
+# are filled in as make fills them in for PREFIX /usr/local.
 
 bats_require_minimum_version 1.5.0
 
@@ -44,9 +48,16 @@ setup() {
     done
     unshare -m -p -f --mount-proc true 2> /dev/null || skip "unshare cannot make mount and pid namespaces here"
     sim_setup
-    mkdir -p fakebin
+    mkdir -p fakebin userbin
     ln -s "$(cd "$REPO" && pwd)/test/tools/fake-ssh" fakebin/ssh
     PATH="$BATS_TEST_TMPDIR/fakebin:$PATH"
+    # The user's PATH, as after installing the client tools: no sbin, so no
+    # sc-relay (the sandbox's is in /usr/local/sbin, where make install puts it).
+    for t in sc-keygen sc-enc sc-dec sc-console sc-vmmsim; do
+        ln -s "$(cd "$REPO" && pwd)/bin/$t" userbin/$t
+    done
+    USER_PATH="$BATS_TEST_TMPDIR/fakebin:$BATS_TEST_TMPDIR/userbin:/usr/local/bin:/usr/bin:/bin"
+    export USER_PATH
 }
 
 # Nothing outlives the sandbox (its pid namespace), so there is nothing to stop.
@@ -55,7 +66,15 @@ teardown() {
     return 0
 }
 
-# blocks PAGE: the EXAMPLES section of man/PAGE.scd, one line per example line:
+# The pages' paths as make install (PREFIX /usr/local) fills them in, which is
+# where the sandbox has them: the Makefile's own substitution.
+man_subst() {
+    make -s -C "$REPO" --no-print-directory print-man-subst PREFIX=/usr/local \
+        SBINDIR=/usr/local/sbin DOCDIR=/usr/local/share/doc/sccrypt SYSCONFDIR=/etc
+}
+
+# blocks PAGE: the EXAMPLES section of man/PAGE.scd (its paths filled in as
+# the built page has them), one line per example line:
 # BLOCK<TAB>KIND<TAB>TEXT, KIND cmd (a command), root (an operator's command)
 # or out (a line that belongs to the command before it).  scdoc's backslash
 # escapes are undone in tab-indented blocks (fenced blocks are verbatim).
@@ -91,7 +110,7 @@ blocks() {
         /^# / { exit }
         /^\t/ { l[++n] = unescape(substr($0, 2)); next }
         { flush() }
-        END { flush() }' "$MAN/$1.scd"
+        END { flush() }' <(eval "sed $(man_subst)" '"$MAN/$1.scd"')
 }
 
 # block PAGE N > FILE: example N of the page (KIND<TAB>TEXT lines).
@@ -149,7 +168,7 @@ live_uuid() { live | sed -n "s/.*domain ${1:-5} name [^ ]* uuid \([0-9a-f-]*\).*
 [ -f prelude.sh ] && . ./prelude.sh
 
 cat > rc <<RC
-export PATH='$PATH' HOME='$HOME' XDG_CONFIG_HOME='$XDG_CONFIG_HOME'
+export PATH='$USER_PATH' HOME='$HOME' XDG_CONFIG_HOME='$XDG_CONFIG_HOME'
 export XDG_STATE_HOME='$XDG_STATE_HOME' XDG_RUNTIME_DIR='$XDG_RUNTIME_DIR'
 unset SCCRYPT_KEY SCCRYPT_VMM SCCRYPT_RELAY SCCRYPT_SIM_SOCKET
 PS1='\$ '
@@ -174,7 +193,7 @@ while IFS=$'\t' read -r kind line <&3; do
     keys Enter
     case $line in
     sc-enc*|sc-console*) case ${line%%|*} in
-        *'<'*) ;;
+        *'<'*|*' -- '*|*--until*) ;;    # input redirected, or a script's session
         *)  # An interactive session: log in, run a command, end it with ~.
             wait_pane 'sc-dec: connected' "$n_conn"
             wait_pane 'login:' 0
@@ -261,7 +280,7 @@ assert_interactive_session() {
 }
 
 @test "the man pages have the examples this file runs, and sccrypt(7) has none" {
-    for p in sc-keygen.1:2 sc-enc.1:2 sc-dec.1:3 sc-relay.8:5 sc-console.1:2 sc-vmmsim.1:2 sccrypt.7:0; do
+    for p in sc-keygen.1:2 sc-enc.1:2 sc-dec.1:3 sc-relay.8:5 sc-console.1:4 sc-vmmsim.1:2 sccrypt.7:0; do
         run -0 blocks "${p%:*}"
         echo "$p: $output"
         [ "$(printf '%s' "$output" | cut -f1 | sort -u | grep -c .)" = "${p#*:}" ]
@@ -285,7 +304,7 @@ assert_interactive_session() {
     all_succeeded
     [ "$(stat -c %s req)" = 100 ]
     fp=$(sed -n 's/.*VMM key fingerprint //p' dom0/sim.log)
-    grep -q "^default $fp [0-9a-f]\{64\}$" "$XDG_CONFIG_HOME/sccrypt/known_vmms"
+    grep -q "^host $fp [0-9a-f]\{64\}$" "$XDG_CONFIG_HOME/sccrypt/known_vmms"
     [ "$(cat check.rc)" = "0 0 0" ]
     grep -q 'bound-42' check.out
 }
@@ -407,15 +426,35 @@ assert_console_session() {
     grep -q "^xenhost $fp [0-9a-f]\\{64\\}$" "$XDG_CONFIG_HOME/sccrypt/known_vmms"
 }
 
-@test "sc-console(1) example 2 opens the console with ssh's options passed through" {
-    dom0_sim
+# For the prelude: domain 5 bound to the user's key, its VMM pinned as xenhost.
+bound_xenhost() {
+    dom0_sim "$@"
     user_key
     cat >> prelude.sh <<'EOF'
 sc-relay --vmm-key --challenge 5 > vmm.pub || fail "sc-relay --vmm-key --challenge"
 sc-keygen --seal vmm.pub --expect "$(live_fp)" --domain "$(live_uuid)" --name xenhost --challenge vmm.pub -o bind.req 2> /dev/null || fail "seal"
 sc-relay --bind 5 < bind.req || fail "bind"
 EOF
+}
+
+@test "sc-console(1) example 2 runs commands on the guest's shell and a script uses their output" {
+    bound_xenhost --guest "'exec sh -i'"
     run_example sc-console.1 2
+    all_succeeded
+    grep -q 'load average' pane.txt
+    grep -qx "xenhost 5 runs $(uname -r)" pane.txt
+}
+
+@test "sc-console(1) example 3 waits for the login prompt and ends there" {
+    bound_xenhost
+    run_example sc-console.1 3
+    all_succeeded
+    grep -q '^login: ' pane.txt
+}
+
+@test "sc-console(1) example 4 opens the console with ssh's options passed through" {
+    bound_xenhost
+    run_example sc-console.1 4
     assert_console_session
 }
 

@@ -53,6 +53,9 @@ sorted() {
     [ "$status" -eq 0 ]
     [ "$(installed "$d")" = "$(printf '%s\n' usr/local/libexec/sc/sc-relay usr/local/share/man/man8/sc-relay.8 \
         usr/share/doc/x/relay.conf usr/share/doc/x/sudoers.sccrypt | sort)" ]
+    # its page names where this install put the relay and the examples
+    grep -qF '%consoles ALL=(root) NOPASSWD: /usr/local/libexec/sc/sc-relay' "$d/usr/local/share/man/man8/sc-relay.8"
+    grep -qF '/usr/share/doc/x' "$d/usr/local/share/man/man8/sc-relay.8"
     run make -s uninstall-relay DESTDIR="$d" PREFIX=/usr/local SBINDIR=/usr/local/libexec/sc DOCDIR=/usr/share/doc/x
     [ "$status" -eq 0 ]
     run find "$d" -type f

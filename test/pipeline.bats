@@ -424,6 +424,74 @@ relay_stream() {
     [ "$(cat out)" = while-away ]
 }
 
+@test "a relay that fails before the answer: sc-dec says why, sc-enc exits with its status and adds no Broken pipe" {
+    start_sim --domain 5:demo:$SIM_UUID --guest "$RAWCAT"
+    bind_dom 5 $SIM_UUID
+    printf 'hello\n' > in
+    for i in 1 2 3 4 5; do
+        RELAY="sc-relay -b sim --socket $BATS_TEST_TMPDIR/none.sock" run -0 pipeline 5 -t 5
+        [ "$(cat relay.rc)" = 2 ]
+        [ "$(cat dec.err)" = "sc-dec: the stream ended before the VMM's answer: no session (did ssh or the relay fail?)" ]
+        [ "$(cat enc.rc)" = 2 ]
+        [ ! -s enc.err ] || { echo "run $i: $(cat enc.err)"; return 1; }
+    done
+}
+
+@test "a bad key gets one message, sc-enc's: sc-dec and the relay, which saw nothing begin, say nothing" {
+    start_sim --domain 5:demo:$SIM_UUID --guest "$RAWCAT"
+    bind_dom 5 $SIM_UUID
+    printf 'hello\n' > in
+    printf 'not a key\n' > bad-key
+    chmod 600 bad-key
+    SCCRYPT_KEY=$PWD/bad-key run -0 pipeline 5 -t 5
+    [ "$(cat enc.rc) $(cat relay.rc) $(cat dec.rc)" = "2 2 2" ]
+    [ "$(cat enc.err)" = "sc-enc: $PWD/bad-key: not an sccrypt key file (expected a line \"sccrypt-key-v1 <64 hex>\")" ]
+    [ ! -s relay.err ]
+    [ ! -s dec.err ]
+    # sc-dec's own bad key (sc-enc's is good) is sc-dec's to say, and sc-enc does not wait for it
+    SECONDS=0
+    DEC_ARGS="-k $PWD/bad-key" run -0 pipeline 5 -t 20
+    [ "$(cat dec.err)" = "sc-dec: $PWD/bad-key: not an sccrypt key file (expected a line \"sccrypt-key-v1 <64 hex>\")" ]
+    [ "$(cat enc.rc)" = 2 ] && [ "$(cat dec.rc)" = 2 ]
+    [ "$SECONDS" -lt 10 ]
+}
+
+@test "files that gone pipelines left in the rendezvous (a .hello, an .answer) go at the next session; a live one's stay" {
+    start_sim --domain 5:demo:$SIM_UUID --guest "$RAWCAT"
+    bind_dom 5 $SIM_UUID
+    rv="$XDG_RUNTIME_DIR/sccrypt"
+    mkdir -p -m 700 "$rv"
+    # a process group that is gone: a process that has exited, and no group of its id
+    sh -c 'exit 0' & dead=$!
+    wait "$dead"
+    run ! kill -0 -- "-$dead"
+    live=$(ps -o pgid= $$ | tr -d ' ')
+    h=0123456789abcdef0123456789abcdef
+    for f in "$dead-$h.hello" "$dead-$h.answer" "$dead-$h.hello.tmp" "$live-$h.hello"; do
+        head -c 86 /dev/urandom > "$rv/$f"
+        chmod 600 "$rv/$f"
+    done
+    printf 'hello\n' > in
+    run -0 pipeline 5
+    [ "$(cat dec.rc)" = 0 ]
+    [ "$(ls "$rv")" = "$live-$h.hello" ]
+}
+
+@test "without sc-dec in the pipeline sc-enc says so within seconds, not after its 30 s answer timeout" {
+    start_sim --domain 5:demo:$SIM_UUID --guest "$RAWCAT"
+    bind_dom 5 $SIM_UUID
+    printf 'hello\n' > in
+    SECONDS=0
+    run -0 timeout 60 bash -c 'sc-enc < in 2> enc.err | $RELAY 5 > relay.out 2> relay.err; echo "${PIPESTATUS[*]}" > rc'
+    [ "$SECONDS" -lt 10 ]
+    [ "$(cut -d' ' -f1 rc)" = 2 ]
+    [ "$(cat enc.err)" = "sc-enc: no sc-dec in this pipeline (the same process group) reads the relay's output: sc-enc | ssh HOST sudo sc-relay DOMID | sc-dec" ]
+    # no mark is left behind, and sessions with sc-dec work as before
+    [ -z "$(ls -A "$XDG_RUNTIME_DIR/sccrypt")" ]
+    run -0 pipeline 5
+    [ "$(cat dec.rc)" = 0 ]
+}
+
 # relay_pid FILE: the pid a verbose relay (-v) logged in FILE at its session start.
 relay_pid() {
     wait_for "$1" "session start" && sed -n 's/^sc-relay\[\([0-9]*\)\]: session start.*/\1/p' "$1"

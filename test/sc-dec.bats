@@ -483,3 +483,29 @@ no_secret_left() {
     [ "$(cat dec.err)" = "sc-dec: the VMM's answer is not for this session's hello (replayed or swapped by the relay); session refused" ]
     no_secret_left
 }
+
+@test "sc-dec -u writes the output up to the match, closes it there, and still checks the stream to its clean end" {
+    printf 'first line\nprompt: MATCH here\nafter\n' > in
+    DEC_ARGS="-q -u MA[T]CH" session
+    [ "$ENC_RC" = 0 ] && [ "$H_RC" = 0 ]
+    [ "$DEC_RC" = 0 ]
+    [ "$(cat out)" = "$(printf 'first line\nprompt: MATCH')" ]
+    # no match: a clean end is 9, with everything written
+    DEC_ARGS="-q -u NEVER" session
+    [ "$DEC_RC" = 9 ]
+    [ "$(cat dec.err)" = "sc-dec: the session ended cleanly, but the guest's output never matched -u" ]
+    cmp in out
+    # a bad expression is a usage error
+    run -2 sc-dec -u '(' < /dev/null
+    [[ "$output" == "sc-dec: -u (: not a regular expression: "* ]]
+}
+
+@test "sc-dec -u goes on checking after the match: a record forged after it is still reported (exit 1)" {
+    printf 'MATCH\nmore\n' > in
+    # frames: the answer, the data (the match in it), the close (the echo may
+    # come in two records: then the flipped one holds the rest of the match)
+    DEC_ARGS="-q -u MATCH" OUT_T="flip 2" session
+    [ "$DEC_RC" = 1 ]
+    [ "$(cat dec.err)" = "sc-dec: record 2 failed authentication: $AUTH_FAIL" ]
+    [[ MATCH == "$(cat out)"* ]]
+}

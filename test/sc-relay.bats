@@ -104,7 +104,7 @@ teardown() { sim_teardown; }
     [ "$output" != "$c1" ]
     # The good request was sealed for the challenge the failed attempt used up: refused.
     run -3 --separate-stderr $RELAY --bind 5 < good
-    [[ "$stderr" == "sc-relay: domain 5: the VMM refused the bind: the request does not open under the domain's current bind challenge: "*"fetch a new challenge (sc-relay --challenge GUEST) and seal a new request for it (sc-keygen --seal --challenge)" ]]
+    [[ "$stderr" == "sc-relay: domain 5: the VMM refused the bind: the request does not open under the domain's current bind challenge and this VMM's key: "*"fetch both again (sc-relay --vmm-key --challenge GUEST), check the key's fingerprint and seal a new request (sc-keygen --seal --challenge)" ]]
     run -0 bind_dom 5 $SIM_UUID
 }
 
@@ -156,7 +156,7 @@ teardown() { sim_teardown; }
     [ "$(cat dec.rc)" = 7 ]
     [ "$(cat enc.rc)" = 7 ]
     # Regression: sc-dec also printed a stray "….answer: No such file or directory".
-    [ "$(cat dec.err)" = "sc-dec: no session: the relay says the VMM refused it (exit 7; its message says why)" ]
+    [ "$(cat dec.err)" = "sc-dec: no session: the relay says the domain is not bound (exit 7; its message says why)" ]
 }
 
 @test "sc-relay exits 2 when its stdin does not start with a hello" {
@@ -227,4 +227,24 @@ teardown() { sim_teardown; }
     grep -q "^sc-relay\[[0-9]*\]: session start: user=root domain=5 backend=sim$" relay.err
     grep -q "^sc-relay\[[0-9]*\]: session end: user=root domain=5 in=[0-9]* out=[0-9]* records_in=[1-9][0-9]* exchanges=[1-9][0-9]* events=[0-9]* how=ended by the VMM$" relay.err
     run ! grep -q sekrit relay.err
+}
+
+@test "sc-relay run without sudo says to run it with sudo, not which device or socket it missed" {
+    [ "$(id -u)" = 0 ] || skip "needs root (to run it as another user)"
+    command -v setpriv > /dev/null || skip "setpriv is not installed"
+    run -2 --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+        env -u XDG_RUNTIME_DIR "$BATS_TEST_DIRNAME/../bin/sc-relay" 5 < /dev/null
+    [ "$stderr" = "sc-relay: no VMM reachable without root: run it with sudo (sudo sc-relay ...), or start sc-vmmsim as yourself to try things out (its socket: /tmp/sccrypt-sim-65534/sim.sock)" ]
+}
+
+@test "a bind request sealed to the previous boot's VMM key is refused as the VMM key having changed" {
+    # the hypervisor before its reboot, and after it (a new VMM key)
+    start_sim -n old --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
+    sc-keygen > /dev/null 2>&1
+    sc-relay -b sim --socket "$BATS_TEST_TMPDIR/simold.sock" --vmm-key --challenge 5 > old.pub
+    sc-keygen --seal old.pub --expect "$(sim_fingerprint old)" --domain $SIM_UUID --challenge old.pub -o req 2> /dev/null
+    start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
+    $RELAY --challenge 5 > /dev/null
+    run -3 --separate-stderr $RELAY --bind 5 < req
+    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: the request does not open under the domain's current bind challenge and this VMM's key: each bind attempt uses the challenge up (a re-created domain has a new one), and the VMM key changes at every boot of the hypervisor; fetch both again (sc-relay --vmm-key --challenge GUEST), check the key's fingerprint and seal a new request (sc-keygen --seal --challenge)" ]
 }

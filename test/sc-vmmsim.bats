@@ -95,7 +95,7 @@ teardown() { sim_teardown; }
     start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
     $RELAY --challenge 5 > /dev/null
     run -3 --separate-stderr $RELAY --bind 5 < req.5
-    [[ "$stderr" == "sc-relay: domain 5: the VMM refused the bind: the request does not open under the domain's current bind challenge: "* ]]
+    [[ "$stderr" == "sc-relay: domain 5: the VMM refused the bind: the request does not open under the domain's current bind challenge and this VMM's key: "* ]]
     [ ! -e "$BATS_TEST_TMPDIR/state/used-requests" ]
 }
 
@@ -187,4 +187,21 @@ teardown() { sim_teardown; }
     run -2 timeout 10 sc-vmmsim -f -d state -s "$PWD/open/sim.sock"
     [[ "$output" == *"$PWD/open: the socket's directory must be"* ]]
     [ ! -e open/sim.sock ]
+}
+
+@test "sc-vmmsim as root without --guest-user says loudly that its guests run as root" {
+    [ "$(id -u)" = 0 ] || skip "needs root"
+    start_sim --domain 5:demo:$SIM_UUID --guest 'exec cat'
+    grep -qx "sc-vmmsim: WARNING: running as root without --guest-user: every guest is a real program on this machine and runs as root (the built-in login's shell too), so whoever types into a console controls this machine; give --guest-user nobody (or another unprivileged user)" sim.log
+    start_sim -n 2 --guest-user nobody --domain 5:demo:$SIM_UUID --guest 'exec cat'
+    run ! grep -q WARNING sim2.log
+}
+
+@test "sc-vmmsim starts a guest that exited again after its 1 s delay, with nothing else to wake it" {
+    start_sim --domain 5:demo:$SIM_UUID --guest "echo x >> '$BATS_TEST_TMPDIR/starts'; exec sleep 0.3"
+    sleep 6
+    # started at 0 s, then about once a second (the delay counts from each start)
+    n=$(wc -l < starts)
+    echo "starts in 6 s: $n"
+    [ "$n" -ge 4 ]
 }

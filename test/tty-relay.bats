@@ -61,7 +61,8 @@ wait_st() {
     pane > p
     grep -qx "sc-relay: sim: the simulator went away (its event channel closed)" p
     grep -qx "sc-dec: the stream ended without an authenticated close (truncated)" p
-    grep -qx "sc-enc: output closed (the relay or ssh ended): Broken pipe" p
+    # sc-dec said why the stream ended; sc-enc adds no "Broken pipe" (regression: it did)
+    run ! grep -q "sc-enc: output closed" p
     [ "$(cat st)" = "2 2 1" ]
     cmp before after
 }
@@ -78,6 +79,7 @@ wait_st() {
     grep -qx "sc-enc escapes (after Enter):" p
     grep -qx "  ~.   end the session" p
     grep -qx "  ~^Z  suspend the console (fg resumes it)" p
+    grep -qx "  ~B   send a BREAK (hvc0's SysRq key, ^O: then the SysRq command)" p
     grep -qx "  ~?   this list" p
     grep -qx "  ~~   send ~ itself" p
     [ "$(cat st)" = "0 0 0" ]

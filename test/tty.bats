@@ -222,3 +222,13 @@ EOS
     # the n-th answer follows the n-th record within 150 ms
     paste -d' ' i o | awk '{ d = $3 - $1; if (d < 0 || d > 150) bad++ } END { exit bad > 0 }'
 }
+
+@test "~B after Enter sends a BREAK as hvc0 takes it: ^O, then the SysRq command typed next" {
+    start_session "-N"
+    keys Enter "~" "B" h
+    wait_file glog h
+    keys Enter "~" "."
+    wait_file st
+    [ "$(cat st)" = "0 0 0 0" ]
+    [ "$(cat glog)" = "$(printf '\r\017h\r')" ]
+}

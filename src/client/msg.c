@@ -32,6 +32,29 @@ const char *msg_eol(void)
     return "\n";
 }
 
+static int holding;
+static char held[2048];
+static size_t held_len;
+
+void msg_hold(int on)
+{
+    holding = on;
+}
+
+void msg_release(void)
+{
+    if (held_len > 0) {
+        fwrite(held, 1, held_len, stderr);
+        fflush(stderr);
+    }
+    held_len = 0;
+}
+
+void msg_drop(void)
+{
+    held_len = 0;
+}
+
 static void vmsg(int err, const char *fmt, va_list ap)
 {
     char buf[1024];
@@ -41,6 +64,14 @@ static void vmsg(int err, const char *fmt, va_list ap)
     if (n < 0)
         return;
     vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+    if (holding) {
+        n = snprintf(held + held_len, sizeof(held) - held_len, "%s%s%s%s", buf,
+                     err ? ": " : "", err ? strerror(err) : "", msg_eol());
+        if (n > 0)
+            held_len += (size_t)n < sizeof(held) - held_len ? (size_t)n
+                                                            : sizeof(held) - held_len - 1;
+        return;
+    }
     if (err)
         fprintf(stderr, "%s: %s%s", buf, strerror(err), msg_eol());
     else

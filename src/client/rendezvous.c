@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,15 +246,13 @@ int rv_wait(struct rv *r, int fd, short *fd_rev, int out, short *out_rev, int ma
     return n;
 }
 
-void rv_discard(const struct rv *r, const uint8_t id[16], const char *ext)
+/* Overwrites a rendezvous file with zeros (it may hold a secret) and unlinks it. */
+static void wipe_unlink(const char *path)
 {
     static const uint8_t zero[RV_FILE_MAX];
-    char path[CL_PATH_MAX], tmp[CL_PATH_MAX];
     struct stat st;
     int fd;
 
-    if (rv_path(r, id, ext, path, sizeof(path)) < 0)
-        return;
     fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
     if (fd >= 0) {
         if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
@@ -262,8 +261,99 @@ void rv_discard(const struct rv *r, const uint8_t id[16], const char *ext)
         close(fd);
     }
     unlink(path);
+}
+
+void rv_discard(const struct rv *r, const uint8_t id[16], const char *ext)
+{
+    char path[CL_PATH_MAX], tmp[CL_PATH_MAX];
+
+    if (rv_path(r, id, ext, path, sizeof(path)) < 0)
+        return;
+    wipe_unlink(path);
     if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) < (int)sizeof(tmp))
-        unlink(tmp);
+        wipe_unlink(tmp);
+}
+
+/* "<dir>/<pgid>.dec": sc-dec's sign that it is in this pipeline. */
+static int dec_path(const struct rv *r, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "%s/%ld.dec", r->dir, r->pgid);
+
+    return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+void rv_mark(const struct rv *r)
+{
+    char path[CL_PATH_MAX];
+    int fd;
+
+    if (dec_path(r, path, sizeof(path)) < 0)
+        return;
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY, 0600);
+    if (fd >= 0)
+        close(fd);
+}
+
+int rv_marked(const struct rv *r)
+{
+    char path[CL_PATH_MAX];
+    struct stat st;
+
+    return dec_path(r, path, sizeof(path)) == 0 && lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+void rv_unmark(const struct rv *r)
+{
+    char path[CL_PATH_MAX];
+
+    if (dec_path(r, path, sizeof(path)) == 0)
+        unlink(path);
+}
+
+void rv_sweep(const struct rv *r)
+{
+    char path[CL_PATH_MAX];
+    struct dirent *de;
+    DIR *d;
+
+    d = opendir(r->dir);
+    if (d == NULL)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        const char *nm = de->d_name, *p;
+        char *end;
+        long pgid;
+        size_t i;
+
+        if (nm[0] < '1' || nm[0] > '9')
+            continue;
+        errno = 0;
+        pgid = strtol(nm, &end, 10);
+        if (errno || pgid <= 0 || pgid == r->pgid)
+            continue;
+        if (strcmp(end, ".dec") == 0)
+            goto gone;
+        if (*end != '-')
+            continue;
+        p = end + 1;
+        for (i = 0; i < 32; i++)
+            if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+                break;
+        if (i != 32)
+            continue;
+        p += 32;
+        if (strcmp(p, ".hello") != 0 && strcmp(p, ".answer") != 0 &&
+            strcmp(p, ".hello.tmp") != 0 && strcmp(p, ".answer.tmp") != 0)
+            continue;
+gone:
+        /* Only a group that is gone: a live pipeline's files are its own. */
+        if (kill((pid_t)-pgid, 0) == 0 || errno != ESRCH)
+            continue;
+        if (snprintf(path, sizeof(path), "%s/%s", r->dir, nm) >= (int)sizeof(path))
+            continue;
+        wipe_unlink(path);
+    }
+    closedir(d);
 }
 
 int rv_other_hellos(const struct rv *r, const uint8_t *id, uint8_t other[16])

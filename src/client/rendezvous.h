@@ -59,6 +59,20 @@ void rv_unwatch(struct rv *r);
 /* Wipes and unlinks the file if it is there (no message). */
 void rv_discard(const struct rv *r, const uint8_t id[16], const char *ext);
 /*
+ * Wipes and unlinks the files that pipelines now gone left behind (a .hello
+ * of an sc-enc killed with SIGKILL, an .answer sc-dec left for an sc-enc that
+ * had exited): those whose process group no longer exists.  No message.
+ */
+void rv_sweep(const struct rv *r);
+/*
+ * sc-dec's presence in the pipeline: rv_mark makes "<pgid>.dec" (empty,
+ * 0600), rv_unmark removes it, rv_marked says whether it is there; sc-enc
+ * tells a pipeline without sc-dec (the relay's output on a terminal) soon.
+ */
+void rv_mark(const struct rv *r);
+int rv_marked(const struct rv *r);
+void rv_unmark(const struct rv *r);
+/*
  * Hello files of our process group other than id (id may be NULL): returns
  * how many there are (0, 1, ...) and the first one's id in other.
  */

@@ -15,6 +15,8 @@
 #define SC_EX_BUSY      6   /* another session holds the console, or took it over */
 #define SC_EX_UNBOUND   7   /* the domain is not bound, or its binding went with the guest */
 #define SC_EX_INSTANCE  8   /* another domain instance than the one accepted (sc-dec -A) */
+#define SC_EX_NOMATCH   9   /* a script's wait failed: the output never matched (sc-dec -u), the
+                               command's end never came, or the time ran out (sc-console) */
 
 /*
  * When the VMM refuses to open a session, sc-relay writes this frame (the

@@ -17,6 +17,7 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "exits.h"
 #include "io.h"
@@ -112,6 +113,14 @@ static const char *vmm_strerror(int e)
     case SIM_ERR_ATTACHED: return "this connection has a session already";
     default: return "unknown refusal";
     }
+}
+
+/* stdin is a pipe or a socket (ssh's, a pipeline's): a client is upstream. */
+static int stdin_is_pipe(void)
+{
+    struct stat st;
+
+    return fstat(0, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
 static void on_signal(int sig)
@@ -241,6 +250,13 @@ static const struct relay_backend *choose(const char *name)
         return &relay_backend_xen;
     if (relay_backend_sim.available())
         return &relay_backend_sim;
+    if (geteuid() != 0) {
+        /* The usual mistake: sc-relay without sudo (both ways in are root's on a host). */
+        fprintf(stderr, "sc-relay: no VMM reachable without root: run it with sudo (sudo sc-relay "
+                "...), or start sc-vmmsim as yourself to try things out (its socket: %s)\n",
+                relay_sim_socket());
+        return NULL;
+    }
     fprintf(stderr, "sc-relay: no VMM found: neither the Xen hypercall (/dev/xen/privcmd) nor "
             "the simulator's socket (%s); start sc-vmmsim or pass -b\n", relay_sim_socket());
     return NULL;
@@ -322,16 +338,21 @@ static int do_challenge(const struct relay_backend *be, struct relay_conn *c, ui
     return EX_ENDED;
 }
 
-/* A refused bind's reason: the session's words, but for the two the challenge changes. */
+/*
+ * A refused bind's reason: the session's words, but for the two the bind
+ * changes.  A request that fails authentication holds the user's key, so
+ * "wrong key" would mislead: it was sealed for a challenge no longer
+ * current, or to the VMM key of an earlier boot of the hypervisor.
+ */
 static const char *bind_strerror(int e)
 {
     switch (e) {
     case SC_EAUTH: return "the request does not open under the domain's current bind "
-                          "challenge: it was sealed for a challenge already used up (each "
-                          "bind attempt uses it; a re-created domain has a new one), for "
-                          "another domain, or to another VMM key: fetch a new challenge "
-                          "(sc-relay --challenge GUEST) and seal a new request for it "
-                          "(sc-keygen --seal --challenge)";
+                          "challenge and this VMM's key: each bind attempt uses the challenge "
+                          "up (a re-created domain has a new one), and the VMM key changes at "
+                          "every boot of the hypervisor; fetch both again (sc-relay --vmm-key "
+                          "--challenge GUEST), check the key's fingerprint and seal a new "
+                          "request (sc-keygen --seal --challenge)";
     case SC_EUUID: return "the request names another domain's UUID (sealed with this "
                           "domain's challenge, which it used up): check the domain id or "
                           "name (xl domid NAME) and the --domain UUID, then fetch a new "
@@ -841,7 +862,12 @@ static int run_session(const struct relay_backend *be, struct relay_conn *c, uin
                     if (!be->xfer)
                         s.want = 1;
                 } else if (s.stdin_eof) {
-                    fprintf(stderr, "sc-relay: stdin ended before the hello%s", eol);
+                    /*
+                     * Nothing at all: the client never began (sc-enc said
+                     * why, a bad key say); only a cut hello is ours to report.
+                     */
+                    if (s.inlen > 0 || !stdin_is_pipe())
+                        fprintf(stderr, "sc-relay: stdin ended before the hello%s", eol);
                     rc = EX_OPER;
                     break;
                 }

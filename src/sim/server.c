@@ -1332,14 +1332,19 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
         for (k = 0; k < ndoms; k++) {
             struct sdom *d = &doms[k];
 
+            dom_pump(d, 0);
+            dom_check_dying(d, now);
+            /*
+             * After dom_check_dying, which may have just destroyed the domain
+             * and set its restart time: the wait below must end by then (it
+             * waited for something else to wake the loop).
+             */
             if (d->pid == 0 && !d->dying && d->ptm < 0 && d->restart_at) {
                 if (d->restart_at <= now)
                     dom_start_guest(d);
                 else if (timeout < 0 || d->restart_at - now < (uint64_t)timeout)
                     timeout = (int)(d->restart_at - now);
             }
-            dom_pump(d, 0);
-            dom_check_dying(d, now);
             if (d->dying == 1 && (timeout < 0 || timeout > 100))
                 timeout = 100;
         }
