@@ -33,7 +33,7 @@
 #define __HYPERVISOR_sccrypt_op         43
 #endif
 
-#define XEN_SCCRYPT_INTERFACE_VERSION   2
+#define XEN_SCCRYPT_INTERFACE_VERSION   3   /* 3: challenge; bind requests sealed for it */
 
 /*
  * Sub-operations (op->cmd).  "Session" ops act on the session op->session
@@ -43,7 +43,8 @@
 #define XEN_SCCRYPT_status      0   /* -> value: SC_PROTO_VERSION; value2: interface version;
                                      *    flags: XEN_SCCRYPT_S_* */
 #define XEN_SCCRYPT_vmm_key     1   /* -> buf: the VMM's X25519 public key (32 bytes) */
-#define XEN_SCCRYPT_bind        2   /* domid; buf: bind request (SC_BIND_LEN) -> buf:
+#define XEN_SCCRYPT_bind        2   /* domid; buf: bind request (SC_BIND_LEN), sealed for
+                                     * the domain's current challenge -> buf:
                                      * the bind answer (SC_BOUND_LEN) when cap has
                                      * room for it.  The
                                      * console comes from the guest's own HVM params
@@ -68,6 +69,12 @@
                                      * call did not carry.  A refused input record
                                      * gives -EACCES with vmm_err and still returns
                                      * the output, which ends in the VMM's close. */
+
+#define XEN_SCCRYPT_challenge   9   /* domid -> buf: the domain's bind challenge
+                                     * (SC_CHALLENGE_LEN bytes), made when first asked,
+                                     * used up by any bind attempt that authenticates.
+                                     * -EACCES with vmm_err SC_EBOUND once bound;
+                                     * -EBUSY while a bind is under way */
 
 /* op->flags, in */
 #define XEN_SCCRYPT_F_TAKEOVER  0x0001      /* open: take the domain over */

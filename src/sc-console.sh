@@ -109,12 +109,14 @@ console_bind() {
         eval "set -- \"\$@\" \"\$b_ssh_$b_i\""
         b_i=$((b_i + 1))
     done
-    if ! "$@" -- "$b_host" "$b_relay --vmm-key" > "$b_tmp/vmm.pub"; then
+    # The VMM key and the domain's bind challenge in one call: two lines.
+    if ! "$@" -- "$b_host" "$b_relay --vmm-key --challenge $b_guest" > "$b_tmp/vmm.pub"; then
         rm -rf "$b_tmp"
-        die "cannot fetch the VMM key from $b_host ($b_relay --vmm-key)"
+        die "cannot fetch the VMM key and the bind challenge of $b_guest from $b_host ($b_relay --vmm-key --challenge $b_guest)"
     fi
     if ! sc-keygen ${b_key:+-k "$b_key"} --seal "$b_tmp/vmm.pub" --expect "$b_expect" \
-            --domain "$b_dom" --name "$b_vmm" --replace -o "$b_tmp/req"; then
+            --domain "$b_dom" --challenge "$b_tmp/vmm.pub" --name "$b_vmm" --replace \
+            -o "$b_tmp/req"; then
         rm -rf "$b_tmp"
         exit 1
     fi

@@ -35,7 +35,7 @@ static void usage(FILE *f)
         "       sc-keygen --pin VMMPUB|- --expect FINGERPRINT [--name NAME] [--replace]\n"
         "                                             pin a VMM key (no bind request)\n"
         "       sc-keygen --seal VMMPUB|- --expect FINGERPRINT --domain UUID|GUEST\n"
-        "                 [--name NAME] [--replace] [-k FILE] [-o OUT]\n"
+        "                 --challenge FILE|HEX [--name NAME] [--replace] [-k FILE] [-o OUT]\n"
         "                                             write a bind request sealed to the VMM\n"
         "       sc-keygen --bound REQUEST [--guest GUEST] [--name NAME] [-k FILE] [ANSWER|-]\n"
         "                                             check and record the VMM's bind answer\n"
@@ -43,7 +43,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_VMMFP = 256, OPT_SEAL, OPT_EXPECT, OPT_DOMAIN, OPT_NAME, OPT_REPLACE, OPT_VERSION,
-       OPT_PIN, OPT_BOUND, OPT_GUEST };
+       OPT_PIN, OPT_BOUND, OPT_GUEST, OPT_CHALLENGE };
 
 static const struct option longopts[] = {
     { "force", no_argument, NULL, 'f' },
@@ -59,10 +59,51 @@ static const struct option longopts[] = {
     { "pin", required_argument, NULL, OPT_PIN },
     { "bound", required_argument, NULL, OPT_BOUND },
     { "guest", required_argument, NULL, OPT_GUEST },
+    { "challenge", required_argument, NULL, OPT_CHALLENGE },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
 };
+
+/*
+ * --challenge: 32 hex digits, or a file ("-": stdin) holding the line
+ * "sccrypt-challenge-v1 HEX" as sc-relay --challenge prints it (after the
+ * VMM key's line, with --vmm-key).
+ */
+#define CHALLENGE_TAG   "sccrypt-challenge-v1 "
+
+static int challenge_read(const char *arg, uint8_t chal[SC_CHALLENGE_LEN])
+{
+    char buf[512];
+    const char *p;
+    ssize_t n;
+    int fd;
+
+    if (strlen(arg) == 2 * SC_CHALLENGE_LEN && hex_decode(chal, SC_CHALLENGE_LEN, arg) == 0)
+        return 0;
+    fd = strcmp(arg, "-") == 0 ? 0 : open(arg, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        msg_errno("%s (--challenge: a file or 32 hex digits)", arg);
+        return -1;
+    }
+    n = io_read_full(fd, buf, sizeof(buf) - 1);
+    if (n < 0)
+        msg_errno("%s", arg);
+    if (fd != 0)
+        close(fd);
+    if (n < 0)
+        return -1;
+    buf[n] = '\0';
+    p = strstr(buf, CHALLENGE_TAG);
+    if (p == NULL || (p != buf && p[-1] != '\n') ||
+        strspn(p + strlen(CHALLENGE_TAG), "0123456789abcdefABCDEF") != 2 * SC_CHALLENGE_LEN ||
+        hex_decode(chal, SC_CHALLENGE_LEN, p + strlen(CHALLENGE_TAG)) < 0) {
+        msg_err("%s: no bind challenge (expected a line \"" CHALLENGE_TAG "<32 hex>\", as "
+                "sc-relay --challenge GUEST prints it)", arg);
+        return -1;
+    }
+    return 0;
+}
 
 static int write_request(const char *out, const uint8_t req[SC_BIND_LEN])
 {
@@ -204,6 +245,8 @@ int main(int argc, char **argv)
 {
     const char *kopt = NULL, *out = NULL, *vmmfp = NULL, *seal = NULL, *expect = NULL;
     const char *domain = NULL, *name = NULL, *pin = NULL, *bound = NULL, *guest = NULL;
+    const char *chalopt = NULL;
+    uint8_t chal[SC_CHALLENGE_LEN];
     int force = 0, list = 0, replace = 0, c, rc = EXIT_USAGE, is_default, r;
     char path[CL_PATH_MAX], fp[FP_BUFLEN], want[FP_BUFLEN];
     uint8_t key[SC_KEY_LEN], pub[SC_PUB_LEN], uuid[SC_UUID_LEN], eph[32];
@@ -225,6 +268,7 @@ int main(int argc, char **argv)
         case OPT_PIN: pin = optarg; break;
         case OPT_BOUND: bound = optarg; break;
         case OPT_GUEST: guest = optarg; break;
+        case OPT_CHALLENGE: chalopt = optarg; break;
         case 'h': usage(stdout); return 0;
         case OPT_VERSION: printf("sc-keygen %s\n", SC_VERSION); return 0;
         default: usage(stderr); return EXIT_USAGE;
@@ -244,8 +288,8 @@ int main(int argc, char **argv)
         msg_err("--expect and --replace go with --seal or --pin");
         return EXIT_USAGE;
     }
-    if (seal == NULL && (domain || out)) {
-        msg_err("--domain and -o go with --seal");
+    if (seal == NULL && (domain || out || chalopt)) {
+        msg_err("--domain, --challenge and -o go with --seal");
         return EXIT_USAGE;
     }
     if (seal == NULL && pin == NULL && bound == NULL && name) {
@@ -283,6 +327,13 @@ int main(int argc, char **argv)
             msg_err("--seal needs --domain UUID: the UUID of the domain to bind");
             return EXIT_USAGE;
         }
+        if (pin == NULL && chalopt == NULL) {
+            msg_err("--seal needs --challenge FILE|HEX: the domain's current bind challenge "
+                    "(sc-relay --challenge GUEST prints it)");
+            return EXIT_USAGE;
+        }
+        if (pin == NULL && challenge_read(chalopt, chal) < 0)
+            return EXIT_USAGE;
         if (strncmp(expect, "SHA256:", 7) != 0)
             r = snprintf(want, sizeof(want), "SHA256:%s", expect);
         else
@@ -360,7 +411,7 @@ int main(int argc, char **argv)
             msg_err("no random bytes from OpenSSL");
             goto out;
         }
-        r = sc_bind_seal(&sc_ossl_crypto, req, key, uuid, pub, eph);
+        r = sc_bind_seal(&sc_ossl_crypto, req, key, uuid, pub, eph, chal);
         if (r < 0) {
             msg_err("cannot seal the bind request: %s", sc_strerror(-r));
             rc = r == -SC_EAUTH ? EXIT_INTEGRITY : EXIT_USAGE;

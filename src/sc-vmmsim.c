@@ -27,7 +27,7 @@ static void usage(FILE *f)
         "usage: sc-vmmsim [-f] [-d DIR] [-s SOCKET] [--pid-file FILE] [--backlog BYTES]\n"
         "                 [--domain ID[:NAME[:UUID]] [--guest CMD] [--guest-password PW]]...\n"
         "       sc-vmmsim -h | --version\n"
-        "  -d, --state-dir DIR     identity key and used-request table (default\n"
+        "  -d, --state-dir DIR     identity key (default\n"
         "                          /var/lib/sccrypt-sim as root, else $XDG_STATE_HOME/sccrypt-sim)\n"
         "  -s, --socket PATH       the relay's socket (default $SCCRYPT_SIM_SOCKET, else\n"
         "                          /run/sccrypt-sim/sim.sock as root, else\n"

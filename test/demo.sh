@@ -62,14 +62,15 @@ FP=$(sed -n 's/^sc-vmmsim: VMM key fingerprint //p' "$T/sim.log")
 say "2. The user makes a console key (in $XDG_CONFIG_HOME)"
 sc-keygen 2>&1 | sed 's/^/   /'
 
-say "3. dom0 hands over the VMM's public key; the user checks it against the fingerprint"
-$RELAY --vmm-key > "$T/vmm.pub"
-echo "   \$ sc-relay --vmm-key"
+say "3. dom0 hands over the VMM's public key and domain 5's bind challenge; the user checks
+   the key against the fingerprint"
+$RELAY --vmm-key --challenge 5 > "$T/vmm.pub"
+echo "   \$ sc-relay --vmm-key --challenge 5"
 sed 's/^/   /' "$T/vmm.pub"
 echo "   fingerprint from the hypervisor's console: $FP"
 
 say "4. The user seals the key to that VMM key for domain $UUID; dom0 binds it"
-sc-keygen --seal "$T/vmm.pub" --expect "$FP" --domain "$UUID" -o "$T/req" 2>&1 | sed 's/^/   /'
+sc-keygen --seal "$T/vmm.pub" --expect "$FP" --domain "$UUID" --challenge "$T/vmm.pub" -o "$T/req" 2>&1 | sed 's/^/   /'
 $RELAY --bind 5 < "$T/req" 2>&1 | sed 's/^/   /'
 
 say "5. A scripted session: sc-enc | sc-relay 5 | sc-dec (the guest's root password is $PW;

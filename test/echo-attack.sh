@@ -42,9 +42,9 @@ trap cleanup EXIT
 sc-vmmsim -d "$PWD/simstate" -s "$sock" --pid-file "$PWD/sim.pid" \
     --domain "5:demo:$uuid" 2> sim.log || { echo "echo-attack: sc-vmmsim did not start" >&2; exit 1; }
 sc-keygen > /dev/null 2>&1
-$relay --vmm-key > vmm.pub
+$relay --vmm-key --challenge 5 > vmm.pub
 fp=$(sed -n 's/^sc-vmmsim: VMM key fingerprint //p' sim.log | head -1)
-sc-keygen --seal vmm.pub --expect "$fp" --domain $uuid -o req 2> /dev/null &&
+sc-keygen --seal vmm.pub --expect "$fp" --domain $uuid --challenge vmm.pub -o req 2> /dev/null &&
     $relay --bind 5 < req 2> /dev/null || { echo "echo-attack: bind failed" >&2; exit 1; }
 
 # The typing script and each key's label: L login name, P password, S shell, X other.

@@ -258,8 +258,8 @@ bound_dom0() {
     dom0_sim "$@"
     user_key
     cat >> prelude.sh <<'EOF'
-sc-relay --vmm-key > vmm.pub || fail "sc-relay --vmm-key"
-sc-keygen --seal vmm.pub --expect "$(live_fp)" --domain "$(live_uuid)" -o bind.req 2> /dev/null || fail "seal"
+sc-relay --vmm-key --challenge 5 > vmm.pub || fail "sc-relay --vmm-key --challenge"
+sc-keygen --seal vmm.pub --expect "$(live_fp)" --domain "$(live_uuid)" --challenge vmm.pub -o bind.req 2> /dev/null || fail "seal"
 sc-relay --bind 5 < bind.req || fail "bind"
 EOF
 }
@@ -431,8 +431,8 @@ bound_xenhost() {
     dom0_sim "$@"
     user_key
     cat >> prelude.sh <<'EOF'
-sc-relay --vmm-key > vmm.pub || fail "sc-relay --vmm-key"
-sc-keygen --seal vmm.pub --expect "$(live_fp)" --domain "$(live_uuid)" --name xenhost -o bind.req 2> /dev/null || fail "seal"
+sc-relay --vmm-key --challenge 5 > vmm.pub || fail "sc-relay --vmm-key --challenge"
+sc-keygen --seal vmm.pub --expect "$(live_fp)" --domain "$(live_uuid)" --name xenhost --challenge vmm.pub -o bind.req 2> /dev/null || fail "seal"
 sc-relay --bind 5 < bind.req || fail "bind"
 EOF
 }
@@ -477,8 +477,8 @@ EOF
     user_key
     cat > prelude.sh.hook <<'EOF'
 foreground_hook() {
-    sc-relay -b sim --vmm-key > vmm7.pub
-    sc-keygen --seal vmm7.pub --expect "$(live_fp)" --domain "$(live_uuid 7)" -o req7 2> /dev/null
+    sc-relay -b sim --vmm-key --challenge 7 > vmm7.pub
+    sc-keygen --seal vmm7.pub --expect "$(live_fp)" --domain "$(live_uuid 7)" --challenge vmm7.pub -o req7 2> /dev/null
     sc-relay -b sim --bind 7 < req7
     head -c 3000 /dev/urandom > echo.in
     timeout 30 bash -c 'sc-enc -N < echo.in | sc-relay -b sim 7 | sc-dec -q > echo.out

@@ -26,8 +26,8 @@ teardown() {
 # bind_named GUEST UUID: seal the one key for UUID, bind by name through the
 # relay, record the VMM's answer under GUEST.
 bind_named() {
-    $RELAY --vmm-key > vmm.pub
-    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain "$2" -o "req.$1" 2> /dev/null
+    $RELAY --vmm-key --challenge "$1" > vmm.pub
+    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain "$2" --challenge vmm.pub -o "req.$1" 2> /dev/null
     $RELAY --bind "$1" < "req.$1" > "ans.$1" 2> /dev/null
     sc-keygen --bound "req.$1" --guest "$1" "ans.$1" 2> /dev/null
 }
@@ -102,7 +102,7 @@ bind_named() {
     [[ "$stderr" == "sc-keygen: the bind answer failed authentication (authentication failed): not the VMM's answer to this request under this key"* ]]
     # web1's answer offered as the answer to db1's request (dom0 replaying an old answer)
     $RELAY --vmm-key > vmm.pub
-    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID2 -o req.db1 2> /dev/null
+    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID2 --challenge "$(printf '%032d' 0)" -o req.db1 2> /dev/null
     run -1 --separate-stderr sc-keygen --bound req.db1 --guest db1 ans.web1
     [[ "$stderr" == "sc-keygen: the bind answer failed authentication"* ]]
     run -2 --separate-stderr sc-keygen --bound req.db1 --guest db1 < /dev/null
@@ -127,8 +127,8 @@ bind_named() {
     # answer never shown to the user): the instance was not the user's bind.
     sim_teardown
     start_sim --domain 9:web1:$SIM_UUID --guest 'exec cat'
-    $RELAY --vmm-key > vmm.pub
-    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID -o req.x 2> /dev/null
+    $RELAY --vmm-key --challenge web1 > vmm.pub
+    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID --challenge vmm.pub -o req.x 2> /dev/null
     $RELAY --bind web1 < req.x > /dev/null 2>&1
     run -0 pipeline web1 -g web1
     [ "$(cat dec.rc)" = 8 ]
@@ -177,8 +177,8 @@ bind_named() {
     done
     # The host reboots: a new VMM key, new domain ids, new instances.
     sim_teardown
-    # (the simulator's state: its key and used requests; the user's records stay)
-    rm -f "$BATS_TEST_TMPDIR/state/vmm-key" "$BATS_TEST_TMPDIR/state/used-requests"
+    # (the simulator's state: its key; the user's records stay)
+    rm -f "$BATS_TEST_TMPDIR/state/vmm-key"
     start_sim --domain 11:web1:$SIM_UUID --guest 'exec cat' --domain 12:web2:$SIM_UUID2 --guest 'exec cat' \
               --domain 13:db1:$SIM_UUID3 --guest 'exec cat'
     fp2=$(sim_fingerprint)

@@ -35,13 +35,16 @@ sha256_fp() {
     printf 'SHA256:%s\n' "$(sha256sum | cut -d' ' -f1 | unhex | base64 -w0 | tr -d '=')"
 }
 
-# A key, a VMM (the harness) and a bind request for $UUID in req.
+# A key, a VMM (the harness) and a bind request for $UUID in req, sealed for
+# the challenge of the first domain the harness makes (chal; chal1: the second's).
 setup_vmm() {
     SEC=$(hex32)
     vmm_harness pub "$SEC" > vmm.pub
+    vmm_harness challenge "$SEC" 0 > chal
+    vmm_harness challenge "$SEC" 1 > chal1
     VMMFP=$(sc-keygen --vmm-fingerprint vmm.pub)
     sc-keygen > /dev/null 2>&1
-    sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID" -o req 2> /dev/null
+    sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID" --challenge chal -o req 2> /dev/null
 }
 
 # One binding keeps one instance id across sessions (sc-dec refuses another

@@ -142,8 +142,8 @@ two_domains() {
 @test "bind and takeover each need their own action in the policy" {
     two_domains
     sc-keygen > /dev/null 2>&1
-    $RELAY --vmm-key > vmm.pub
-    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain "$SIM_UUID" -o req 2> /dev/null
+    $RELAY --vmm-key --challenge 5 > vmm.pub
+    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain "$SIM_UUID" --challenge vmm.pub -o req 2> /dev/null
     policy "allow user:$TUSER attach name:web1"
     run -5 --separate-stderr $SUDO_RELAY --bind 5 < req
     [[ "$stderr" == "sc-relay: $TUSER may not bind domain 5 (name web1, UUID $SIM_UUID): "* ]]
@@ -168,8 +168,8 @@ two_domains() {
     # Another simulator, with the same key bound: the session would work without the policy.
     start_sim -n 2 --domain 5:web1:$SIM_UUID --guest 'exec cat'
     SOCK2="$BATS_TEST_TMPDIR/sim2.sock"
-    sc-relay -b sim --socket "$SOCK2" --vmm-key > vmm2.pub
-    sc-keygen --name sim2 --seal vmm2.pub --expect "$(sim_fingerprint 2)" --domain "$SIM_UUID" -o req2 2> /dev/null
+    sc-relay -b sim --socket "$SOCK2" --vmm-key --challenge 5 > vmm2.pub
+    sc-keygen --name sim2 --seal vmm2.pub --expect "$(sim_fingerprint 2)" --domain "$SIM_UUID" --challenge vmm2.pub -o req2 2> /dev/null
     sc-relay -b sim --socket "$SOCK2" --bind 5 < req2 2> /dev/null
     VMM_ARGS="-V sim2" sudo_session 5 --socket "$SOCK2"
     [ "$(cut -d' ' -f2 rc)" = 5 ]

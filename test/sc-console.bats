@@ -28,8 +28,9 @@ SIM_UUID3=5a5a5a5a-1111-4222-8333-666666666666
 # pin_and_bind HOST [DOMID UUID]: seals the key to the simulator for domain 5 (or DOMID),
 # pinned under HOST, and binds.
 pin_and_bind() {
+    $RELAY --challenge "${2:-5}" > chal
     sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain "${3:-$SIM_UUID}" \
-        --name "$1" -o req 2> /dev/null
+        --name "$1" --challenge chal -o req 2> /dev/null
     $RELAY --bind "${2:-5}" < req 2> /dev/null
 }
 
@@ -64,9 +65,9 @@ pin_and_bind() {
     pin_and_bind 127.0.0.1
     # localhost reaches the same sshd, but its pin is another VMM's key
     start_sim -n 2
-    sc-relay -b sim --socket "$BATS_TEST_TMPDIR/sim2.sock" --vmm-key > vmm2.pub
+    sc-relay -b sim --socket "$BATS_TEST_TMPDIR/sim2.sock" --vmm-key --challenge 5 > vmm2.pub
     sc-keygen --seal vmm2.pub --expect "$(sim_fingerprint 2)" --domain "$SIM_UUID" \
-        --name localhost -o req2 2> /dev/null
+        --name localhost --challenge vmm2.pub -o req2 2> /dev/null
     # shellcheck disable=SC2086
     run -3 --separate-stderr timeout 60 sc-console --relay "$SUDO_RELAY" $SSH_OPTS localhost 5 < in
     [[ "$output" != *typed-through-ssh* ]]

@@ -159,14 +159,14 @@ key_hex() {
 
 @test "sc-keygen --seal writes the request to stdout when it is not a terminal" {
     setup_vmm
-    sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID" > req2 2> /dev/null
+    sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID" --challenge chal > req2 2> /dev/null
     [ "$(stat -c %s req2)" = 100 ]
     run ! cmp -s req req2
 }
 
 @test "sc-keygen --seal accepts the fingerprint without its SHA256: prefix" {
     setup_vmm
-    run -0 sc-keygen --seal vmm.pub --expect "${VMMFP#SHA256:}" --domain "$UUID" -o r2
+    run -0 sc-keygen --seal vmm.pub --expect "${VMMFP#SHA256:}" --domain "$UUID" --challenge chal -o r2
 }
 
 @test "sc-keygen --seal refuses a VMM key that does not match the expected fingerprint" {
@@ -174,7 +174,7 @@ key_hex() {
     rm -f "$XDG_CONFIG_HOME/sccrypt/known_vmms"
     echo "sccrypt-vmm-v1 $(hex32)" > evil.pub
     evilfp=$(sc-keygen --vmm-fingerprint evil.pub)
-    run -1 sc-keygen --seal evil.pub --expect "$VMMFP" --domain "$UUID" -o r2
+    run -1 sc-keygen --seal evil.pub --expect "$VMMFP" --domain "$UUID" --challenge chal -o r2
     [ "$output" = "sc-keygen: the VMM key's fingerprint $evilfp is not the expected $VMMFP: refusing to seal (dom0 may be handing out a key of its own)" ]
     [ ! -e r2 ]
     [ ! -e "$XDG_CONFIG_HOME/sccrypt/known_vmms" ]
@@ -185,10 +185,10 @@ key_hex() {
     hex=$(hex32)
     echo "sccrypt-vmm-v1 $hex" > new.pub
     newfp=$(sc-keygen --vmm-fingerprint new.pub)
-    run -1 sc-keygen --seal new.pub --expect "$newfp" --domain "$UUID" -o r2
+    run -1 sc-keygen --seal new.pub --expect "$newfp" --domain "$UUID" --challenge chal -o r2
     [[ "$output" == "sc-keygen: $XDG_CONFIG_HOME/sccrypt/known_vmms already pins another key for the VMM named default ($VMMFP): refusing it;"* ]]
     [ ! -e r2 ]
-    run -0 sc-keygen --seal new.pub --expect "$newfp" --domain "$UUID" --replace -o r2
+    run -0 sc-keygen --seal new.pub --expect "$newfp" --domain "$UUID" --challenge chal --replace -o r2
     run -0 cat "$XDG_CONFIG_HOME/sccrypt/known_vmms"
     [ "$output" = "default $newfp $hex" ]
 }
@@ -198,7 +198,7 @@ key_hex() {
     sed -i '1i # my VMMs' "$XDG_CONFIG_HOME/sccrypt/known_vmms"
     hex=$(hex32)
     echo "sccrypt-vmm-v1 $hex" > b.pub
-    run -0 sc-keygen --seal b.pub --expect "$(sc-keygen --vmm-fingerprint b.pub)" --domain "$UUID" --name hostb -o r2
+    run -0 sc-keygen --seal b.pub --expect "$(sc-keygen --vmm-fingerprint b.pub)" --domain "$UUID" --challenge chal --name hostb -o r2
     run -0 cat "$XDG_CONFIG_HOME/sccrypt/known_vmms"
     [ "${lines[0]}" = "# my VMMs" ]
     [[ "${lines[1]}" == "default "* ]]
@@ -211,12 +211,12 @@ key_hex() {
     [[ "$output" == "sc-keygen: --seal needs --expect FINGERPRINT"* ]]
     run -2 sc-keygen --seal vmm.pub --expect "$VMMFP" -o r
     [ "$output" = "sc-keygen: --seal needs --domain UUID: the UUID of the domain to bind" ]
-    run -2 sc-keygen --seal vmm.pub --expect "$VMMFP" --domain 1234 -o r
+    run -2 sc-keygen --seal vmm.pub --expect "$VMMFP" --domain 1234 --challenge chal -o r
     [[ "$output" == "sc-keygen: no guest 1234 bound with this key at VMM default ("* ]]
-    run -2 sc-keygen --seal vmm.pub --expect "$VMMFP" --domain 'a/b' -o r
+    run -2 sc-keygen --seal vmm.pub --expect "$VMMFP" --domain 'a/b' --challenge chal -o r
     [ "$output" = "sc-keygen: a/b: not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx) or a guest name" ]
-    run -2 sc-keygen --seal vmm.pub --expect "SHA256:short" --domain "$UUID" -o r
-    run -2 sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID" --name 'a b' -o r
+    run -2 sc-keygen --seal vmm.pub --expect "SHA256:short" --domain "$UUID" --challenge chal -o r
+    run -2 sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID" --challenge chal --name 'a b' -o r
     [ ! -e r ]
 }
 
@@ -225,18 +225,46 @@ key_hex() {
     run -2 sc-keygen --domain "$UUID"
 }
 
-@test "a bind request is used once: replayed to the same domain it is refused" {
+@test "a bind request binds once: replayed after a successful bind it is refused" {
     setup_vmm
+    run -1 vmm_harness bind --secret "$SEC" dom 5 "$UUID" bind 5 req bind 5 req
+    [ "${lines[0]}" = "bind 5: ok" ]
+    [ "${lines[1]}" = "bind 5: the domain has no current bind challenge (fetch one, then seal the request for it)" ]
+    # The domain re-created with the same UUID: its new challenge refuses the old request.
     run -1 vmm_harness bind --secret "$SEC" dom 5 "$UUID" bind 5 req destroy 5 dom 6 "$UUID" bind 6 req
     [ "${lines[0]}" = "bind 5: ok" ]
-    [ "${lines[1]}" = "bind 6: bind request already used" ]
+    [ "${lines[1]}" = "bind 6: authentication failed" ]
 }
 
 @test "a replayed bind request aimed at a look-alike domain (evil twin) is refused" {
     setup_vmm
     # The real domain bound; dom0 makes a twin with the same UUID after destroying it.
     run -1 vmm_harness bind --secret "$SEC" dom 5 "$UUID" bind 5 req destroy 5 dom 9 "$UUID" bind 9 req
-    [ "${lines[1]}" = "bind 9: bind request already used" ]
+    [ "${lines[1]}" = "bind 9: authentication failed" ]
+}
+
+@test "a bind request sealed for a challenge that a failed attempt used up is refused" {
+    setup_vmm
+    # Sealed for the same challenge: one naming another UUID (refused, it uses the challenge up), one good.
+    sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID2" --challenge chal -o wrong 2> /dev/null
+    run -1 vmm_harness bind --secret "$SEC" dom 5 "$UUID" bind 5 wrong bind 5 req
+    [ "${lines[0]}" = "bind 5: bind request names another domain's UUID" ]
+    [ "${lines[1]}" = "bind 5: the domain has no current bind challenge (fetch one, then seal the request for it)" ]
+}
+
+@test "sc-keygen --seal needs the domain's challenge and reads it as hex, a file or the relay's two lines" {
+    setup_vmm
+    run -2 sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID" -o r
+    [ "$output" = "sc-keygen: --seal needs --challenge FILE|HEX: the domain's current bind challenge (sc-relay --challenge GUEST prints it)" ]
+    echo "sccrypt-challenge-v1 1234" > badchal
+    run -2 sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID" --challenge badchal -o r
+    [ "$output" = "sc-keygen: badchal: no bind challenge (expected a line \"sccrypt-challenge-v1 <32 hex>\", as sc-relay --challenge GUEST prints it)" ]
+    [ ! -e r ]
+    run -0 sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID" --challenge "$(cut -d' ' -f2 chal)" -o r1
+    cat vmm.pub chal > both
+    run -0 sc-keygen --seal both --expect "$VMMFP" --domain "$UUID" --challenge both -o r2
+    run -0 vmm_harness bind --secret "$SEC" dom 5 "$UUID" bind 5 r1
+    run -0 vmm_harness bind --secret "$SEC" dom 5 "$UUID" bind 5 r2
 }
 
 @test "a bind request naming another UUID is refused" {
@@ -247,7 +275,7 @@ key_hex() {
 
 @test "one key binds two live domains (a bind request made for a key already bound works)" {
     setup_vmm
-    sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID2" -o req2 2> /dev/null
+    sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID2" --challenge chal1 -o req2 2> /dev/null
     run -0 vmm_harness bind --secret "$SEC" dom 5 "$UUID" bind 5 req dom 6 "$UUID2" bind 6 req2
     [ "${lines[1]}" = "bind 6: ok" ]
 }
@@ -281,7 +309,7 @@ key_hex() {
 @test "sc-keygen --seal -o refuses a FIFO instead of hanging on it" {
     setup_vmm
     mkfifo fifo
-    run -2 timeout 10 sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID" -o fifo
+    run -2 timeout 10 sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID" --challenge chal -o fifo
     [ "$output" = "sc-keygen: fifo: not a regular file; refusing to write the bind request there" ]
 }
 
@@ -290,7 +318,7 @@ key_hex() {
     mkfifo fifo
     { timeout 10 cat fifo > got 3>&- || true; } 3>&- &
     sleep 0.2
-    run -2 timeout 10 sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID" -o fifo
+    run -2 timeout 10 sc-keygen --seal vmm.pub --expect "$VMMFP" --domain "$UUID" --challenge chal -o fifo
     [ "$output" = "sc-keygen: fifo: not a regular file; refusing to write the bind request there" ]
     wait
     [ ! -s got ]

@@ -75,7 +75,37 @@ teardown() { sim_teardown; }
     start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
     run -0 bind_dom 5 $SIM_UUID
     run -3 --separate-stderr $RELAY --bind 5 < req.5
-    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: this bind request was used already; make a new one (sc-keygen --seal ... --domain UUID)" ]
+    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: the domain has no current bind challenge (each bind attempt uses it up): fetch a new one (sc-relay --challenge GUEST) and seal a new request for it (sc-keygen --seal --challenge)" ]
+    # A bound domain hands out no challenge.
+    run -3 --separate-stderr $RELAY --challenge 5
+    [ "$stderr" = "sc-relay: domain 5: the VMM refused the challenge: the domain's console is bound already; a guest is bound once, while paused: create it again (xl create -p) to bind it anew" ]
+}
+
+@test "sc-relay --challenge prints the domain's challenge, the same until a bind attempt uses it up" {
+    start_sim --domain 5:demo:$SIM_UUID --domain 6:db:$SIM_UUID2 --guest 'exec sleep 600'
+    run -0 --separate-stderr $RELAY --challenge 5
+    [[ "$output" =~ ^sccrypt-challenge-v1\ [0-9a-f]{32}$ ]]
+    c1=$output
+    run -0 $RELAY --challenge demo
+    [ "$output" = "$c1" ]
+    run -0 $RELAY --challenge 6
+    [ "$output" != "$c1" ]
+    run -0 $RELAY --vmm-key --challenge 5
+    [ "${#lines[@]}" = 2 ]
+    [[ "${lines[0]}" =~ ^sccrypt-vmm-v1\ [0-9a-f]{64}$ ]]
+    [ "${lines[1]}" = "$c1" ]
+    # A request for the other domain's UUID, sealed for this one's challenge: refused, and it uses the challenge up.
+    sc-keygen > /dev/null 2>&1
+    printf '%s\n' "${lines[@]}" > vmm.pub
+    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID2 --challenge vmm.pub -o wrong 2> /dev/null
+    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID --challenge vmm.pub -o good 2> /dev/null
+    run -3 $RELAY --bind 5 < wrong
+    run -0 $RELAY --challenge 5
+    [ "$output" != "$c1" ]
+    # The good request was sealed for the challenge the failed attempt used up: refused.
+    run -3 --separate-stderr $RELAY --bind 5 < good
+    [[ "$stderr" == "sc-relay: domain 5: the VMM refused the bind: the request does not open under the domain's current bind challenge and this VMM's key: "*"fetch both again (sc-relay --vmm-key --challenge GUEST), check the key's fingerprint and seal a new request (sc-keygen --seal --challenge)" ]]
+    run -0 bind_dom 5 $SIM_UUID
 }
 
 @test "sc-relay --bind exits 2 on a request of the wrong size" {
@@ -89,30 +119,33 @@ teardown() { sim_teardown; }
     start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
     sc-keygen > /dev/null 2>&1
     $RELAY --vmm-key > vmm.pub
-    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID2 -o req 2> /dev/null
+    $RELAY --challenge 5 > chal
+    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID2 --challenge chal -o req 2> /dev/null
     run -3 --separate-stderr $RELAY --bind 6 < req
     [ "$stderr" = "sc-relay: domain 6: the VMM refused the bind: no such domain" ]
     run -3 --separate-stderr $RELAY --bind 5 < req
-    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: the request names another domain (UUID mismatch): a bind request is not used up by it, and a session meant for another guest is refused; check the domain id or name (xl domid NAME)" ]
+    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: the request names another domain's UUID (sealed with this domain's challenge, which it used up): check the domain id or name (xl domid NAME) and the --domain UUID, then fetch a new challenge and seal a new request" ]
 }
 
-@test "a bind refused for naming another domain (a wrong domain id) does not use the request up" {
+@test "a bind request sent to the wrong domain id does not use it up, and binds once where it belongs" {
     start_sim --domain 5:demo:$SIM_UUID --domain 6:db:$SIM_UUID2 --guest 'exec sleep 600'
     sc-keygen > /dev/null 2>&1
-    $RELAY --vmm-key > vmm.pub
-    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID2 -o req 2> /dev/null
+    $RELAY --vmm-key --challenge 6 > vmm.pub
+    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID2 --challenge vmm.pub -o req 2> /dev/null
+    c5=$($RELAY --challenge 5)
     run -3 --separate-stderr $RELAY --bind 5 < req
-    [[ "$stderr" == *"(UUID mismatch): a bind request is not used up by it"* ]]
+    [[ "$stderr" == *"the request does not open under the domain's current bind challenge"* ]]
+    [ "$($RELAY --challenge 5)" = "$c5" ]
     run -0 --separate-stderr $RELAY --bind 6 < req
     run -3 --separate-stderr $RELAY --bind 6 < req
-    [[ "$stderr" == *"this bind request was used already"* ]]
+    [[ "$stderr" == *"the domain has no current bind challenge"* ]]
 }
 
 @test "sc-relay exits 7 for a session on an unbound domain and writes only its refusal notice; sc-dec and sc-enc exit 7" {
     start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
     sc-keygen > /dev/null 2>&1
-    $RELAY --vmm-key > vmm.pub
-    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID -o req 2> /dev/null
+    $RELAY --vmm-key --challenge 5 > vmm.pub
+    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID --challenge vmm.pub -o req 2> /dev/null
     printf 'x' > in
     run -0 pipeline 5 -t 3
     [ "$(cat relay.rc)" = 7 ]
@@ -208,9 +241,10 @@ teardown() { sim_teardown; }
     # the hypervisor before its reboot, and after it (a new VMM key)
     start_sim -n old --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
     sc-keygen > /dev/null 2>&1
-    sc-relay -b sim --socket "$BATS_TEST_TMPDIR/simold.sock" --vmm-key > old.pub
-    sc-keygen --seal old.pub --expect "$(sim_fingerprint old)" --domain $SIM_UUID -o req 2> /dev/null
+    sc-relay -b sim --socket "$BATS_TEST_TMPDIR/simold.sock" --vmm-key --challenge 5 > old.pub
+    sc-keygen --seal old.pub --expect "$(sim_fingerprint old)" --domain $SIM_UUID --challenge old.pub -o req 2> /dev/null
     start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
+    $RELAY --challenge 5 > /dev/null
     run -3 --separate-stderr $RELAY --bind 5 < req
-    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: the request is not sealed to this VMM's key: the VMM key changes at every boot of the hypervisor; fetch it again (sc-relay --vmm-key), check its fingerprint and seal a new request (sc-keygen --seal)" ]
+    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: the request does not open under the domain's current bind challenge and this VMM's key: each bind attempt uses the challenge up (a re-created domain has a new one), and the VMM key changes at every boot of the hypervisor; fetch both again (sc-relay --vmm-key --challenge GUEST), check the key's fingerprint and seal a new request (sc-keygen --seal --challenge)" ]
 }

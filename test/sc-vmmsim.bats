@@ -76,8 +76,8 @@ teardown() { sim_teardown; }
     run -0 pipeline 5
     [ "$(cat out)" = from-one ]
     # One key binds both; with two bound, each session names its domain.
-    $RELAY --vmm-key > vmm.pub
-    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID2 -o req6 2> /dev/null
+    $RELAY --vmm-key --challenge 6 > vmm.pub
+    sc-keygen --seal vmm.pub --expect "$(sim_fingerprint)" --domain $SIM_UUID2 --challenge vmm.pub -o req6 2> /dev/null
     run -0 --separate-stderr $RELAY --bind 6 < req6
     [ "$stderr" = "sc-relay: domain 6: console bound" ]
     [[ "$output" =~ ^sccrypt-bound-v1\ [0-9a-f]{144}$ ]]
@@ -88,13 +88,15 @@ teardown() { sim_teardown; }
     [ "$(cat out)" = from-two ]
 }
 
-@test "sc-vmmsim remembers used bind requests across restarts" {
+@test "a bind request used before a sc-vmmsim restart is refused after it (new challenges, no table)" {
     start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
     bind_dom 5 $SIM_UUID
     sim_teardown
     start_sim --domain 5:demo:$SIM_UUID --guest 'exec sleep 600'
+    $RELAY --challenge 5 > /dev/null
     run -3 --separate-stderr $RELAY --bind 5 < req.5
-    [ "$stderr" = "sc-relay: domain 5: the VMM refused the bind: this bind request was used already; make a new one (sc-keygen --seal ... --domain UUID)" ]
+    [[ "$stderr" == "sc-relay: domain 5: the VMM refused the bind: the request does not open under the domain's current bind challenge and this VMM's key: "* ]]
+    [ ! -e "$BATS_TEST_TMPDIR/state/used-requests" ]
 }
 
 @test "sc-vmmsim stops on SIGTERM and removes its socket and pid file" {

@@ -56,9 +56,9 @@ bind_dom() {
     if [ ! -f "$k" ]; then
         if [ -n "${3:-}" ]; then sc-keygen -k "$k"; else sc-keygen; fi > /dev/null 2>&1
     fi
-    $RELAY --vmm-key > vmm.pub
+    $RELAY --vmm-key --challenge "$1" > vmm.pub
     sc-keygen -k "$k" --seal vmm.pub --expect "$(sim_fingerprint)" --domain "$2" \
-        -o "req.$1" 2> /dev/null
+        --challenge vmm.pub -o "req.$1" 2> /dev/null
     $RELAY --bind "$1" < "req.$1" 2> /dev/null
 }
 

@@ -189,7 +189,7 @@ EOS
 }
 
 @test "sc-keygen --seal refuses to write the binary request to a terminal" {
-    keys "sc-keygen --seal vmm.pub --expect $VMMFP --domain $UUID; echo \"rc=\$?\" > st" Enter
+    keys "sc-keygen --seal vmm.pub --expect $VMMFP --domain $UUID --challenge chal; echo \"rc=\$?\" > st" Enter
     wait_file st
     [ "$(cat st)" = rc=2 ]
     pane | grep -q "refusing to write the binary bind request to a terminal"

@@ -8,9 +8,24 @@
  * src/core (compiled here unchanged) and owns, for every bound domain, the
  * guest's console ring and console event channel.
  *
- * Locking.  One spinlock, sccrypt_lock, guards everything here: the VMM
- * identity, the DRBG, the list of bound domains with their engine state,
- * backlog and session, and the table of final records.  It is taken by
+ * Locking.  One spinlock, sccrypt_lock, guards everything here: the DRBG,
+ * the list of bound domains with their engine state, backlog and session,
+ * each unbound domain's bind challenge (struct domain's sccrypt_challenge),
+ * and the table of final records.  The VMM identity (vmm) is written once,
+ * at boot, before any hypercall, and only read after: it needs no lock.
+ * The rule for slow work: no X25519 runs with sccrypt_lock held.  The bind
+ * copies the domain's challenge under the lock, unseals the request
+ * (sc_vmm_bind_open: its X25519) with no lock held, then retakes the lock
+ * and commits only if the challenge it unsealed under is still the
+ * domain's current one (sc_vmm_bind_commit: anything else that used or
+ * replaced it meanwhile makes the bind fail, -SC_EREPLAY); the domain
+ * itself cannot go away meanwhile (the bind holds a reference, and its
+ * sccrypt_sealed flag keeps a second bind out).  The handshake does the
+ * same: the binding is copied under the lock, the hello checked and the
+ * answer made (sc_vmm_open_prepare: three X25519s and a base-point one)
+ * with no lock held, and the session started under the lock only if the
+ * domain is still bound to the same key and instance (sc_vmm_open_commit).
+ * It is taken by
  *   - the hypercall (after the guest buffers were copied into a bounce
  *     buffer; no guest memory is touched with the lock held),
  *   - the guest's console event (a Xen-consumer event channel callback,
@@ -761,9 +776,10 @@ static bool uuid_unique(const struct domain *d)
  * point; long ones restart through a continuation, which checks again), so
  * the checks see whatever such an operation took.  Hence a domain
  * reference, not an RCU read lock, for the whole bind.
- * Refusals that cost nothing come before the VMM consumes the single-use
- * request, and kexec and livepatch are locked just before it does (a load
- * racing the bind fails, not the request).
+ * Refusals that cost nothing come before the VMM uses the domain's bind
+ * challenge up, and kexec and livepatch are locked just before it does (a
+ * load racing the bind fails, not the user's request).  The request is
+ * unsealed with no lock held (see Locking).
  */
 static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
                    uint8_t ans[SC_BOUND_LEN])
@@ -772,7 +788,8 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
     struct sccrypt_dom *s = NULL;
     struct page_info *page = NULL;
     struct sccrypt_console con;
-    uint8_t inst[SC_INSTANCE_LEN];
+    uint8_t inst[SC_INSTANCE_LEN], chal[SC_CHALLENGE_LEN], tmp[SC_CHALLENGE_LEN];
+    uint8_t key[SC_KEY_LEN], uuid[SC_UUID_LEN];
     unsigned int why = 0;
     int rc, xport;
 
@@ -842,6 +859,21 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
     if ( !s->ring )
         goto out_free;
 
+    /* The challenge under the lock; the unsealing (X25519) outside it. */
+    spin_lock(&sccrypt_lock);
+    rc = d->sccrypt_has_challenge ? 0 : -SC_EREPLAY;
+    if ( !rc )
+        memcpy(chal, d->sccrypt_challenge, SC_CHALLENGE_LEN);
+    spin_unlock(&sccrypt_lock);
+    if ( !rc )
+        rc = sc_vmm_bind_open(vmm, req, len, chal, key, uuid);
+    if ( rc )
+    {
+        op->vmm_err = -rc;          /* nothing was used up */
+        rc = -EACCES;
+        goto out_free;
+    }
+
     spin_lock(&sccrypt_lock);
     rc = -EBUSY;
     if ( find_dom(d) )
@@ -861,9 +893,24 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
         rc = livepatch_seal(false);
     if ( rc )
         goto out_locked;
+    /*
+     * The engine's commit: only under the challenge still current (another
+     * bind attempt or a new challenge meanwhile: -SC_EREPLAY), which it
+     * then uses up; the domain's copy goes with it.
+     */
     sc_dom_init(&s->dom, d->domain_id, d->handle);
-    rc = sc_vmm_bind(vmm, &s->dom, req, len, inst, key_binds, NULL);
+    rc = -SC_EREPLAY;
+    if ( d->sccrypt_has_challenge &&
+         sc_ct_equal(d->sccrypt_challenge, chal, SC_CHALLENGE_LEN) )
+    {
+        sc_wipe(d->sccrypt_challenge, SC_CHALLENGE_LEN);
+        d->sccrypt_has_challenge = false;
+        rc = sc_vmm_challenge(&s->dom, chal, tmp);
+        if ( !rc )
+            rc = sc_vmm_bind_commit(&s->dom, chal, key, uuid, inst, key_binds, NULL);
+    }
     sc_wipe(inst, sizeof(inst));
+    sc_wipe(key, sizeof(key));
     if ( !rc )
     {
         rc = sc_vmm_bound(vmm, &s->dom, req, len, ans);
@@ -900,6 +947,7 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
  out_locked:
     spin_unlock(&sccrypt_lock);
  out_free:
+    sc_wipe(key, sizeof(key));
     kill_timer(&s->timer);
     if ( s->ring )
         unmap_domain_page_global((void *)s->ring);
@@ -926,18 +974,95 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
     return rc;
 }
 
+/*
+ * The domain's bind challenge, made from the DRBG when first asked; an
+ * unbound domain only (a bind under way: -EBUSY; bound: SC_EBOUND).
+ */
+static int op_challenge(struct xen_sccrypt_op *op, uint8_t out[SC_CHALLENGE_LEN])
+{
+    struct domain *d;
+    int rc;
+
+    d = rcu_lock_domain_by_id(op->domid);
+    if ( !d )
+        return -ESRCH;
+    rc = -EINVAL;
+    if ( d == current->domain || is_control_domain(d) || is_hardware_domain(d) ||
+         d->is_dying )
+        goto out;
+    spin_lock(&sccrypt_lock);
+    rc = -EACCES;
+    op->vmm_err = SC_EBOUND;
+    if ( find_dom(d) )
+        goto out_locked;
+    op->vmm_err = 0;
+    rc = -EBUSY;
+    if ( ACCESS_ONCE(d->sccrypt_sealed) )
+        goto out_locked;            /* a bind is under way */
+    rc = -EACCES;
+    op->vmm_err = SC_ENORANDOM;
+    if ( !d->sccrypt_has_challenge )
+    {
+        if ( drbg_get(d->sccrypt_challenge, SC_CHALLENGE_LEN) )
+            goto out_locked;
+        d->sccrypt_has_challenge = true;
+    }
+    op->vmm_err = 0;
+    memcpy(out, d->sccrypt_challenge, SC_CHALLENGE_LEN);
+    rc = 0;
+ out_locked:
+    spin_unlock(&sccrypt_lock);
+ out:
+    rcu_unlock_domain(d);
+    return rc;
+}
+
+/*
+ * The console can be held: a session open with a relay still there, and no
+ * takeover asked (-EBUSY).  A session whose relay is gone ends unheard
+ * (binding and backlog stay).  Lock held.
+ */
+static int open_busy(struct xen_sccrypt_op *op, struct sccrypt_dom *s)
+{
+    if ( !session_open(s) || (op->flags & XEN_SCCRYPT_F_TAKEOVER) )
+        return 0;
+    if ( !relay_gone(s) )
+        return -EBUSY;
+    sc_vmm_abandon(&s->dom);
+    s->session = 0;
+    printk(XENLOG_INFO "SCCrypt: d%d: the relay went away; session ended\n",
+           s->d->domain_id);
+    return 0;
+}
+
+/*
+ * The handshake's X25519s run with no lock held (see Locking): the binding
+ * is copied under the lock, the hello checked and the answer made outside
+ * it (sc_vmm_open_prepare), and the session started under the lock again
+ * only if the domain is still bound to the same key and instance
+ * (sc_vmm_open_commit), the console's holder checked again.
+ */
 static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
                    uint8_t *answer)
 {
     struct sccrypt_dom *s;
+    struct sc_dom *b;
+    struct sc_vmm_opening o;
     struct domain *d;
     uint8_t eph[32];
-    uint64_t old;
+    uint64_t old, dropped;
     int rc, rport, oldport = 0;
 
     d = rcu_lock_domain_by_id(op->domid);
     if ( !d )
         return -ESRCH;
+    b = xzalloc(struct sc_dom);
+    if ( !b )
+    {
+        rcu_unlock_domain(d);
+        return -ENOMEM;
+    }
+    memset(&o, 0, sizeof(o));
     /*
      * Each session gets a fresh port for the relay to bind: a relay that
      * takes over cannot bind the port its predecessor still holds.
@@ -945,6 +1070,7 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     rport = sccrypt_alloc_relay_port(d, current->domain->domain_id);
     if ( rport < 0 )
     {
+        xfree(b);
         rcu_unlock_domain(d);
         return rport;
     }
@@ -954,28 +1080,47 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     op->vmm_err = SC_ENOTBOUND;
     if ( !s )
         goto out;
-    rc = -EBUSY;
     op->vmm_err = 0;
-    if ( session_open(s) && !(op->flags & XEN_SCCRYPT_F_TAKEOVER) )
-    {
-        if ( !relay_gone(s) )
-            goto out;
-        /* Its relay is gone: the session ends unheard; binding and backlog stay. */
-        sc_vmm_abandon(&s->dom);
-        s->session = 0;
-        printk(XENLOG_INFO "SCCrypt: d%d: the relay went away; session ended\n",
-               d->domain_id);
-    }
+    rc = open_busy(op, s);
+    if ( rc )
+        goto out;
     rc = -EACCES;
     op->vmm_err = SC_ENORANDOM;
     if ( drbg_get(eph, sizeof(eph)) )
         goto out;
+    op->vmm_err = 0;
+    /* The binding only (no session keys, no pending input). */
+    b->bound = s->dom.bound;
+    b->domid = s->dom.domid;
+    memcpy(b->key, s->dom.key, SC_KEY_LEN);
+    memcpy(b->instance, s->dom.instance, SC_INSTANCE_LEN);
+    memcpy(b->uuid, s->dom.uuid, SC_UUID_LEN);
+    dropped = s->bl.dropped;
+    spin_unlock(&sccrypt_lock);
+
+    rc = sc_vmm_open_prepare(vmm, b, hello, len, answer, eph, dropped, &o);
+    sc_wipe(eph, sizeof(eph));
+    if ( rc )
+    {
+        op->vmm_err = -rc;
+        rc = -EACCES;
+        goto out_unlocked;
+    }
+
+    spin_lock(&sccrypt_lock);
+    s = find_dom(d);
+    rc = -EACCES;
+    op->vmm_err = SC_ENOTBOUND;
+    if ( !s )
+        goto out;
+    op->vmm_err = 0;
+    rc = open_busy(op, s);
+    if ( rc )
+        goto out;
     old = session_open(s) ? s->session : 0;
     if ( old )
         scratch = s->dom;
-    rc = sc_vmm_open(vmm, &s->dom, hello, len, answer, eph, s->bl.dropped, run_ms(s),
-                     key_binds, NULL);
-    sc_wipe(eph, sizeof(eph));
+    rc = sc_vmm_open_commit(&s->dom, b, vmm->cr, &o, run_ms(s), key_binds, NULL);
     if ( rc )
     {
         sc_wipe(&scratch, sizeof(scratch));
@@ -1007,6 +1152,11 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     rc = 0;
  out:
     spin_unlock(&sccrypt_lock);
+ out_unlocked:
+    sc_vmm_open_wipe(&o);
+    sc_wipe(eph, sizeof(eph));
+    sc_wipe(b, sizeof(*b));
+    xfree(b);
     if ( rport > 0 )
         free_xen_event_channel(d, rport);
     if ( oldport > 0 )
@@ -1263,7 +1413,7 @@ long do_sccrypt_op(XEN_GUEST_HANDLE_PARAM(void) arg)
     /* A domid is 16 bits: 0x10005 must not name domain 5. */
     if ( op.domid >= DOMID_FIRST_RESERVED &&
          (op.cmd == XEN_SCCRYPT_bind || op.cmd == XEN_SCCRYPT_open ||
-          op.cmd == XEN_SCCRYPT_dom_status) )
+          op.cmd == XEN_SCCRYPT_dom_status || op.cmd == XEN_SCCRYPT_challenge) )
         return -ESRCH;
     if ( cap > XEN_SCCRYPT_IO_MAX )
         cap = XEN_SCCRYPT_IO_MAX;
@@ -1309,6 +1459,21 @@ long do_sccrypt_op(XEN_GUEST_HANDLE_PARAM(void) arg)
         op.len = SC_PUB_LEN;
         rc = 0;
         break;
+
+    case XEN_SCCRYPT_challenge:
+    {
+        uint8_t ch[SC_CHALLENGE_LEN];
+
+        rc = -ENOBUFS;
+        if ( cap < SC_CHALLENGE_LEN )
+            break;
+        rc = op_challenge(&op, ch);
+        if ( !rc && copy_to_guest(op.buf, ch, SC_CHALLENGE_LEN) )
+            rc = -EFAULT;
+        if ( !rc )
+            op.len = SC_CHALLENGE_LEN;
+        break;
+    }
 
     case XEN_SCCRYPT_bind:
         out = xzalloc_bytes(SC_BOUND_LEN);

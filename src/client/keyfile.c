@@ -235,6 +235,8 @@ int vmmpub_parse(uint8_t pub[32], const char *text, size_t len)
     return hex_decode(pub, 32, text + pl);
 }
 
+#define CHALLENGE_PREFIX "sccrypt-challenge-v1 "
+
 int vmmpub_read(const char *path, uint8_t pub[32])
 {
     char buf[256];
@@ -254,6 +256,14 @@ int vmmpub_read(const char *path, uint8_t pub[32])
         close(fd);
     if (n < 0)
         return -1;
+    /* sc-relay --vmm-key --challenge GUEST: the key's line, then the challenge's. */
+    {
+        const char *nl = memchr(buf, '\n', (size_t)n);
+
+        if (nl && (size_t)(buf + n - (nl + 1)) > strlen(CHALLENGE_PREFIX) &&
+            memcmp(nl + 1, CHALLENGE_PREFIX, strlen(CHALLENGE_PREFIX)) == 0)
+            n = nl + 1 - buf;
+    }
     if (vmmpub_parse(pub, buf, (size_t)n) < 0) {
         msg_err("%s: not a VMM public key (expected a line \"sccrypt-vmm-v1 <64 hex>\", "
                 "as sc-relay --vmm-key prints it)", name);

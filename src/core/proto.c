@@ -40,8 +40,8 @@ const char *sc_strerror(int err)
         [SC_EINVAL] = "malformed message",
         [SC_EVERSION] = "unsupported protocol version",
         [SC_EAUTH] = "authentication failed",
-        [SC_EREPLAY] = "bind request already used",
-        [SC_EFULL] = "no room left to remember bind requests until the VMM restarts",
+        [SC_EREPLAY] = "the domain has no current bind challenge (fetch one, then seal the request for it)",
+        [SC_EFULL] = "unused (no table of bind requests is kept)",
         [SC_EUUID] = "bind request names another domain's UUID",
         [SC_EKEYINUSE] = "key already binds as many live domains as the VMM allows",
         [SC_EBOUND] = "domain already bound",
@@ -114,6 +114,16 @@ static int check_header(const uint8_t *m, size_t len, size_t want, uint8_t kind)
 
 /* ---- bind request: ver | 'B' | 0 0 | E | AEAD(K | uuid) | tag ---- */
 
+/* The request's associated data: its header and E, then the domain's challenge. */
+#define BIND_AD_LEN     (36 + SC_CHALLENGE_LEN)
+
+static void bind_ad(uint8_t ad[BIND_AD_LEN], const uint8_t *req,
+                    const uint8_t challenge[SC_CHALLENGE_LEN])
+{
+    sc_copy(ad, req, 36);
+    sc_copy(ad + 36, challenge, SC_CHALLENGE_LEN);
+}
+
 static int bind_key(const struct sc_crypto *cr, uint8_t k[32], const uint8_t dh[32],
                     const uint8_t e_pub[32], const uint8_t vmm_pub[32])
 {
@@ -129,9 +139,10 @@ static int bind_key(const struct sc_crypto *cr, uint8_t k[32], const uint8_t dh[
 
 int sc_bind_seal(const struct sc_crypto *cr, uint8_t req[SC_BIND_LEN],
                  const uint8_t key[SC_KEY_LEN], const uint8_t uuid[SC_UUID_LEN],
-                 const uint8_t vmm_pub[SC_PUB_LEN], const uint8_t eph[32])
+                 const uint8_t vmm_pub[SC_PUB_LEN], const uint8_t eph[32],
+                 const uint8_t challenge[SC_CHALLENGE_LEN])
 {
-    uint8_t dh[32], k[32], pt[SC_KEY_LEN + SC_UUID_LEN];
+    uint8_t dh[32], k[32], pt[SC_KEY_LEN + SC_UUID_LEN], ad[BIND_AD_LEN];
     int rc = -SC_EAUTH;
 
     req[0] = SC_PROTO_VERSION;
@@ -144,7 +155,8 @@ int sc_bind_seal(const struct sc_crypto *cr, uint8_t req[SC_BIND_LEN],
         goto out;
     sc_copy(pt, key, SC_KEY_LEN);
     sc_copy(pt + SC_KEY_LEN, uuid, SC_UUID_LEN);
-    cr->seal(req + 36, req + 36 + sizeof(pt), k, zero_nonce, req, 36, pt, sizeof(pt));
+    bind_ad(ad, req, challenge);
+    cr->seal(req + 36, req + 36 + sizeof(pt), k, zero_nonce, ad, sizeof(ad), pt, sizeof(pt));
     rc = 0;
  out:
     sc_wipe(dh, sizeof(dh));
@@ -157,23 +169,16 @@ int sc_bind_seal(const struct sc_crypto *cr, uint8_t req[SC_BIND_LEN],
 
 int sc_bind_open(const struct sc_crypto *cr, const uint8_t *req, size_t len,
                  const uint8_t vmm_secret[32], const uint8_t vmm_pub[SC_PUB_LEN],
+                 const uint8_t challenge[SC_CHALLENGE_LEN],
                  uint8_t key[SC_KEY_LEN], uint8_t uuid[SC_UUID_LEN], uint8_t req_id[16])
 {
-    uint8_t dh[32], k[32], pt[SC_KEY_LEN + SC_UUID_LEN], h[32];
+    uint8_t dh[32], k[32], pt[SC_KEY_LEN + SC_UUID_LEN], h[32], ad[BIND_AD_LEN];
     int rc;
 
-    if ( len >= 1 && req[0] >= SC_BIND_VERSION_MIN && req[0] < SC_PROTO_VERSION )
-    {
-        /* An older version's request: the same layout, still accepted. */
-        if ( len != SC_BIND_LEN || req[1] != SC_KIND_BIND )
-            return -SC_EINVAL;
-    }
-    else
-    {
-        rc = check_header(req, len, SC_BIND_LEN, SC_KIND_BIND);
-        if ( rc )
-            return rc;
-    }
+    /* Version 2 requests carried no challenge: refused as a version we no longer speak. */
+    rc = check_header(req, len, SC_BIND_LEN, SC_KIND_BIND);
+    if ( rc )
+        return rc;
     if ( req[2] || req[3] )
         return -SC_EINVAL;
     rc = -SC_EAUTH;
@@ -181,7 +186,8 @@ int sc_bind_open(const struct sc_crypto *cr, const uint8_t *req, size_t len,
         goto out;
     if ( bind_key(cr, k, dh, req + 4, vmm_pub) != 0 )
         goto out;
-    if ( cr->open(pt, k, zero_nonce, req, 36, req + 36, sizeof(pt), req + 36 + sizeof(pt)) )
+    bind_ad(ad, req, challenge);
+    if ( cr->open(pt, k, zero_nonce, ad, sizeof(ad), req + 36, sizeof(pt), req + 36 + sizeof(pt)) )
         goto out;
     sc_copy(key, pt, SC_KEY_LEN);
     sc_copy(uuid, pt + SC_KEY_LEN, SC_UUID_LEN);

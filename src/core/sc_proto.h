@@ -18,8 +18,6 @@
 #include "sc_types.h"
 
 #define SC_PROTO_VERSION    3
-/* Bind requests of version 2 have the same layout and are still accepted. */
-#define SC_BIND_VERSION_MIN 2
 
 #define SC_KEY_LEN          32      /* the user's console key K */
 #define SC_PUB_LEN          32      /* an X25519 public key */
@@ -27,11 +25,16 @@
 #define SC_UUID_LEN         16
 #define SC_INSTANCE_LEN     16
 #define SC_HASH_LEN         32
+#define SC_CHALLENGE_LEN    16      /* the VMM's per-domain bind challenge */
 
 /* Every message on a stream is a frame: a 2-byte big-endian body length, then the body. */
 #define SC_FRAME_HDR        2
 
-/* Bind request: ver | 'B' | 0 0 | E[32] | AEAD(K[32] | uuid[16]) | tag[16] */
+/*
+ * Bind request: ver | 'B' | 0 0 | E[32] | AEAD(K[32] | uuid[16]) | tag[16],
+ * the AEAD's associated data ver | 'B' | 0 0 | E | challenge[16]: the
+ * domain's current bind challenge, not sent (the VMM knows it).
+ */
 #define SC_BIND_LEN         (4 + SC_PUB_LEN + SC_KEY_LEN + SC_UUID_LEN + SC_TAG_LEN)   /* 100 */
 /*
  * Hello: ver | 'H' | options be16 | C[32] | uuid[16] | tag[16] (empty AEAD
@@ -122,8 +125,8 @@
 #define SC_EINVAL           1       /* malformed: bad length, kind, padding, type */
 #define SC_EVERSION         2       /* a protocol version we do not speak */
 #define SC_EAUTH            3       /* authentication failed: forged, replayed, reordered, wrong key */
-#define SC_EREPLAY          4       /* bind request already used during this boot */
-#define SC_EFULL            5       /* the used-request table is full */
+#define SC_EREPLAY          4       /* the domain has no current bind challenge (none fetched, or used up) */
+#define SC_EFULL            5       /* no longer returned (the used-request table is gone) */
 #define SC_EUUID            6       /* the request names another domain */
 #define SC_EKEYINUSE        7       /* the key binds as many live domains as the VMM allows */
 #define SC_EBOUND           8       /* the domain is bound already */
@@ -187,16 +190,20 @@ void sc_frame_put_hdr(uint8_t hdr[SC_FRAME_HDR], size_t body_len);
 /*
  * Bind request (sccrypt(7) BIND REQUEST).
  * sc_bind_seal: eph is 32 fresh random bytes (the request's ephemeral
- * secret); writes SC_BIND_LEN bytes to req.  -SC_EAUTH if vmm_pub is a
- * low-order point.
- * sc_bind_open: on success writes the key and the UUID the request names and
- * req_id, the 16 bytes by which the VMM remembers the request was used.
+ * secret); challenge is the domain's current bind challenge (sccrypt(7)
+ * BIND CHALLENGE), sealed in as associated data; writes SC_BIND_LEN bytes
+ * to req.  -SC_EAUTH if vmm_pub is a low-order point.
+ * sc_bind_open: opens req under challenge; -SC_EAUTH when it was sealed for
+ * another VMM key or another challenge.  On success writes the key and the
+ * UUID the request names and req_id (SHA-256(req)[0..16]).
  */
 int sc_bind_seal(const struct sc_crypto *cr, uint8_t req[SC_BIND_LEN],
                  const uint8_t key[SC_KEY_LEN], const uint8_t uuid[SC_UUID_LEN],
-                 const uint8_t vmm_pub[SC_PUB_LEN], const uint8_t eph[32]);
+                 const uint8_t vmm_pub[SC_PUB_LEN], const uint8_t eph[32],
+                 const uint8_t challenge[SC_CHALLENGE_LEN]);
 int sc_bind_open(const struct sc_crypto *cr, const uint8_t *req, size_t len,
                  const uint8_t vmm_secret[32], const uint8_t vmm_pub[SC_PUB_LEN],
+                 const uint8_t challenge[SC_CHALLENGE_LEN],
                  uint8_t key[SC_KEY_LEN], uint8_t uuid[SC_UUID_LEN], uint8_t req_id[16]);
 
 /*

@@ -24,8 +24,6 @@
 #include "sc_proto.h"
 #include "sc_ring.h"
 
-/* Bind requests remembered per boot; when full, binds are refused. */
-#define SC_VMM_USED_MAX     1024
 /*
  * Live domains one key may bind at once.  The VMM keeps no separate table:
  * each bound domain holds its key, and the host counts (key_binds below).
@@ -53,8 +51,6 @@ struct sc_vmm {
     const struct sc_crypto *cr;
     uint8_t secret[32];
     uint8_t pub[SC_PUB_LEN];
-    uint32_t nused;
-    uint8_t used[SC_VMM_USED_MAX][16];
 };
 
 /* Session states of one domain. */
@@ -69,6 +65,8 @@ struct sc_dom {
     uint32_t bound;
     uint8_t key[SC_KEY_LEN];
     uint8_t instance[SC_INSTANCE_LEN];
+    uint32_t has_challenge;         /* an unbound domain's bind challenge is current */
+    uint8_t challenge[SC_CHALLENGE_LEN];
 
     const struct sc_crypto *cr;     /* the VMM's, set when a session opens */
     uint32_t state;
@@ -100,17 +98,49 @@ void sc_dom_init(struct sc_dom *d, uint32_t domid, const uint8_t uuid[SC_UUID_LE
 void sc_dom_wipe(struct sc_dom *d);
 
 /*
- * sc_vmm_bind: unseal req and bind its key to d when the request is new
- * this boot (and there is room to remember it), names d's UUID, d is not
- * bound, and key_binds(ctx, key) (the number of live domains the host has
- * bound to key; NULL: none) is below SC_VMM_KEY_DOMAINS.  instance is 16
- * fresh random bytes.  The host checks beforehand that d's UUID is unique
- * among live domains.  A request that unseals is used up whether or not
- * the bind then succeeds.  Returns 0 or -SC_E*.
+ * The bind challenge (sccrypt(7) BIND CHALLENGE).  sc_vmm_challenge writes
+ * d's current challenge to out, making it from fresh (16 random bytes) when
+ * d has none; -SC_EBOUND when d is bound.  Each bind attempt that
+ * authenticates under it uses it up, whatever follows, so a request binds
+ * at most once and no table of used requests is needed.
+ */
+int sc_vmm_challenge(struct sc_dom *d, const uint8_t fresh[SC_CHALLENGE_LEN],
+                     uint8_t out[SC_CHALLENGE_LEN]);
+
+/*
+ * sc_vmm_bind: unseal req under d's current challenge and bind its key to
+ * d when it names d's UUID, d is not bound, and key_binds(ctx, key) (the
+ * number of live domains the host has bound to key; NULL: none) is below
+ * SC_VMM_KEY_DOMAINS.  instance is 16 fresh random bytes.  The host checks
+ * beforehand that d's UUID is unique among live domains.  -SC_EREPLAY when
+ * d has no current challenge, -SC_EAUTH when req was not sealed for it (or
+ * for this VMM); a request that authenticates uses the challenge up whether
+ * or not the bind then succeeds.  Returns 0 or -SC_E*.
+ * It is sc_vmm_bind_open then sc_vmm_bind_commit: a host that does not run
+ * the slow half under its lock copies d's challenge (sc_vmm_challenge_peek),
+ * opens outside the lock, and commits under it.
  */
 int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t len,
                 const uint8_t instance[SC_INSTANCE_LEN],
                 int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx);
+/* d's current challenge into out: 0, or -SC_EREPLAY when it has none. */
+int sc_vmm_challenge_peek(const struct sc_dom *d, uint8_t out[SC_CHALLENGE_LEN]);
+/*
+ * The slow half, touching no domain: unseal req under challenge (the X25519);
+ * writes the key and UUID it carries.  v is only read.  0 or -SC_E*.
+ */
+int sc_vmm_bind_open(const struct sc_vmm *v, const uint8_t *req, size_t len,
+                     const uint8_t challenge[SC_CHALLENGE_LEN],
+                     uint8_t key[SC_KEY_LEN], uint8_t uuid[SC_UUID_LEN]);
+/*
+ * The fast half, under the host's lock: -SC_EREPLAY unless challenge is
+ * still d's current one (another attempt used it meanwhile); else uses it
+ * up and binds key to d as sc_vmm_bind says.  Wipes nothing of the caller's.
+ */
+int sc_vmm_bind_commit(struct sc_dom *d, const uint8_t challenge[SC_CHALLENGE_LEN],
+                       const uint8_t key[SC_KEY_LEN], const uint8_t uuid[SC_UUID_LEN],
+                       const uint8_t instance[SC_INSTANCE_LEN],
+                       int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx);
 
 /*
  * sc_vmm_bound: after a successful sc_vmm_bind of req (len bytes) to d, the
@@ -140,6 +170,32 @@ int sc_vmm_open(struct sc_vmm *v, struct sc_dom *d, const uint8_t *hello, size_t
                 uint8_t answer[SC_ANSWER_LEN], const uint8_t eph[32], uint64_t dropped,
                 uint64_t now_ms, int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]),
                 void *ctx);
+
+/*
+ * sc_vmm_open in two halves, for a host that runs no X25519 under its lock.
+ * sc_vmm_open_prepare, with no domain state: checks the hello against the
+ * binding b (copied from the domain under the lock: its key, instance, UUID
+ * and id) and makes the answer and the session's keys into o; -SC_EUUID
+ * when the hello names another UUID.  v is only read.
+ * sc_vmm_open_commit, under the lock: -SC_ENOTBOUND unless d is still bound
+ * to the same key and instance as b (another bind or a teardown meanwhile),
+ * -SC_EGUEST as sc_vmm_open says; else starts the session from o.  o is
+ * wiped either way (sc_vmm_open_wipe wipes one that is not committed).
+ */
+struct sc_vmm_opening {
+    struct sc_dir in, out;
+    uint16_t options;
+    uint8_t names_none;             /* the hello named no domain */
+    uint8_t pad0;
+    uint64_t dropped;
+};
+int sc_vmm_open_prepare(const struct sc_vmm *v, const struct sc_dom *b, const uint8_t *hello,
+                        size_t len, uint8_t answer[SC_ANSWER_LEN], const uint8_t eph[32],
+                        uint64_t dropped, struct sc_vmm_opening *o);
+int sc_vmm_open_commit(struct sc_dom *d, const struct sc_dom *b, const struct sc_crypto *cr,
+                       struct sc_vmm_opening *o, uint64_t now_ms,
+                       int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx);
+void sc_vmm_open_wipe(struct sc_vmm_opening *o);
 
 /*
  * sc_vmm_input: open whole frames from buf (len bytes) and copy their data

@@ -73,55 +73,80 @@ static void session_end(struct sc_dom *d)
     d->slots = 0;
 }
 
+int sc_vmm_challenge(struct sc_dom *d, const uint8_t fresh[SC_CHALLENGE_LEN],
+                     uint8_t out[SC_CHALLENGE_LEN])
+{
+    if ( d->bound )
+        return -SC_EBOUND;
+    if ( !d->has_challenge )
+    {
+        sc_copy(d->challenge, fresh, SC_CHALLENGE_LEN);
+        d->has_challenge = 1;
+    }
+    sc_copy(out, d->challenge, SC_CHALLENGE_LEN);
+    return 0;
+}
+
+int sc_vmm_challenge_peek(const struct sc_dom *d, uint8_t out[SC_CHALLENGE_LEN])
+{
+    if ( !d->has_challenge )
+        return -SC_EREPLAY;
+    sc_copy(out, d->challenge, SC_CHALLENGE_LEN);
+    return 0;
+}
+
+int sc_vmm_bind_open(const struct sc_vmm *v, const uint8_t *req, size_t len,
+                     const uint8_t challenge[SC_CHALLENGE_LEN],
+                     uint8_t key[SC_KEY_LEN], uint8_t uuid[SC_UUID_LEN])
+{
+    uint8_t id[16];
+
+    return sc_bind_open(v->cr, req, len, v->secret, v->pub, challenge, key, uuid, id);
+}
+
+int sc_vmm_bind_commit(struct sc_dom *d, const uint8_t challenge[SC_CHALLENGE_LEN],
+                       const uint8_t key[SC_KEY_LEN], const uint8_t uuid[SC_UUID_LEN],
+                       const uint8_t instance[SC_INSTANCE_LEN],
+                       int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx)
+{
+    /*
+     * The request authenticated under this challenge: it is used up here,
+     * whatever follows, so no request binds twice (a request for another
+     * domain, refused below, uses it up too: dom0 gains nothing by that it
+     * could not get by withholding the request).
+     */
+    if ( !d->has_challenge ||
+         !sc_ct_equal(d->challenge, challenge, SC_CHALLENGE_LEN) )
+        return -SC_EREPLAY;
+    sc_wipe(d->challenge, SC_CHALLENGE_LEN);
+    d->has_challenge = 0;
+
+    if ( !sc_ct_equal(uuid, d->uuid, SC_UUID_LEN) )
+        return -SC_EUUID;
+    if ( d->bound )
+        return -SC_EBOUND;
+    if ( key_binds && key_binds(ctx, key) >= SC_VMM_KEY_DOMAINS )
+        return -SC_EKEYINUSE;
+    session_end(d);
+    sc_copy(d->key, key, SC_KEY_LEN);
+    sc_copy(d->instance, instance, SC_INSTANCE_LEN);
+    d->bound = 1;
+    return 0;
+}
+
 int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t len,
                 const uint8_t instance[SC_INSTANCE_LEN],
                 int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx)
 {
-    uint8_t key[SC_KEY_LEN], uuid[SC_UUID_LEN], id[16];
-    uint32_t i;
+    uint8_t key[SC_KEY_LEN], uuid[SC_UUID_LEN], chal[SC_CHALLENGE_LEN];
     int rc;
 
-    rc = sc_bind_open(v->cr, req, len, v->secret, v->pub, key, uuid, id);
+    rc = sc_vmm_challenge_peek(d, chal);
     if ( rc )
         return rc;
-
-    /*
-     * A request for another domain (the user named the wrong domain id) is
-     * refused before it is spent: it can still bind the domain it names, as
-     * it could before (dom0 holding it back gains nothing new).  From here
-     * on a request is spent, whatever follows.
-     */
-    if ( !sc_ct_equal(uuid, d->uuid, SC_UUID_LEN) )
-    {
-        rc = -SC_EUUID;
-        goto out;
-    }
-    for ( i = 0; i < v->nused; i++ )
-        if ( sc_ct_equal(v->used[i], id, sizeof(id)) )
-        {
-            rc = -SC_EREPLAY;
-            goto out;
-        }
-    if ( v->nused == SC_VMM_USED_MAX )
-    {
-        rc = -SC_EFULL;
-        goto out;
-    }
-    sc_copy(v->used[v->nused++], id, sizeof(id));
-
-    if ( d->bound )
-        rc = -SC_EBOUND;
-    else if ( key_binds && key_binds(ctx, key) >= SC_VMM_KEY_DOMAINS )
-        rc = -SC_EKEYINUSE;
-    else
-    {
-        session_end(d);
-        sc_copy(d->key, key, SC_KEY_LEN);
-        sc_copy(d->instance, instance, SC_INSTANCE_LEN);
-        d->bound = 1;
-        rc = 0;
-    }
- out:
+    rc = sc_vmm_bind_open(v, req, len, chal, key, uuid);
+    if ( rc == 0 )
+        rc = sc_vmm_bind_commit(d, chal, key, uuid, instance, key_binds, ctx);
     sc_wipe(key, sizeof(key));
     return rc;
 }
@@ -142,54 +167,93 @@ int sc_vmm_bound(struct sc_vmm *v, const struct sc_dom *d, const uint8_t *req, s
 
 static const uint8_t no_uuid[SC_UUID_LEN];
 
-int sc_vmm_open(struct sc_vmm *v, struct sc_dom *d, const uint8_t *hello, size_t len,
-                uint8_t answer[SC_ANSWER_LEN], const uint8_t eph[32], uint64_t dropped,
-                uint64_t now_ms, int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]),
-                void *ctx)
+void sc_vmm_open_wipe(struct sc_vmm_opening *o)
+{
+    sc_dir_wipe(&o->in);
+    sc_dir_wipe(&o->out);
+    sc_wipe(o, sizeof(*o));
+}
+
+int sc_vmm_open_prepare(const struct sc_vmm *v, const struct sc_dom *b, const uint8_t *hello,
+                        size_t len, uint8_t answer[SC_ANSWER_LEN], const uint8_t eph[32],
+                        uint64_t dropped, struct sc_vmm_opening *o)
 {
     struct sc_identity id;
-    struct sc_dir in, out;
     uint16_t options;
     int rc;
 
-    if ( !d->bound )
+    sc_wipe(o, sizeof(*o));
+    if ( !b->bound )
         return -SC_ENOTBOUND;
-    rc = sc_hello_check(v->cr, hello, len, d->key, v->secret, v->pub, &options);
+    rc = sc_hello_check(v->cr, hello, len, b->key, v->secret, v->pub, &options);
     if ( rc )
         return rc;
     /*
      * The session is for the domain the hello names: one key may bind many
      * domains, and dom0 chooses which one a hello reaches.  A hello that
-     * names none is for the key's only domain.
+     * names none is for the key's only domain (checked at the commit).
      */
     if ( sc_ct_equal(sc_hello_uuid(hello), no_uuid, SC_UUID_LEN) )
-    {
-        if ( key_binds && key_binds(ctx, d->key) > 1 )
-            return -SC_EGUEST;
-    }
-    else if ( !sc_ct_equal(sc_hello_uuid(hello), d->uuid, SC_UUID_LEN) )
+        o->names_none = 1;
+    else if ( !sc_ct_equal(sc_hello_uuid(hello), b->uuid, SC_UUID_LEN) )
         return -SC_EUUID;
-    sc_copy(id.instance, d->instance, SC_INSTANCE_LEN);
-    sc_copy(id.uuid, d->uuid, SC_UUID_LEN);
-    id.domid = d->domid;
+    sc_copy(id.instance, b->instance, SC_INSTANCE_LEN);
+    sc_copy(id.uuid, b->uuid, SC_UUID_LEN);
+    id.domid = b->domid;
     id.dropped = dropped;
-    rc = sc_answer_make(v->cr, answer, hello, d->key, v->secret, v->pub, eph, &id,
-                        &in, &out);
+    rc = sc_answer_make(v->cr, answer, hello, b->key, v->secret, v->pub, eph, &id,
+                        &o->in, &o->out);
     if ( rc )
+    {
+        sc_vmm_open_wipe(o);
         return rc;
+    }
+    o->options = options;
+    o->dropped = dropped;
+    return 0;
+}
 
+int sc_vmm_open_commit(struct sc_dom *d, const struct sc_dom *b, const struct sc_crypto *cr,
+                       struct sc_vmm_opening *o, uint64_t now_ms,
+                       int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx)
+{
+    int rc = 0;
+
+    if ( !d->bound || !sc_ct_equal(d->key, b->key, SC_KEY_LEN) ||
+         !sc_ct_equal(d->instance, b->instance, SC_INSTANCE_LEN) )
+        rc = -SC_ENOTBOUND;
+    else if ( o->names_none && key_binds && key_binds(ctx, d->key) > 1 )
+        rc = -SC_EGUEST;
+    if ( rc )
+    {
+        sc_vmm_open_wipe(o);
+        return rc;
+    }
     session_end(d);
-    d->in = in;
-    d->out = out;
-    d->cr = v->cr;
-    d->options = options;
+    d->in = o->in;
+    d->out = o->out;
+    d->cr = cr;
+    d->options = o->options;
     d->state = SC_SESS_OPEN;
     d->last_output_ms = now_ms;
     d->last_input_ms = now_ms;
-    d->dropped_told = dropped;
-    sc_dir_wipe(&in);
-    sc_dir_wipe(&out);
+    d->dropped_told = o->dropped;
+    sc_vmm_open_wipe(o);
     return 0;
+}
+
+int sc_vmm_open(struct sc_vmm *v, struct sc_dom *d, const uint8_t *hello, size_t len,
+                uint8_t answer[SC_ANSWER_LEN], const uint8_t eph[32], uint64_t dropped,
+                uint64_t now_ms, int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]),
+                void *ctx)
+{
+    struct sc_vmm_opening o;
+    int rc;
+
+    rc = sc_vmm_open_prepare(v, d, hello, len, answer, eph, dropped, &o);
+    if ( rc == 0 )
+        rc = sc_vmm_open_commit(d, d, v->cr, &o, now_ms, key_binds, ctx);
+    return rc;
 }
 
 size_t sc_vmm_flush_input(struct sc_dom *d, volatile struct sc_xencons *ring)

@@ -32,6 +32,9 @@ struct relay_backend {
     /* Protocol version the VMM speaks. */
     int (*status)(struct relay_conn *c, uint32_t *version, const char **err);
     int (*vmm_key)(struct relay_conn *c, uint8_t pub[32], const char **err);
+    /* domid's current bind challenge (SC_CHALLENGE_LEN bytes), made when first asked. */
+    int (*challenge)(struct relay_conn *c, uint32_t domid, uint8_t chal[SC_CHALLENGE_LEN],
+                     int *vmm_err, const char **err);
     /*
      * Bind: req in; ans gets the VMM's bind answer (SC_BOUND_LEN bytes, *alen
      * its length; 0 from a VMM that sends none).

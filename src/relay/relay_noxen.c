@@ -47,6 +47,13 @@ static int nox_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, si
     return -1;
 }
 
+static int nox_challenge(struct relay_conn *c, uint32_t domid, uint8_t chal[SC_CHALLENGE_LEN],
+                         int *vmm_err, const char **err)
+{
+    *err = nox;
+    return -1;
+}
+
 static int nox_open(struct relay_conn *c, uint32_t domid, int takeover, const uint8_t *hello,
                     size_t hlen, uint8_t *answer, size_t *alen, int *vmm_err, const char **err)
 {
@@ -107,6 +114,7 @@ const struct relay_backend relay_backend_xen = {
     .disconnect = nox_disconnect,
     .status = nox_status,
     .vmm_key = nox_vmm_key,
+    .challenge = nox_challenge,
     .bind = nox_bind,
     .open = nox_open,
     .input = nox_input,

@@ -309,6 +309,22 @@ static int sim_bind(struct relay_conn *c, uint32_t domid, const uint8_t *req, si
                    vmm_err, err);
 }
 
+static int sim_challenge(struct relay_conn *c, uint32_t domid, uint8_t chal[SC_CHALLENGE_LEN],
+                         int *vmm_err, const char **err)
+{
+    uint8_t rh[SIM_HDR_LEN];
+    size_t n = 0;
+
+    if (request(c, SIM_OP_CHALLENGE, 0, 0, domid, 0, NULL, 0, rh, chal, SC_CHALLENGE_LEN, &n,
+                NULL, vmm_err, err) < 0)
+        return -1;
+    if (n != SC_CHALLENGE_LEN) {
+        *err = "the simulator sent a bind challenge of the wrong length";
+        return -1;
+    }
+    return 0;
+}
+
 static int sim_open(struct relay_conn *c, uint32_t domid, int takeover, const uint8_t *hello,
                     size_t hlen, uint8_t *answer, size_t *alen, int *vmm_err, const char **err)
 {
@@ -591,6 +607,7 @@ const struct relay_backend relay_backend_sim = {
     .disconnect = sim_disconnect,
     .status = sim_status,
     .vmm_key = sim_vmm_key,
+    .challenge = sim_challenge,
     .bind = sim_bind,
     .open = sim_open,
     .xfer = sim_xfer,

@@ -203,6 +203,25 @@ static int xen_vmm_key(struct relay_conn *c, uint8_t pub[32], const char **err)
     return 0;
 }
 
+static int xen_challenge(struct relay_conn *c, uint32_t domid, uint8_t chal[SC_CHALLENGE_LEN],
+                         int *vmm_err, const char **err)
+{
+    struct xen_sccrypt_op op = { .cmd = XEN_SCCRYPT_challenge, .domid = domid };
+
+    *vmm_err = 0;
+    if (call(c, &op, NULL, 0, SC_CHALLENGE_LEN, vmm_err, err) < 0) {
+        if (errno == EBUSY)
+            *err = "a bind of this domain is under way: try again when it has ended";
+        return -1;
+    }
+    if (op.len != SC_CHALLENGE_LEN) {
+        *err = "the hypervisor returned a bind challenge of the wrong length";
+        return -1;
+    }
+    memcpy(chal, c->data, SC_CHALLENGE_LEN);
+    return 0;
+}
+
 /* Reads /local/domain/DOMID/console/NAME as a number; -1 if absent. */
 static int xs_num(struct xs_handle *xs, uint32_t domid, const char *name, unsigned long long *v)
 {
@@ -636,6 +655,7 @@ const struct relay_backend relay_backend_xen = {
     .disconnect = xen_disconnect,
     .status = xen_status,
     .vmm_key = xen_vmm_key,
+    .challenge = xen_challenge,
     .bind = xen_bind,
     .open = xen_open,
     .input = xen_input,

@@ -60,6 +60,7 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: sc-relay [-v] [-b sim|xen] [--socket PATH] [--takeover] GUEST\n"
         "       sc-relay [-b sim|xen] [--socket PATH] --vmm-key\n"
+        "       sc-relay [-b sim|xen] [--socket PATH] [--vmm-key] --challenge GUEST\n"
         "       sc-relay [-b sim|xen] [--socket PATH] --bind GUEST < request\n"
         "       sc-relay --check-policy [FILE]\n"
         "       sc-relay -h | --version\n"
@@ -68,6 +69,9 @@ static void usage(FILE *f)
         "  -s, --socket PATH      the simulator's socket (sim backend)\n"
         "  -t, --takeover         take over a domain another session holds\n"
         "      --vmm-key          print the VMM's public key (sccrypt-vmm-v1 HEX)\n"
+        "      --challenge GUEST  print the domain's current bind challenge\n"
+        "                         (sccrypt-challenge-v1 HEX, for sc-keygen --seal --challenge);\n"
+        "                         with --vmm-key, the key's line first\n"
         "      --bind GUEST       hand a sealed bind request (sc-keygen --seal) to the VMM and\n"
         "                         print its answer (for sc-keygen --bound)\n"
         "  GUEST: a domain id, or the name or UUID of exactly one domain\n"
@@ -85,13 +89,14 @@ static const char *vmm_strerror(int e)
     case SC_EINVAL: return "malformed request";
     case SC_EVERSION: return "protocol version not supported by the VMM";
     case SC_EAUTH: return "authentication failed (wrong key, or not the key bound to this domain)";
-    case SC_EREPLAY: return "this bind request was used already; make a new one "
-                            "(sc-keygen --seal ... --domain UUID)";
-    case SC_EFULL: return "the VMM's table of used bind requests is full until the "
+    case SC_EREPLAY: return "the domain has no current bind challenge (each bind attempt uses "
+                            "it up): fetch a new one (sc-relay --challenge GUEST) and seal a "
+                            "new request for it (sc-keygen --seal --challenge)";
+    case SC_EFULL: return "(an older VMM) its table of used bind requests is full until the "
                           "hypervisor reboots";
-    case SC_EUUID: return "the request names another domain (UUID mismatch): a bind request "
-                          "is not used up by it, and a session meant for another guest is "
-                          "refused; check the domain id or name (xl domid NAME)";
+    case SC_EUUID: return "the request names another domain (UUID mismatch): a session meant "
+                          "for another guest is refused; check the domain id or name "
+                          "(xl domid NAME)";
     case SC_EKEYINUSE: return "the key already binds as many live domains as the VMM allows "
                               "(sccrypt(7)); use another key (sc-keygen -k FILE) for this one";
     case SC_EGUEST: return "this key binds several domains here and the session named none: "
@@ -108,21 +113,6 @@ static const char *vmm_strerror(int e)
     case SIM_ERR_ATTACHED: return "this connection has a session already";
     default: return "unknown refusal";
     }
-}
-
-/*
- * A bind request that fails authentication was sealed to another VMM key
- * (it holds the user's key, so "wrong key" would mislead): nearly always
- * the key of an earlier boot of the hypervisor, which makes a new one each
- * time.
- */
-static const char *bind_strerror(int e)
-{
-    if (e == SC_EAUTH)
-        return "the request is not sealed to this VMM's key: the VMM key changes at every "
-               "boot of the hypervisor; fetch it again (sc-relay --vmm-key), check its "
-               "fingerprint and seal a new request (sc-keygen --seal)";
-    return vmm_strerror(e);
 }
 
 /* stdin is a pipe or a socket (ssh's, a pipeline's): a client is upstream. */
@@ -318,6 +308,59 @@ static int do_vmm_key(const struct relay_backend *be, struct relay_conn *c)
     return EX_ENDED;
 }
 
+#define CHALLENGE_TAG   "sccrypt-challenge-v1"
+
+static int do_challenge(const struct relay_backend *be, struct relay_conn *c, uint32_t domid)
+{
+    uint8_t chal[SC_CHALLENGE_LEN];
+    char line[sizeof(CHALLENGE_TAG) + 2 * SC_CHALLENGE_LEN + 2];
+    const char *err = NULL;
+    int verr = 0;
+    size_t i;
+
+    if (be->challenge(c, domid, chal, &verr, &err) < 0) {
+        if (verr) {
+            fprintf(stderr, "sc-relay: domain %u: the VMM refused the challenge: %s\n",
+                    (unsigned)domid, vmm_strerror(verr));
+            return EX_REFUSED;
+        }
+        fprintf(stderr, "sc-relay: %s: challenge: %s\n", be->name, err);
+        return EX_OPER;
+    }
+    memcpy(line, CHALLENGE_TAG " ", sizeof(CHALLENGE_TAG));
+    for (i = 0; i < SC_CHALLENGE_LEN; i++)
+        snprintf(line + sizeof(CHALLENGE_TAG) + 2 * i, 3, "%02x", chal[i]);
+    line[sizeof(CHALLENGE_TAG) + 2 * SC_CHALLENGE_LEN] = '\n';
+    if (io_write_all(1, line, sizeof(CHALLENGE_TAG) + 2 * SC_CHALLENGE_LEN + 1) < 0) {
+        fprintf(stderr, "sc-relay: stdout: %s\n", strerror(errno));
+        return EX_OPER;
+    }
+    return EX_ENDED;
+}
+
+/*
+ * A refused bind's reason: the session's words, but for the two the bind
+ * changes.  A request that fails authentication holds the user's key, so
+ * "wrong key" would mislead: it was sealed for a challenge no longer
+ * current, or to the VMM key of an earlier boot of the hypervisor.
+ */
+static const char *bind_strerror(int e)
+{
+    switch (e) {
+    case SC_EAUTH: return "the request does not open under the domain's current bind "
+                          "challenge and this VMM's key: each bind attempt uses the challenge "
+                          "up (a re-created domain has a new one), and the VMM key changes at "
+                          "every boot of the hypervisor; fetch both again (sc-relay --vmm-key "
+                          "--challenge GUEST), check the key's fingerprint and seal a new "
+                          "request (sc-keygen --seal --challenge)";
+    case SC_EUUID: return "the request names another domain's UUID (sealed with this "
+                          "domain's challenge, which it used up): check the domain id or "
+                          "name (xl domid NAME) and the --domain UUID, then fetch a new "
+                          "challenge and seal a new request";
+    default: return vmm_strerror(e);
+    }
+}
+
 static int do_bind(const struct relay_backend *be, struct relay_conn *c, uint32_t domid)
 {
     uint8_t req[SC_BIND_LEN + 1], ans[SC_BOUND_LEN];
@@ -347,7 +390,7 @@ static int do_bind(const struct relay_backend *be, struct relay_conn *c, uint32_
             fprintf(stderr, "sc-relay: domain %u: the VMM refused the bind: %s\n",
                     (unsigned)domid, bind_strerror(verr));
             syslog(LOG_NOTICE, "bind refused: user=%s domain=%u reason=%s", who(),
-                   (unsigned)domid, vmm_strerror(verr));
+                   (unsigned)domid, bind_strerror(verr));
             return EX_REFUSED;
         }
         if (errno == EACCES && !strcmp(be->name, "xen")) {  /* not pristine */
@@ -872,6 +915,7 @@ int main(int argc, char **argv)
         { "takeover", no_argument, NULL, 't' },
         { "vmm-key", no_argument, NULL, 'K' },
         { "bind", no_argument, NULL, 'B' },
+        { "challenge", no_argument, NULL, 'C' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -883,7 +927,7 @@ int main(int argc, char **argv)
     struct sigaction sa;
     const char *bname = NULL, *sockopt = NULL;
     struct relay_gate gate;
-    int opt, takeover = 0, vmmkey = 0, bind = 0, verbose = 0, checkpol = 0, rc;
+    int opt, takeover = 0, vmmkey = 0, bind = 0, chal = 0, verbose = 0, checkpol = 0, rc;
     uint8_t domuuid[16];
     uint32_t domid = 0;
     const char *guest = NULL;
@@ -906,6 +950,9 @@ int main(int argc, char **argv)
         case 'B':
             bind = 1;
             break;
+        case 'C':
+            chal = 1;
+            break;
         case 'v':
             verbose = 1;
             break;
@@ -925,11 +972,17 @@ int main(int argc, char **argv)
     }
     if (checkpol)
         return check_policy(optind < argc ? argv[optind] : NULL, argc - optind);
-    if (vmmkey ? optind != argc : optind + 1 != argc) {
+    if ((vmmkey && !chal) ? optind != argc : optind + 1 != argc) {
         usage(stderr);
         return EX_OPER;
     }
-    if (!vmmkey) {
+    if (chal && (bind || takeover)) {
+        usage(stderr);
+        return EX_OPER;
+    }
+    if (chal)
+        vmmkey = vmmkey ? 2 : 0;    /* 2: the key's line, then the challenge's */
+    if (!vmmkey || chal) {
         guest = argv[optind];
         if (parse_domid(guest, &domid) < 0 && !guest_name_ok(guest) &&
             !(strlen(guest) == 36 && uuid_parse(domuuid, guest) == 0)) {
@@ -937,7 +990,7 @@ int main(int argc, char **argv)
             return EX_OPER;
         }
     }
-    if (vmmkey && (bind || takeover)) {
+    if (vmmkey == 1 && (bind || takeover)) {
         usage(stderr);
         return EX_OPER;
     }
@@ -958,7 +1011,7 @@ int main(int argc, char **argv)
     /* Under sudo the policy decides, before anything reaches the VMM. */
     rc = gate_begin(&gate, &bname, sockopt);
     if (rc) {
-        if (rc == EX_POLICY && !vmmkey && !bind)
+        if (rc == EX_POLICY && !vmmkey && !bind && !chal)
             send_notice(rc);
         return rc;
     }
@@ -970,17 +1023,21 @@ int main(int argc, char **argv)
             be->disconnect(c);
         return EX_OPER;
     }
-    if (vmmkey)
+    if (vmmkey == 1)
         rc = gate_vmm_key(&gate);
     else if ((rc = resolve_guest(be, c, guest, &domid)) != 0)
         rc = rc == EX_REFUSED ? GATE_EX_NODOM : rc;
     else
-        rc = gate_domain(&gate, be, c, domid, bind ? RP_BIND : takeover ? RP_TAKEOVER : RP_ATTACH);
-    if (!vmmkey && !bind && (rc == EX_POLICY || rc == GATE_EX_NODOM))
+        rc = gate_domain(&gate, be, c, domid,
+                         bind || chal ? RP_BIND : takeover ? RP_TAKEOVER : RP_ATTACH);
+    if (!vmmkey && !bind && !chal && (rc == EX_POLICY || rc == GATE_EX_NODOM))
         send_notice(rc);            /* a session refused before it began: sc-dec says so */
-    if (rc == 0 && vmmkey)
-        rc = do_vmm_key(be, c);
-    else if (rc == 0 && bind)
+    if (rc == 0 && (vmmkey || chal)) {
+        if (vmmkey)
+            rc = do_vmm_key(be, c);
+        if (rc == 0 && chal)
+            rc = do_challenge(be, c, domid);
+    } else if (rc == 0 && bind)
         rc = do_bind(be, c, domid);
     else if (rc == 0)
         rc = run_session(be, c, domid, takeover);

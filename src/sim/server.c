@@ -438,7 +438,6 @@ static int op_bind(struct sconn *c, uint32_t domid, const uint8_t *req, size_t l
 {
     struct sdom *d = find_dom(domid);
     uint8_t inst[SC_INSTANCE_LEN], ans[SC_BOUND_LEN];
-    uint32_t nused = vmm.nused;
     char id[17];
     int rc;
 
@@ -447,8 +446,6 @@ static int op_bind(struct sconn *c, uint32_t domid, const uint8_t *req, size_t l
     if (sim_random(inst, sizeof(inst)) < 0)
         return refuse(c, SIM_OP_BIND, SC_ENORANDOM, 0);
     rc = sc_vmm_bind(&vmm, &d->dom, req, len, inst, key_binds, NULL);
-    if (vmm.nused != nused && sim_used_save(cfg->statedir, &vmm) < 0)
-        sim_log("%s/used-requests: cannot save: %s", cfg->statedir, strerror(errno));
     if (rc) {
         sim_log("domain %u (%s): bind refused: %s", (unsigned)domid, d->cfg->name,
                 sc_strerror(rc));
@@ -460,6 +457,24 @@ static int op_bind(struct sconn *c, uint32_t domid, const uint8_t *req, size_t l
     if (rc)
         return refuse(c, SIM_OP_BIND, -rc, 0);
     return send_resp(c, SIM_OP_BIND, SIM_STATUS_OK, 0, 0, 0, ans, sizeof(ans), -1);
+}
+
+/* The domain's bind challenge, made when first asked (sc_vmm_challenge). */
+static int op_challenge(struct sconn *c, uint32_t domid)
+{
+    struct sdom *d = find_dom(domid);
+    uint8_t fresh[SC_CHALLENGE_LEN], chal[SC_CHALLENGE_LEN];
+    int rc;
+
+    if (!d)
+        return refuse(c, SIM_OP_CHALLENGE, SIM_ERR_NODOMAIN, 0);
+    if (sim_random(fresh, sizeof(fresh)) < 0)
+        return refuse(c, SIM_OP_CHALLENGE, SC_ENORANDOM, 0);
+    rc = sc_vmm_challenge(&d->dom, fresh, chal);
+    explicit_bzero(fresh, sizeof(fresh));
+    if (rc)
+        return refuse(c, SIM_OP_CHALLENGE, -rc, 0);
+    return send_resp(c, SIM_OP_CHALLENGE, SIM_STATUS_OK, 0, 0, 0, chal, sizeof(chal), -1);
 }
 
 /* The old session's last words when another takes the domain over. */
@@ -786,6 +801,9 @@ static int conn_dispatch(struct sconn *c, const uint8_t *h, const uint8_t *reqbu
         break;
     case SIM_OP_BIND:
         rc = op_bind(c, domid, reqbuf, len);
+        break;
+    case SIM_OP_CHALLENGE:
+        rc = op_challenge(c, domid);
         break;
     case SIM_OP_OPEN:
         rc = op_open(c, domid, h[2] & SIM_F_TAKEOVER, reqbuf, len);
@@ -1252,11 +1270,6 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
     explicit_bzero(secret, sizeof(secret));
     if (rc) {
         sim_log("%s/vmm-key: unusable key", cfg->statedir);
-        return 2;
-    }
-    if (sim_used_load(cfg->statedir, &vmm) < 0) {
-        sim_log("%s/used-requests: cannot read", cfg->statedir);
-        sc_vmm_wipe(&vmm);
         return 2;
     }
     sim_fingerprint(fp, vmm.pub);

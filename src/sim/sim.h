@@ -52,9 +52,6 @@ void sim_fingerprint(char out[64], const uint8_t pub[32]);  /* "SHA256:..." */
 int sim_mkdirs(const char *path, mode_t mode);
 /* Loads or makes DIR/vmm-key (0600); 0 or -1 (message logged). */
 int sim_identity(const char *dir, uint8_t secret[32]);
-/* The used-request table of this key's lifetime: DIR/used-requests. */
-int sim_used_load(const char *dir, struct sc_vmm *v);
-int sim_used_save(const char *dir, const struct sc_vmm *v);
 
 /* guest.c */
 /* Starts cmd (or the built-in login guest) on a new pty; returns the pid, *ptm the master. */

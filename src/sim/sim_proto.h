@@ -26,12 +26,15 @@
  * refused: err is an SC_E* code of sc_proto.h, or one of SIM_ERR_* below),
  * SIM_STATUS_BADREQ (malformed request; err 0).  len <= SIM_MAX_PAYLOAD.
  *
- * Operations (domid matters for BIND and OPEN only; the others act on the
+ * Operations (domid matters for CHALLENGE, BIND, OPEN and DOMINFO only; the others act on the
  * session this connection opened):
  *   STATUS   -> value = the SCCrypt protocol version (SC_PROTO_VERSION),
  *               value2 = SIM_WIRE_VERSION.
  *   VMM_KEY  -> payload = the VMM's 32-byte X25519 public key.
- *   BIND     payload = a bind request (SC_BIND_LEN bytes) for domid.
+ *   CHALLENGE -> payload = domid's current bind challenge (SC_CHALLENGE_LEN
+ *            bytes), made when first asked; refused SC_EBOUND once bound.
+ *   BIND     payload = a bind request (SC_BIND_LEN bytes) for domid, sealed
+ *            for its current challenge (which any authentic request uses up).
  *            -> payload = the bind answer (SC_BOUND_LEN bytes).
  *   OPEN     payload = the hello frame's body (SC_HELLO_LEN); flags bit
  *            SIM_F_TAKEOVER takes the domain over from another session.
@@ -107,7 +110,8 @@
 #define SIM_OP_OPEN         4
 #define SIM_OP_CLOSE        7
 #define SIM_OP_DOMINFO      8
-#define SIM_OP_LIST         12      /* -> payload: every domain id, be32 each */
+#define SIM_OP_LIST         12
+#define SIM_OP_CHALLENGE    13      /* -> payload: domid's bind challenge */      /* -> payload: every domain id, be32 each */
 #define SIM_OP_SEND         10
 #define SIM_OP_PUSH         11      /* the stream socket's messages */
 

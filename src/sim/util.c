@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The simulator's host services: messages, the monotonic clock, random
- * bytes from getrandom(2), the identity key file and the used-request
- * table kept in the state directory.
+ * bytes from getrandom(2) and the identity key file kept in the state
+ * directory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -194,49 +194,4 @@ int sim_identity(const char *dir, uint8_t secret[32])
     close(fd);
     sim_log("made a new VMM identity key in %s", path);
     return 0;
-}
-
-int sim_used_load(const char *dir, struct sc_vmm *v)
-{
-    char path[4096];
-    struct stat st;
-    ssize_t n;
-    int fd;
-
-    snprintf(path, sizeof(path), "%s/used-requests", dir);
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : -1;
-    if (fstat(fd, &st) < 0 || st.st_size % 16 != 0 ||
-        st.st_size > (off_t)sizeof(v->used)) {
-        sim_log("%s: damaged; refusing to start (remove it together with vmm-key)", path);
-        close(fd);
-        return -1;
-    }
-    n = io_read_full(fd, v->used, (size_t)st.st_size);
-    close(fd);
-    if (n != st.st_size)
-        return -1;
-    v->nused = (uint32_t)(n / 16);
-    return 0;
-}
-
-int sim_used_save(const char *dir, const struct sc_vmm *v)
-{
-    char path[4096], tmp[4200];
-    int fd;
-
-    snprintf(path, sizeof(path), "%s/used-requests", dir);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    unlink(tmp);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;
-    if (io_write_all(fd, v->used, (size_t)v->nused * 16) < 0 || fsync(fd) < 0) {
-        close(fd);
-        unlink(tmp);
-        return -1;
-    }
-    close(fd);
-    return rename(tmp, path);
 }

@@ -122,8 +122,10 @@ $(relay_for echo) --vmm-key > "$W/vmm.pub"
 for k in $KINDS; do
     d=DOM_$k
     "$B/sc-keygen" -k "$W/key.$k" > /dev/null 2>&1
+    $(relay_for "$k") --challenge "${!d}" > "$W/chal.$k"
     "$B/sc-keygen" -k "$W/key.$k" --seal "$W/vmm.pub" --expect "$FP" \
-        --domain "5a5a5a5a-1111-4222-8333-44444444444${!d}" -o "$W/req.$k" 2> /dev/null
+        --domain "5a5a5a5a-1111-4222-8333-44444444444${!d}" --challenge "$W/chal.$k" \
+        -o "$W/req.$k" 2> /dev/null
     $(relay_for "$k") --bind "${!d}" < "$W/req.$k" 2> "$W/bind.err" ||
         { cat "$W/bind.err" >&2; exit 2; }
 done

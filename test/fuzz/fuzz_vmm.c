@@ -32,7 +32,7 @@ static int ready;
 static void setup(void)
 {
     uint8_t s[32], uuid[SC_UUID_LEN], inst[SC_INSTANCE_LEN], req[SC_BIND_LEN], e[32];
-    uint8_t answer[SC_ANSWER_LEN], sp[SC_PUB_LEN];
+    uint8_t answer[SC_ANSWER_LEN], sp[SC_PUB_LEN], ch[SC_CHALLENGE_LEN];
     struct sc_identity id;
     int i;
 
@@ -48,8 +48,11 @@ static void setup(void)
     if ( sc_vmm_init(&vmm0, cr, s) )
         abort();
     sc_dom_init(&unbound0, 5, uuid);
+    memset(ch, 0x3c, sizeof(ch));
+    if ( sc_vmm_challenge(&unbound0, ch, ch) )
+        abort();
     bound0 = unbound0;
-    if ( sc_bind_seal(cr, req, key, uuid, vmm0.pub, e) ||
+    if ( sc_bind_seal(cr, req, key, uuid, vmm0.pub, e, ch) ||
          sc_vmm_bind(&vmm0, &bound0, req, sizeof(req), inst, NULL, NULL) )
         abort();
     open0 = bound0;

@@ -4,7 +4,7 @@
  * one, on the core's crypto) for testing the simulator and the relay on
  * their own.  Not a user tool: the key is passed in hex on the command line.
  *
- *   sc_testclient seal KEYHEX UUID VMMPUBHEX > request
+ *   sc_testclient seal KEYHEX UUID VMMPUBHEX CHALLENGEHEX > request
  *   sc_testclient session [-w QUIET_MS] [-c] KEYHEX VMMPUBHEX -- RELAY ARGS...
  *
  * session runs the relay with pipes, sends the hello, checks the answer,
@@ -62,12 +62,13 @@ static void rnd(uint8_t *p, size_t n)
 
 static int do_seal(char **argv)
 {
-    uint8_t key[32], uuid[16], pub[32], eph[32], req[SC_BIND_LEN];
+    uint8_t key[32], uuid[16], pub[32], eph[32], req[SC_BIND_LEN], ch[SC_CHALLENGE_LEN];
 
-    if (unhex(key, 32, argv[0]) || parse_uuid(uuid, argv[1]) || unhex(pub, 32, argv[2]))
+    if (unhex(key, 32, argv[0]) || parse_uuid(uuid, argv[1]) || unhex(pub, 32, argv[2]) ||
+        unhex(ch, SC_CHALLENGE_LEN, argv[3]))
         return 2;
     rnd(eph, 32);
-    if (sc_bind_seal(&sc_core_crypto, req, key, uuid, pub, eph))
+    if (sc_bind_seal(&sc_core_crypto, req, key, uuid, pub, eph, ch))
         return 2;
     return io_write_all(1, req, sizeof(req)) ? 2 : 0;
 }
@@ -231,11 +232,11 @@ out:
 
 int main(int argc, char **argv)
 {
-    if (argc >= 5 && strcmp(argv[1], "seal") == 0)
+    if (argc >= 6 && strcmp(argv[1], "seal") == 0)
         return do_seal(argv + 2);
     if (argc >= 2 && strcmp(argv[1], "session") == 0)
         return do_session(argc - 1, argv + 1);
-    fprintf(stderr, "usage: sc_testclient seal KEYHEX UUID VMMPUBHEX > request\n"
+    fprintf(stderr, "usage: sc_testclient seal KEYHEX UUID VMMPUBHEX CHALLENGEHEX > request\n"
             "       sc_testclient session [-w MS] [-c] KEYHEX VMMPUBHEX -- RELAY ARGS...\n");
     return 2;
 }

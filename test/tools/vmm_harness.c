@@ -18,6 +18,11 @@
  *       [--close-after-input BYTES]
  *   vmm_harness bind --secret HEX [dom DOMID UUID | bind DOMID FILE | destroy DOMID]...
  *       runs bind requests against domains within one boot; prints each result
+ *   vmm_harness challenge SECRET-HEX K
+ *       prints the bind challenge ("sccrypt-challenge-v1 <hex>") of the K-th
+ *       domain (from 0) that a run or bind makes: the harness derives each
+ *       domain's challenge from its secret and the count, so that a test can
+ *       seal for it beforehand; a re-created domain gets the next one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -116,6 +121,34 @@ static int find_dom(unsigned long domid)
     return -1;
 }
 
+/* The K-th domain's challenge: SHA-256("vmm_harness challenge" | secret | K)[0..16]. */
+static void harness_challenge(unsigned int k, uint8_t ch[SC_CHALLENGE_LEN])
+{
+    uint8_t m[21 + 32 + 4], h[32];
+
+    memcpy(m, "vmm_harness challenge", 21);
+    memcpy(m + 21, V.secret, 32);
+    m[53] = (uint8_t)(k >> 24);
+    m[54] = (uint8_t)(k >> 16);
+    m[55] = (uint8_t)(k >> 8);
+    m[56] = (uint8_t)k;
+    sc_core_crypto.sha256(h, m, sizeof(m));
+    memcpy(ch, h, SC_CHALLENGE_LEN);
+}
+
+static unsigned int doms_made;
+
+/* A new domain i: its challenge made at once (the host's first "asked"). */
+static void dom_make(int i, uint32_t domid, const uint8_t uuid[16])
+{
+    uint8_t fresh[SC_CHALLENGE_LEN], ch[SC_CHALLENGE_LEN];
+
+    sc_dom_init(&doms[i], domid, uuid);
+    harness_challenge(doms_made++, fresh);
+    if (sc_vmm_challenge(&doms[i], fresh, ch) < 0)
+        die("challenge");
+}
+
 static int fixed_instance;
 static uint8_t the_instance[SC_INSTANCE_LEN];
 
@@ -145,7 +178,7 @@ static int cmd_bind(int argc, char **argv)
                 ;
             if (i == MAXDOM || uuid_parse(uuid, argv[a + 2]) < 0)
                 die("dom DOMID UUID");
-            sc_dom_init(&doms[i], (uint32_t)strtoul(argv[a + 1], NULL, 10), uuid);
+            dom_make(i, (uint32_t)strtoul(argv[a + 1], NULL, 10), uuid);
             live[i] = 1;
             a += 2;
         } else if (strcmp(argv[a], "bind") == 0 && a + 2 < argc) {
@@ -259,7 +292,7 @@ static int cmd_run(int argc, char **argv)
     if (bindf == NULL || !have_uuid || cap == 0 || cap > sizeof(backlog_buf))
         die("run needs --secret, --bind and --uuid");
     signal(SIGPIPE, SIG_IGN);
-    sc_dom_init(&doms[0], (uint32_t)domid, uuid);
+    dom_make(0, (uint32_t)domid, uuid);
     live[0] = 1;
     r = do_bind(0, req, read_file(bindf, req, sizeof(req)));
     if (r < 0) {
@@ -374,6 +407,18 @@ int main(int argc, char **argv)
             die("unusable VMM secret");
         hex_encode(hex, V.pub, 32);
         printf("sccrypt-vmm-v1 %s\n", hex);
+        return 0;
+    }
+    if (argc >= 4 && strcmp(argv[1], "challenge") == 0) {
+        uint8_t ch[SC_CHALLENGE_LEN];
+
+        if (strlen(argv[2]) != 64 || hex_decode(s, 32, argv[2]) < 0)
+            die("challenge SECRET-HEX K");
+        if (sc_vmm_init(&V, &sc_core_crypto, s) < 0)
+            die("unusable VMM secret");
+        harness_challenge((unsigned int)strtoul(argv[3], NULL, 10), ch);
+        hex_encode(hex, ch, SC_CHALLENGE_LEN);
+        printf("sccrypt-challenge-v1 %s\n", hex);
         return 0;
     }
     if (argc >= 2 && strcmp(argv[1], "run") == 0)

@@ -259,11 +259,12 @@ static void raw_hello(uint8_t h[SC_HELLO_LEN], const uint8_t key[32], const uint
 
 /* A bind request from the spec (sccrypt(7) BIND REQUEST) with any header bytes. */
 static void raw_bind(uint8_t r[SC_BIND_LEN], const uint8_t key[32], const uint8_t uuid[16],
-                     const uint8_t vpub[32], const uint8_t e[32], const uint8_t hdr[4])
+                     const uint8_t vpub[32], const uint8_t e[32], const uint8_t hdr[4],
+                     const uint8_t chal[16])
 {
     static const char label[] = "sccrypt v2 bind";
     static const uint8_t z12[12];
-    uint8_t dh[32], info[64], kb[32], pt[48];
+    uint8_t dh[32], info[64], kb[32], pt[48], ad[52];
 
     memcpy(r, hdr, 4);
     ccr->x25519_base(r + 4, e);
@@ -275,12 +276,14 @@ static void raw_bind(uint8_t r[SC_BIND_LEN], const uint8_t key[32], const uint8_
         die("hkdf");
     memcpy(pt, key, 32);
     memcpy(pt + 32, uuid, 16);
-    ccr->seal(r + 36, r + 84, kb, z12, r, 36, pt, 48);
+    memcpy(ad, r, 36);
+    memcpy(ad + 36, chal, 16);
+    ccr->seal(r + 36, r + 84, kb, z12, ad, 52, pt, 48);
 }
 
 static void build_world(struct world *w, int idx)
 {
-    uint8_t s[32], e[32], inst[16], req[SC_BIND_LEN], sp[32];
+    uint8_t s[32], e[32], inst[16], req[SC_BIND_LEN], sp[32], ch[16], cur[16];
     struct sc_identity id;
     struct sc_dir a, b;
 
@@ -293,7 +296,9 @@ static void build_world(struct world *w, int idx)
     rfill(w->key, 32);
     rfill(e, 32);
     rfill(inst, 16);
-    if ( sc_bind_seal(ccr, req, w->key, w->uuid, w->vmm.pub, e) ||
+    rfill(ch, 16);
+    if ( sc_vmm_challenge(&w->dom, ch, cur) ||
+         sc_bind_seal(ccr, req, w->key, w->uuid, w->vmm.pub, e, cur) ||
          sc_vmm_bind(&w->vmm, &w->dom, req, sizeof(req), inst, NULL, NULL) )
         die("bind");
     w->opt = (idx & 1) ? SC_OPT_CHAFF : 0;
@@ -1466,7 +1471,6 @@ static int case_hello(void)
     struct sc_dir in, out;
     uint64_t dropped = r64() >> rn(64);
     int rc, is1, is2, isx, unbound = chance(10);
-    uint32_t nused = w->vmm.nused;
 
     cur_case = "hello";
     note("world%d%s", (int)(w - W), unbound ? " unbound" : "");
@@ -1500,8 +1504,8 @@ static int case_hello(void)
         free(buf);
         EXPECT(boxes_ok(), "sc_vmm_open wrote outside the domain");
         EXPECT(state_ok(&dbox.d), "sc_vmm_open left state %u", dbox.d.state);
-        EXPECT(memcmp(w->vmm.secret, vsec, 32) == 0 && memcmp(w->vmm.pub, vpub, 32) == 0 &&
-               w->vmm.nused == nused, "sc_vmm_open changed the VMM");
+        EXPECT(memcmp(w->vmm.secret, vsec, 32) == 0 && memcmp(w->vmm.pub, vpub, 32) == 0,
+               "sc_vmm_open changed the VMM");
         if ( unbound )
         {
             EXPECT(rc == -SC_ENOTBOUND, "a hello to an unbound domain gave %d", rc);
@@ -1542,8 +1546,7 @@ static int case_hello(void)
 /* ---- the VMM's bind: sc_vmm_bind ---- */
 
 static struct sc_vmm BV;
-static uint32_t bv_base;
-static uint8_t bkey[32], buuid[16], buuid2[16];
+static uint8_t bkey[32], buuid[16], buuid2[16], bchal[16], bchal2[16];
 static uint8_t breq[SC_BIND_LEN], breq2[SC_BIND_LEN], breq_x[4][SC_BIND_LEN];
 
 /* The host's per-key count: at the limit when the test says the key is "in use". */
@@ -1564,90 +1567,105 @@ static void bind_setup(void)
     int i;
 
     BV = W[0].vmm;
-    bv_base = BV.nused;
     rfill(bkey, 32);
     rfill(buuid, 16);
     rfill(buuid2, 16);
+    rfill(bchal, 16);
+    memcpy(bchal2, bchal, 16);
+    bchal2[rn(16)] ^= (uint8_t)(1 + rn(255));
     rfill(e, 32);
-    if ( sc_bind_seal(ccr, breq, bkey, buuid, BV.pub, e) )
+    if ( sc_bind_seal(ccr, breq, bkey, buuid, BV.pub, e, bchal) )
         die("bind seal");
-    raw_bind(breq2, bkey, buuid, BV.pub, e, breq);
+    raw_bind(breq2, bkey, buuid, BV.pub, e, breq, bchal);
     if ( memcmp(breq, breq2, SC_BIND_LEN) )
         die("the bind request made from the spec differs from sc_bind_seal's");
     rfill(e, 32);
-    if ( sc_bind_seal(ccr, breq2, bkey, buuid2, BV.pub, e) )
+    if ( sc_bind_seal(ccr, breq2, bkey, buuid2, BV.pub, e, bchal) )
         die("bind seal");
     for ( i = 0; i < 4; i++ )
     {
         rfill(e, 32);
-        raw_bind(breq_x[i], bkey, buuid, BV.pub, e, hdrs[i]);
+        raw_bind(breq_x[i], bkey, buuid, BV.pub, e, hdrs[i], bchal);
     }
     passed++;
 }
 
 static int case_bind(void)
 {
-    static struct sc_dom before;
-    uint8_t inst[16], *buf;
-    int rc, in_use = chance(10), full = chance(3), is1, is2;
+    static struct sc_dom before, spent;
+    uint8_t inst[16], cur[16], *buf;
+    int rc, in_use = chance(10), stale = chance(5), none = chance(3), is1, is2;
     const uint8_t *base;
     size_t i;
 
     cur_case = "bind";
-    note("%s%s", in_use ? "key-in-use " : "", full ? "table-full" : "");
+    note("%s%s%s", in_use ? "key-in-use " : "", stale ? "stale " : "", none ? "no-challenge" : "");
     base = chance(20) ? breq_x[rn(4)] : chance(10) ? breq2 : breq;
     mutate_msg(base, SC_BIND_LEN, chance(50) ? breq2 : breq_x[rn(4)], SC_BIND_LEN);
     is1 = mlen == SC_BIND_LEN && memcmp(M, breq, mlen) == 0;
     is2 = mlen == SC_BIND_LEN && memcmp(M, breq2, mlen) == 0;
-    BV.nused = full ? SC_VMM_USED_MAX : bv_base;
-    if ( full )
-        memset(BV.used[bv_base], 0xee, sizeof(BV.used[0]) * (SC_VMM_USED_MAX - bv_base));
     boxes_arm();
     sc_dom_init(&dbox.d, 77, buuid);
+    if ( !none && sc_vmm_challenge(&dbox.d, stale ? bchal2 : bchal, cur) )
+        die("challenge");
     before = dbox.d;
+    spent = before;
+    memset(spent.challenge, 0, 16);
+    spent.has_challenge = 0;
     rfill(inst, 16);
     buf = exact(M, mlen);
     rc = sc_vmm_bind(&BV, &dbox.d, buf, mlen, inst, in_use_cb, &in_use);
     free(buf);
     EXPECT(boxes_ok(), "sc_vmm_bind wrote outside the domain");
-    if ( is2 )
+    if ( none && rc == 0 )
+        EXPECT(0, "a bind with no challenge fetched succeeded");
+    else if ( none )
     {
-        /* Another domain's request: refused before it is spent (a wrong domain id). */
-        EXPECT(rc == -SC_EUUID && BV.nused == (full ? SC_VMM_USED_MAX : bv_base),
-               "a request for another domain gave %d (used %u)", rc, BV.nused);
+        EXPECT(rc == -SC_EREPLAY, "a bind with no challenge fetched gave %d", rc);
         EXPECT(memcmp(&before, &dbox.d, sizeof(before)) == 0, "a refused bind changed d");
     }
-    else if ( is1 && full )
-        EXPECT(rc == -SC_EFULL && BV.nused == SC_VMM_USED_MAX, "full table: %d", rc);
+    else if ( (is1 || is2) && stale )
+    {
+        /* Sealed for a challenge the domain no longer has: refused, nothing used up. */
+        EXPECT(rc == -SC_EAUTH, "a request for a stale challenge gave %d", rc);
+        EXPECT(memcmp(&before, &dbox.d, sizeof(before)) == 0, "a refused bind changed d");
+    }
+    else if ( is2 )
+    {
+        /* Another domain's request: authentic, so it uses the challenge up. */
+        EXPECT(rc == -SC_EUUID, "a request for another domain gave %d", rc);
+        EXPECT(memcmp(&spent, &dbox.d, sizeof(spent)) == 0,
+               "a request for another domain did not just use the challenge up");
+    }
     else if ( is1 && !in_use )
     {
         EXPECT(rc == 0 && dbox.d.bound == 1 && memcmp(dbox.d.key, bkey, 32) == 0 &&
-               memcmp(dbox.d.instance, inst, 16) == 0 && BV.nused == bv_base + 1,
+               memcmp(dbox.d.instance, inst, 16) == 0 && !dbox.d.has_challenge,
                "a valid bind refused: %d", rc);
-        /* Spent: to this domain or any other. */
+        /* Spent: to this domain again, or to a twin with its own challenge. */
         rc = sc_vmm_bind(&BV, &dbox.d, M, mlen, inst, in_use_cb, &in_use);
-        EXPECT(rc == -SC_EREPLAY && BV.nused == bv_base + 1, "a replayed bind gave %d", rc);
+        EXPECT(rc == -SC_EREPLAY, "a replayed bind gave %d", rc);
         sc_dom_init(&dbox.d, 78, buuid);
+        rfill(cur, 16);
+        sc_vmm_challenge(&dbox.d, cur, cur);
         rc = sc_vmm_bind(&BV, &dbox.d, M, mlen, inst, in_use_cb, &in_use);
-        EXPECT(rc == -SC_EREPLAY && !dbox.d.bound, "a replayed bind to a twin gave %d", rc);
+        EXPECT(rc == -SC_EAUTH && !dbox.d.bound, "a replayed bind to a twin gave %d", rc);
         stat.bind_ok++;
     }
     else if ( is1 )
     {
-        EXPECT(rc == -SC_EKEYINUSE && BV.nused == bv_base + 1,
-               "an authentic bind that must fail gave %d (used %u)", rc, BV.nused);
-        EXPECT(memcmp(&before, &dbox.d, sizeof(before)) == 0, "a refused bind changed d");
+        EXPECT(rc == -SC_EKEYINUSE, "an authentic bind that must fail gave %d", rc);
+        EXPECT(memcmp(&spent, &dbox.d, sizeof(spent)) == 0,
+               "an authentic refused bind did not just use the challenge up");
     }
     else
     {
         EXPECT(is_refusal(rc), "a changed bind request gave %d", rc);
-        EXPECT(mlen == 0 || M[0] == SC_PROTO_VERSION || M[0] == SC_BIND_VERSION_MIN ||
-               rc == -SC_EVERSION, "version %u answered %d", M[0], rc);
-        EXPECT(BV.nused == (full ? SC_VMM_USED_MAX : bv_base),
-               "a refused request was remembered as used");
+        EXPECT(mlen == 0 || M[0] == SC_PROTO_VERSION || rc == -SC_EVERSION,
+               "version %u answered %d", M[0], rc);
         EXPECT(memcmp(&before, &dbox.d, sizeof(before)) == 0, "a refused bind changed d");
         for ( i = 0; i < 4; i++ )
-            if ( mlen == SC_BIND_LEN && memcmp(M, breq_x[i], mlen) == 0 )
+            if ( mlen == SC_BIND_LEN && memcmp(M, breq_x[i], mlen) == 0 && !stale )
                 EXPECT(rc == (i == 0 ? -SC_EVERSION : -SC_EINVAL),
                        "an authentic request with a bad header gave %d", rc);
     }

@@ -49,7 +49,7 @@ static void fill(uint8_t *p, size_t n, uint8_t start)
 /* Computes every vector with cr; 0 or -1 if a step failed. */
 static int compute(const struct sc_crypto *cr)
 {
-    uint8_t K[32], v[32], V[32], e[32], uuid[16], c[32], s[32], inst[16];
+    uint8_t K[32], v[32], V[32], e[32], uuid[16], c[32], s[32], inst[16], ch[16];
     uint8_t req[SC_BIND_LEN], hello[SC_HELLO_LEN], answer[SC_ANSWER_LEN], S[32];
     uint8_t bound[SC_BOUND_LEN];
     uint8_t k2[32], u2[16], id[16], fr[SC_REC_MAX_FRAME], data[SC_REC_MAX_PT];
@@ -69,6 +69,7 @@ static int compute(const struct sc_crypto *cr)
     fill(s, 32, 0xa0);
     fill(inst, 16, 0xc0);
     fill(uuid, 16, 0xd0);
+    fill(ch, 16, 0xe0);
     memcpy(ident.instance, inst, 16);
     memcpy(ident.uuid, uuid, 16);
 
@@ -78,17 +79,24 @@ static int compute(const struct sc_crypto *cr)
     put("vmm_public", V, 32);
     put("bind_eph_secret", e, 32);
     put("domain_uuid", uuid, 16);
-    if ( sc_bind_seal(cr, req, K, uuid, V, e) )
+    put("bind_challenge", ch, 16);
+    if ( sc_bind_seal(cr, req, K, uuid, V, e, ch) )
         return -1;
     put("bind_request", req, sizeof(req));
-    if ( sc_bind_open(cr, req, sizeof(req), v, V, k2, u2, id) ||
+    if ( sc_bind_open(cr, req, sizeof(req), v, V, ch, k2, u2, id) ||
          memcmp(k2, K, 32) || memcmp(u2, uuid, 16) )
         return -1;
     put("bind_request_id", id, 16);
-    /* A version-2 request (the v2 vectors' bind_request): the same layout, still accepted. */
+    /*
+     * Requests sealed for no challenge (version 2's, and version 3's before
+     * the challenge) are refused: version 2 as a version no longer spoken,
+     * the challenge-less version 3 one (the same bytes as req but its tag)
+     * as failing authentication; and req under another challenge.
+     */
     {
         static const char v2[] = "02420000675dd574ed7789310b3d2e7681f3790b466c773b1521fecf36577958371ea52fad0905d6cd869deb4b879bb35d0d9c6f703ef6bf74f633b74cd85ee90fb0503116a17333d369250a8edd095e0164ee5ea93f5b885d3e8d76c78d3e9bdeed1fe7";
-        uint8_t r2[SC_BIND_LEN];
+        static const char v3[] = "03420000675dd574ed7789310b3d2e7681f3790b466c773b1521fecf36577958371ea52fad0905d6cd869deb4b879bb35d0d9c6f703ef6bf74f633b74cd85ee90fb0503116a17333d369250a8edd095e0164ee5ecc033ba0cb86c12e590ebccfcf6d73e2";
+        uint8_t r2[SC_BIND_LEN], r3[SC_BIND_LEN], ch2[16];
         unsigned b;
 
         for ( n = 0; n < SC_BIND_LEN; n++ )
@@ -96,9 +104,16 @@ static int compute(const struct sc_crypto *cr)
             if ( sscanf(v2 + 2 * n, "%2x", &b) != 1 )
                 return -1;
             r2[n] = (uint8_t)b;
+            if ( sscanf(v3 + 2 * n, "%2x", &b) != 1 )
+                return -1;
+            r3[n] = (uint8_t)b;
         }
-        if ( r2[0] != 2 || sc_bind_open(cr, r2, sizeof(r2), v, V, k2, u2, id) ||
-             memcmp(k2, K, 32) || memcmp(u2, uuid, 16) )
+        if ( sc_bind_open(cr, r2, sizeof(r2), v, V, ch, k2, u2, id) != -SC_EVERSION ||
+             sc_bind_open(cr, r3, sizeof(r3), v, V, ch, k2, u2, id) != -SC_EAUTH )
+            return -1;
+        memcpy(ch2, ch, 16);
+        ch2[15] ^= 1;
+        if ( sc_bind_open(cr, req, sizeof(req), v, V, ch2, k2, u2, id) != -SC_EAUTH )
             return -1;
     }
     /* The VMM's bind answer to req, binding instance inst of domain 5. */

@@ -85,15 +85,41 @@ static void world_init(struct world *w)
     w->now = 1000;
 }
 
+/* d's current bind challenge, as the host hands it out (made when first asked). */
+static int challenge(struct sc_dom *d, uint8_t ch[16])
+{
+    uint8_t fresh[16];
+
+    rnd(fresh, 16);
+    return sc_vmm_challenge(d, fresh, ch);
+}
+
+/* A request naming uuid sealed for d's current challenge. */
+static int seal_for(struct world *w, struct sc_dom *d, const uint8_t key[32],
+                    const uint8_t uuid[16], uint8_t req[SC_BIND_LEN])
+{
+    uint8_t e[32], ch[16];
+    int rc;
+
+    rnd(e, 32);
+    rc = challenge(d, ch);          /* -SC_EBOUND for a bound domain */
+    if ( rc )
+        return rc;
+    if ( sc_bind_seal(cr, req, key, uuid, w->vmm.pub, e, ch) )
+        return -100;
+    return 0;
+}
+
 static int bind(struct world *w, struct sc_dom *d, const uint8_t key[32], const uint8_t uuid[16],
                 uint8_t req[SC_BIND_LEN])
 {
-    uint8_t e[32], inst[16];
+    uint8_t inst[16];
+    int rc;
 
-    rnd(e, 32);
     rnd(inst, 16);
-    if ( sc_bind_seal(cr, req, key, uuid, w->vmm.pub, e) )
-        return -100;
+    rc = seal_for(w, d, key, uuid, req);
+    if ( rc )
+        return rc;
     return sc_vmm_bind(&w->vmm, d, req, SC_BIND_LEN, inst, other_has_key, w);
 }
 
@@ -179,34 +205,88 @@ static int go_live(struct world *w)
 static void test_bind_rules(void)
 {
     struct world w;
-    uint8_t req[SC_BIND_LEN], req2[SC_BIND_LEN], inst[16] = { 0 };
+    uint8_t req[SC_BIND_LEN], req2[SC_BIND_LEN], inst[16] = { 0 }, ch[16], ch2[16];
     int i;
 
     world_init(&w);
+    CHECK(sc_vmm_bind(&w.vmm, &w.dom, req, SC_BIND_LEN, inst, NULL, NULL) == -SC_EREPLAY,
+          "no challenge fetched: refused");
     CHECK(bind(&w, &w.dom, w.key, w.uuid, req) == 0, "bind accepted");
-    CHECK(w.dom.bound == 1, "domain bound");
+    CHECK(w.dom.bound == 1 && !w.dom.has_challenge, "domain bound, its challenge used up");
+    CHECK(challenge(&w.dom, ch) == -SC_EBOUND, "a bound domain hands out no challenge");
     /* The same request again, to the same or another domain: spent. */
     CHECK(sc_vmm_bind(&w.vmm, &w.dom, req, SC_BIND_LEN, inst, other_has_key, &w) == -SC_EREPLAY,
           "replayed bind refused");
-    CHECK(sc_vmm_bind(&w.vmm, &w.other, req, SC_BIND_LEN, inst, other_has_key, &w) == -SC_EUUID,
-          "evil twin: replayed request aimed at another domain refused (it names domain 5)");
-    CHECK(w.other.bound == 0, "evil twin not bound");
-    /* A fresh request naming domain 5's UUID, aimed at domain 6. */
+    CHECK(challenge(&w.other, ch) == 0 &&
+          sc_vmm_bind(&w.vmm, &w.other, req, SC_BIND_LEN, inst, other_has_key, &w) == -SC_EAUTH,
+          "evil twin: replayed request aimed at another domain refused (its challenge differs)");
+    CHECK(w.other.bound == 0 && w.other.has_challenge, "evil twin not bound");
+    /*
+     * The domain re-created with the same UUID (dom0's own image): the
+     * request replayed to the new instance is refused: its challenge is new.
+     */
+    {
+        struct sc_dom again;
+
+        sc_dom_init(&again, 7, w.uuid);
+        CHECK(challenge(&again, ch) == 0 &&
+              sc_vmm_bind(&w.vmm, &again, req, SC_BIND_LEN, inst, NULL, NULL) == -SC_EAUTH &&
+              !again.bound, "a request replayed after a successful bind to a re-created domain "
+              "is refused");
+    }
+    /* A fresh request naming domain 5's UUID, aimed at domain 6: used up there. */
     CHECK(bind(&w, &w.other, w.key, w.uuid, req2) == -SC_EUUID, "request for another UUID refused");
-    /* ... is not spent: sent to the right domain (unbound here) it binds. */
+    CHECK(!w.other.has_challenge, "... and domain 6's challenge is used up");
+    /* Sent to the wrong domain, a request is not spent: its challenge is the other domain's. */
     {
         struct world w3;
         uint8_t req3[SC_BIND_LEN];
 
         world_init(&w3);
-        CHECK(bind(&w3, &w3.other, w3.key, w3.uuid, req3) == -SC_EUUID,
-              "wrong domain id: refused");
-        CHECK(w3.vmm.nused == 0, "wrong domain id: the request is not spent");
+        CHECK(seal_for(&w3, &w3.dom, w3.key, w3.uuid, req3) == 0, "sealed");
+        CHECK(challenge(&w3.other, ch) == 0 &&
+              sc_vmm_bind(&w3.vmm, &w3.other, req3, SC_BIND_LEN, inst, other_has_key, &w3) ==
+              -SC_EAUTH, "wrong domain id: refused");
+        CHECK(w3.other.has_challenge && w3.dom.has_challenge,
+              "wrong domain id: neither challenge used up");
         CHECK(sc_vmm_bind(&w3.vmm, &w3.dom, req3, SC_BIND_LEN, inst, other_has_key, &w3) == 0,
               "the same request then binds the domain it names");
     }
+    /*
+     * A request sealed for a challenge that a failed attempt used up is
+     * refused, with the challenge fetched again or not.
+     */
+    {
+        struct world w6;
+        uint8_t ra[SC_BIND_LEN], rb[SC_BIND_LEN], e[32];
+
+        world_init(&w6);
+        CHECK(challenge(&w6.dom, ch) == 0, "challenge");
+        rnd(e, 32);
+        sc_bind_seal(cr, ra, w6.key, w6.other.uuid, w6.vmm.pub, e, ch);   /* wrong UUID */
+        rnd(e, 32);
+        sc_bind_seal(cr, rb, w6.key, w6.uuid, w6.vmm.pub, e, ch);         /* good, same challenge */
+        CHECK(sc_vmm_bind(&w6.vmm, &w6.dom, ra, SC_BIND_LEN, inst, NULL, NULL) == -SC_EUUID,
+              "the failed attempt");
+        CHECK(sc_vmm_bind(&w6.vmm, &w6.dom, rb, SC_BIND_LEN, inst, NULL, NULL) == -SC_EREPLAY &&
+              !w6.dom.bound, "a request for a used-up challenge refused (none fetched since)");
+        CHECK(challenge(&w6.dom, ch2) == 0 && memcmp(ch, ch2, 16) != 0, "a new challenge");
+        CHECK(sc_vmm_bind(&w6.vmm, &w6.dom, rb, SC_BIND_LEN, inst, NULL, NULL) == -SC_EAUTH &&
+              !w6.dom.bound, "a request for a used-up challenge refused (a new one fetched)");
+        CHECK(w6.dom.has_challenge && memcmp(w6.dom.challenge, ch2, 16) == 0,
+              "a stale request uses nothing up");
+        /* No table to fill: 2000 used-up attempts, then a good request binds. */
+        for ( i = 0; i < 2000; i++ )
+            if ( bind(&w6, &w6.dom, w6.key, w6.other.uuid, ra) != -SC_EUUID )
+                break;
+        CHECK(i == 2000, "2000 authentic attempts that failed, each using its challenge up");
+        CHECK(bind(&w6, &w6.dom, w6.key, w6.uuid, rb) == 0,
+              "after 2000 used-up bind attempts a good request still binds (no table to fill)");
+    }
     /* Bound already. */
     CHECK(bind(&w, &w.dom, w.key, w.uuid, req2) == -SC_EBOUND, "second bind refused");
+    CHECK(sc_vmm_bind(&w.vmm, &w.dom, req2, SC_BIND_LEN, inst, NULL, NULL) == -SC_EREPLAY &&
+          w.dom.bound, "a bound domain has no challenge to bind against");
     /* One key binds many domains; each session names the one it is for. */
     {
         struct world w2;
@@ -272,12 +352,12 @@ static void test_bind_rules(void)
             struct world w5;
 
             world_init(&w5);
-            sc_bind_seal(cr, rq, w5.key, w5.uuid, w5.vmm.pub, e);
+            seal_for(&w5, &w5.dom, w5.key, w5.uuid, rq);
             CHECK(sc_vmm_bind(&w5.vmm, &w5.dom, rq, SC_BIND_LEN, in2, many_binds, NULL) ==
                   -SC_EKEYINUSE && !w5.dom.bound, "a key at its limit binds no more");
             /* The bind answer: names the instance, under the key, for this request only. */
             world_init(&w5);
-            sc_bind_seal(cr, rq, w5.key, w5.uuid, w5.vmm.pub, e);
+            seal_for(&w5, &w5.dom, w5.key, w5.uuid, rq);
             CHECK(sc_vmm_bind(&w5.vmm, &w5.dom, rq, SC_BIND_LEN, in2, key_binds, &w5) == 0 &&
                   sc_vmm_bound(&w5.vmm, &w5.dom, rq, SC_BIND_LEN, bans) == 0, "bind answer");
             CHECK(sc_bound_check(cr, bans, SC_BOUND_LEN, rq, SC_BIND_LEN, w5.key, w5.vmm.pub,
@@ -299,10 +379,7 @@ static void test_bind_rules(void)
     /* Tampered request. */
     for ( i = 0; i < SC_BIND_LEN; i += 7 )
     {
-        uint8_t e[32];
-
-        rnd(e, 32);
-        sc_bind_seal(cr, req2, w.key, w.other.uuid, w.vmm.pub, e);
+        seal_for(&w, &w.other, w.key, w.other.uuid, req2);
         req2[i] ^= 0x10;
         CHECK(sc_vmm_bind(&w.vmm, &w.other, req2, SC_BIND_LEN, inst, NULL, NULL) < 0,
               "tampered bind refused");
@@ -312,10 +389,7 @@ static void test_bind_rules(void)
           "unknown version refused");
     CHECK(sc_vmm_bind(&w.vmm, &w.other, req2, SC_BIND_LEN - 1, inst, NULL, NULL) < 0,
           "short request refused");
-    /* The used table refuses when full, it never forgets. */
-    world_init(&w);
-    w.vmm.nused = SC_VMM_USED_MAX;
-    CHECK(bind(&w, &w.dom, w.key, w.uuid, req) == -SC_EFULL, "full table refuses");
+    CHECK(!w.other.bound && w.other.has_challenge, "tampered requests use nothing up");
 }
 
 static void test_session(void)
@@ -1131,9 +1205,50 @@ static void test_echo_rides_in_the_next_answer(void)
     CHECK(rc == 0 && olen == REC(1), "an echo goes at once without obfuscation");
 }
 
+/*
+ * The split handshake (a host that runs the X25519s outside its lock): the
+ * answer made for one binding starts no session on a domain bound anew
+ * meanwhile, and one made for the current binding does.
+ */
+static void test_open_split(void)
+{
+    struct world w;
+    struct sc_dom b;
+    struct sc_vmm_opening o;
+    uint8_t req[SC_BIND_LEN], answer[SC_ANSWER_LEN], s[32], c[32], hello[SC_HELLO_LEN];
+    uint8_t key2[32];
+
+    world_init(&w);
+    CHECK(bind(&w, &w.dom, w.key, w.uuid, req) == 0, "bound");
+    rnd(c, 32);
+    rnd(s, 32);
+    CHECK(sc_hello_make(cr, hello, w.key, w.vmm.pub, c, 0) == 0, "hello");
+    b = w.dom;
+    CHECK(sc_vmm_open_prepare(&w.vmm, &b, hello, SC_HELLO_LEN, answer, s, 0, &o) == 0,
+          "prepared outside the lock");
+    /* Meanwhile the domain died and a new one with its id and UUID was bound to another key. */
+    sc_dom_init(&w.dom, 5, w.uuid);
+    rnd(key2, 32);
+    CHECK(bind(&w, &w.dom, key2, w.uuid, req) == 0, "the new domain bound to another key");
+    CHECK(sc_vmm_open_commit(&w.dom, &b, w.vmm.cr, &o, w.now, NULL, NULL) == -SC_ENOTBOUND &&
+          w.dom.state == SC_SESS_NONE, "a prepared session is refused once the binding changed");
+    /* The same key bound again: a new instance, still refused. */
+    sc_dom_init(&w.dom, 5, w.uuid);
+    CHECK(bind(&w, &w.dom, w.key, w.uuid, req) == 0, "bound again, same key");
+    CHECK(sc_vmm_open_prepare(&w.vmm, &b, hello, SC_HELLO_LEN, answer, s, 0, &o) == 0 &&
+          sc_vmm_open_commit(&w.dom, &b, w.vmm.cr, &o, w.now, NULL, NULL) == -SC_ENOTBOUND,
+          "a prepared session is refused on another instance of the same key's binding");
+    b = w.dom;
+    CHECK(sc_vmm_open_prepare(&w.vmm, &b, hello, SC_HELLO_LEN, answer, s, 0, &o) == 0 &&
+          sc_vmm_open_commit(&w.dom, &b, w.vmm.cr, &o, w.now, NULL, NULL) == 0 &&
+          w.dom.state == SC_SESS_OPEN, "prepared and committed on the same binding: open");
+    sc_wipe(&b, sizeof(b));
+}
+
 int main(void)
 {
     test_bind_rules();
+    test_open_split();
     test_session();
     test_tamper();
     test_record_sizes();

@@ -558,8 +558,9 @@ def timing_only(q, dom0, kinds, password, a, serial_fpr):
         key = os.path.join(out, "key-%s" % kind)
         host(["sc-keygen", "-k", key], env=env)
         req = os.path.join(out, "req-%s" % kind)
+        chal = fetch_challenge(dom0, domid, kind, out)
         host(["sc-keygen", "-k", key, "--seal", pubfile, "--expect", serial_fpr,
-              "--domain", uuid, "-o", req], env=env)
+              "--domain", uuid, "--challenge", chal, "-o", req], env=env)
         with open(req, "rb") as f:
             reqdata = f.read()
         r = dom0.run(RELAY + " --bind %d" % domid, user="op", input=reqdata,
@@ -575,6 +576,22 @@ def timing_only(q, dom0, kinds, password, a, serial_fpr):
             suspended_mid_output(dom0, env, domid, kind, password, out)
         except Check as e:
             log("%s: the suspend attack worked: %s" % (kind, e))
+
+
+def fetch_challenge(dom0, domid, kind, out):
+    """The domain's bind challenge as dom0 hands it out (sc-relay --challenge),
+    in a file for sc-keygen --seal --challenge; returns the file's path."""
+    r = dom0.run(RELAY + " --challenge %d" % domid, user="op", timeout=30)
+    line = r.stdout.decode(errors="replace").strip()
+    if not re.match(r"^sccrypt-challenge-v1 [0-9a-f]{32}$", line):
+        raise Check("%s: sc-relay --challenge printed %r" % (kind, line))
+    path = os.path.join(out, "chal-%s" % kind)
+    prev = open(path).read().strip() if os.path.exists(path) else None
+    with open(path, "w") as f:
+        f.write(line + "\n")
+    if prev is not None and prev != line:
+        log("%s: the challenge changed: %s -> %s" % (kind, prev, line))
+    return path
 
 
 def setup_env(dom0, a, serial_fpr):
@@ -640,8 +657,9 @@ def run(q, dom0, kinds, password, a, serial_fpr):
         key = os.path.join(out, "key-%s" % kind)
         host(["sc-keygen", "-k", key], env=env)
         req = os.path.join(out, "req-%s" % kind)
+        chal = fetch_challenge(dom0, domid, kind, out)
         host(["sc-keygen", "-k", key, "--seal", pubfile, "--expect", serial_fpr,
-              "--domain", uuid, "-o", req], env=env)
+              "--domain", uuid, "--challenge", chal, "-o", req], env=env)
         with open(req, "rb") as f:
             reqdata = f.read()
         if kind == kinds[0]:
@@ -654,6 +672,19 @@ def run(q, dom0, kinds, password, a, serial_fpr):
             log("%s: bind refused while a kexec image is loaded: %s" % (kind, err))
             allowed(dom0, PEEK + " 0 kexec unload", "kexec unload")
         pristine_refusals(dom0, domid, kind, ring, reqdata)
+        # A request sealed for another challenge (dom0 handing out a stale one):
+        # refused, and it uses nothing up.
+        first = open(chal).read()
+        stale = os.path.join(out, "req-stale-%s" % kind)
+        host(["sc-keygen", "-k", key, "--seal", pubfile, "--expect", serial_fpr,
+              "--domain", uuid, "--challenge", "0" * 32, "-o", stale], env=env)
+        with open(stale, "rb") as f:
+            bind_refused(dom0, domid, kind, f.read(),
+                         "does not open under the domain's current bind challenge",
+                         "a request sealed for a stale challenge")
+        fetch_challenge(dom0, domid, kind, out)
+        if open(chal).read() != first:
+            raise Check("%s: a refused stale request changed the challenge" % kind)
         # The domain named by its UUID: the relay finds it in xenstore.
         r = dom0.run(RELAY + " --bind %s" % uuid, user="op", input=reqdata,
                      check=False, timeout=30)
@@ -668,6 +699,13 @@ def run(q, dom0, kinds, password, a, serial_fpr):
             f.write(r.stdout)
         rec = host(["sc-keygen", "-k", key, "--bound", req, "--guest", "g-" + kind, ans], env=env)
         log("%s: %s" % (kind, rec.stderr.decode(errors="replace").strip()))
+        # Bound: no challenge to hand out, so no request can bind it again.
+        r = dom0.run(RELAY + " --challenge %d" % domid, user="op", check=False, timeout=30)
+        err = r.stderr.decode(errors="replace").strip()
+        if r.returncode != 3 or "bound already" not in err:
+            raise Check("%s: sc-relay --challenge of the bound domain: exit %d: %s"
+                        % (kind, r.returncode, err))
+        log("%s: a bound domain hands out no challenge: %s" % (kind, err))
         dom0.run("xl unpause %d" % domid)
         log("%s guest: domid %d uuid %s bound and unpaused" % (kind, domid, uuid))
 
