@@ -309,7 +309,7 @@ if [ -z "$vmm" ]; then
         die "$host: cannot name a VMM after this host; name the VMM with --vmm NAME" ;;
     esac
     if ! pinned "$name"; then
-        die "no VMM key pinned for host $name in $kv: pin it when you bind (sc-keygen --seal vmm.pub --expect SHA256:... --domain UUID --name $name), or name a pinned VMM with --vmm NAME"
+        die "no VMM key pinned for host $name in $kv: bind with sc-console --bind --expect SHA256:... $name GUEST, or pin it alone (ssh $name sudo sc-relay --vmm-key | sc-keygen --pin - --expect SHA256:... --name $name), or name a pinned VMM with --vmm NAME"
     fi
     vmm=$name
 elif ! pinned "$vmm"; then

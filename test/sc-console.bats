@@ -81,7 +81,7 @@ pin_and_bind() {
     pin_and_bind somewhere-else
     # shellcheck disable=SC2086
     run -2 --separate-stderr sc-console --relay "$SUDO_RELAY" $SSH_OPTS 127.0.0.1 5 < in
-    [ "$stderr" = "sc-console: no VMM key pinned for host 127.0.0.1 in $XDG_CONFIG_HOME/sccrypt/known_vmms: pin it when you bind (sc-keygen --seal vmm.pub --expect SHA256:... --domain UUID --name 127.0.0.1), or name a pinned VMM with --vmm NAME" ]
+    [ "$stderr" = "sc-console: no VMM key pinned for host 127.0.0.1 in $XDG_CONFIG_HOME/sccrypt/known_vmms: bind with sc-console --bind --expect SHA256:... 127.0.0.1 GUEST, or pin it alone (ssh 127.0.0.1 sudo sc-relay --vmm-key | sc-keygen --pin - --expect SHA256:... --name 127.0.0.1), or name a pinned VMM with --vmm NAME" ]
 }
 
 @test "sc-console exits with the relay's 5 when the policy does not let the user attach" {
