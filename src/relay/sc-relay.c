@@ -164,6 +164,28 @@ static const char *who(void)
 
 #define BOUND_TAG   "sccrypt-bound-v1"
 
+/*
+ * Writes "TAG HEX\n" on stdout, the form the user's tools read (sc-keygen
+ * --pin, --seal --challenge, --bound): EX_ENDED, or EX_OPER, said.
+ */
+static int put_tagged(const char *tag, const uint8_t *b, size_t len)
+{
+    char line[64 + 2 * 128 + 2];
+    size_t t = strlen(tag);
+
+    if (t > 64 || len > 128)
+        return EX_OPER;                 /* cannot happen: our own tags and sizes */
+    memcpy(line, tag, t);
+    line[t] = ' ';
+    hex_encode(line + t + 1, b, len);
+    line[t + 1 + 2 * len] = '\n';
+    if (io_write_all(1, line, t + 2 + 2 * len) < 0) {
+        fprintf(stderr, "sc-relay: stdout: %s\n", strerror(errno));
+        return EX_OPER;
+    }
+    return EX_ENDED;
+}
+
 static int parse_domid(const char *s, uint32_t *d);
 
 /* A name as the policy spells them ([A-Za-z0-9._@+-], 1..63 bytes, no leading '-'). */
@@ -290,22 +312,12 @@ static int do_vmm_key(const struct relay_backend *be, struct relay_conn *c)
 {
     uint8_t pub[32];
     const char *err = NULL;
-    char line[100];
-    int i;
 
     if (be->vmm_key(c, pub, &err) < 0) {
         fprintf(stderr, "sc-relay: %s: vmm key: %s\n", be->name, err);
         return EX_OPER;
     }
-    strcpy(line, "sccrypt-vmm-v1 ");
-    for (i = 0; i < 32; i++)
-        snprintf(line + 15 + 2 * i, 3, "%02x", pub[i]);
-    strcat(line, "\n");
-    if (io_write_all(1, line, strlen(line)) < 0) {
-        fprintf(stderr, "sc-relay: stdout: %s\n", strerror(errno));
-        return EX_OPER;
-    }
-    return EX_ENDED;
+    return put_tagged("sccrypt-vmm-v1", pub, sizeof(pub));
 }
 
 #define CHALLENGE_TAG   "sccrypt-challenge-v1"
@@ -313,10 +325,8 @@ static int do_vmm_key(const struct relay_backend *be, struct relay_conn *c)
 static int do_challenge(const struct relay_backend *be, struct relay_conn *c, uint32_t domid)
 {
     uint8_t chal[SC_CHALLENGE_LEN];
-    char line[sizeof(CHALLENGE_TAG) + 2 * SC_CHALLENGE_LEN + 2];
     const char *err = NULL;
     int verr = 0;
-    size_t i;
 
     if (be->challenge(c, domid, chal, &verr, &err) < 0) {
         if (verr) {
@@ -327,15 +337,7 @@ static int do_challenge(const struct relay_backend *be, struct relay_conn *c, ui
         fprintf(stderr, "sc-relay: %s: challenge: %s\n", be->name, err);
         return EX_OPER;
     }
-    memcpy(line, CHALLENGE_TAG " ", sizeof(CHALLENGE_TAG));
-    for (i = 0; i < SC_CHALLENGE_LEN; i++)
-        snprintf(line + sizeof(CHALLENGE_TAG) + 2 * i, 3, "%02x", chal[i]);
-    line[sizeof(CHALLENGE_TAG) + 2 * SC_CHALLENGE_LEN] = '\n';
-    if (io_write_all(1, line, sizeof(CHALLENGE_TAG) + 2 * SC_CHALLENGE_LEN + 1) < 0) {
-        fprintf(stderr, "sc-relay: stdout: %s\n", strerror(errno));
-        return EX_OPER;
-    }
-    return EX_ENDED;
+    return put_tagged(CHALLENGE_TAG, chal, sizeof(chal));
 }
 
 /*
@@ -364,9 +366,8 @@ static const char *bind_strerror(int e)
 static int do_bind(const struct relay_backend *be, struct relay_conn *c, uint32_t domid)
 {
     uint8_t req[SC_BIND_LEN + 1], ans[SC_BOUND_LEN];
-    char line[sizeof(BOUND_TAG) + 2 * SC_BOUND_LEN + 2];
     const char *err = NULL;
-    size_t alen = 0, i;
+    size_t alen = 0;
     int verr = 0;
     ssize_t n;
 
@@ -408,15 +409,7 @@ static int do_bind(const struct relay_backend *be, struct relay_conn *c, uint32_
     if (alen != SC_BOUND_LEN)
         return EX_ENDED;        /* a VMM that sends no bind answer */
     /* The VMM's answer, for the user's tools to check and record (sc-keygen --bound). */
-    memcpy(line, BOUND_TAG " ", sizeof(BOUND_TAG));
-    for (i = 0; i < SC_BOUND_LEN; i++)
-        snprintf(line + sizeof(BOUND_TAG) + 2 * i, 3, "%02x", ans[i]);
-    line[sizeof(BOUND_TAG) + 2 * SC_BOUND_LEN] = '\n';
-    if (io_write_all(1, line, sizeof(BOUND_TAG) + 2 * SC_BOUND_LEN + 1) < 0) {
-        fprintf(stderr, "sc-relay: stdout: %s\n", strerror(errno));
-        return EX_OPER;
-    }
-    return EX_ENDED;
+    return put_tagged(BOUND_TAG, ans, sizeof(ans));
 }
 
 /* --check-policy [FILE]: parse it as the relay would (ownership, modes, syntax). */
