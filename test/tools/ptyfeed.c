@@ -31,15 +31,16 @@ static void die(const char *m)
     exit(3);
 }
 
+#include "pty_spawn.h"
+
 int main(int argc, char **argv)
 {
     static uint8_t data[1 << 20];
     struct termios t;
-    char *sname;
     ssize_t len;
     size_t off = 0;
     pid_t pid;
-    int m, s, fd, st, i;
+    int m, fd, st, i;
 
     if (argc < 3) {
         fprintf(stderr, "usage: ptyfeed FILE CMD [ARGS...]\n");
@@ -53,24 +54,7 @@ int main(int argc, char **argv)
         die(argv[1]);
     close(fd);
 
-    m = posix_openpt(O_RDWR | O_NOCTTY);
-    if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || (sname = ptsname(m)) == NULL)
-        die("posix_openpt");
-    s = open(sname, O_RDWR | O_NOCTTY);
-    if (s < 0)
-        die(sname);
-    pid = fork();
-    if (pid < 0)
-        die("fork");
-    if (pid == 0) {
-        close(m);
-        if (dup2(s, 0) < 0)
-            die("dup2");
-        close(s);
-        execvp(argv[2], argv + 2);
-        die(argv[2]);
-    }
-    close(s);
+    pid = pty_spawn(argv + 2, &m);
 
     /* Type only once the program reads raw bytes (else the line discipline edits them). */
     for (i = 0; i < 1000; i++) {

@@ -35,6 +35,8 @@ static void die(const char *m)
     exit(3);
 }
 
+#include "pty_spawn.h"
+
 static double mono_ms(void)
 {
     struct timespec ts;
@@ -71,11 +73,11 @@ static void sleep_ms(long ms)
 int main(int argc, char **argv)
 {
     struct termios t;
-    char line[256], key[64], out[64], *sname;
+    char line[256], key[64], out[64];
     FILE *sc;
     pid_t pid;
     long ms;
-    int m, s, logfd, st, i, b, len;
+    int m, logfd, st, i, b, len;
     unsigned char c;
 
     if (argc < 4) {
@@ -90,24 +92,7 @@ int main(int argc, char **argv)
     if (logfd < 0)
         die(argv[2]);
 
-    m = posix_openpt(O_RDWR | O_NOCTTY);
-    if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || (sname = ptsname(m)) == NULL)
-        die("posix_openpt");
-    s = open(sname, O_RDWR | O_NOCTTY);
-    if (s < 0)
-        die(sname);
-    pid = fork();
-    if (pid < 0)
-        die("fork");
-    if (pid == 0) {
-        close(m);
-        if (dup2(s, 0) < 0)
-            die("dup2");
-        close(s);
-        execvp(argv[3], argv + 3);
-        die(argv[3]);
-    }
-    close(s);
+    pid = pty_spawn(argv + 3, &m);
 
     /* Type only once the program reads raw bytes (sc-enc does so once the VMM answered). */
     for (i = 0; i < 3000; i++) {
