@@ -1036,6 +1036,27 @@ static int open_busy(struct xen_sccrypt_op *op, struct sccrypt_dom *s)
 }
 
 /*
+ * Lock held: d's state, bound and with its console free to open (or taken
+ * over); NULL with *rc (and op->vmm_err) saying why not.  op_open asks twice,
+ * before and after the handshake's work outside the lock.
+ */
+static struct sccrypt_dom *open_target_locked(struct xen_sccrypt_op *op,
+                                              struct domain *d, int *rc)
+{
+    struct sccrypt_dom *s = find_dom(d);
+
+    if ( !s )
+    {
+        op->vmm_err = SC_ENOTBOUND;
+        *rc = -EACCES;
+        return NULL;
+    }
+    op->vmm_err = 0;
+    *rc = open_busy(op, s);
+    return *rc ? NULL : s;
+}
+
+/*
  * The handshake's X25519s run with no lock held (see Locking): the binding
  * is copied under the lock, the hello checked and the answer made outside
  * it (sc_vmm_open_prepare), and the session started under the lock again
@@ -1075,14 +1096,8 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
         return rport;
     }
     spin_lock(&sccrypt_lock);
-    s = find_dom(d);
-    rc = -EACCES;
-    op->vmm_err = SC_ENOTBOUND;
+    s = open_target_locked(op, d, &rc);
     if ( !s )
-        goto out;
-    op->vmm_err = 0;
-    rc = open_busy(op, s);
-    if ( rc )
         goto out;
     rc = -EACCES;
     op->vmm_err = SC_ENORANDOM;
@@ -1108,14 +1123,8 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     }
 
     spin_lock(&sccrypt_lock);
-    s = find_dom(d);
-    rc = -EACCES;
-    op->vmm_err = SC_ENOTBOUND;
+    s = open_target_locked(op, d, &rc);
     if ( !s )
-        goto out;
-    op->vmm_err = 0;
-    rc = open_busy(op, s);
-    if ( rc )
         goto out;
     old = session_open(s) ? s->session : 0;
     if ( old )
