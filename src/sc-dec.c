@@ -38,7 +38,7 @@
 #define EXIT_USAGE      SC_EX_OPER
 
 #define HELLO_FILE_LEN  (32 + SC_HELLO_LEN)
-#define ANSWER_FILE_LEN (1 + SC_PUB_LEN)
+#define ANSWER_FILE_LEN (1 + SC_PUB_LEN + 2)   /* status | S | accepted options be16 */
 #define HELLO_WAKE_MS   100         /* look for the hello this often even when watching */
 #define REFUSE_WAIT_MS  1000        /* no session: how long to wait for sc-enc's hello to refuse it */
 #define READ_CHUNK      65536       /* ciphertext read at once (at least) */
@@ -570,6 +570,9 @@ int main(int argc, char **argv)
         msg_err("accepted instance %s (-A) and remembered it", ih);
     }
     D.afile[0] = 0;
+    /* The options the VMM accepted (authenticated with the answer): SC_OPT_BREAK for sc-enc's ~B. */
+    D.afile[1 + SC_PUB_LEN] = (uint8_t)(D.id.options >> 8);
+    D.afile[2 + SC_PUB_LEN] = (uint8_t)D.id.options;
     if (rv_put(&D.rv, hid, RV_ANSWER, D.afile, sizeof(D.afile), 0) < 0)
         goto out;
     if (D.id.dropped)
@@ -649,6 +652,13 @@ int main(int argc, char **argv)
             msg_err("the VMM ended the session: %s",
                     dlen >= 1 ? sc_close_reason(reason) : "no reason given");
             rc = dlen >= 1 ? close_status(reason) : EXIT_INTEGRITY;
+            goto out;
+        } else if (type == SC_REC_BREAK) {
+            /* Input only: the VMM never sends one. */
+            cl_wipe(D.batch + D.blen, dlen);
+            if (batch_flush() < 0)
+                goto out;
+            rc = fail_record(nrec, -SC_EINVAL);
             goto out;
         } else {
             /* SC_REC_CHAFF: nothing; SC_REC_REKEY: sc_rec_open moved to the next epoch. */

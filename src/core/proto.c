@@ -268,6 +268,7 @@ int sc_bound_check(const struct sc_crypto *cr, const uint8_t *ans, size_t len,
     sc_copy(id->uuid, pt + 16, SC_UUID_LEN);
     id->domid = sc_load32_be(pt + 32);
     id->dropped = 0;
+    id->options = 0;
     rc = 0;
  out:
     sc_wipe(k, sizeof(k));
@@ -478,7 +479,12 @@ int sc_answer_make(const struct sc_crypto *cr, uint8_t answer[SC_ANSWER_LEN],
 
     answer[0] = SC_PROTO_VERSION;
     answer[1] = SC_KIND_ANSWER;
-    answer[2] = answer[3] = 0;
+    if ( id->options & ~sc_load16_be(hello + 2) )
+    {
+        rc = -SC_EINVAL;
+        goto out;
+    }
+    sc_store16_be(answer + 2, id->options);
     sc_hello_id(cr, answer + A_ID, hello);
     cr->x25519_base(answer + A_S, eph);
     if ( cr->x25519(dh1, vmm_secret, hello + H_C) != 0 )
@@ -511,7 +517,8 @@ int sc_answer_check(const struct sc_crypto *cr, const uint8_t *answer, size_t le
     rc = check_header(answer, len, SC_ANSWER_LEN, SC_KIND_ANSWER);
     if ( rc )
         return rc;
-    if ( answer[2] || answer[3] )
+    /* The VMM accepts only options the hello offered. */
+    if ( sc_load16_be(answer + 2) & ~sc_load16_be(hello + 2) )
         return -SC_EINVAL;
     sc_hello_id(cr, hid, hello);
     if ( !sc_ct_equal(hid, answer + A_ID, SC_HELLO_ID_LEN) )
@@ -531,6 +538,7 @@ int sc_answer_check(const struct sc_crypto *cr, const uint8_t *answer, size_t le
         goto out;
     }
     identity_get(id, pt);
+    id->options = sc_load16_be(answer + 2);
     if ( !sc_ct_equal(hello + H_UUID, zero_uuid, SC_UUID_LEN) &&
          !sc_ct_equal(hello + H_UUID, id->uuid, SC_UUID_LEN) )
     {
@@ -619,7 +627,7 @@ int sc_rec_seal(const struct sc_crypto *cr, struct sc_dir *d, uint8_t *frame, si
     uint8_t nonce[12], *pt = frame + SC_FRAME_HDR;
     size_t ptlen, i;
 
-    if ( type < SC_REC_DATA || type > SC_REC_REKEY || len > SC_REC_MAX_DATA )
+    if ( type < SC_REC_DATA || type > SC_REC_MAX_TYPE || len > SC_REC_MAX_DATA )
         return -SC_EINVAL;
     if ( d->counter == UINT64_MAX || d->epoch == UINT32_MAX )
         return -SC_EINVAL;
@@ -698,9 +706,9 @@ int sc_rec_open(const struct sc_crypto *cr, struct sc_dir *d, const uint8_t *fra
     if ( n >= ptlen )
         goto out;
     t = data[n];
-    if ( t < SC_REC_DATA || t > SC_REC_REKEY )
+    if ( t < SC_REC_DATA || t > SC_REC_MAX_TYPE )
         goto out;
-    if ( (t == SC_REC_CHAFF || t == SC_REC_REKEY) && n != 0 )
+    if ( (t == SC_REC_CHAFF || t == SC_REC_REKEY || t == SC_REC_BREAK) && n != 0 )
         goto out;
     if ( t == SC_REC_REKEY && d->epoch == UINT32_MAX )
         goto out;

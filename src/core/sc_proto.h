@@ -42,7 +42,11 @@
  * domain the key binds (refused when it binds several).
  */
 #define SC_HELLO_LEN        (4 + SC_PUB_LEN + SC_UUID_LEN + SC_TAG_LEN)                 /* 68 */
-/* Answer: ver | 'A' | 0 0 | hello-id[16] | S[32] | AEAD(identity[44]) | tag[16] */
+/*
+ * Answer: ver | 'A' | options be16 | hello-id[16] | S[32] | AEAD(identity[44]) | tag[16].
+ * options: the hello's options the VMM accepted (a subset of them; in the
+ * AEAD's associated data, so authenticated with the rest).
+ */
 #define SC_HELLO_ID_LEN     16
 #define SC_IDENTITY_LEN     (SC_INSTANCE_LEN + SC_UUID_LEN + 4 + 8)                     /* 44 */
 #define SC_ANSWER_LEN       (4 + SC_HELLO_ID_LEN + SC_PUB_LEN + SC_IDENTITY_LEN + SC_TAG_LEN) /* 112 */
@@ -58,7 +62,13 @@
 
 /* Hello options (be16). Unknown bits are refused. */
 #define SC_OPT_CHAFF        0x0001  /* the client sends chaff; answer each with chaff */
-#define SC_OPT_KNOWN        SC_OPT_CHAFF
+/*
+ * The client may send SC_REC_BREAK.  A client offers it always; the VMM
+ * accepts it (echoes it in the answer) only for a UART console, and then
+ * ends the session on a BREAK record it did not accept, as on any bad record.
+ */
+#define SC_OPT_BREAK        0x0002
+#define SC_OPT_KNOWN        (SC_OPT_CHAFF | SC_OPT_BREAK)
 
 /*
  * Records.  Plaintext: data | type[1] | zero padding.  The type is never 0,
@@ -92,6 +102,8 @@
 #define SC_REC_CLOSE        2       /* data: reason[1], then for input closes quiet_ms be32 */
 #define SC_REC_CHAFF        3
 #define SC_REC_REKEY        4       /* the sender's next record uses the next epoch's key */
+#define SC_REC_BREAK        5       /* input, SC_OPT_BREAK only: a BREAK on the guest's UART; no data */
+#define SC_REC_MAX_TYPE     SC_REC_BREAK
 
 /* Close reasons.  Only SC_CLOSE_QUIET is a clean end of a session. */
 #define SC_CLOSE_QUIET      0       /* VMM: input ended and the guest was quiet as asked */
@@ -172,6 +184,7 @@ struct sc_identity {
     uint8_t uuid[SC_UUID_LEN];
     uint32_t domid;
     uint64_t dropped;               /* backlog bytes lost while nobody was attached */
+    uint16_t options;               /* the hello's options the VMM accepted (the answer's header) */
 };
 
 /* A human-readable name for an error or close reason, for messages. */

@@ -63,6 +63,12 @@ struct sc_dom {
     uint32_t domid;
     uint8_t uuid[SC_UUID_LEN];
     uint32_t bound;
+    /*
+     * The host's word, set after sc_dom_init and kept by sc_dom_wipe: the
+     * guest's console is a UART (sc_uart_con.h), so a session may send
+     * BREAKs (SC_OPT_BREAK is accepted).
+     */
+    uint32_t uart;
     uint8_t key[SC_KEY_LEN];
     uint8_t instance[SC_INSTANCE_LEN];
     uint32_t has_challenge;         /* an unbound domain's bind challenge is current */
@@ -72,7 +78,7 @@ struct sc_dom {
     uint32_t state;
     uint16_t options;
     uint8_t close_reason;           /* with SC_SESS_CLOSING */
-    uint8_t pad0;
+    uint8_t brk_pending;            /* a BREAK record waits for the host (sc_vmm_break_pending) */
     uint32_t quiet_ms;              /* from the client's close */
     uint64_t last_output_ms;        /* when the guest last produced output */
     uint32_t chaff_owed;
@@ -200,7 +206,8 @@ void sc_vmm_open_wipe(struct sc_vmm_opening *o);
 /*
  * sc_vmm_input: open whole frames from buf (len bytes) and copy their data
  * into the guest's in ring; stops at the first frame that does not fit
- * (the ring full and input pending), the first incomplete frame, or the
+ * (the ring full and input pending), after a BREAK record (see
+ * sc_vmm_break_pending), at the first incomplete frame, or at the
  * session's end.  *consumed says how many bytes of buf were taken; the
  * caller keeps the rest and offers it again later.  *written says how many
  * bytes went into the ring (notify the guest when > 0).
@@ -211,6 +218,19 @@ void sc_vmm_open_wipe(struct sc_vmm_opening *o);
 int sc_vmm_input(struct sc_dom *d, volatile struct sc_xencons *ring,
                  const uint8_t *buf, size_t len, size_t *consumed, size_t *written,
                  uint64_t now_ms);
+
+/*
+ * BREAK records (SC_OPT_BREAK sessions, UART consoles only).  sc_vmm_input
+ * stops after a BREAK record, once the data before it is in the ring (or
+ * pending), and takes no more input until the host has delivered it:
+ * sc_vmm_break_pending(d) is 1 while it waits and no input is pending for
+ * the ring; the host then queues it behind the ring's bytes
+ * (sc_uart_con_break) and calls sc_vmm_break_taken(d), and input goes on.
+ * A BREAK record in a session that did not negotiate it ends the session
+ * as any bad record does (-SC_EINVAL, SC_CLOSE_PROTOCOL).
+ */
+int sc_vmm_break_pending(const struct sc_dom *d);
+void sc_vmm_break_taken(struct sc_dom *d);
 
 /* Moves pending input into the ring as space allows (call on a guest event). */
 size_t sc_vmm_flush_input(struct sc_dom *d, volatile struct sc_xencons *ring);

@@ -10,6 +10,7 @@
 
 #include "sc_proto.h"
 #include "sc_ring.h"
+#include "sc_uart_con.h"
 #include "sc_vmm.h"
 #include "sccrypt_crypto.h"
 
@@ -1245,6 +1246,173 @@ static void test_open_split(void)
     sc_wipe(&b, sizeof(b));
 }
 
+/* A session on w.dom whose answer's options (what the VMM accepted) go to *acc. */
+static int handshake_opts(struct world *w, uint16_t opt, uint16_t *acc)
+{
+    uint8_t answer[SC_ANSWER_LEN], s[32], sp[32];
+    struct sc_identity id;
+    int rc;
+
+    rnd(w->c, 32);
+    if ( sc_hello_make(cr, w->hello, w->key, w->vmm.pub, w->c, opt) )
+        return -100;
+    rnd(s, 32);
+    rc = sc_vmm_open(&w->vmm, &w->dom, w->hello, SC_HELLO_LEN, answer, s, 0, w->now, NULL, NULL);
+    if ( rc )
+        return rc;
+    rc = sc_answer_check(cr, answer, SC_ANSWER_LEN, w->hello, w->key, w->vmm.pub, w->c, &id,
+                         &w->cin, &w->cout, sp);
+    *acc = id.options;
+    return rc;
+}
+
+/* The one close record in out: its reason, or -1. */
+static int close_reason_in(struct world *w, const uint8_t *out, size_t olen)
+{
+    uint8_t data[SC_REC_MAX_PT];
+    size_t off = 0, n, fl;
+    unsigned type;
+    int reason = -1;
+
+    while ( off + 2 <= olen )
+    {
+        fl = 2 + (((size_t)out[off] << 8) | out[off + 1]);
+        if ( sc_rec_open(cr, &w->cout, out + off, fl, &type, data, &n) )
+            return -2;
+        if ( type == SC_REC_CLOSE && n == 1 )
+            reason = data[0];
+        off += fl;
+    }
+    return reason;
+}
+
+/*
+ * Issue 15: a BREAK record (SC_OPT_BREAK) for a UART console.  It is
+ * accepted only when the VMM's console is a UART and the hello offered it
+ * (the answer says which), delivered in order through sc_uart_con, and
+ * otherwise ends the session like any bad record.
+ */
+static void test_break(void)
+{
+    static struct world w;
+    static struct sc_uart_con con;
+    uint8_t req[SC_BIND_LEN], buf[4 * SC_REC_MAX_FRAME], out[8192], answer[SC_ANSWER_LEN];
+    uint8_t got[8], lsr, s[32];
+    size_t cons, wr, olen, off, total, ng = 0;
+    struct sc_identity id;
+    struct sc_dir a, b;
+    uint16_t acc = 0xffff;
+    int rc, len, i, bi_at = -1, kind;
+
+    /* A UART console: the offer is accepted and echoed. */
+    world_init(&w);
+    w.dom.uart = 1;
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    CHECK(handshake_opts(&w, SC_OPT_BREAK | SC_OPT_CHAFF, &acc) == 0 &&
+          acc == (SC_OPT_BREAK | SC_OPT_CHAFF), "a UART console accepts SC_OPT_BREAK and says so");
+    CHECK(w.dom.uart == 1, "the bind keeps the console kind");
+    sc_uart_con_init(&con);
+    /* The guest starts its UART as Linux does: FIFO on (trigger 8), interrupts. */
+    sc_uart_con_io(&con, 3, 1, 0x03);
+    sc_uart_con_io(&con, 2, 1, 0x81);
+    sc_uart_con_io(&con, 1, 1, SC_UART_IER_RDI | SC_UART_IER_RLSI);
+    off = 0;
+    off += (size_t)client_seal(&w, buf + off, SC_REC_DATA, "ab", 2);
+    off += (size_t)client_seal(&w, buf + off, SC_REC_BREAK, NULL, 0);
+    off += (size_t)client_seal(&w, buf + off, SC_REC_DATA, "cd", 2);
+    len = (int)off;
+    rc = sc_vmm_input(&w.dom, &con.ring, buf, (size_t)len, &cons, &wr, w.now);
+    CHECK(rc == 0 && wr == 2 && cons == (size_t)(REC(2) + REC(0)),
+          "input stops after a BREAK, the data before it in the ring");
+    CHECK(sc_vmm_break_pending(&w.dom), "the BREAK waits for the host");
+    total = cons;
+    rc = sc_vmm_input(&w.dom, &con.ring, buf + total, (size_t)len - total, &cons, &wr, w.now);
+    CHECK(rc == 0 && cons == 0 && wr == 0, "nothing after the BREAK is taken before it is delivered");
+    CHECK(sc_vmm_wake_in(&w.dom, w.now) == -1 &&
+          !sc_vmm_has_output(&w.dom, &w.bl, w.now + 2 * SC_VMM_IDLE_MS),
+          "a BREAK waiting for the guest stops the idle timeout, as pending input does");
+    CHECK(sc_uart_con_break(&con) == 0, "the glue queues it behind the ring's bytes");
+    sc_vmm_break_taken(&w.dom);
+    CHECK(!sc_vmm_break_pending(&w.dom), "taken");
+    rc = sc_vmm_input(&w.dom, &con.ring, buf + total, (size_t)len - total, &cons, &wr, w.now);
+    CHECK(rc == 0 && wr == 2 && total + cons == (size_t)len, "the data after it follows");
+    sc_uart_con_kick(&con);
+    for ( i = 0; i < 16 && ng < sizeof(got); i++ )
+    {
+        lsr = sc_uart_con_io(&con, 5, 0, 0);
+        if ( !(lsr & SC_UART_LSR_DR) )
+            break;
+        if ( lsr & SC_UART_LSR_BI )
+            bi_at = (int)ng;
+        got[ng++] = sc_uart_con_io(&con, 0, 0, 0);
+    }
+    CHECK(ng == 5 && memcmp(got, "ab\0cd", 5) == 0 && bi_at == 2,
+          "the guest reads a, b, the BREAK (LSR.BI, a zero byte), c, d");
+
+    /* In an obfuscating session a fixed-size BREAK earns its answer, as a key does. */
+    w.dom.chaff_owed = 0;
+    len = client_seal_fixed(&w, buf, SC_REC_BREAK, NULL, 0);
+    rc = sc_vmm_input(&w.dom, &con.ring, buf, (size_t)len, &cons, &wr, w.now);
+    CHECK(rc == 0 && w.dom.chaff_owed == 1 && sc_vmm_break_pending(&w.dom),
+          "a keystroke-size BREAK is answered like a keystroke");
+    sc_vmm_break_taken(&w.dom);
+
+    for ( kind = 0; kind < 3; kind++ )
+    {
+        /* 0: a PV ring console; 1: a UART, but the client did not offer it; 2: forged. */
+        world_init(&w);
+        w.dom.uart = kind != 0;
+        bind(&w, &w.dom, w.key, w.uuid, req);
+        CHECK(handshake_opts(&w, kind == 1 ? 0 : SC_OPT_BREAK, &acc) == 0 &&
+              acc == (kind == 2 ? SC_OPT_BREAK : 0),
+              kind == 0 ? "a ring console does not accept SC_OPT_BREAK" :
+                          kind == 1 ? "nothing is accepted that was not offered" :
+                                      "the UART session accepts it");
+        go_live(&w);
+        off = 0;
+        off += (size_t)client_seal(&w, buf + off, SC_REC_DATA, "ab", 2);
+        i = client_seal(&w, buf + off, SC_REC_BREAK, NULL, 0);
+        if ( kind == 2 )
+            buf[off + 3] ^= 0x40;   /* dom0 flips a bit of the BREAK record */
+        off += (size_t)i;
+        off += (size_t)client_seal(&w, buf + off, SC_REC_DATA, "cd", 2);
+        memset(&w.ring, 0, sizeof(w.ring));
+        rc = sc_vmm_input(&w.dom, &w.ring, buf, off, &cons, &wr, w.now);
+        CHECK(rc == (kind == 2 ? -SC_EAUTH : -SC_EINVAL) && cons == (size_t)REC(2) && wr == 2 &&
+              !sc_vmm_break_pending(&w.dom),
+              kind == 2 ? "a forged BREAK is refused and nothing after it is taken" :
+                          "an unnegotiated BREAK is refused and nothing after it is taken");
+        CHECK(w.ring.in_prod == 2 && memcmp((const char *)w.ring.in, "ab", 2) == 0,
+              "only the data before it reached the guest");
+        rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+        CHECK(rc == 1 && close_reason_in(&w, out, olen) == SC_CLOSE_PROTOCOL,
+              "the session ends with SC_CLOSE_PROTOCOL");
+    }
+
+    /* The answer's options: the VMM cannot claim what was not offered, dom0 cannot change them. */
+    world_init(&w);
+    w.dom.uart = 1;
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    rnd(w.c, 32);
+    sc_hello_make(cr, w.hello, w.key, w.vmm.pub, w.c, 0);
+    memset(&id, 0, sizeof(id));
+    id.options = SC_OPT_BREAK;
+    rnd(s, 32);
+    CHECK(sc_answer_make(cr, answer, w.hello, w.key, w.vmm.secret, w.vmm.pub, s, &id, &a, &b) ==
+          -SC_EINVAL, "an answer cannot accept an option the hello did not offer");
+    sc_hello_make(cr, w.hello, w.key, w.vmm.pub, w.c, SC_OPT_BREAK);
+    CHECK(sc_vmm_open(&w.vmm, &w.dom, w.hello, SC_HELLO_LEN, answer, s, 0, w.now, NULL, NULL) == 0,
+          "open");
+    CHECK((answer[3] & SC_OPT_BREAK) != 0, "the answer's header carries the accepted options");
+    answer[3] &= (uint8_t)~SC_OPT_BREAK;
+    CHECK(sc_answer_check(cr, answer, SC_ANSWER_LEN, w.hello, w.key, w.vmm.pub, w.c, &id, &a, &b,
+                          s) == -SC_EAUTH, "dom0 cannot hide the accepted BREAK (authenticated)");
+    answer[3] |= SC_OPT_CHAFF;
+    answer[3] |= SC_OPT_BREAK;
+    CHECK(sc_answer_check(cr, answer, SC_ANSWER_LEN, w.hello, w.key, w.vmm.pub, w.c, &id, &a, &b,
+                          s) == -SC_EINVAL, "an answer claiming an option not offered is refused");
+}
+
 int main(void)
 {
     test_bind_rules();
@@ -1260,6 +1428,7 @@ int main(void)
     test_quiet_means_nothing_waiting();
     test_abandon_keeps_binding();
     test_echo_rides_in_the_next_answer();
+    test_break();
     printf("sizeof(struct sc_dom) = %zu bytes, sizeof(struct sc_vmm) = %zu bytes\n",
            sizeof(struct sc_dom), sizeof(struct sc_vmm));
     printf("%d passed, %d failed\n", passed, failed);
