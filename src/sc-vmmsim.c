@@ -25,7 +25,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: sc-vmmsim [-f] [-d DIR] [-s SOCKET] [--pid-file FILE] [--backlog BYTES]\n"
-        "                 [--domain ID[:NAME[:UUID]] [--guest CMD] [--guest-password PW]]...\n"
+        "                 [--domain ID[:NAME[:UUID]] [--guest CMD] [--guest-password PW]\n"
+        "                  [--uart]]...\n"
         "       sc-vmmsim -h | --version\n"
         "  -d, --state-dir DIR     identity key (default\n"
         "                          /var/lib/sccrypt-sim as root, else $XDG_STATE_HOME/sccrypt-sim)\n"
@@ -36,6 +37,8 @@ static void usage(FILE *f)
         "      --guest CMD         the guest: a shell command on the console's pty, for the\n"
         "                          domain named before it or for all (default: a login guest)\n"
         "      --guest-password PW the built-in login guest's password (default demo)\n"
+        "      --uart              the console is a 16550A UART at COM1 (an HVM guest's), for\n"
+        "                          the domain named before it or for all (default: PV ring)\n"
         "      --backlog BYTES     output kept while nobody is attached (default 65536)\n"
         "  -f, --foreground        stay in the foreground and log to stderr\n"
         "      --pid-file FILE     write the simulator's pid to FILE once ready\n"
@@ -117,6 +120,7 @@ int main(int argc, char **argv)
         { "domain", required_argument, NULL, 'D' },
         { "guest", required_argument, NULL, 'g' },
         { "guest-password", required_argument, NULL, 'P' },
+        { "uart", no_argument, NULL, 'u' },
         { "backlog", required_argument, NULL, 'b' },
         { "foreground", no_argument, NULL, 'f' },
         { "pid-file", required_argument, NULL, 'p' },
@@ -130,6 +134,7 @@ int main(int argc, char **argv)
     static struct sim_domcfg doms[MAX_DOMS];
     struct sim_cfg cfg;
     const char *all_guest = NULL, *all_pw = NULL;
+    int all_uart = 0;
     char self[4096], *end;
     int guest_set[MAX_DOMS] = { 0 }, pw_set[MAX_DOMS] = { 0 };
     int opt, readyfd = -1, pipefd[2], fd, rc;
@@ -177,6 +182,12 @@ int main(int argc, char **argv)
             } else {
                 all_pw = optarg;
             }
+            break;
+        case 'u':
+            if (cfg.ndoms)
+                doms[cfg.ndoms - 1].uart = 1;
+            else
+                all_uart = 1;
             break;
         case 'b':
             errno = 0;
@@ -251,6 +262,8 @@ int main(int argc, char **argv)
             doms[i].guest = all_guest;
         if (!pw_set[i])
             doms[i].password = all_pw;
+        if (all_uart)
+            doms[i].uart = 1;
         for (j = 0; j < i; j++) {
             if (doms[j].domid == doms[i].domid) {
                 fprintf(stderr, "sc-vmmsim: domain %u named twice\n", (unsigned)doms[i].domid);
