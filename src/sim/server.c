@@ -1404,9 +1404,9 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
         sc_backlog_init(&d->bl, d->blbuf, cfg->backlog);
         dom_new_instance(d);
         uuid_format(uuid, d->cfg->uuid);
-        sim_log("domain %u name %s uuid %s guest %s console %s", (unsigned)d->cfg->domid,
+        sim_log("domain %u name %s uuid %s guest %s%s", (unsigned)d->cfg->domid,
                 d->cfg->name, uuid, d->cfg->guest ? d->cfg->guest : "(built-in login)",
-                d->uart ? "uart (16550A at COM1)" : "ring (PV)");
+                d->uart ? " console uart (16550A at COM1)" : "");
         dom_start_guest(d);
     }
     sim_log("listening on %s", cfg->socket);
