@@ -23,8 +23,9 @@
  *     received bytes wait in the FIFO (and the glue gives no more).
  * A BREAK is what Linux's serial console takes as the Magic SysRq key: the
  * driver says so on the console, "sysrq: BREAK on ttyS0 (LSR.BI)", through
- * THR like the kernel's own messages, and drops the zero byte that came
- * with it (TTY_BREAK).
+ * THR like the kernel's own messages, and hands the tty the zero byte that
+ * came with it, in its place among the received bytes, as Linux's tty layer
+ * does for a BREAK on a tty without IGNBRK or BRKINT (stty raw).
  */
 #include <errno.h>
 #include <string.h>
@@ -180,16 +181,16 @@ static int rx_chars(struct sim_uart *u, uint8_t lsr)
         c = in(u, RBR);
         moved = 1;
         if (lsr & SC_UART_LSR_BI) {
-            /* TTY_BREAK: the zero byte is not data; the console reports the BREAK. */
+            /* TTY_BREAK: the console reports it; the tty gets its zero byte. */
             u->breaks++;
             if (sim_uart_tx_room(u) >= sizeof(BREAK_MSG) - 1) {
                 tx_add(u, (const uint8_t *)BREAK_MSG, sizeof(BREAK_MSG) - 1);
                 start_tx(u);
             }
         } else {
-            u->rxq[u->rxlen++] = c;
             u->rx++;
         }
+        u->rxq[u->rxlen++] = c;
         lsr = in(u, LSR);
     }
     /* throttle: the tty takes no more for now; bytes wait in the FIFO. */
