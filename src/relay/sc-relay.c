@@ -21,6 +21,7 @@
 
 #include "exits.h"
 #include "io.h"
+#include "level.h"
 #include "relay_backend.h"
 #include "relay_gate.h"
 #include "relay_sim.h"
@@ -108,6 +109,8 @@ static const char *vmm_strerror(int e)
     case SC_ECLOSED: return "the session has ended";
     case SC_ESPACE: return "buffer too small";
     case SC_ENORANDOM: return "the VMM has no cryptographic randomness";
+    case SC_ELEVEL: return "this host seals the domain less well than the request's least "
+                           "seal level (sccrypt(7) LEVELS); nothing was bound";
     case SIM_ERR_BUSY: return "another session holds the domain's console (--takeover takes it over)";
     case SIM_ERR_NODOMAIN: return "no such domain";
     case SIM_ERR_ATTACHED: return "this connection has a session already";
@@ -387,9 +390,23 @@ static int do_bind(const struct relay_backend *be, struct relay_conn *c, uint32_
         return EX_OPER;
     }
     if (be->bind(c, domid, req, SC_BIND_LEN, ans, &alen, &verr, &err) < 0) {
-        if (verr) {
+        if (verr == SC_ELEVEL) {
+            struct sc_level least;
+            char lw[LEVEL_TEXT_MAX];
+
+            least.flags = req[2];
+            least.console = req[3];
+            level_words(lw, sizeof(lw), &least);
+            fprintf(stderr, "sc-relay: domain %u: the VMM refused the bind: %s. The request "
+                    "requires at least: %s. If the user accepts a weaker seal, they seal a "
+                    "new request with sc-keygen --seal ... --require LEVEL (sc-console --bind "
+                    "--require LEVEL) for a fresh challenge\n", (unsigned)domid,
+                    bind_strerror(verr), lw);
+        } else if (verr) {
             fprintf(stderr, "sc-relay: domain %u: the VMM refused the bind: %s\n",
                     (unsigned)domid, bind_strerror(verr));
+        }
+        if (verr) {
             syslog(LOG_NOTICE, "bind refused: user=%s domain=%u reason=%s", who(),
                    (unsigned)domid, bind_strerror(verr));
             return EX_REFUSED;
