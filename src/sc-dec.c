@@ -537,7 +537,9 @@ int main(int argc, char **argv)
     cl_wipe(D.hfile, 32);
     if (r < 0) {
         if (r == -SC_EVERSION)
-            msg_err("the VMM's answer speaks another protocol version; session refused");
+            msg_err("the VMM's answer speaks protocol version %u, this sc-dec version %u: "
+                    "update the tools or the hypervisor so they match; session refused",
+                    (unsigned)D.answer[0], (unsigned)SC_PROTO_VERSION);
         else if (r == -SC_EUUID)
             msg_err("the VMM answered for another domain than the one this session is for "
                     "(sc-enc -g): dom0 routed it elsewhere; session refused");

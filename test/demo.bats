@@ -17,6 +17,8 @@ teardown() {
     [[ "$output" == *"its shell runs as nobody on this machine"* ]]
     [[ "$output" == *"| uid=65534(nobody) gid=65534("* ]]
     [[ "$output" != *"uid=0(root)"* ]]
+    # sc-dec's seal level line: the simulator's honest (weakest) level, accepted explicitly
+    [[ "$output" == *"sc-dec: seal level: console PV ring, memory NOT sealed (something outside the guest may map it), DMA NOT confined (no strict IOMMU)"* ]]
 }
 
 @test "make demo installs only what the demo needs: none of the test toolchain" {

@@ -84,11 +84,16 @@ static void usage(FILE *f)
         "      session holds it), 7 the domain is not bound\n");
 }
 
+#define SC_STR_(x)   #x
+#define SC_STR(x)    SC_STR_(x)
+
 static const char *vmm_strerror(int e)
 {
     switch (e) {
     case SC_EINVAL: return "malformed request";
-    case SC_EVERSION: return "protocol version not supported by the VMM";
+    case SC_EVERSION: return "the client speaks another protocol version than the VMM "
+                             "(version " SC_STR(SC_PROTO_VERSION) "): update sc-enc, sc-dec "
+                             "and sc-keygen on the client, or the hypervisor, so they match";
     case SC_EAUTH: return "authentication failed (wrong key, or not the key bound to this domain)";
     case SC_EREPLAY: return "the domain has no current bind challenge (each bind attempt uses "
                             "it up): fetch a new one (sc-relay --challenge GUEST) and seal a "
