@@ -1151,6 +1151,7 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     memcpy(b->key, s->dom.key, SC_KEY_LEN);
     memcpy(b->instance, s->dom.instance, SC_INSTANCE_LEN);
     memcpy(b->uuid, s->dom.uuid, SC_UUID_LEN);
+    b->level = s->dom.level;            /* the seal level the answer vouches for */
     dropped = s->bl.dropped;
     spin_unlock(&sccrypt_lock);
 
