@@ -597,7 +597,7 @@ static int handshake(unsigned long timeout_s, int out_open)
         /* No session: sc-dec said why, and which status to exit with. */
         switch (E.afile[0]) {
         case SC_EX_OPER: case SC_EX_REFUSED: case SC_EX_POLICY: case SC_EX_BUSY:
-        case SC_EX_UNBOUND: case SC_EX_INSTANCE:
+        case SC_EX_UNBOUND: case SC_EX_INSTANCE: case SC_EX_LEVEL:
             return E.afile[0];
         default:
             msg_err("the VMM's answer failed authentication (see sc-dec)");

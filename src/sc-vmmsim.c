@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "io.h"
+#include "level.h"
 #include "sim/sim.h"
 #include "text.h"
 
@@ -42,7 +43,9 @@ static void usage(FILE *f)
         "      --backlog BYTES     output kept while nobody is attached (default 65536)\n"
         "  -f, --foreground        stay in the foreground and log to stderr\n"
         "      --pid-file FILE     write the simulator's pid to FILE once ready\n"
-        "      --guest-user USER   run every guest as USER (needs root), not as root\n");
+        "      --guest-user USER   run every guest as USER (needs root), not as root\n"
+        "      --claim-level FLAGS claim a stronger seal level than the honest one (none):\n"
+        "                          dma, sealed or both; for tests of the clients only\n");
 }
 
 /* The socket both the simulator and sc-relay default to (sim_proto.h). */
@@ -126,6 +129,7 @@ int main(int argc, char **argv)
         { "pid-file", required_argument, NULL, 'p' },
         { "guest-login", no_argument, NULL, 'L' },
         { "report-version", required_argument, NULL, 'R' },
+        { "claim-level", required_argument, NULL, 'C' },
         { "guest-user", required_argument, NULL, 'U' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -208,6 +212,18 @@ int main(int argc, char **argv)
         case 'R':
             cfg.report_version = (uint32_t)strtoul(optarg, NULL, 10);
             break;
+        case 'C': {
+            struct sc_level l;
+
+            if (level_parse(optarg, &l) < 0 || l.console != SC_CON_ANY) {
+                fprintf(stderr, "sc-vmmsim: --claim-level %s: expected none, strongest, or "
+                        "dma and sealed joined by a comma (the console kind is the "
+                        "guest's)\n", optarg);
+                return 2;
+            }
+            cfg.claim_flags = l.flags;
+            break;
+        }
         case 'U':
             cfg.guest_user = optarg;
             break;

@@ -43,16 +43,27 @@ void sc_dom_init(struct sc_dom *d, uint32_t domid, const uint8_t uuid[SC_UUID_LE
     sc_wipe(d, sizeof(*d));
     d->domid = domid;
     sc_copy(d->uuid, uuid, SC_UUID_LEN);
+    d->level.flags = 0;
+    d->level.console = SC_CON_RING;
+}
+
+int sc_dom_set_level(struct sc_dom *d, const struct sc_level *l)
+{
+    if ( !sc_level_valid(l, 0) )
+        return -SC_EINVAL;
+    d->level = *l;
+    return 0;
 }
 
 void sc_dom_wipe(struct sc_dom *d)
 {
-    uint32_t domid = d->domid, uart = d->uart;
+    uint32_t domid = d->domid;
     uint8_t uuid[SC_UUID_LEN];
+    struct sc_level level = d->level;
 
     sc_copy(uuid, d->uuid, SC_UUID_LEN);
     sc_dom_init(d, domid, uuid);
-    d->uart = uart;
+    d->level = level;
 }
 
 /* End the session: keys, counters and undelivered input are wiped. */
@@ -99,16 +110,21 @@ int sc_vmm_challenge_peek(const struct sc_dom *d, uint8_t out[SC_CHALLENGE_LEN])
 
 int sc_vmm_bind_open(const struct sc_vmm *v, const uint8_t *req, size_t len,
                      const uint8_t challenge[SC_CHALLENGE_LEN],
-                     uint8_t key[SC_KEY_LEN], uint8_t uuid[SC_UUID_LEN])
+                     uint8_t key[SC_KEY_LEN], uint8_t uuid[SC_UUID_LEN],
+                     struct sc_level *least)
 {
     uint8_t id[16];
+    int rc;
 
-    return sc_bind_open(v->cr, req, len, v->secret, v->pub, challenge, key, uuid, id);
+    rc = sc_bind_open(v->cr, req, len, v->secret, v->pub, challenge, key, uuid, id);
+    if ( rc == 0 )
+        sc_bind_least(req, least);
+    return rc;
 }
 
 int sc_vmm_bind_commit(struct sc_dom *d, const uint8_t challenge[SC_CHALLENGE_LEN],
                        const uint8_t key[SC_KEY_LEN], const uint8_t uuid[SC_UUID_LEN],
-                       const uint8_t instance[SC_INSTANCE_LEN],
+                       const struct sc_level *least, const uint8_t instance[SC_INSTANCE_LEN],
                        int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx)
 {
     /*
@@ -127,6 +143,13 @@ int sc_vmm_bind_commit(struct sc_dom *d, const uint8_t challenge[SC_CHALLENGE_LE
         return -SC_EUUID;
     if ( d->bound )
         return -SC_EBOUND;
+    /*
+     * The user's least level: dom0 cannot bind the key to a domain the
+     * host seals less well than the user accepts (an HVM guest whose device
+     * model may map its memory, a host without a strict IOMMU).
+     */
+    if ( !sc_level_valid(&d->level, 0) || !sc_level_at_least(&d->level, least) )
+        return -SC_ELEVEL;
     if ( key_binds && key_binds(ctx, key) >= SC_VMM_KEY_DOMAINS )
         return -SC_EKEYINUSE;
     session_end(d);
@@ -141,14 +164,15 @@ int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t l
                 int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx)
 {
     uint8_t key[SC_KEY_LEN], uuid[SC_UUID_LEN], chal[SC_CHALLENGE_LEN];
+    struct sc_level least;
     int rc;
 
     rc = sc_vmm_challenge_peek(d, chal);
     if ( rc )
         return rc;
-    rc = sc_vmm_bind_open(v, req, len, chal, key, uuid);
+    rc = sc_vmm_bind_open(v, req, len, chal, key, uuid, &least);
     if ( rc == 0 )
-        rc = sc_vmm_bind_commit(d, chal, key, uuid, instance, key_binds, ctx);
+        rc = sc_vmm_bind_commit(d, chal, key, uuid, &least, instance, key_binds, ctx);
     sc_wipe(key, sizeof(key));
     return rc;
 }
@@ -165,6 +189,7 @@ int sc_vmm_bound(struct sc_vmm *v, const struct sc_dom *d, const uint8_t *req, s
     id.domid = d->domid;
     id.dropped = 0;
     id.options = 0;
+    id.level = d->level;
     return sc_bound_make(v->cr, ans, req, len, d->key, v->pub, &id);
 }
 
@@ -204,9 +229,10 @@ int sc_vmm_open_prepare(const struct sc_vmm *v, const struct sc_dom *b, const ui
     sc_copy(id.uuid, b->uuid, SC_UUID_LEN);
     id.domid = b->domid;
     id.dropped = dropped;
-    /* BREAKs only where there is a UART to deliver them to. */
-    id.options = options & (b->uart ? SC_OPT_KNOWN : SC_OPT_KNOWN & ~SC_OPT_BREAK);
+    /* BREAKs only where there is a UART to deliver them to (the answer's console kind says so). */
+    id.options = options & sc_opts_accepted(&b->level);
     options = id.options;
+    id.level = b->level;
     rc = sc_answer_make(v->cr, answer, hello, b->key, v->secret, v->pub, eph, &id,
                         &o->in, &o->out);
     if ( rc )

@@ -180,7 +180,6 @@ static void dom_new_instance(struct sdom *d)
     sc_dom_init(&d->dom, d->cfg->domid, d->cfg->uuid);
     if (d->uart) {
         /* A new 16550A at power-on, which the guest's driver probes and starts. */
-        d->dom.uart = 1;
         sim_uart_wipe(d->uart);
         if (sim_uart_init(d->uart, &why) < 0)
             sim_log("domain %u (%s): the guest's UART driver found no 16550A (%s)",
@@ -516,6 +515,23 @@ static void conn_close(struct sconn *c)
     c->evfd = -1;
 }
 
+/*
+ * The simulator's seal level for d (sccrypt(7) LEVELS), set before each
+ * bind and open.  Honest by default: the simulator is a user-space process
+ * that anyone with its uid or root may trace, so it claims neither a sealed
+ * memory nor confined DMA; --claim-level claims more, for tests of the
+ * clients only.  The console kind is the guest's: the PV ring, or
+ * SC_CON_UART for a --uart guest (which is what lets its sessions send BREAKs).
+ */
+static void host_level(struct sdom *d)
+{
+    struct sc_level l;
+
+    l.flags = cfg->claim_flags;
+    l.console = d->uart ? SC_CON_UART : SC_CON_RING;
+    (void)sc_dom_set_level(&d->dom, &l);
+}
+
 static int op_bind(struct sconn *c, uint32_t domid, const uint8_t *req, size_t len)
 {
     struct sdom *d = find_dom(domid);
@@ -527,6 +543,7 @@ static int op_bind(struct sconn *c, uint32_t domid, const uint8_t *req, size_t l
         return refuse(c, SIM_OP_BIND, SIM_ERR_NODOMAIN, 0);
     if (sim_random(inst, sizeof(inst)) < 0)
         return refuse(c, SIM_OP_BIND, SC_ENORANDOM, 0);
+    host_level(d);
     rc = sc_vmm_bind(&vmm, &d->dom, req, len, inst, key_binds, NULL);
     if (rc) {
         sim_log("domain %u (%s): bind refused: %s", (unsigned)domid, d->cfg->name,
@@ -617,6 +634,7 @@ static int op_open(struct sconn *c, uint32_t domid, int takeover, const uint8_t 
     }
     if (sim_random(eph, sizeof(eph)) < 0)
         return refuse(c, SIM_OP_OPEN, SC_ENORANDOM, 0);
+    host_level(d);
     rc = sc_vmm_open(&vmm, &d->dom, hello, len, answer, eph, d->bl.dropped, dom_now(d),
                      key_binds, NULL);
     sc_wipe(eph, sizeof(eph));

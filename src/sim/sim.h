@@ -38,6 +38,13 @@ struct sim_cfg {
     int foreground;
     const char *self;               /* our own executable, for the built-in guest */
     uint32_t report_version;        /* tests: the protocol version STATUS reports (0: ours) */
+    /*
+     * --claim-level: the seal flags (SC_LEVEL_*) the simulator claims, for
+     * tests and demos of the client's checks; 0, the default, is the honest
+     * claim (a user-space process seals nothing).  The console kind always
+     * comes from the guest.
+     */
+    uint8_t claim_flags;
     size_t ndoms;
     struct sim_domcfg *doms;
     const char *guest_user;         /* --guest-user: guests run as this user (NULL: as we do) */

@@ -1560,8 +1560,8 @@ static void bind_setup(void)
     static const uint8_t hdrs[4][4] = {
         { SC_PROTO_VERSION + 1, SC_KIND_BIND, 0, 0 }, /* another version */
         { SC_PROTO_VERSION, SC_KIND_HELLO, 0, 0 },  /* another kind */
-        { SC_PROTO_VERSION, SC_KIND_BIND, 0, 1 },   /* reserved bytes */
-        { SC_PROTO_VERSION, SC_KIND_BIND, 0x80, 0 },
+        { SC_PROTO_VERSION, SC_KIND_BIND, 0, SC_CON_MAX + 1 },  /* an unknown console kind */
+        { SC_PROTO_VERSION, SC_KIND_BIND, 0x80, 0 },  /* an unknown least-level flag */
     };
     uint8_t e[32];
     int i;
