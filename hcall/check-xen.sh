@@ -80,6 +80,7 @@ if [ "$MODE" = full ]; then
     EXTRA="$REPO/bin/sc-relay $HERE/work/sc-xen-peek $HERE/work/sc-xen-attack"
     BINARGS="--bin $REPO/bin"
     export SC_XENCONSOLED="$BUILD/xen-build/xenconsoled"
+    export SC_GUEST_IO="$HERE/work/sc-guest-io"
 fi
 step "build the dom0 and guest images"
 "$HERE/scripts/mk-images.sh" "$W/stage" "$IMG" $EXTRA
