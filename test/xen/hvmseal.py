@@ -1,0 +1,214 @@
+# SPDX-License-Identifier: MIT
+"""The HVM seal's attacks (issue 15, items 3 and 6), run by check_xen.py
+--mode hvmseal (and by full mode's HVM part).
+
+An HVM guest has a device model in dom0 (QEMU: its PCI configuration space,
+fw_cfg, the ports and MMIO it claimed) that a PV or PVH guest does not.
+Each attack is run against an unbound HVM guest, where it must get what it
+went for, then against a bound one, where it must get nothing; each is
+judged by what dom0 (or the guest, for what dom0 made it receive) got:
+
+  mapcache     guest RAM mapped the way QEMU's mapcache maps it, the guest's
+               marker found in it (sc-xen-attack suite hvm)
+  dm-*         interrupts injected by dm_op (ISA IRQ, PCI INTx, MSI, event);
+               for IRQ 1 the guest's own i8042 interrupt count tells
+  ps2          a key dom0 types into QEMU's PS/2 keyboard (QMP send-key):
+               the guest's i8042 interrupt count, and what the guest reads
+               from ports 0x60 and 0x64 (all ones when dead)
+  rep-io       a device model of dom0's own (ioreq-spy, made before the bind,
+               admitted by it: its pages are Xen's) is handed a guest address
+               by a `rep outsb` and reads an unsent secret through it; after
+               the bind it gets the 8 bytes sent, by value
+  xl-dmesg     the guest's marker written to port 0xe9 found in Xen's
+               console ring
+and the bind's refusals for a device model: a mapping of guest RAM held
+(as QEMU's mapcache holds one) refused with the device-model reason.
+
+The test guest's console here is its PV console (hvc0), which the bind takes
+as for PVH, so the session runs through the user's pipeline; the UART path
+is the HVM test's (COM1, full mode).
+"""
+
+import os
+import re
+import secrets
+import shlex
+import time
+
+from xenqemu import Stream, Fail, log
+import full
+from full import ATTACK, MARKER, RELAY, Check, hold, release, xs, host
+
+SPY_PORT = 0x500
+GUEST_IO = "/bin/sc-guest-io"
+BOOT = 600
+
+
+def cfg(dom0, name):
+    """An HVM guest of the configuration a sealed one needs (hvm.cfg), on its
+    PV console."""
+    dom0.run("sed -e 's/^name = .*/name = \"%s\"/' "
+             "-e 's/^cmdline = .*/cmdline = \"console=hvc0 quiet\"/' "
+             "-e '/^serial/d' /etc/xen/hvm.cfg > /tmp/%s.cfg && cat /tmp/%s.cfg"
+             % (name, name, name))
+    dom0.run("xl create -p /tmp/%s.cfg" % name, timeout=120)
+    return int(dom0.run("xl domid %s" % name).stdout.strip())
+
+
+def cmd(s, line, pattern, what, timeout=60):
+    m = s.mark()
+    s.send(line.encode() + b"\n")
+    return s.expect(pattern, timeout, m, what=what)
+
+
+def kbd_irqs(s, what):
+    m = cmd(s, "echo kbd=$(awk '/i8042/ {n += $2} END {print n + 0}' /proc/interrupts)=",
+            rb"kbd=(\d+)=", what)
+    return int(m.group(1))
+
+
+def guest_side(s, dom0, domid, frame, tag):
+    """What the guest sees of the device model's doors (the ps2 attack, dm_op
+    IRQ 1), and sc-xen-attack's suite.  Returns ({name: (GOT|nothing, line)},
+    the suite's results)."""
+    res = {}
+    # The marker to port 0xe9 first: the suite then looks for it in Xen's ring.
+    cmd(s, "%s puts 0xe9 %s; echo e9=done" % (GUEST_IO, shlex.quote(MARKER)), rb"e9=done",
+        "%s: marker to port 0xe9" % tag)
+    k0 = kbd_irqs(s, "%s: i8042 interrupts" % tag)
+    st = cmd(s, "echo st=$(%s inb 0x64)= da=$(%s inb 0x60)=" % (GUEST_IO, GUEST_IO),
+             rb"st=([0-9a-f]{2})= da=([0-9a-f]{2})=", "%s: ports 0x64 and 0x60" % tag)
+    r = dom0.run("%s %d ps2-key" % (ATTACK, domid), check=False, timeout=30)
+    sent = r.stdout.decode(errors="replace").strip()
+    time.sleep(2)
+    k1 = kbd_irqs(s, "%s: i8042 interrupts after dom0's key" % tag)
+    line = ("ps2: QMP send-key: %s; guest's i8042 interrupts %d -> %d; guest reads "
+            "0x64=%s 0x60=%s" % (sent, k0, k1, st.group(1).decode(), st.group(2).decode()))
+    res["ps2"] = ("GOT" if k1 > k0 else "nothing", line)
+    # dm_op IRQ 1, judged by the guest's own count.
+    r = dom0.run("%s %d suite hvm %s %s" % (ATTACK, domid, frame, shlex.quote(MARKER)),
+                 check=False, timeout=180)
+    suite = {}
+    for ln in r.stdout.decode(errors="replace").splitlines():
+        m = re.match(r"attack (\S+): (GOT|nothing|n/a)", ln)
+        if m:
+            suite[m.group(1)] = (m.group(2), ln)
+    time.sleep(1)
+    k2 = kbd_irqs(s, "%s: i8042 interrupts after dom0's dm_op IRQ 1" % tag)
+    res["dm-isa-irq-seen"] = ("GOT" if k2 > k1 else "nothing",
+                              "dm-isa-irq as the guest saw it: i8042 interrupts %d -> %d"
+                              % (k1, k2))
+    return res, suite
+
+
+def spy_result(dom0, tag):
+    dom0.run("kill $(cat /tmp/%s.pid)" % tag)
+    out = ""
+    for _ in range(50):
+        out = dom0.run("cat /tmp/%s.out" % tag, check=False).stdout.decode(errors="replace")
+        if re.search(r"attack rep-io: ", out):
+            break
+        time.sleep(0.2)
+    m = re.search(r"(attack rep-io: (GOT|nothing).*)", out)
+    spy = [ln for ln in out.splitlines() if ln.startswith("spy:")]
+    for ln in spy[:6]:
+        log("  %s" % ln)
+    if len(spy) > 6:
+        log("  ... %d more spy lines" % (len(spy) - 6))
+    if not m:
+        raise Fail("the ioreq spy did not report: %s" % out.strip()[-500:])
+    return m.group(2), m.group(1)
+
+
+def rep_io(s, secret, tag):
+    cmd(s, "echo %s | %s outs 0x%x; echo outs=done" % (secret, GUEST_IO, SPY_PORT),
+        rb"outs=done", "%s: rep outsb to the spy's port" % tag)
+
+
+def bound_refusal(dom0, domid, reqdata):
+    """A mapping of the guest's RAM held across the bind, as QEMU's mapcache
+    holds one: refused, naming the device model and what to configure."""
+    hold(dom0, "%s %d hold-map 0x100" % (ATTACK, domid))
+    full.bind_refused(dom0, domid, "hvm", reqdata, "device model",
+                      "a page of its RAM mapped (mapcache)")
+    release(dom0)
+
+
+def run(q, dom0, password, a, serial_fpr):
+    out = os.path.abspath(a.out)
+    env, pubfile = full.setup_env(dom0, a, serial_fpr)
+    results = {}
+    for bound in (False, True):
+        tag = "hvm-bound" if bound else "hvm-unbound"
+        name = "guest-" + tag
+        domid = cfg(dom0, name)
+        secret = "sccrypt-unsent-" + secrets.token_hex(6)
+        hold(dom0, "%s %d ioreq-spy 0x%x %s" % (ATTACK, domid, SPY_PORT, secret), "spy")
+        if bound:
+            uuid = xs(dom0, "/local/domain/%d/vm" % domid).split("/")[-1]
+            key = os.path.join(out, "key-hvm")
+            host(["sc-keygen", "-k", key], env=env)
+            req = os.path.join(out, "req-hvm")
+            chal = full.fetch_challenge(dom0, domid, "hvm", out)
+            host(["sc-keygen", "-k", key, "--seal", pubfile, "--expect", serial_fpr,
+                  "--domain", uuid, "--challenge", chal, "-o", req], env=env)
+            with open(req, "rb") as f:
+                reqdata = f.read()
+            bound_refusal(dom0, domid, reqdata)
+            r = dom0.run(RELAY + " --bind %d" % domid, user="op", input=reqdata,
+                         check=False, timeout=60)
+            err = r.stderr.decode(errors="replace").strip()
+            if r.returncode != 0:
+                raise Check("binding the HVM guest (QEMU's ioreq server and dom0's spy "
+                            "with Xen's pages) failed: %s" % err)
+            log("hvm: bound with QEMU's and the spy's ioreq servers: %s"
+                % err.splitlines()[-1])
+        t0 = time.monotonic()
+        dom0.run("xl unpause %d" % domid)
+        if bound:
+            p = full.Pipe(dom0, env, domid, "hvm", tag, out)
+            s = p.s
+        else:
+            p = None
+            s = Stream(dom0.ssh_argv("root", ["-tt"]) + ["xl console %d" % domid],
+                       os.path.join(out, "console-%s.log" % tag))
+        try:
+            s.expect(rb"login: ", BOOT, what="%s login prompt" % tag)
+            log("%s: login prompt %.0fs after unpause" % (tag, time.monotonic() - t0))
+            m = s.mark()
+            s.send(b"root\n")
+            s.expect(rb"Password: ", 60, m, what="%s password prompt" % tag)
+            m = s.mark()
+            s.send(password.encode() + b"\n")
+            s.expect(rb"guest# ", 60, m, what="%s shell prompt" % tag)
+            rep_io(s, secret, tag)
+            frame = xs(dom0, "/local/domain/%d/console/ring-ref" % domid)
+            res, suite = guest_side(s, dom0, domid, frame, tag)
+            res["rep-io"] = spy_result(dom0, "spy")
+            res.update(suite)
+            s.send(b"exit\n")
+            if p:
+                s.close_input()
+                s.wait(60)
+        except Fail:
+            if p:
+                p.relay_state(dom0)
+            raise
+        finally:
+            s.kill()
+        for n, (st, ln) in sorted(res.items()):
+            log("%s: %s" % (tag, ln if ln.startswith("attack") else "attack %s: %s (%s)"
+                            % (n, st, ln)))
+        results[bound] = res
+        dom0.run("xl destroy %d" % domid, timeout=60)
+    before, after = results[False], results[True]
+    for n, (st, ln) in sorted(after.items()):
+        if st == "GOT":
+            raise Check("dom0 attack worked against the bound HVM guest: %s" % ln)
+    for n, (st, ln) in sorted(before.items()):
+        if st != "GOT" and n in ("mapcache", "dm-isa-irq", "dm-msi", "dm-event",
+                                 "rep-io", "ps2", "dm-isa-irq-seen"):
+            raise Check("control: attack %s got nothing from the unbound HVM guest: %s"
+                        % (n, ln))
+    log("hvm: %d attacks worked against the unbound guest, none against the bound one"
+        % sum(1 for st, _ in before.values() if st == "GOT"))
