@@ -24,9 +24,10 @@ judged by what dom0 (or the guest, for what dom0 made it receive) got:
 and the bind's refusals for a device model: a mapping of guest RAM held
 (as QEMU's mapcache holds one) refused with the device-model reason.
 
-The test guest's console here is its PV console (hvc0), which the bind takes
-as for PVH, so the session runs through the user's pipeline; the UART path
-is the HVM test's (COM1, full mode).
+The bound test guest's console here is its PV console (hvc0), which the bind
+takes as for PVH, so the session runs through the user's pipeline; the UART
+path is the HVM test's (COM1, full mode).  The unbound control's is QEMU's
+COM1 (`xl console -t serial`).
 """
 
 import os
@@ -42,15 +43,20 @@ from full import ATTACK, MARKER, RELAY, Check, hold, release, xs, host
 SPY_PORT = 0x500
 GUEST_IO = "/bin/sc-guest-io"
 BOOT = 600
+# Sealed, SeaBIOS reads the kernel and initramfs through fw_cfg one byte per
+# I/O exit (string I/O by value).
+BOOT_BOUND = 1500
 
 
-def cfg(dom0, name):
-    """An HVM guest of the configuration a sealed one needs (hvm.cfg), on its
-    PV console."""
+def cfg(dom0, name, bound):
+    """An HVM guest of the configuration a sealed one needs (hvm.cfg).  The
+    bound one on its PV console (hvc0, which the bind takes as for PVH), the
+    unbound control on QEMU's COM1 (hvm-serial.cfg, `xl console -t serial`)."""
     dom0.run("sed -e 's/^name = .*/name = \"%s\"/' "
-             "-e 's/^cmdline = .*/cmdline = \"console=hvc0 quiet\"/' "
-             "-e '/^serial/d' /etc/xen/hvm.cfg > /tmp/%s.cfg && cat /tmp/%s.cfg"
-             % (name, name, name))
+             "-e 's/^cmdline = .*/cmdline = \"console=%s quiet\"/' "
+             "/etc/xen/%s.cfg > /tmp/%s.cfg && cat /tmp/%s.cfg"
+             % (name, "hvc0" if bound else "ttyS0", "hvm" if bound else "hvm-serial",
+                name, name))
     dom0.run("xl create -p /tmp/%s.cfg" % name, timeout=120)
     return int(dom0.run("xl domid %s" % name).stdout.strip())
 
@@ -101,6 +107,21 @@ def guest_side(s, dom0, domid, frame, tag):
     return res, suite
 
 
+def dm_events(dom0, domid, tag):
+    """MSI and event injection, last (they have crashed a running guest on
+    QEMU's emulated SVM); {name: (state, line)} and the guest's state after."""
+    r = dom0.run("%s %d dm-events" % (ATTACK, domid), check=False, timeout=60)
+    res = {}
+    for ln in r.stdout.decode(errors="replace").splitlines():
+        m = re.match(r"attack (\S+): (GOT|nothing|n/a)", ln)
+        if m:
+            res[m.group(1)] = (m.group(2), ln)
+    time.sleep(3)
+    st = dom0.run("xl list %d | tail -1" % domid, check=False).stdout.decode().strip()
+    log("%s: after dom0's MSI and event injection: %s" % (tag, st))
+    return res
+
+
 def spy_result(dom0, tag):
     dom0.run("kill $(cat /tmp/%s.pid)" % tag)
     out = ""
@@ -138,10 +159,11 @@ def run(q, dom0, password, a, serial_fpr):
     out = os.path.abspath(a.out)
     env, pubfile = full.setup_env(dom0, a, serial_fpr)
     results = {}
-    for bound in (False, True):
+    # The bound guest first: its boot (the kernel read by value) is the long part.
+    for bound in (True, False):
         tag = "hvm-bound" if bound else "hvm-unbound"
         name = "guest-" + tag
-        domid = cfg(dom0, name)
+        domid = cfg(dom0, name, bound)
         secret = "sccrypt-unsent-" + secrets.token_hex(6)
         hold(dom0, "%s %d ioreq-spy 0x%x %s" % (ATTACK, domid, SPY_PORT, secret), "spy")
         if bound:
@@ -170,10 +192,11 @@ def run(q, dom0, password, a, serial_fpr):
             s = p.s
         else:
             p = None
-            s = Stream(dom0.ssh_argv("root", ["-tt"]) + ["xl console %d" % domid],
+            s = Stream(dom0.ssh_argv("root", ["-tt"]) + ["xl console -t serial %d" % domid],
                        os.path.join(out, "console-%s.log" % tag))
         try:
-            s.expect(rb"login: ", BOOT, what="%s login prompt" % tag)
+            s.expect(rb"login: ", BOOT_BOUND if bound else BOOT,
+                     what="%s login prompt" % tag)
             log("%s: login prompt %.0fs after unpause" % (tag, time.monotonic() - t0))
             m = s.mark()
             s.send(b"root\n")
@@ -186,10 +209,17 @@ def run(q, dom0, password, a, serial_fpr):
             res, suite = guest_side(s, dom0, domid, frame, tag)
             res["rep-io"] = spy_result(dom0, "spy")
             res.update(suite)
-            s.send(b"exit\n")
             if p:
+                res.update(dm_events(dom0, domid, tag))
+                m = s.mark()
+                s.send(b"echo alive=$((6*7))\n")
+                s.expect(rb"alive=42", 120, m, what="%s: the guest after dom0's "
+                         "refused injections" % tag)
+                s.send(b"exit\n")
                 s.close_input()
-                s.wait(60)
+                s.wait(120)
+            else:
+                res.update(dm_events(dom0, domid, tag))
         except Fail:
             if p:
                 p.relay_state(dom0)
@@ -206,7 +236,7 @@ def run(q, dom0, password, a, serial_fpr):
         if st == "GOT":
             raise Check("dom0 attack worked against the bound HVM guest: %s" % ln)
     for n, (st, ln) in sorted(before.items()):
-        if st != "GOT" and n in ("mapcache", "dm-isa-irq", "dm-msi", "dm-event",
+        if st != "GOT" and n in ("mapcache", "dm-isa-irq", "dm-msi", "dm-event", "xl-dmesg",
                                  "rep-io", "ps2", "dm-isa-irq-seen"):
             raise Check("control: attack %s got nothing from the unbound HVM guest: %s"
                         % (n, ln))
