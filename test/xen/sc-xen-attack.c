@@ -58,7 +58,10 @@
  *       (attack rep-io): it works when a string I/O hands it a guest
  *       address (data_is_ptr) and it reads MARKER through that address (the
  *       guest's `sc-guest-io outs` sends 8 bytes from a page that also holds
- *       MARKER, never sent); by value it gets the 8 bytes only
+ *       MARKER, never sent); by value it gets the 8 bytes only.  MARKER "-":
+ *       it works when it maps any guest page through an address it was
+ *       handed (PORT 0x510: the firmware's fw_cfg reads, `rep insb`; the
+ *       spy answers 0x5a, so that guest boots nothing)
  *   sc-xen-attack DOMID ps2-key [QMP-SOCKET]
  *       types "a" into the guest's PS/2 keyboard through QEMU's QMP socket
  *       (send-key; default /var/run/xen/qmp-libxenstat-DOMID): QEMU's i8042
@@ -594,7 +597,13 @@ static void spy_judge_addr(uint32_t domid, const ioreq_t *r)
             xenforeignmemory_unmap(fm, p, 1);
         return;
     }
-    if (memmem(p, PAGE, marker, strlen(marker))) {
+    if (!strcmp(marker, "-")) {
+        snprintf(what, sizeof(what), "handed guest address %#llx by a %s of %u bytes, "
+                 "mapped the guest's page through it",
+                 (unsigned long long)r->data, r->dir == IOREQ_READ ? "rep ins" : "rep outs",
+                 (unsigned)(r->count * r->size));
+        got("rep-io", what);
+    } else if (memmem(p, PAGE, marker, strlen(marker))) {
         snprintf(what, sizeof(what), "handed guest address %#llx by a %s of %u bytes, "
                  "read the guest's unsent marker through it",
                  (unsigned long long)r->data, r->dir == IOREQ_READ ? "rep ins" : "rep outs",
