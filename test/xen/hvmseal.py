@@ -19,9 +19,6 @@ judged by what dom0 (or the guest, for what dom0 made it receive) got:
   rep-io        a device model of dom0's own (ioreq-spy, made before the bind
                 and admitted by it: its pages are Xen's) is handed a guest
                 address by a `rep outsb` and reads an unsent secret through it
-  rep-io-fw     the same spy claiming the fw_cfg ports (0x510) before QEMU:
-                the firmware's first `rep insb` hands it a guest address
-                (unbound) or one byte by value (bound)
   xl-dmesg      the guest's marker written to port 0xe9 found in Xen's
                 console ring
 and the bind's refusal while a mapping of guest RAM is held (as QEMU's
@@ -213,22 +210,6 @@ def dom0_suite(dom0, domid, tag):
     return res
 
 
-FW_CFG = 0x510
-
-
-def fw_cfg_spy(dom0, domid, tag):
-    """Waits for the firmware's first fw_cfg reads (SeaBIOS: `rep insb` from
-    0x511) at a spy that claimed the fw_cfg ports; (state, line)."""
-    end = time.monotonic() + 600
-    while time.monotonic() < end:
-        out = dom0.run("cat /tmp/fwspy.out", check=False).stdout.decode(errors="replace")
-        if re.search(r"spy: in port 0x511", out):
-            break
-        time.sleep(3)
-    time.sleep(5)
-    return spy_result(dom0, "fwspy")
-
-
 def bind(dom0, env, out, pubfile, serial_fpr, domid, tag, refusal=False):
     """Binds the guest (a new key); first, with refusal, checks the bind is
     refused while a page of its RAM is mapped."""
@@ -250,20 +231,6 @@ def bind(dom0, env, out, pubfile, serial_fpr, domid, tag, refusal=False):
         raise Check("%s: binding the HVM guest (QEMU's ioreq server and dom0's spy "
                     "with Xen's pages) failed: %s" % (tag, err))
     log("%s: bound with QEMU's and the spy's ioreq servers: %s" % (tag, err.splitlines()[-1]))
-
-
-def fw_guest(dom0, env, out, pubfile, serial_fpr, bound):
-    """rep-io-fw: a spy claiming the fw_cfg ports sees the firmware's first
-    `rep insb` from them: with a guest address unbound, by value bound."""
-    tag = "hvm-fw-bound" if bound else "hvm-fw-unbound"
-    domid = cfg(dom0, "guest-" + tag, bound)
-    hold(dom0, "%s %d ioreq-spy 0x%x -" % (ATTACK, domid, FW_CFG), "fwspy")
-    if bound:
-        bind(dom0, env, out, pubfile, serial_fpr, domid, tag)
-    dom0.run("xl unpause %d" % domid)
-    st, ln = fw_cfg_spy(dom0, domid, tag)
-    dom0.run("xl destroy %d" % domid, timeout=60)
-    return {"rep-io-fw": (st, ln.replace("rep-io", "rep-io-fw", 1))}
 
 
 def bound_guest(dom0, env, out, pubfile, serial_fpr):
@@ -343,10 +310,8 @@ def unbound_guest(dom0, password, out):
 def run(q, dom0, password, a, serial_fpr):
     out = os.path.abspath(a.out)
     env, pubfile = full.setup_env(dom0, a, serial_fpr)
-    after = fw_guest(dom0, env, out, pubfile, serial_fpr, True)
-    after.update(bound_guest(dom0, env, out, pubfile, serial_fpr))
-    before = fw_guest(dom0, env, out, pubfile, serial_fpr, False)
-    before.update(unbound_guest(dom0, password, out))
+    after = bound_guest(dom0, env, out, pubfile, serial_fpr)
+    before = unbound_guest(dom0, password, out)
     for tag, res in (("hvm-bound", after), ("hvm-unbound", before)):
         for n, (st, ln) in sorted(res.items()):
             log("%s: %s" % (tag, ln if ln.startswith("attack") else "attack %s: %s (%s)"
@@ -355,7 +320,7 @@ def run(q, dom0, password, a, serial_fpr):
         if st == "GOT":
             raise Check("dom0 attack worked against the bound HVM guest: %s" % ln)
     for n in ("mapcache", "dm-isa-irq", "dm-pci-intx", "dm-msi", "dm-event", "xl-dmesg",
-              "rep-io", "rep-io-fw", "ps2", "ps2-firmware", "dm-isa-irq-seen"):
+              "rep-io", "ps2", "ps2-firmware", "dm-isa-irq-seen"):
         st, ln = before.get(n, ("missing", n))
         if st != "GOT":
             raise Check("control: attack %s got nothing from the unbound HVM guest: %s"
