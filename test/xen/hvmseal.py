@@ -45,7 +45,7 @@ from full import ATTACK, MARKER, RELAY, Check, hold, release, xs, host
 
 SPY_PORT = 0x500
 GUEST_IO = "/bin/sc-guest-io"
-BOOT = 600
+BOOT = 1200
 # Sealed, SeaBIOS reads the kernel and initramfs through fw_cfg one byte per
 # I/O exit (string I/O by value).
 BOOT_BOUND = 1500
@@ -310,8 +310,11 @@ def unbound_guest(dom0, password, out):
 def run(q, dom0, password, a, serial_fpr):
     out = os.path.abspath(a.out)
     env, pubfile = full.setup_env(dom0, a, serial_fpr)
-    after = bound_guest(dom0, env, out, pubfile, serial_fpr)
-    before = unbound_guest(dom0, password, out)
+    # SCCRYPT_HVMSEAL_PARTS=bound or =unbound runs one half (a re-run on a
+    # busy machine); the checks that need both are then skipped.
+    parts = os.environ.get("SCCRYPT_HVMSEAL_PARTS", "bound,unbound").split(",")
+    after = bound_guest(dom0, env, out, pubfile, serial_fpr) if "bound" in parts else {}
+    before = unbound_guest(dom0, password, out) if "unbound" in parts else {}
     for tag, res in (("hvm-bound", after), ("hvm-unbound", before)):
         for n, (st, ln) in sorted(res.items()):
             log("%s: %s" % (tag, ln if ln.startswith("attack") else "attack %s: %s (%s)"
@@ -319,8 +322,9 @@ def run(q, dom0, password, a, serial_fpr):
     for n, (st, ln) in sorted(after.items()):
         if st == "GOT":
             raise Check("dom0 attack worked against the bound HVM guest: %s" % ln)
-    for n in ("mapcache", "dm-isa-irq", "dm-pci-intx", "dm-msi", "dm-event", "xl-dmesg",
-              "rep-io", "ps2", "ps2-firmware", "dm-isa-irq-seen"):
+    controls = ("mapcache", "dm-isa-irq", "dm-pci-intx", "dm-msi", "dm-event", "xl-dmesg",
+                "rep-io", "ps2", "ps2-firmware", "dm-isa-irq-seen")
+    for n in controls if before else ():
         st, ln = before.get(n, ("missing", n))
         if st != "GOT":
             raise Check("control: attack %s got nothing from the unbound HVM guest: %s"
