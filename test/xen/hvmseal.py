@@ -262,6 +262,9 @@ def bound_guest(dom0, env, out, pubfile, serial_fpr):
         raise Check("%s: QEMU died after the bind (handed a guest address it could not "
                     "map?)" % tag)
     res.update(dm_events(dom0, domid, tag))
+    for n, (st, ln) in sorted(res.items()):
+        log("%s: %s" % (tag, ln if ln.startswith("attack") else "attack %s: %s (%s)"
+                        % (n, st, ln)))
     res["rep-io"] = ("n/a", "attack rep-io: n/a (the sealed guest runs no program of ours "
                      "before its kernel is in; QEMU's fw_cfg string I/O goes by value: "
                      "it is alive)")
@@ -301,9 +304,13 @@ def unbound_guest(dom0, password, out):
         s.send(b"exit\n")
     finally:
         s.kill()
-    # Last: they have crashed a running guest on QEMU's emulated SVM.
+    for n, (st, ln) in sorted(res.items()):
+        log("%s: %s" % (tag, ln if ln.startswith("attack") else "attack %s: %s (%s)"
+                        % (n, st, ln)))
+    # Last: they have crashed a running guest on QEMU's emulated SVM (which
+    # then is gone: on_crash="destroy").
     res.update(dm_events(dom0, domid, tag))
-    dom0.run("xl destroy %d" % domid, timeout=60)
+    dom0.run("xl destroy %d" % domid, check=False, timeout=60)
     return res
 
 
