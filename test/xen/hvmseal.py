@@ -338,5 +338,8 @@ def run(q, dom0, password, a, serial_fpr):
                         % (n, ln))
         if n in after and after[n][0] not in ("nothing", "n/a"):
             raise Check("attack %s was not tried against the bound guest" % n)
-    log("hvm: %d attacks worked against the unbound guest, none against the bound one"
-        % sum(1 for st, _ in before.values() if st == "GOT"))
+    if before:
+        log("hvm: %d attacks worked against the unbound guest"
+            % sum(1 for st, _ in before.values() if st == "GOT"))
+    if after:
+        log("hvm: none of %d attacks worked against the bound guest" % len(after))
