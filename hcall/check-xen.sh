@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# check-xen.sh [smoke|full]: the real-hypervisor test tier, from nothing.
+# check-xen.sh [smoke|full|hvmseal]: the real-hypervisor test tier, from nothing.
+# (hvmseal: the HVM seal's attacks alone, test/xen/hvmseal.py.)
 # Installs the Debian packages it needs (with deb-src entries), fetches
 # Debian's Xen 4.17 source and binary packages into a cache folder,
 # applies hcall/patches, builds the hypervisor, builds the dom0 and guest
@@ -72,7 +73,7 @@ mkdir -p "$IMG"
 cp "$BUILD/xen-build/xen/xen" "$IMG/xen"
 EXTRA=
 BINARGS=
-if [ "$MODE" = full ]; then
+if [ "$MODE" = full ] || [ "$MODE" = hvmseal ]; then
     step "build the project's tools"
     make -C "$REPO" XEN_LIBS="$(pkg-config --libs xencall xenevtchn xenstore)" \
         bin/sc-relay bin/sc-enc bin/sc-dec bin/sc-keygen >/dev/null
@@ -80,6 +81,7 @@ if [ "$MODE" = full ]; then
     EXTRA="$REPO/bin/sc-relay $HERE/work/sc-xen-peek $HERE/work/sc-xen-attack"
     BINARGS="--bin $REPO/bin"
     export SC_XENCONSOLED="$BUILD/xen-build/xenconsoled"
+    export SC_GUEST_IO="$HERE/work/sc-guest-io"
 fi
 step "build the dom0 and guest images"
 "$HERE/scripts/mk-images.sh" "$W/stage" "$IMG" $EXTRA

@@ -86,6 +86,8 @@ H=$(printf '%s' "$PW" | sha256sum | cut -d' ' -f1)
 sed "s/@PWHASH@/$H/" "$HERE/image/guest-init" > "$G/init"
 chmod 755 "$G/init"
 echo "root:x:0:0:root:/root:/bin/sh" > "$G/etc/passwd"
+# The guest's half of the HVM seal attacks (test/xen/sc-guest-io.c), when built.
+[ -z "${SC_GUEST_IO:-}" ] || cp "$SC_GUEST_IO" "$G/bin/sc-guest-io"
 pack "$G" "$OUT/guest.cpio.gz"
 
 # --- dom0 -------------------------------------------------------------------

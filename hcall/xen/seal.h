@@ -42,6 +42,19 @@
  * (check-xen checks that exactly these hooks of the patched dummy.h call
  * xsm_seal_exempt_action().)
  *
+ * Not on the allowlist, on purpose: dm_op, every one of its ops.  An HVM
+ * guest keeps its device model (QEMU in dom0) after the bind, but each dm_op
+ * either maps or retypes the guest's memory (set_mem_type, modified_memory,
+ * track_dirty_vram, relocate_memory, map_mem_type_to_ioreq_server), puts
+ * dom0's interrupts into the guest or its virtual chipset (set_isa_irq_level,
+ * set_pci_intx_level, set_pci_link_route, inject_msi, inject_event), or
+ * changes an ioreq server (create, destroy, get_info, which maps legacy
+ * guest-frame pages, map and unmap of ranges, set_state); nr_vcpus tells
+ * nothing a device model needs after its start.  QEMU ignores the refusals:
+ * it keeps serving the ports and ranges it claimed before the bind, with
+ * values only (string I/O goes by value, hvm/emulate.c).  Which device
+ * models the bind admits: pristine.c.
+ *
  * The relay's event channel into a bound domain is allocated by the
  * hypervisor itself (sccrypt_alloc_relay_port(), no XSM decision: it is not
  * the caller's doing); the relay binds it through evtchn_interdomain.

@@ -15,6 +15,8 @@ to dom0's sshd). Modes:
          guest's password prompt, commands checked byte-exact, three
          reads of the bound guest refused, and no typed secret in anything
          dom0 captured.
+  hvmseal  the HVM seal's attacks alone (hvmseal.py): an HVM guest unbound,
+         then bound, against dom0's device-model doors
   timing a guest of each kind bound, then measured rather than checked: the
          keystroke-timing attack by run time (precision, recall, F1, chance
          F1) and a suspend mid-output; boot an older hypervisor image with
@@ -36,6 +38,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xenqemu import Qemu, Dom0, Stream, Fail, log  # noqa: E402
 import full  # noqa: E402
+import hvmseal  # noqa: E402
 
 # QEMU's machine has no IOMMU: the seal level says "DMA NOT confined", and
 # the user's tools accept that explicitly (full.py: SCCRYPT_REQUIRE=sealed).
@@ -86,7 +89,7 @@ def main():
     ap.add_argument("--img", required=True,
                     help="folder with xen, vmlinuz, dom0.cpio.gz, ssh/, guest-password")
     ap.add_argument("--out", required=True, help="folder for logs")
-    ap.add_argument("--mode", choices=("smoke", "full", "timing"), default="full")
+    ap.add_argument("--mode", choices=("smoke", "full", "timing", "hvmseal"), default="full")
     ap.add_argument("--bin", help="host folder with sc-enc, sc-dec, sc-keygen")
     ap.add_argument("--guests", default="pv,pvh")
     a = ap.parse_args()
@@ -118,6 +121,8 @@ def main():
                 smoke_login(dom0, ids[k], k, password, a.out)
         elif a.mode == "timing":
             full.timing_only(q, dom0, kinds, password, a, serial_fpr)
+        elif a.mode == "hvmseal":
+            hvmseal.run(q, dom0, password, a, serial_fpr)
         else:
             full.run(q, dom0, kinds, password, a, serial_fpr)
         dom0.run("xl list", check=False)
