@@ -59,7 +59,9 @@ def create_paused(dom0, kind):
 
 
 def smoke_login(dom0, domid, kind, password, outdir):
-    s = Stream(dom0.ssh_argv("root", ["-tt"]) + ["xl console %d" % domid],
+    # An HVM guest's console is QEMU's emulated COM1 (serial="pty").
+    how = "-t serial " if kind.startswith("hvm") else ""
+    s = Stream(dom0.ssh_argv("root", ["-tt"]) + ["xl console %s%d" % (how, domid)],
                os.path.join(outdir, "console-%s.log" % kind))
     try:
         s.expect(rb"login: ", GUEST_TIMEOUT, what="%s login prompt" % kind)

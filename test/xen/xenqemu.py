@@ -23,6 +23,10 @@ import time
 
 T0 = time.monotonic()
 
+# The outer CPU: rdrand for the hypervisor's random source, svm and npt so
+# Xen runs HVM (and PVH) guests with hardware-assisted paging (HAP).
+CPU = os.environ.get("SCCRYPT_XEN_CPU", "qemu64,+rdrand,+svm,+npt")
+
 
 def log(msg):
     sys.stderr.write("[%6.1fs] %s\n" % (time.monotonic() - T0, msg))
@@ -161,7 +165,7 @@ class Qemu(Stream):
         self.port = free_port()
         cmd = [
             "qemu-system-x86_64", "-nographic", "-no-reboot",
-            "-accel", "tcg", "-cpu", "qemu64,+rdrand",
+            "-accel", "tcg", "-cpu", CPU,
             "-m", str(mem), "-smp", str(smp),
             "-kernel", xen, "-append", xen_args,
             "-initrd", "%s %s,%s" % (kernel, dom0_args, initrd),
