@@ -80,3 +80,47 @@ need_qemu() {
     run -1 --separate-stderr timeout 60 "$BATS_TEST_TMPDIR/qtest_diff" 1 4000
     [[ "$stderr" =~ "qtest_diff: op " ]]
 }
+
+@test "the UART console moves 3000 input bytes to slow, polling and FIFO-less guests in order without an overrun, holds output back on THRE, and delivers a BREAK in order" {
+    run -0 "$T/uart_con"
+    [[ "$output" =~ uart_con:\ ([0-9]+)\ checks,\ 0\ failures ]]
+    [ "${BASH_REMATCH[1]}" -ge 800000 ]
+}
+
+@test "the UART console stays within its ring and buffers under hostile guest accesses (ASan, UBSan)" {
+    cc -std=gnu99 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+        -fno-omit-frame-pointer -I"$ROOT/src/core" -o "$BATS_TEST_TMPDIR/uart_con" \
+        "$ROOT/test/unit/uart_con.c" "$ROOT/src/core/uart_con.c" "$ROOT/src/core/uart16550.c" \
+        "$ROOT/src/core/ring.c" "$ROOT/src/core/ct.c"
+    UBSAN_OPTIONS=halt_on_error=1 run -0 timeout 120 "$BATS_TEST_TMPDIR/uart_con" 7
+    [[ "$output" =~ uart_con:\ [0-9]+\ checks,\ 0\ failures ]]
+}
+
+@test "the UART console compiles with Xen's flags and has no writable globals" {
+    # shellcheck disable=SC2086
+    gcc $XEN_CFLAGS -c -o "$BATS_TEST_TMPDIR/c.o" "$ROOT/src/core/uart_con.c"
+    nm "$BATS_TEST_TMPDIR/c.o" > "$BATS_TEST_TMPDIR/nm"
+    grep -q ' T sc_uart_con_io$' "$BATS_TEST_TMPDIR/nm"
+    run -1 grep -E ' [BbDdCcGgSs] ' "$BATS_TEST_TMPDIR/nm"
+}
+
+@test "the UART console test catches a glue that lets input overtake a BREAK" {
+    sed 's/if ( !c->brk_n )$/if ( 1 )/' "$ROOT/src/core/uart_con.c" > "$BATS_TEST_TMPDIR/broken.c"
+    run -1 cmp -s "$ROOT/src/core/uart_con.c" "$BATS_TEST_TMPDIR/broken.c"
+    cc -std=gnu99 -O1 -I"$ROOT/src/core" -o "$BATS_TEST_TMPDIR/uart_con" \
+        "$ROOT/test/unit/uart_con.c" "$BATS_TEST_TMPDIR/broken.c" "$ROOT/src/core/uart16550.c" \
+        "$ROOT/src/core/ring.c" "$ROOT/src/core/ct.c"
+    run -1 --separate-stderr "$BATS_TEST_TMPDIR/uart_con"
+    [[ "$stderr" == *"SC_UART_LSR_BI"* ]]
+}
+
+@test "the UART console test catches a glue that feeds the receiver before the guest drained it" {
+    sed 's/while ( sc_uart_rx_ready(&c->uart) )/c->uart.lsr \&= ~SC_UART_LSR_DR; while ( sc_uart_rx_ready(\&c->uart) )/' \
+        "$ROOT/src/core/uart_con.c" > "$BATS_TEST_TMPDIR/broken.c"
+    run -1 cmp -s "$ROOT/src/core/uart_con.c" "$BATS_TEST_TMPDIR/broken.c"
+    cc -std=gnu99 -O1 -I"$ROOT/src/core" -o "$BATS_TEST_TMPDIR/uart_con" \
+        "$ROOT/test/unit/uart_con.c" "$BATS_TEST_TMPDIR/broken.c" "$ROOT/src/core/uart16550.c" \
+        "$ROOT/src/core/ring.c" "$ROOT/src/core/ct.c"
+    run -1 --separate-stderr "$BATS_TEST_TMPDIR/uart_con"
+    [[ "$stderr" == *"oe_seen"* ]]
+}
