@@ -14,7 +14,10 @@ to dom0's sshd). Modes:
          `sc-enc | ssh op@dom0 sudo sc-relay DOMID | sc-dec` answering the
          guest's password prompt, commands checked byte-exact, three
          reads of the bound guest refused, and no typed secret in anything
-         dom0 captured.
+         dom0 captured.  Then an HVM guest (full.hvm): COM1 and port 0xe9
+         emulated by Xen for the bound domain, the user sees the firmware's
+         and the kernel's early output through the pipeline.
+  hvm    only the HVM part of full (a quick run while working on it).
   timing a guest of each kind bound, then measured rather than checked: the
          keystroke-timing attack by run time (precision, recall, F1, chance
          F1) and a suspend mid-output; boot an older hypervisor image with
@@ -89,14 +92,16 @@ def main():
     ap.add_argument("--img", required=True,
                     help="folder with xen, vmlinuz, dom0.cpio.gz, ssh/, guest-password")
     ap.add_argument("--out", required=True, help="folder for logs")
-    ap.add_argument("--mode", choices=("smoke", "full", "timing"), default="full")
+    ap.add_argument("--mode", choices=("smoke", "full", "timing", "hvm"), default="full")
     ap.add_argument("--bin", help="host folder with sc-enc, sc-dec, sc-keygen")
-    ap.add_argument("--guests", default="pv,pvh")
+    ap.add_argument("--guests", default="pv,pvh,hvm",
+                    help="guest kinds: pv, pvh, hvm (smoke: hvm-serial for an HVM guest)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.img, "guest-password")) as f:
         password = f.read().strip()
     kinds = [k for k in a.guests.split(",") if k]
+    pvkinds = [k for k in kinds if k in ("pv", "pvh")]
 
     t0 = time.monotonic()
     q = Qemu(os.path.join(a.img, "xen"), os.path.join(a.img, "vmlinuz"),
@@ -120,9 +125,15 @@ def main():
             for k in kinds:
                 smoke_login(dom0, ids[k], k, password, a.out)
         elif a.mode == "timing":
-            full.timing_only(q, dom0, kinds, password, a, serial_fpr)
+            full.timing_only(q, dom0, pvkinds, password, a, serial_fpr)
+        elif a.mode == "hvm":
+            env, pubfile = full.setup_env(dom0, a, serial_fpr)
+            full.hvm(q, dom0, env, pubfile, password, a, serial_fpr)
         else:
-            full.run(q, dom0, kinds, password, a, serial_fpr)
+            full.run(q, dom0, pvkinds, password, a, serial_fpr)
+            if "hvm" in kinds:
+                env, pubfile = full.setup_env(dom0, a, serial_fpr)
+                full.hvm(q, dom0, env, pubfile, password, a, serial_fpr)
         dom0.run("xl list", check=False)
         dom0.run("sync; (sleep 1; poweroff -f) >/dev/null 2>&1 &", check=False)
         if q.wait_exit(30) is None:
