@@ -110,6 +110,16 @@ struct sccrypt_final {
     uint8_t buf[SCCRYPT_FINAL_MAX];
 };
 
+/*
+ * sccrypt_hvm_dm_map (Xen command line): a bound HVM domain's device model
+ * may still map its RAM (xsm_mmu_update), as QEMU's mapcache does for
+ * emulated DMA: fw_cfg's DMA (direct kernel boot), disks, NICs.  The
+ * weaker seal level "device model may map memory" (sccrypt(7)); meant to
+ * be asked for in the bind request, a host-wide switch until then.
+ */
+static bool __read_mostly opt_hvm_dm_map;
+boolean_param("sccrypt_hvm_dm_map", opt_hvm_dm_map);
+
 static DEFINE_SPINLOCK(sccrypt_lock);
 static LIST_HEAD(sccrypt_doms);
 static struct sc_vmm *vmm;              /* NULL: disabled (no RNG or self-test failed) */
@@ -1036,13 +1046,17 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
      * its 0xe9 bytes no longer reach Xen's console.
      */
     if ( s->has_uart )
+    {
         sccrypt_uart_claim(&s->uart);
+        ACCESS_ONCE(d->sccrypt_dm_map) = opt_hvm_dm_map;
+    }
     else if ( is_hvm_domain(d) )
         sccrypt_debug_port_seal(d);
     drain(s);
     spin_unlock(&sccrypt_lock);
-    printk(XENLOG_INFO "SCCrypt: d%d: console bound and domain sealed (%s)\n",
-           d->domain_id, s->has_uart ? "HVM, COM1" : is_hvm_domain(d) ? "PVH" : "PV");
+    printk(XENLOG_INFO "SCCrypt: d%d: console bound and domain sealed (%s%s)\n",
+           d->domain_id, s->has_uart ? "HVM, COM1" : is_hvm_domain(d) ? "PVH" : "PV",
+           d->sccrypt_dm_map ? "; its device model may map its memory" : "");
     put_domain(d);
     return 0;
 

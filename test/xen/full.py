@@ -19,6 +19,7 @@ import re
 import secrets
 import shlex
 import subprocess
+import sys
 import time
 
 from xenqemu import Stream, Fail, log
@@ -845,3 +846,141 @@ def hvm(q, dom0, env, pubfile, password, a, serial_fpr):
     log("hvm: nothing typed or printed (firmware, kernel, shell) appears in %d bytes "
         "dom0 captured" % len(cap))
     return domid
+
+
+# ---- check_xen.py --mode bench: figures, never asserted -------------------
+
+BENCH_KEYS = 20
+BENCH_BYTES = 65536
+
+
+def measure(s, what):
+    """On a shell (prompt "guest# ") behind stream s: the median keystroke
+    round trip (a key sent to its echo seen) and the guest's output rate
+    (BENCH_BYTES of 'x' printed).  Returns (rtt_ms, mib_s)."""
+    times = []
+    for _ in range(BENCH_KEYS):
+        m = s.mark()
+        t = time.monotonic()
+        s.send(b"a")
+        s.expect(rb"a", 30, m, what="%s: the echo of a keystroke" % what)
+        times.append(time.monotonic() - t)
+    m = s.mark()
+    s.send(b"\n")
+    s.expect(rb"guest# ", 30, m, what="%s: the prompt again" % what)
+    m = s.mark()
+    t = time.monotonic()
+    s.send(b"head -c %d /dev/zero | tr '\\0' x; echo; echo END-$((6*7))\n" % BENCH_BYTES)
+    s.expect(rb"END-42", 600, m, what="%s: the end of %d bytes of output" % (what, BENCH_BYTES))
+    dt = time.monotonic() - t
+    times.sort()
+    return 1000 * times[len(times) // 2], BENCH_BYTES / dt / (1 << 20)
+
+
+def plain_console(dom0, domid, kind, password, out, serial):
+    """The stock plaintext path: `xl console` (-t serial: QEMU's COM1)."""
+    how = "-t serial " if serial else ""
+    s = Stream(dom0.ssh_argv("root", ["-tt"]) + ["xl console %s%d" % (how, domid)],
+               os.path.join(out, "bench-plain-%s.log" % kind))
+    try:
+        s.send(b"\r")
+        s.expect(rb"login: ", 300, what="%s login prompt (xl console)" % kind)
+        m = s.mark()
+        s.send(b"root\r")
+        s.expect(rb"Password: ", 60, m, what="%s password prompt" % kind)
+        m = s.mark()
+        s.send(password.encode() + b"\r")
+        s.expect(rb"guest# ", 60, m, what="%s shell prompt" % kind)
+        return measure(s, "%s (xl console %s)" % (kind, how))
+    finally:
+        s.kill()
+
+
+def sealed_console(dom0, env, domid, kind, password, out):
+    """The same through the user's pipeline to a bound guest; also the
+    relay's count of hypercalls and events for the session."""
+    p = Pipe(dom0, env, domid, kind, "bench-" + kind, out)
+    try:
+        p.login(password)
+        rtt, rate = measure(p.s, "%s (sc-enc | sc-relay | sc-dec)" % kind)
+        p.s.send(b"exit\n")
+        p.s.close_input()
+        p.s.wait(90)
+    except Fail:
+        p.relay_state(dom0)
+        raise
+    finally:
+        p.s.kill()
+    r = dom0.run("grep -h 'session end' /tmp/relay-bench-%s.err" % kind, check=False)
+    line = r.stdout.decode(errors="replace").strip().splitlines()
+    counts = {}
+    if line:
+        for k, v in re.findall(r"(\w+)=(\d+)", line[-1]):
+            counts[k] = int(v)
+    return rtt, rate, counts
+
+
+def bench(q, dom0, password, a, serial_fpr):
+    """Figures on the real hypervisor, in one boot, side by side with the
+    plaintext path: keystroke round trip (median of BENCH_KEYS), guest
+    output MiB/s (BENCH_BYTES), and for the bound HVM guest Xen's UART
+    counters (port accesses, i.e. VM exits or rep elements, per byte) and
+    the relay's hypercalls and events per byte.  Prints; asserts nothing."""
+    out = os.path.abspath(a.out)
+    env, pubfile = setup_env(dom0, a, serial_fpr)
+    rows = []
+    t = time.monotonic()
+    dom0.run("xl create /etc/xen/hvm-serial.cfg", timeout=90)
+    domid = int(dom0.run("xl domid guest-hvm-serial").stdout.strip())
+    rtt, rate = plain_console(dom0, domid, "hvm-serial", password, out, True)
+    log("bench: stock HVM guest up and measured in %.0fs" % (time.monotonic() - t))
+    rows.append(("HVM, QEMU's COM1, xl console -t serial", rtt, rate, ""))
+    dom0.run("xl destroy %d" % domid, timeout=60)
+
+    t = time.monotonic()
+    domid = bind_new(dom0, env, pubfile, serial_fpr, "hvm", out)
+    dom0.run("xl unpause %d" % domid)
+    rtt, rate, c = sealed_console(dom0, env, domid, "hvm", password, out)
+    log("bench: bound HVM guest up and measured in %.0fs" % (time.monotonic() - t))
+    m = q.mark()
+    dom0.run("xl destroy %d" % domid, timeout=60)
+    u = q.expect(rb"SCCrypt: d%d: UART: (\d+) port accesses, (\d+) bytes out, (\d+) in, "
+                 rb"(\d+) on port 0xe9 \((\d+) lost\), (\d+) flushes" % domid, 60, m,
+                 what="the UART's counters on Xen's console")
+    io, tx, rx, e9, lost, fl = (int(x) for x in u.groups())
+    nbytes = tx + e9
+    extra = ("%d port accesses for %d bytes out (%d THR, %d on 0xe9) and %d in: "
+             "%.2f accesses per byte; %d flushes; relay: %s hypercalls, %s events "
+             "for %s ciphertext bytes out (%.4f hypercalls per guest byte)"
+             % (io, nbytes, tx, e9, rx, io / max(1, nbytes + rx), fl,
+                c.get("exchanges", "?"), c.get("events", "?"), c.get("out", "?"),
+                c.get("exchanges", 0) / max(1, nbytes)))
+    rows.append(("HVM, Xen's COM1, sc-enc | sc-relay | sc-dec", rtt, rate, extra))
+
+    for sealed in (False, True):
+        t = time.monotonic()
+        if sealed:
+            domid = bind_new(dom0, env, pubfile, serial_fpr, "pv", out)
+            dom0.run("xl unpause %d" % domid)
+            rtt, rate, c = sealed_console(dom0, env, domid, "pv", password, out)
+            extra = ("relay: %s hypercalls, %s events for %s ciphertext bytes out"
+                     % (c.get("exchanges", "?"), c.get("events", "?"), c.get("out", "?")))
+            rows.append(("PV, sc-enc | sc-relay | sc-dec", rtt, rate, extra))
+        else:
+            dom0.run("xl create /etc/xen/pv.cfg", timeout=90)
+            domid = int(dom0.run("xl domid guest-pv").stdout.strip())
+            rtt, rate = plain_console(dom0, domid, "pv", password, out, False)
+            rows.append(("PV, xl console", rtt, rate, ""))
+        log("bench: PV guest (%s) measured in %.0fs" % ("bound" if sealed else "stock",
+                                                        time.monotonic() - t))
+        dom0.run("xl destroy %d" % domid, timeout=60)
+
+    lines = ["bench-xen: %d keystrokes (median round trip), %d bytes of output"
+             % (BENCH_KEYS, BENCH_BYTES)]
+    for name, rtt, rate, extra in rows:
+        lines.append("  %-45s %8.1f ms %8.4f MiB/s%s" % (name, rtt, rate,
+                                                        ("\n      " + extra) if extra else ""))
+    text = "\n".join(lines)
+    with open(os.path.join(out, "bench.txt"), "w") as f:
+        f.write(text + "\n")
+    sys.stdout.write(text + "\n")
