@@ -91,8 +91,11 @@
 #define XEN_SCCRYPT_P_GRANT     5   /* a grant entry beyond console and xenstore is set
                                      * or mapped */
 #define XEN_SCCRYPT_P_MAPPED    6   /* another domain holds a reference to its memory */
-#define XEN_SCCRYPT_P_DMA       7   /* no IOMMU in strict mode for dom0, and Xen was not
-                                     * booted with sccrypt_allow_dma */
+#define XEN_SCCRYPT_P_DMA       7   /* (no longer returned: whether dom0's DMA is confined
+                                     * is in the seal level the answers vouch for, and the
+                                     * bind request's least level decides; an older
+                                     * hypervisor: no strict IOMMU, and no
+                                     * sccrypt_allow_dma) */
 #define XEN_SCCRYPT_P_TRACE     8   /* hypervisor tracing (xentrace) is on */
 #define XEN_SCCRYPT_P_XSM       9   /* the FLASK XSM policy decides: the seal is not in it */
 #define XEN_SCCRYPT_P_CONSOLE   10  /* no console in its HVM params / start_info

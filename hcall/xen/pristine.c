@@ -60,22 +60,6 @@
 
 #include "pristine.h"
 
-/* Without an IOMMU that keeps dom0's devices off guest memory: sccrypt_allow_dma. */
-static bool __read_mostly opt_allow_dma;
-boolean_param("sccrypt_allow_dma", opt_allow_dma);
-
-static unsigned int seal_level(void)
-{
-    if ( iommu_enabled && iommu_hwdom_strict )
-        return XEN_SCCRYPT_L_DMA;
-    return 0;
-}
-
-unsigned int sccrypt_seal_level(void)
-{
-    return seal_level();
-}
-
 /* ---- the console, as the guest will find it ------------------------- */
 
 /* 64-bit PV: the frame behind va in v's initial kernel page tables. */
@@ -526,8 +510,11 @@ int sccrypt_pristine(struct domain *d, const struct sccrypt_console *con,
     if ( xsm_sccrypt_seal_off )
         return *why = XEN_SCCRYPT_P_XSM, -EPERM;
 #endif
-    if ( !seal_level() && !opt_allow_dma )
-        return *why = XEN_SCCRYPT_P_DMA, -EPERM;
+    /*
+     * No IOMMU refusal here: whether dom0's DMA is confined is part of the
+     * seal level the answer vouches for (sccrypt.c), and the user's bind
+     * request says whether a host without a strict IOMMU is acceptable.
+     */
     if ( tb_init_done )
         return *why = XEN_SCCRYPT_P_TRACE, -EPERM;
     if ( (vpmu_mode & XENPMU_MODE_ALL) || xenoprof_sccrypt_profiled(d) )

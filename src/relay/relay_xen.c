@@ -282,8 +282,8 @@ static const char *not_pristine(uint32_t why)
         return "another domain holds a mapping of the domain's memory (a foreign mapping "
                "made before the bind): end it (or create the guest again), then bind";
     case XEN_SCCRYPT_P_DMA:
-        return "this host cannot stop DMA into guests: boot Xen with an IOMMU and "
-               "dom0-iommu=strict (or, knowingly, with sccrypt_allow_dma)";
+        return "(an older hypervisor) this host cannot stop DMA into guests: boot Xen with "
+               "an IOMMU and dom0-iommu=strict (or, knowingly, with sccrypt_allow_dma)";
     case XEN_SCCRYPT_P_TRACE:
         return "hypervisor tracing (xentrace) is on: stop it, then bind";
     case XEN_SCCRYPT_P_XSM:
