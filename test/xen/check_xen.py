@@ -6,8 +6,9 @@ Boots the (patched) Xen under QEMU with a busybox dom0 and drives it from
 the host through real OpenSSH (QEMU user networking, a host port forwarded
 to dom0's sshd). Modes:
 
-  smoke  stock path, no SCCrypt: create a PV and a PVH guest paused,
-         unpause them, log in through `xl console` over ssh. Proves the
+  smoke  stock path, no SCCrypt: create a PV, a PVH and an HVM guest
+         paused, unpause them, log in through `xl console` over ssh (the
+         HVM guest's: QEMU's COM1, `xl console -t serial`). Proves the
          infrastructure (boot, ssh, guests, login prompt) works.
   full   the SCCrypt test of issue 5: fingerprint on Xen's serial line,
          guests created paused, bound, unpaused, the user's pipeline
@@ -127,6 +128,8 @@ def main():
         dom0.wait_ssh(60)
         log("ssh to dom0 works")
         if a.mode == "smoke":
+            # The stock path to an HVM guest's console: QEMU's COM1 on a pty.
+            kinds = ["hvm-serial" if k == "hvm" else k for k in kinds]
             ids = {k: create_paused(dom0, k) for k in kinds}
             for k in kinds:
                 dom0.run("xl unpause %d" % ids[k])

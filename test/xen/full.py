@@ -902,7 +902,7 @@ def hvm(q, dom0, env, pubfile, password, a, serial_fpr):
 # ---- check_xen.py --mode bench: figures, never asserted -------------------
 
 BENCH_KEYS = 20
-BENCH_BYTES = 65536
+BENCH_BYTES = 8192
 
 
 def measure(s, what):
