@@ -929,12 +929,14 @@ def measure(s, what):
 
 
 def plain_console(dom0, domid, kind, password, out, serial):
-    """The stock plaintext path: `xl console` (-t serial: QEMU's COM1)."""
+    """The stock plaintext path: `xl console` (-t serial: QEMU's COM1) to
+    domid, created paused; unpaused once the console is attached."""
     how = "-t serial " if serial else ""
     s = Stream(dom0.ssh_argv("root", ["-tt"]) + ["xl console %s%d" % (how, domid)],
                os.path.join(out, "bench-plain-%s.log" % kind))
     try:
-        s.send(b"\r")
+        time.sleep(3)
+        dom0.run("xl unpause %d" % domid)
         s.expect(rb"login: ", HVM_BOOT, what="%s login prompt (xl console)" % kind)
         m = s.mark()
         s.send(b"root\r")
@@ -981,7 +983,7 @@ def bench(q, dom0, password, a, serial_fpr):
     env, pubfile = setup_env(dom0, a, serial_fpr)
     rows = []
     t = time.monotonic()
-    dom0.run("xl create /etc/xen/hvm-serial.cfg", timeout=90)
+    dom0.run("xl create -p /etc/xen/hvm-serial.cfg", timeout=90)
     domid = int(dom0.run("xl domid guest-hvm-serial").stdout.strip())
     rtt, rate = plain_console(dom0, domid, "hvm-serial", password, out, True)
     log("bench: stock HVM guest up and measured in %.0fs" % (time.monotonic() - t))
@@ -1019,7 +1021,7 @@ def bench(q, dom0, password, a, serial_fpr):
                      % (c.get("exchanges", "?"), c.get("events", "?"), c.get("out", "?")))
             rows.append(("PV, sc-enc | sc-relay | sc-dec", rtt, rate, extra))
         else:
-            dom0.run("xl create /etc/xen/pv.cfg", timeout=90)
+            dom0.run("xl create -p /etc/xen/pv.cfg", timeout=90)
             domid = int(dom0.run("xl domid guest-pv").stdout.strip())
             rtt, rate = plain_console(dom0, domid, "pv", password, out, False)
             rows.append(("PV, xl console", rtt, rate, ""))
