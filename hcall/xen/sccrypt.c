@@ -517,8 +517,15 @@ static void ring_unlock(struct sccrypt_dom *s)
 {
     if ( s->has_uart )
     {
+        /*
+         * A BREAK record the engine stopped at goes behind the input before
+         * it (LSR.BI once the guest read that far); input then goes on.  While
+         * the UART's queue of BREAKs is full it waits, as input does.
+         */
+        if ( sc_vmm_break_pending(&s->dom) && !sc_uart_con_break(&s->uart.con) )
+            sc_vmm_break_taken(&s->dom);
         /* Input the engine still holds: the port handler asks back for it. */
-        s->uart.in_waiting = s->dom.pending_len != 0;
+        s->uart.in_waiting = s->dom.pending_len != 0 || sc_vmm_break_pending(&s->dom);
         sccrypt_uart_unlock(&s->uart);
     }
 }
