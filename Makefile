@@ -67,7 +67,7 @@ TEST_BIN  := $(foreach s,$(TEST_SRC),bin/test/$(basename $(notdir $(s))))
 MAN_SRC := $(wildcard man/*.scd)
 MAN_OUT := $(MAN_SRC:.scd=)
 
-.PHONY: all tools tests man check check-xen check-xen-smoke demo bench install uninstall clean \
+.PHONY: all tools tests man check check-xen check-xen-smoke bench-xen demo bench install uninstall clean \
         deps deps-demo print-man-subst FORCE patch install-client install-relay uninstall-client uninstall-relay deb \
         fuzz fuzz-build
 all: tools tests
@@ -146,6 +146,11 @@ check-xen: deps
 check-xen-smoke: deps
 	$(MAKE) WERROR=1 all
 	$(MAKE) -C hcall check-xen-smoke
+
+# Figures on the real hypervisor, beside the plaintext path (never a test).
+bench-xen: deps
+	$(MAKE) WERROR=1 all
+	$(MAKE) -C hcall bench-xen
 
 demo: deps-demo
 	$(MAKE) tools

@@ -43,7 +43,7 @@ KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-im
 [ -n "$KPKG" ] || die "cannot resolve linux-image-amd64 to a kernel package"
 PKGS="xen-utils-4.17 xenstore-utils libxenmisc4.17 libxenstore4 libxenevtchn1
 libxengnttab1 libxenforeignmemory1 libxencall1 libxendevicemodel1
-libxentoolcore1 libxentoollog1 libxenhypfs1 $KPKG"
+libxentoolcore1 libxentoollog1 libxenhypfs1 qemu-system-xen $KPKG"
 need=
 for p in $PKGS; do
     ls "$W/debs/${p}_"*.deb >/dev/null 2>&1 || need="$need $p"

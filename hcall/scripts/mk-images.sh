@@ -124,6 +124,49 @@ mkdir -p "$D/etc/xen" "$D/var/lib/xen" "$D/var/lib/xenstored" "$D/var/log/xen" \
 : > "$D/etc/xen/xl.conf"
 cp "$OUT/vmlinuz" "$D/boot/vmlinuz"
 cp "$OUT/guest.cpio.gz" "$D/boot/guest.cpio.gz"
+# HVM: Debian's device model (qemu-system-xen, the path libxl runs), the
+# hvmloader libxl loads, the SeaBIOS it passes in, and QEMU's option ROM for
+# direct kernel boot (linuxboot_dma.bin, read through fw_cfg by SeaBIOS).
+DM=/usr/libexec/xen-qemu-system-i386
+[ -x "$STAGE$DM" ] || die "$STAGE: no unpacked qemu-system-xen ($DM)"
+copy_bin "$D" "$STAGE$DM" "$DM"
+mkdir -p "$D/usr/lib/xen-4.17/boot" "$D/usr/share/seabios" "$D/usr/share/qemu"
+cp "$STAGE/usr/lib/xen-4.17/boot/hvmloader" "$D/usr/lib/xen-4.17/boot/"
+[ -f /usr/share/seabios/bios-256k.bin ] || die "/usr/share/seabios/bios-256k.bin missing (install seabios)"
+cp /usr/share/seabios/bios-256k.bin "$D/usr/share/seabios/"
+for f in linuxboot_dma.bin linuxboot.bin kvmvapic.bin; do
+    [ -f "/usr/share/qemu/$f" ] && cp "/usr/share/qemu/$f" "$D/usr/share/qemu/"
+done
+[ -d /usr/share/qemu/keymaps ] && cp -r /usr/share/qemu/keymaps "$D/usr/share/qemu/"
+# hvm.cfg: the configuration a bound HVM guest needs (sccrypt(7)): no
+# emulated serial (COM1 is Xen's after the bind), disk, NIC, VGA or PV
+# keyboard; Linux by direct kernel boot through hvmloader and SeaBIOS.
+# pci=noearly: Linux's early PCI scans (AGP aperture checks) write port 0xcf8
+# some 16000 times, each a round trip to QEMU in dom0: minutes under TCG.
+# hvm-serial.cfg: the same guest with QEMU's COM1 on a pty, the stock
+# plaintext path (`xl console -t serial`), for the smoke test and figures.
+for t in hvm hvm-serial; do
+    ser=; [ $t = hvm-serial ] && ser='serial = "pty"'
+    cat > "$D/etc/xen/$t.cfg" <<CFG
+name = "guest-$t"
+type = "hvm"
+kernel = "/boot/vmlinuz"
+ramdisk = "/boot/guest.cpio.gz"
+cmdline = "console=ttyS0 earlyprintk=ttyS0 quiet pci=noearly"
+memory = 128
+vcpus = 1
+on_crash = "destroy"
+vif = []
+disk = []
+vga = "none"
+vnc = 0
+sdl = 0
+vkb_device = 0
+usb = 0
+xen_platform_pci = 1
+$ser
+CFG
+done
 for t in pv pvh; do
     cat > "$D/etc/xen/$t.cfg" <<CFG
 name = "guest-$t"

@@ -67,6 +67,7 @@
 #include <asm/hvm/hvm.h>
 
 #include "pristine.h"
+#include "uart_port.h"
 #include "sc_vmm.h"
 #include "sccrypt_crypto.h"
 #include "chacha20.h"
@@ -80,7 +81,15 @@ struct sccrypt_dom {
     struct list_head list;
     struct domain *d;
     struct sc_dom dom;
-    volatile struct sc_xencons *ring;   /* global mapping of the console page */
+    /*
+     * The ring the engine reads and writes: the guest's console page (PV,
+     * PVH), or for an HVM guest the UART's host-private ring (uart_port.h),
+     * whose ring is used under uart.lock.
+     */
+    volatile struct sc_xencons *ring;
+    volatile struct sc_xencons *page;   /* global mapping of the console page */
+    bool has_uart;                      /* HVM: COM1 and 0xe9 are Xen's (uart) */
+    struct sccrypt_uart uart;
     struct page_info *ring_page;        /* holds a reference (and for PV a type) */
     evtchn_port_t guest_port;           /* the guest's console port */
     evtchn_port_t xen_port;             /* Xen's end of it */
@@ -482,28 +491,81 @@ static bool session_open(const struct sccrypt_dom *s)
     return s->session && s->dom.state != SC_SESS_NONE;
 }
 
-static uint32_t ring_out_used(const struct sccrypt_dom *s)
+/*
+ * The engine's ring of an HVM guest is the UART's: taken under its
+ * per-domain lock (inside sccrypt_lock), and on release the UART moves
+ * what it can (input to the receiver, held output into the ring) and
+ * drives IRQ 4.  Nothing for PV and PVH.
+ */
+static void ring_lock(struct sccrypt_dom *s)
 {
-    uint32_t used = ACCESS_ONCE(s->ring->out_prod) - ACCESS_ONCE(s->ring->out_cons);
+    if ( s->has_uart )
+        sccrypt_uart_lock(&s->uart);
+}
+
+static void ring_unlock(struct sccrypt_dom *s)
+{
+    if ( s->has_uart )
+    {
+        /*
+         * A BREAK record the engine stopped at goes behind the input before
+         * it (LSR.BI once the guest read that far); input then goes on.  While
+         * the UART's queue of BREAKs is full it waits, as input does.
+         */
+        if ( sc_vmm_break_pending(&s->dom) && !sc_uart_con_break(&s->uart.con) )
+            sc_vmm_break_taken(&s->dom);
+        /* Input the engine still holds: the port handler asks back for it. */
+        s->uart.in_waiting = s->dom.pending_len != 0 || sc_vmm_break_pending(&s->dom);
+        sccrypt_uart_unlock(&s->uart);
+    }
+}
+
+static uint32_t out_used(const volatile struct sc_xencons *r)
+{
+    uint32_t used = ACCESS_ONCE(r->out_prod) - ACCESS_ONCE(r->out_cons);
 
     return used > SC_RING_OUT_SIZE ? SC_RING_OUT_SIZE : used;
 }
 
-/*
- * Moves guest output into the backlog.  While a relay is attached the
- * backlog is not allowed to overflow (the guest waits for the relay);
- * otherwise the oldest output goes.  Returns the bytes moved.
- */
-static size_t drain(struct sccrypt_dom *s)
+static uint32_t ring_out_used(struct sccrypt_dom *s)
 {
-    size_t n;
-    uint32_t used = ring_out_used(s);
+    uint32_t used;
+
+    ring_lock(s);
+    used = out_used(s->ring);
+    ring_unlock(s);
+    if ( s->has_uart && s->page )
+        used += out_used(s->page);
+    return used;
+}
+
+static size_t drain_one(struct sccrypt_dom *s, volatile struct sc_xencons *r)
+{
+    uint32_t used = out_used(r);
 
     if ( !used )
         return 0;
     if ( session_open(s) && s->bl.cap - s->bl.len < used )
         return 0;
-    n = sc_backlog_drain_ring(&s->bl, s->ring);
+    return sc_backlog_drain_ring(&s->bl, r);
+}
+
+/*
+ * Moves guest output into the backlog.  While a relay is attached the
+ * backlog is not allowed to overflow (the guest waits for the relay);
+ * otherwise the oldest output goes.  Returns the bytes moved.  An HVM
+ * guest's PV console ring is drained too (into the same session: it
+ * carries nothing out in plaintext); its input only ever goes to the UART.
+ */
+static size_t drain(struct sccrypt_dom *s)
+{
+    size_t n;
+
+    ring_lock(s);
+    n = drain_one(s, s->ring);
+    ring_unlock(s);
+    if ( s->has_uart && s->page )
+        n += drain_one(s, s->page);
     if ( n && session_open(s) )
         sc_vmm_guest_output(&s->dom, run_ms(s));
     return n;
@@ -589,29 +651,52 @@ static void cf_check sccrypt_timer_fn(void *data)
     spin_unlock(&sccrypt_lock);
 }
 
-/* The guest notified its console: take its output, give it pending input. */
+/* Takes the guest's output, gives it pending input, tells the relay (lock held). */
+static void console_news_locked(struct sccrypt_dom *s)
+{
+    size_t moved, moved_in;
+
+    moved = drain(s);
+    ring_lock(s);
+    moved_in = sc_vmm_flush_input(&s->dom, s->ring);
+    ring_unlock(s);
+    if ( moved || moved_in )
+        notify_via_xen_event_channel(s->d, s->xen_port);
+    /*
+     * The relay hears of output the engine would send now, and of room
+     * for input it was kept waiting for (pending input went in); not of
+     * the guest merely reading a key or echoing one (issue 17.3: either
+     * would mark the key apart from chaff).
+     */
+    if ( relay_has_news(s) || (session_open(s) && s->dom.pending_len == 0 && moved_in) )
+        notify_relay(s);
+}
+
+/* The guest notified its console. */
 static void cf_check sccrypt_console_event(struct vcpu *v, unsigned int port)
 {
     struct sccrypt_dom *s;
-    size_t moved, moved_in;
 
     spin_lock(&sccrypt_lock);
     s = find_dom(v->domain);
     if ( s && s->xen_port == port )
+        console_news_locked(s);
+    spin_unlock(&sccrypt_lock);
+}
+
+/*
+ * An HVM guest's UART asks for the engine (uart_port.h): a batch of output
+ * is ready, or it read its input and more waits.  From the UART's timer.
+ */
+static void uart_flush(void *ctx)
+{
+    struct sccrypt_dom *s = ctx;
+
+    spin_lock(&sccrypt_lock);
+    if ( find_dom(s->d) == s )
     {
-        moved = drain(s);
-        moved_in = sc_vmm_flush_input(&s->dom, s->ring);
-        if ( moved || moved_in )
-            notify_via_xen_event_channel(s->d, s->xen_port);
-        /*
-         * The relay hears of output the engine would send now, and of
-         * room for input it was kept waiting for (pending input went in);
-         * not of the guest merely reading a key or echoing one (issue
-         * 17.3: either would mark the key apart from chaff).
-         */
-        if ( relay_has_news(s) ||
-             (session_open(s) && s->dom.pending_len == 0 && moved_in) )
-            notify_relay(s);
+        console_news_locked(s);
+        arm_timer(s);
     }
     spin_unlock(&sccrypt_lock);
 }
@@ -648,8 +733,9 @@ static void session_end_final(struct sc_dom *dom, uint64_t session, unsigned int
 
 static void release_console(struct sccrypt_dom *s)
 {
-    if ( s->ring )
-        unmap_domain_page_global((void *)s->ring);
+    if ( s->page )
+        unmap_domain_page_global((void *)s->page);
+    s->page = NULL;
     s->ring = NULL;
     if ( s->ring_page )
     {
@@ -682,6 +768,8 @@ void sccrypt_domain_destroy(struct domain *d)
     if ( !s )
         return;
     kill_timer(&s->timer);
+    if ( s->has_uart )
+        sccrypt_uart_kill(&s->uart);    /* its handler now answers "not mine" */
     release_console(s);
     /* The event channels go with the domain (evtchn_destroy). */
     sc_backlog_wipe(&s->bl);
@@ -870,6 +958,19 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
         smp_mb();
         rc = sccrypt_pristine(d, &con, &why);
     }
+    /*
+     * An HVM guest (emulated devices): its console is COM1, which Xen
+     * takes; nothing of Xen's may cover those ports already.
+     */
+    if ( !rc && is_hvm_domain(d) && has_vpic(d) )
+    {
+        if ( sccrypt_uart_check(d) )
+        {
+            why = XEN_SCCRYPT_P_DEVICE;
+            rc = -EPERM;
+        }
+        con.console_kind = SC_CON_UART;
+    }
     if ( rc )
         goto out_unseal;
     rc = take_console(d, &con, &page);
@@ -887,15 +988,19 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
     s->ring_page = page;
     sc_backlog_init(&s->bl, s->blbuf, sizeof(s->blbuf));
     init_timer(&s->timer, sccrypt_timer_fn, s, smp_processor_id());
+    s->has_uart = is_hvm_domain(d) && has_vpic(d);
+    if ( s->has_uart )
+        sccrypt_uart_init(&s->uart, d, uart_flush, s, smp_processor_id());
 
     /* Only one consumer may own a ring: the console must be let go first. */
     rc = -EBUSY;
     if ( !evtchn_port_is_unbound(d, con.port) )
         goto out_free;
-    s->ring = map_domain_page_global(page_to_mfn(page));
+    s->page = map_domain_page_global(page_to_mfn(page));
     rc = -ENOMEM;
-    if ( !s->ring )
+    if ( !s->page )
         goto out_free;
+    s->ring = s->has_uart ? (volatile struct sc_xencons *)&s->uart.con.ring : s->page;
 
     /* The challenge under the lock; the unsealing (X25519) outside it. */
     spin_lock(&sccrypt_lock);
@@ -937,6 +1042,16 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
      * then uses up; the domain's copy goes with it.
      */
     sc_dom_init(&s->dom, d->domain_id, d->handle);
+    /*
+     * The weaker level "device model may map memory" (sccrypt(7) LEVELS):
+     * only for an HVM guest (its console the UART), and only when the
+     * user's request allows it, by a least level without sealed memory; an
+     * HVM guest that needs emulated DMA (direct kernel boot's fw_cfg, a disk
+     * or NIC) cannot run otherwise.  Its device model may then map its RAM
+     * (xsm_mmu_update) and its string I/O keeps the guest address.
+     */
+    con.dm_may_map = con.console_kind == SC_CON_UART &&
+                     !(least.flags & SC_LEVEL_SEALED);
     /* The level this domain's answers will vouch for; the commit checks the request's least. */
     sccrypt_host_level(&con, &level);
     sc_dom_set_level(&s->dom, &level);
@@ -978,10 +1093,22 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
     s->xen_port = xport;
     run_clock_start(s);
     list_add(&s->list, &sccrypt_doms);
+    /*
+     * HVM: COM1 and port 0xe9 are Xen's from now on (uart_port.c); PVH:
+     * its 0xe9 bytes no longer reach Xen's console.
+     */
+    if ( s->has_uart )
+    {
+        sccrypt_uart_claim(&s->uart);
+        ACCESS_ONCE(d->sccrypt_dm_map) = con.dm_may_map;
+    }
+    else if ( is_hvm_domain(d) )
+        sccrypt_debug_port_seal(d);
     drain(s);
     spin_unlock(&sccrypt_lock);
-    printk(XENLOG_INFO "SCCrypt: d%d: console bound and domain sealed (%s)\n",
-           d->domain_id, is_hvm_domain(d) ? "PVH/HVM" : "PV");
+    printk(XENLOG_INFO "SCCrypt: d%d: console bound and domain sealed (%s%s)\n",
+           d->domain_id, s->has_uart ? "HVM, COM1" : is_hvm_domain(d) ? "PVH" : "PV",
+           d->sccrypt_dm_map ? "; its device model may map its memory" : "");
     put_domain(d);
     return 0;
 
@@ -990,8 +1117,10 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
  out_free:
     sc_wipe(key, sizeof(key));
     kill_timer(&s->timer);
-    if ( s->ring )
-        unmap_domain_page_global((void *)s->ring);
+    if ( s->has_uart )
+        kill_timer(&s->uart.flush);
+    if ( s->page )
+        unmap_domain_page_global((void *)s->page);
     sc_wipe(s, sizeof(*s));
     xfree(s);
  out_page:
@@ -1228,8 +1357,10 @@ static int input_locked(struct sccrypt_dom *s, const uint8_t *buf, size_t len, s
     *total = 0;
     for ( ;; )
     {
+        ring_lock(s);
         rc = sc_vmm_input(&s->dom, s->ring, buf + *total, len - *total, &used, &wrote,
                           run_ms(s));
+        ring_unlock(s);
         *total += used;
         /*
          * An obfuscating session's guest gets an event for every record,

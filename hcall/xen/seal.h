@@ -35,10 +35,16 @@
  *                          and 1 and nobody mapping its frames, and mapping
  *                          the table (domain_resource_map) is refused after
  *   hvm_param              HVMOP_get_param only (frame numbers and ports)
+ *   mmu_update             only a foreign mapping of a bound HVM domain
+ *                          whose device model may map its RAM
+ *                          (d->sccrypt_dm_map: the user's bind request
+ *                          allowed the level without "sealed"), only by the
+ *                          hardware domain or the domain targeting it
+ *                          (QEMU's mapcache, for emulated DMA)
  *
  * XSM_SEAL_EXEMPT: getdomaininfo domctl domctl_scheduler_op
  * XSM_SEAL_EXEMPT: memory_stat_reservation schedop_shutdown evtchn_interdomain
- * XSM_SEAL_EXEMPT: grant_mapref grant_unmapref grant_copy hvm_param
+ * XSM_SEAL_EXEMPT: grant_mapref grant_unmapref grant_copy hvm_param mmu_update
  * (check-xen checks that exactly these hooks of the patched dummy.h call
  * xsm_seal_exempt_action().)
  *

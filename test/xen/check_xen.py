@@ -6,15 +6,23 @@ Boots the (patched) Xen under QEMU with a busybox dom0 and drives it from
 the host through real OpenSSH (QEMU user networking, a host port forwarded
 to dom0's sshd). Modes:
 
-  smoke  stock path, no SCCrypt: create a PV and a PVH guest paused,
-         unpause them, log in through `xl console` over ssh. Proves the
+  smoke  stock path, no SCCrypt: create a PV, a PVH and an HVM guest
+         paused, unpause them, log in through `xl console` over ssh (the
+         HVM guest's: QEMU's COM1, `xl console -t serial`). Proves the
          infrastructure (boot, ssh, guests, login prompt) works.
   full   the SCCrypt test of issue 5: fingerprint on Xen's serial line,
          guests created paused, bound, unpaused, the user's pipeline
          `sc-enc | ssh op@dom0 sudo sc-relay DOMID | sc-dec` answering the
          guest's password prompt, commands checked byte-exact, three
          reads of the bound guest refused, and no typed secret in anything
-         dom0 captured.
+         dom0 captured.  Then an HVM guest (full.hvm): COM1 and port 0xe9
+         emulated by Xen for the bound domain, the user sees the firmware's
+         and the kernel's early output through the pipeline.
+  hvm    only the HVM part of full (a quick run while working on it).
+  bench  figures, never asserted (make bench-xen): keystroke round trip,
+         output MiB/s, and for the bound HVM guest port accesses and
+         hypercalls per byte, each beside the plaintext path (xl console
+         -t serial for HVM, xl console for PV), in one boot.
   hvmseal  the HVM seal's attacks alone (hvmseal.py): an HVM guest unbound,
          then bound, against dom0's device-model doors
   timing a guest of each kind bound, then measured rather than checked: the
@@ -61,7 +69,9 @@ def create_paused(dom0, kind):
 
 
 def smoke_login(dom0, domid, kind, password, outdir):
-    s = Stream(dom0.ssh_argv("root", ["-tt"]) + ["xl console %d" % domid],
+    # An HVM guest's console is QEMU's emulated COM1 (serial="pty").
+    how = "-t serial " if kind.startswith("hvm") else ""
+    s = Stream(dom0.ssh_argv("root", ["-tt"]) + ["xl console %s%d" % (how, domid)],
                os.path.join(outdir, "console-%s.log" % kind))
     try:
         s.expect(rb"login: ", GUEST_TIMEOUT, what="%s login prompt" % kind)
@@ -89,14 +99,17 @@ def main():
     ap.add_argument("--img", required=True,
                     help="folder with xen, vmlinuz, dom0.cpio.gz, ssh/, guest-password")
     ap.add_argument("--out", required=True, help="folder for logs")
-    ap.add_argument("--mode", choices=("smoke", "full", "timing", "hvmseal"), default="full")
+    ap.add_argument("--mode", choices=("smoke", "full", "timing", "hvm", "bench", "hvmseal"),
+                    default="full")
     ap.add_argument("--bin", help="host folder with sc-enc, sc-dec, sc-keygen")
-    ap.add_argument("--guests", default="pv,pvh")
+    ap.add_argument("--guests", default="pv,pvh,hvm",
+                    help="guest kinds: pv, pvh, hvm (smoke: hvm-serial for an HVM guest)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.img, "guest-password")) as f:
         password = f.read().strip()
     kinds = [k for k in a.guests.split(",") if k]
+    pvkinds = [k for k in kinds if k in ("pv", "pvh")]
 
     t0 = time.monotonic()
     q = Qemu(os.path.join(a.img, "xen"), os.path.join(a.img, "vmlinuz"),
@@ -114,17 +127,27 @@ def main():
         dom0.wait_ssh(60)
         log("ssh to dom0 works")
         if a.mode == "smoke":
+            # The stock path to an HVM guest's console: QEMU's COM1 on a pty.
+            kinds = ["hvm-serial" if k == "hvm" else k for k in kinds]
             ids = {k: create_paused(dom0, k) for k in kinds}
             for k in kinds:
                 dom0.run("xl unpause %d" % ids[k])
             for k in kinds:
                 smoke_login(dom0, ids[k], k, password, a.out)
         elif a.mode == "timing":
-            full.timing_only(q, dom0, kinds, password, a, serial_fpr)
+            full.timing_only(q, dom0, pvkinds, password, a, serial_fpr)
+        elif a.mode == "bench":
+            full.bench(q, dom0, password, a, serial_fpr)
+        elif a.mode == "hvm":
+            env, pubfile = full.setup_env(dom0, a, serial_fpr)
+            full.hvm(q, dom0, env, pubfile, password, a, serial_fpr)
         elif a.mode == "hvmseal":
             hvmseal.run(q, dom0, password, a, serial_fpr)
         else:
-            full.run(q, dom0, kinds, password, a, serial_fpr)
+            full.run(q, dom0, pvkinds, password, a, serial_fpr)
+            if "hvm" in kinds:
+                env, pubfile = full.setup_env(dom0, a, serial_fpr)
+                full.hvm(q, dom0, env, pubfile, password, a, serial_fpr)
         dom0.run("xl list", check=False)
         dom0.run("sync; (sleep 1; poweroff -f) >/dev/null 2>&1 &", check=False)
         if q.wait_exit(30) is None:

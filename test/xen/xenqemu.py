@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Boot a Xen image under QEMU and talk to its dom0.
 
-Qemu: runs qemu-system-x86_64 (TCG, -cpu qemu64,+rdrand) with Xen's serial
+Qemu: runs qemu-system-x86_64 (TCG, -cpu qemu64,+rdrand,+svm,+npt) with Xen's serial
 on stdio, copies every serial byte to a log file, and lets the caller wait
 for a pattern with a timeout. QEMU is always killed: by close(), at exit,
 and on SIGTERM/SIGINT/SIGHUP.
@@ -22,6 +22,10 @@ import threading
 import time
 
 T0 = time.monotonic()
+
+# The outer CPU: rdrand for the hypervisor's random source, svm and npt so
+# Xen runs HVM (and PVH) guests with hardware-assisted paging (HAP).
+CPU = os.environ.get("SCCRYPT_XEN_CPU", "qemu64,+rdrand,+svm,+npt")
 
 
 def log(msg):
@@ -161,7 +165,7 @@ class Qemu(Stream):
         self.port = free_port()
         cmd = [
             "qemu-system-x86_64", "-nographic", "-no-reboot",
-            "-accel", "tcg", "-cpu", "qemu64,+rdrand",
+            "-accel", "tcg", "-cpu", CPU,
             "-m", str(mem), "-smp", str(smp),
             "-kernel", xen, "-append", xen_args,
             "-initrd", "%s %s,%s" % (kernel, dom0_args, initrd),
