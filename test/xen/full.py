@@ -140,6 +140,12 @@ class Pipe:
         s.send(b"printf 'a\\tb\\\\n%s|\\n' \"$(uname -s)\"\n")
         s.expect(rb"a\tb\\nLinux\|\r?\n", 60, m, what="%s byte-exact output" % kind)
 
+    def logout(self, timeout=90):
+        """Ends the shell, then the input: the pipeline's exit status once it ended."""
+        self.s.send(b"exit\n")
+        self.s.close_input()
+        return self.s.wait(timeout)
+
     def relay_state(self, dom0):
         r = dom0.run("ls -la /tmp; cat /tmp/relay-%s.err" % self.tag, check=False)
         log("dom0 relay state:\n" + r.stdout.decode(errors="replace"))
@@ -157,9 +163,7 @@ def session(dom0, a, env, domid, kind, password, secret_cmd, outdir, tag=None,
         else:
             p.login(password, boot)
         p.commands(secret_cmd)
-        p.s.send(b"exit\n")
-        p.s.close_input()
-        rc = p.s.wait(90)
+        rc = p.logout()
     except Fail:
         p.relay_state(dom0)
         raise
@@ -934,9 +938,7 @@ def hvm_inside(dom0, env, domid, password, out):
         frame = xs(dom0, "/local/domain/%d/console/ring-ref" % domid)
         res, suite = hvmseal.guest_side(p.s, dom0, domid, frame, "hvm-bound")
         res.update(suite)
-        p.s.send(b"exit\n")
-        p.s.close_input()
-        p.s.wait(90)
+        p.logout()
     except Fail:
         p.relay_state(dom0)
         raise
@@ -1030,9 +1032,7 @@ def sealed_console(dom0, env, domid, kind, password, out):
     try:
         p.login(password, HVM_BOOT)
         rtt, rate = measure(p.s, "%s (sc-enc | sc-relay | sc-dec)" % kind)
-        p.s.send(b"exit\n")
-        p.s.close_input()
-        p.s.wait(90)
+        p.logout()
     except Fail:
         p.relay_state(dom0)
         raise
