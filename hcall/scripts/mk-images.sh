@@ -163,6 +163,54 @@ xen_platform_pci = 1
 $ser
 CFG
 done
+# hvm-sealed.cfg: an HVM guest whose firmware route needs no emulated DMA,
+# so the device model never has to map guest RAM (hcall/README.md, "a
+# sealed HVM guest's firmware route"): OVMF (the ovmf package's OVMF.fd,
+# where Debian's libxl looks for it) boots Linux's EFI stub from a
+# read-only PV disk served by QEMU's qdisk backend through grants the guest
+# gives, at xvde (index 4: never emulated). The disk is a FAT ESP with the
+# kernel, the guest's initramfs and a startup.nsh for OVMF's shell, which
+# passes the command line (the EFI stub loads initrd= from the same
+# volume). serial="pty": the unbound, stock plaintext path (xl console -t
+# serial) to measure the route; a bound guest drops it (COM1 is Xen's).
+# The trace events log every mapcache use by QEMU and, as a control that
+# tracing works, the disk's connection and its grant copies or maps.
+OVMF=/usr/share/ovmf/OVMF.fd
+[ -f "$OVMF" ] || die "$OVMF missing (install ovmf)"
+command -v mkfs.fat >/dev/null || die "mkfs.fat not found (install dosfstools)"
+command -v mcopy >/dev/null || die "mcopy not found (install mtools)"
+mkdir -p "$D/usr/share/ovmf"
+cp "$OVMF" "$D/usr/share/ovmf/OVMF.fd"
+ESP=$OUT/esp.img
+rm -f "$ESP"
+kb=$(( ($(stat -c %s "$OUT/vmlinuz") + $(stat -c %s "$OUT/guest.cpio.gz")) / 1024 + 4096 ))
+mkfs.fat -C -n SCESP "$ESP" "$kb" >/dev/null
+printf '%s\r\n' '@echo -off' \
+    'fs0:\vmlinuz.efi initrd=\initrd.img console=ttyS0 earlyprintk=ttyS0 quiet' \
+    > "$OUT/startup.nsh"
+MTOOLS_SKIP_CHECK=1 mcopy -i "$ESP" "$OUT/vmlinuz" ::/vmlinuz.efi
+MTOOLS_SKIP_CHECK=1 mcopy -i "$ESP" "$OUT/guest.cpio.gz" ::/initrd.img
+MTOOLS_SKIP_CHECK=1 mcopy -i "$ESP" "$OUT/startup.nsh" ::/startup.nsh
+rm -f "$OUT/startup.nsh"
+cp "$ESP" "$D/boot/esp.img"
+cat > "$D/etc/xen/hvm-sealed.cfg" <<CFG
+name = "guest-hvm-sealed"
+type = "hvm"
+bios = "ovmf"
+disk = [ "format=raw,vdev=xvde,access=ro,backendtype=qdisk,target=/boot/esp.img" ]
+memory = 256
+vcpus = 1
+on_crash = "destroy"
+vif = []
+vga = "none"
+vnc = 0
+sdl = 0
+vkb_device = 0
+usb = 0
+xen_platform_pci = 1
+serial = "pty"
+device_model_args_hvm = [ "-trace", "enable=xen_map_cache*", "-trace", "enable=xen_remap_bucket", "-trace", "enable=xen_block_connect", "-trace", "enable=xen_device_*_grant_refs" ]
+CFG
 for t in pv pvh; do
     cat > "$D/etc/xen/$t.cfg" <<CFG
 name = "guest-$t"

@@ -18,6 +18,10 @@ to dom0's sshd). Modes:
          emulated by Xen for the bound domain, the user sees the firmware's
          and the kernel's early output through the pipeline.
   hvm    only the HVM part of full (a quick run while working on it).
+  ovmf   the firmware route of a sealed HVM guest (hvm-sealed.cfg: OVMF
+         booting Linux's EFI stub from a PV disk, no emulated DMA), unbound
+         through `xl console -t serial`: login, boot time, and QEMU's
+         mapcache trace and mappings before the unpause and at the shell.
   bench  figures, never asserted (make bench-xen): keystroke round trip,
          output MiB/s, and for the bound HVM guest port accesses and
          hypercalls per byte, each beside the plaintext path (xl console
@@ -43,6 +47,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xenqemu import Qemu, Dom0, Stream, Fail, log  # noqa: E402
 import full  # noqa: E402
+import ovmf  # noqa: E402
 
 XEN_ARGS = ("console=com1 com1=115200,8n1 dom0_mem=512M,max:512M "
             "loglvl=all guest_loglvl=all noreboot "
@@ -101,7 +106,7 @@ def main():
     ap.add_argument("--img", required=True,
                     help="folder with xen, vmlinuz, dom0.cpio.gz, ssh/, guest-password")
     ap.add_argument("--out", required=True, help="folder for logs")
-    ap.add_argument("--mode", choices=("smoke", "full", "timing", "hvm", "bench"), default="full")
+    ap.add_argument("--mode", choices=("smoke", "full", "timing", "hvm", "bench", "ovmf"), default="full")
     ap.add_argument("--bin", help="host folder with sc-enc, sc-dec, sc-keygen")
     ap.add_argument("--guests", default="pv,pvh,hvm",
                     help="guest kinds: pv, pvh, hvm (smoke: hvm-serial for an HVM guest)")
@@ -117,7 +122,7 @@ def main():
              os.path.join(a.img, "dom0.cpio.gz"), XEN_ARGS, DOM0_ARGS,
              os.path.join(a.out, "serial.log"))
     try:
-        if a.mode != "smoke":
+        if a.mode not in ("smoke", "ovmf"):
             m = q.expect(rb"SCCrypt: VMM key fingerprint (SHA256:[A-Za-z0-9+/]{43})",
                          BOOT_TIMEOUT, what="Xen's SCCrypt fingerprint line")
             serial_fpr = m.group(1).decode()
@@ -133,6 +138,8 @@ def main():
                 dom0.run("xl unpause %d" % ids[k])
             for k in kinds:
                 smoke_login(dom0, ids[k], k, password, a.out)
+        elif a.mode == "ovmf":
+            ovmf.run(dom0, password, a.out)
         elif a.mode == "timing":
             full.timing_only(q, dom0, pvkinds, password, a, serial_fpr)
         elif a.mode == "bench":
@@ -151,7 +158,7 @@ def main():
             log("QEMU did not power off within 30s; killing it")
         log("check-xen %s: passed in %.0fs" % (a.mode, time.monotonic() - t0))
         return 0
-    except (Check, full.Check) as e:
+    except (Check, full.Check, ovmf.Check) as e:
         log("check-xen: FAILED: %s" % e)
         return 1
     except Fail as e:
