@@ -167,9 +167,11 @@ done
 # so the device model never has to map guest RAM (hcall/README.md, "a
 # sealed HVM guest's firmware route"): OVMF (the ovmf package's OVMF.fd,
 # where Debian's libxl looks for it) boots Linux's EFI stub from a
-# read-only PV disk served by QEMU's qdisk backend through grants the guest
-# gives, at xvde (index 4: never emulated). The disk is a FAT ESP with the
-# kernel, the guest's initramfs and a startup.nsh for OVMF's shell, which
+# PV disk served by QEMU's qdisk backend through grants the guest
+# gives, at xvde (index 4: never emulated). Read-write: Debian's QEMU 7.2
+# refuses a read-only qdisk ("realization of device xen-disk failed: Block
+# node is read-only"); the image is dom0's own copy in its initramfs.
+# The disk is a FAT ESP with the kernel, the guest's initramfs and a startup.nsh for OVMF's shell, which
 # passes the command line (the EFI stub loads initrd= from the same
 # volume). serial="pty": the unbound, stock plaintext path (xl console -t
 # serial) to measure the route; a bound guest drops it (COM1 is Xen's).
@@ -197,7 +199,7 @@ cat > "$D/etc/xen/hvm-sealed.cfg" <<CFG
 name = "guest-hvm-sealed"
 type = "hvm"
 bios = "ovmf"
-disk = [ "format=raw,vdev=xvde,access=ro,backendtype=qdisk,target=/boot/esp.img" ]
+disk = [ "format=raw,vdev=xvde,access=rw,backendtype=qdisk,target=/boot/esp.img" ]
 memory = 256
 vcpus = 1
 on_crash = "destroy"

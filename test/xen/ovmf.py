@@ -32,7 +32,8 @@ class Check(Exception):
 def dm_state(dom0, domid, tag):
     """QEMU's mapcache trace lines so far and its privcmd/gntdev mappings."""
     qlog = "/var/log/xen/qemu-dm-guest-%s.log" % KIND
-    cmd = ("p=$(pgrep -f 'xen-domid %d ' | head -n1); echo pid=$p; "
+    cmd = ("p=$(ps | grep -v grep | grep 'xen-domid %d ' | awk '{print $1}' | head -n1); "
+           "echo pid=$p; "
            "echo trace=$(grep -c -E '%s' %s); "
            "echo grants=$(grep -c -E 'xen_device_(copy|map)_grant_refs' %s); "
            "echo connect=$(grep -c xen_block_connect %s); "
