@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# check-xen.sh [smoke|full|bench]: the real-hypervisor test tier, from nothing
-# (bench: the patched build and image of full, then figures, no checks).
+# check-xen.sh [smoke|full|bench|ovmf]: the real-hypervisor test tier, from
+# nothing (bench: the patched build and image of full, then figures, no
+# checks; ovmf: the same build, then the sealed HVM guest's firmware route,
+# OVMF from a PV disk, unbound, with QEMU's mapcache evidence).
 # Installs the Debian packages it needs (with deb-src entries), fetches
 # Debian's Xen 4.17 source and binary packages into a cache folder,
 # applies hcall/patches, builds the hypervisor, builds the dom0 and guest
@@ -23,8 +25,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 MODE=${1:-full}
 case $MODE in
-smoke|full|bench) ;;
-*) echo "check-xen: mode $MODE: smoke, full or bench" >&2; exit 2 ;;
+smoke|full|bench|ovmf) ;;
+*) echo "check-xen: mode $MODE: smoke, full, bench or ovmf" >&2; exit 2 ;;
 esac
 # bench boots the same patched hypervisor and image as full.
 PATCHED=yes
