@@ -183,6 +183,7 @@ def run(dom0, password, out):
         raise Check("ovmf: QEMU used its mapcache %d times for the OVMF guest"
                     % (sa["trace"] - sb["trace"]))
     if efi is None:
-        raise Check("ovmf: the OVMF guest did not reach its shell prompt (see "
-                    "ovmf-evidence.txt: the firmware route is not there yet)")
+        raise Check("ovmf: the OVMF guest did not boot Linux to its shell prompt "
+                    "(Debian's OVMF has no Xen PV block driver: hcall/README.md, "
+                    "\"a sealed HVM guest's firmware route\"; see ovmf-evidence.txt)")
     log("ovmf: the OVMF guest logged in (booted by EFI: %s) with no mapcache use" % efi)
