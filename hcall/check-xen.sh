@@ -1,10 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# check-xen.sh [smoke|full|bench|ovmf]: the real-hypervisor test tier, from
-# nothing (bench: the patched build and image of full, then figures, no
-# checks; ovmf: the same build, then the sealed HVM guest's firmware route,
-# OVMF from a PV disk, unbound, with QEMU's mapcache evidence).
+# check-xen.sh [smoke|full|hvmseal|bench|ovmf]: the real-hypervisor test tier, from nothing.
+# (hvmseal: the HVM seal's attacks alone, test/xen/hvmseal.py; bench: the
+# patched build and image of full, then figures, no checks; ovmf: the same
+# build, then the sealed HVM guest's firmware route, OVMF from a PV disk,
+# unbound, with QEMU's mapcache evidence.)
 # Installs the Debian packages it needs (with deb-src entries), fetches
 # Debian's Xen 4.17 source and binary packages into a cache folder,
 # applies hcall/patches, builds the hypervisor, builds the dom0 and guest
@@ -25,8 +26,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 MODE=${1:-full}
 case $MODE in
-smoke|full|bench|ovmf) ;;
-*) echo "check-xen: mode $MODE: smoke, full, bench or ovmf" >&2; exit 2 ;;
+smoke|full|hvmseal|bench|ovmf) ;;
+*) echo "check-xen: mode $MODE: smoke, full, hvmseal, bench or ovmf" >&2; exit 2 ;;
 esac
 # bench boots the same patched hypervisor and image as full.
 PATCHED=yes
@@ -90,6 +91,7 @@ if [ "$PATCHED" = yes ]; then
     EXTRA="$REPO/bin/sc-relay $HERE/work/sc-xen-peek $HERE/work/sc-xen-attack"
     BINARGS="--bin $REPO/bin"
     export SC_XENCONSOLED="$BUILD/xen-build/xenconsoled"
+    export SC_GUEST_IO="$HERE/work/sc-guest-io"
 fi
 step "build the dom0 and guest images"
 "$HERE/scripts/mk-images.sh" "$W/stage" "$IMG" $EXTRA

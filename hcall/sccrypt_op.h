@@ -85,14 +85,17 @@
 /* op->value2 when a bind is refused (-EACCES, vmm_err 0): the domain is not pristine */
 #define XEN_SCCRYPT_P_RUN       1   /* it has run, or is not paused by the toolstack */
 #define XEN_SCCRYPT_P_TARGET    2   /* another domain has it as target (or fork parent) */
-#define XEN_SCCRYPT_P_INTROSPECT 3  /* monitor, paging, sharing, altp2m, ioreq server,
-                                     * log-dirty, debugger or vmtrace state exists */
+#define XEN_SCCRYPT_P_INTROSPECT 3  /* monitor, paging, sharing, altp2m, log-dirty,
+                                     * debugger or vmtrace state exists */
 #define XEN_SCCRYPT_P_DEVICE    4   /* it has a device, I/O memory, I/O ports or IRQs */
 #define XEN_SCCRYPT_P_GRANT     5   /* a grant entry beyond console and xenstore is set
                                      * or mapped */
 #define XEN_SCCRYPT_P_MAPPED    6   /* another domain holds a reference to its memory */
-#define XEN_SCCRYPT_P_DMA       7   /* no IOMMU in strict mode for dom0, and Xen was not
-                                     * booted with sccrypt_allow_dma */
+#define XEN_SCCRYPT_P_DMA       7   /* (no longer returned: whether dom0's DMA is confined
+                                     * is in the seal level the answers vouch for, and the
+                                     * bind request's least level decides; an older
+                                     * hypervisor: no strict IOMMU, and no
+                                     * sccrypt_allow_dma) */
 #define XEN_SCCRYPT_P_TRACE     8   /* hypervisor tracing (xentrace) is on */
 #define XEN_SCCRYPT_P_XSM       9   /* the FLASK XSM policy decides: the seal is not in it */
 #define XEN_SCCRYPT_P_CONSOLE   10  /* no console in its HVM params / start_info
@@ -105,6 +108,13 @@
                                      * (PVH), a page table naming another's frame (PV) */
 #define XEN_SCCRYPT_P_PROFILE   13  /* xenoprof profiles it (active or passive list), or
                                      * the vPMU samples every guest (XENPMU_MODE_ALL) */
+#define XEN_SCCRYPT_P_IOREQ_LEGACY 14 /* a device model's ioreq server uses guest frames
+                                     * (legacy HVM_PARAM_IOREQ_PFN), not Xen's pages */
+#define XEN_SCCRYPT_P_DM_MAPPED 15  /* HVM with a device model: another domain holds a
+                                     * reference to its RAM (QEMU's mapcache: emulated
+                                     * disk, NIC or VGA, a ROM) */
+#define XEN_SCCRYPT_P_DM_VGA    16  /* its device model emulates VGA (claims the VGA
+                                     * window 0xa0000-0xbffff or ports 0x3b0-0x3df) */
 /* status: op->value2 bit for the seal level (dom_status value2 as well) */
 #define XEN_SCCRYPT_L_DMA       0x0001
 /* op->value bits (output) */

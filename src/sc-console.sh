@@ -18,7 +18,7 @@ usage() {
     cat <<'EOF'
 usage: sc-console [options] [ssh options] HOST GUEST [--] [COMMAND...]
        sc-console --bind [--key FILE] [--vmm NAME] [--uuid UUID] [--relay COMMAND]
-                  --expect FINGERPRINT [ssh options] HOST GUEST
+                  [--require LEVEL] --expect FINGERPRINT [ssh options] HOST GUEST
        sc-console -h | --help | --version
   GUEST             a domain id, or the name or UUID it was bound by
   --key FILE        console key for sc-enc and sc-dec (default $SCCRYPT_KEY,
@@ -27,6 +27,10 @@ usage: sc-console [options] [ssh options] HOST GUEST [--] [COMMAND...]
   --escape CHAR     sc-enc's escape character (default $SCCRYPT_ESCAPE, else ~)
   --takeover        take over a console another session holds
   --accept-instance accept and remember another domain instance than last time
+  --require LEVEL   the least seal level accepted (sc-dec --require; with --bind,
+                    the least level the bind request accepts): strongest (the
+                    default, unless $SCCRYPT_REQUIRE says otherwise), none, or
+                    words from dma, sealed, ring, uart joined by commas
   --relay COMMAND   the remote command before the domain (default "sudo sc-relay")
   -q                sc-dec does not say which domain the session reached
   -w MS             after the end of input, end once the guest is quiet this long
@@ -42,7 +46,8 @@ exit: 0 clean end, 1 integrity failure, 2 error (ssh could not connect),
       3 the VMM refused, 4 the relay ended the session, 5 the relay's policy
       refused, 6 the console is busy, 7 the domain is not bound, 8 another
       domain instance than last time, not accepted, 9 the output a script
-      waited for did not come (--until, COMMAND's end, the timeout);
+      waited for did not come (--until, COMMAND's end, the timeout), 10 the
+      seal level is below the one required (--require);
       with COMMAND: its status once it ended
 EOF
 }
@@ -61,14 +66,14 @@ die() {
 # request to the relay, and check and record the VMM's bind answer, so the
 # next session goes to the instance just bound without a warning.
 console_bind() {
-    b_key="" b_vmm="" b_uuid="" b_expect="" b_relay="sudo sc-relay" b_n=0
+    b_key="" b_vmm="" b_uuid="" b_expect="" b_relay="sudo sc-relay" b_n=0 b_require=""
     while [ $# -gt 0 ]; do
         case $1 in
-        --key|--vmm|--uuid|--expect|--relay)
+        --key|--vmm|--uuid|--expect|--relay|--require)
             [ $# -ge 2 ] || die "$1 needs an argument (sc-console -h)"
             case $1 in
             --key) b_key=$2 ;; --vmm) b_vmm=$2 ;; --uuid) b_uuid=$2 ;;
-            --expect) b_expect=$2 ;; --relay) b_relay=$2 ;;
+            --expect) b_expect=$2 ;; --relay) b_relay=$2 ;; --require) b_require=$2 ;;
             esac
             shift 2 ;;
         --*) die "--bind: unknown option $1 (sc-console -h)" ;;
@@ -116,6 +121,7 @@ console_bind() {
     fi
     if ! sc-keygen ${b_key:+-k "$b_key"} --seal "$b_tmp/vmm.pub" --expect "$b_expect" \
             --domain "$b_dom" --challenge "$b_tmp/vmm.pub" --name "$b_vmm" --replace \
+            ${b_require:+--require "$b_require"} \
             -o "$b_tmp/req"; then
         rm -rf "$b_tmp"
         exit 1
@@ -141,6 +147,7 @@ vmm=""
 esc=""
 takeover=""
 accept=""
+require=""
 relay="sudo sc-relay"
 quiet=""
 wait_ms=""
@@ -176,7 +183,7 @@ while [ $# -gt 0 ]; do
     case $1 in
     -h|--help) usage; exit 0 ;;
     --version) echo "sc-console $VERSION"; exit 0 ;;
-    --key|--vmm|--escape|--relay|--until|--timeout)
+    --key|--vmm|--escape|--relay|--until|--timeout|--require)
         [ $# -ge 2 ] || die "$1 needs an argument (sc-console -h)"
         case $1 in
         --key) key=$2 ;;
@@ -185,6 +192,7 @@ while [ $# -gt 0 ]; do
         --relay) relay=$2 ;;
         --until) until_re=$2 ;;
         --timeout) timeout=$2 ;;
+        --require) require=$2 ;;
         esac
         shift 2 ;;
     --key=*) key=${1#*=}; shift ;;
@@ -337,7 +345,7 @@ session() {
             { sc-enc -V "$vmm" ${esc:+-e "$esc"} ${wait_ms:+-w "$wait_ms"} ${guest:+-g "$guest"} 3>&- 4>&-
               echo "enc=$?" >&3; } |
             { "$@" 3>&- 4>&-; echo "ssh=$?" >&3; } |
-            { sc-dec -V "$vmm" ${accept:+-A} ${quiet:+-q} 3>&- >&4 4>&-; echo "dec=$?" >&3; }
+            { sc-dec -V "$vmm" ${accept:+-A} ${quiet:+-q} ${require:+-r "$require"} 3>&- >&4 4>&-; echo "dec=$?" >&3; }
         } 3>&1
     )
     exec 4>&-
@@ -404,7 +412,7 @@ script_session() {
               echo "enc=$?" >&3; } |
             { sh -c 'echo $$ > "$0"; exec "$@"' "$tmp/ssh.pid" "$@" 3>&- 4>&-
               echo "ssh=$?" >&3; } |
-            { (exec sc-dec -V "$vmm" ${accept:+-A} ${quiet:+-q} -u "$re" > "$tmp/out" 3>&- 4>&-)
+            { (exec sc-dec -V "$vmm" ${accept:+-A} ${quiet:+-q} ${require:+-r "$require"} -u "$re" > "$tmp/out" 3>&- 4>&-)
               echo "dec=$?" >&3; } &
             # sc-dec's output through a FIFO that only sc-dec holds open (a
             # shell may open a command's redirection before it forks: hence
@@ -469,8 +477,9 @@ sshst=$(printf '%s\n' "$st" | sed -n 's/^ssh=//p')
 dec=$(printf '%s\n' "$st" | sed -n 's/^dec=//p')
 
 # sc-dec's verdict on the stream comes first: it alone can tell what the VMM
-# said from what dom0 says.  Its 1 (a forged, reordered or cut stream) and
-# 8 (another instance; nothing was sent) stand whatever the relay's status;
+# said from what dom0 says.  Its 1 (a forged, reordered or cut stream), 8
+# (another instance) and 10 (a seal below --require) stand whatever the
+# relay's status (nothing was sent for 8 and 10);
 # its 0 is the VMM's authenticated end after all of our input, whatever ssh
 # or sc-enc reported afterwards.
 if [ -n "$script" ] && [ -e "$tmp/killed" ]; then
@@ -479,7 +488,7 @@ if [ -n "$script" ] && [ -e "$tmp/killed" ]; then
     exit "$EX_NOMATCH"
 fi
 case ${dec:-} in
-1|8) exit "$dec" ;;
+1|8|10) exit "$dec" ;;
 esac
 if [ "${dec:-}" = 0 ]; then
     [ "$script" = cmd ] || exit 0

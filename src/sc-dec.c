@@ -24,6 +24,7 @@
 #include "sc_proto.h"
 #include "exits.h"
 #include "io.h"
+#include "level.h"
 #include "client/fingerprint.h"
 #include "client/frame.h"
 #include "client/instances.h"
@@ -38,7 +39,7 @@
 #define EXIT_USAGE      SC_EX_OPER
 
 #define HELLO_FILE_LEN  (32 + SC_HELLO_LEN)
-#define ANSWER_FILE_LEN (1 + SC_PUB_LEN)
+#define ANSWER_FILE_LEN (1 + SC_PUB_LEN + 2)   /* status | S | accepted options be16 */
 #define HELLO_WAKE_MS   100         /* look for the hello this often even when watching */
 #define REFUSE_WAIT_MS  1000        /* no session: how long to wait for sc-enc's hello to refuse it */
 #define READ_CHUNK      65536       /* ciphertext read at once (at least) */
@@ -48,12 +49,15 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: sc-dec [-Aq] [-k FILE] [-t SECONDS] [-u REGEX] [-V NAME]\n"
+        "usage: sc-dec [-Aq] [-k FILE] [-r LEVEL] [-t SECONDS] [-u REGEX] [-V NAME]\n"
         "       sc-dec -h | --version\n"
         "  -k FILE       console key (default $SCCRYPT_KEY, else ~/.config/sccrypt/key)\n"
         "  -V NAME       the VMM from known_vmms (default $SCCRYPT_VMM, the only or \"default\")\n"
         "  -A            accept and remember a domain instance other than the last one\n"
-        "  -q            do not print which domain the session reached\n"
+        "  -q            do not print which domain the session reached, nor its seal level\n"
+        "  -r, --require LEVEL  the least seal level accepted: strongest (the default,\n"
+        "                unless $SCCRYPT_REQUIRE says otherwise), none, or words from\n"
+        "                dma, sealed, ring, uart joined by commas (sccrypt(7) LEVELS)\n"
         "  -t SECONDS    wait this long for sc-enc's hello in the rendezvous (default 10)\n"
         "  -u REGEX      write the output up to the first match of REGEX (an extended\n"
         "                regular expression, matched within a line), then close the output\n"
@@ -62,7 +66,8 @@ static void usage(FILE *f)
         "      ended the session, 5 the relay's policy refused, 6 the console is busy or\n"
         "      was taken over, 7 the domain is not bound (or went away), 8 another\n"
         "      domain instance, not accepted,\n"
-        "      9 a clean end but the output never matched -u\n");
+        "      9 a clean end but the output never matched -u, 10 the seal level is\n"
+        "      below the one required (-r)\n");
 }
 
 struct dec {
@@ -333,11 +338,14 @@ int main(int argc, char **argv)
         { "accept-instance", no_argument, NULL, 'A' },
         { "timeout", required_argument, NULL, 't' },
         { "until", required_argument, NULL, 'u' },
+        { "require", required_argument, NULL, 'r' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 256 },
         { NULL, 0, NULL, 0 },
     };
-    const char *kopt = NULL, *vname = NULL;
+    const char *kopt = NULL, *vname = NULL, *ropt = NULL;
+    struct sc_level want;
+    char ltext[LEVEL_TEXT_MAX], lacks[2 * LEVEL_TEXT_MAX], accept_words[LEVEL_TEXT_MAX];
     char path[CL_PATH_MAX], vmm_name[KV_NAME_MAX], keyfp[FP_BUFLEN], us[37], ih[33];
     const uint8_t *f;
     uint8_t hid[SC_HELLO_ID_LEN], other[SC_HELLO_ID_LEN], check[SC_HELLO_ID_LEN], prev[16];
@@ -354,12 +362,13 @@ int main(int argc, char **argv)
 
     msg_init("sc-dec");
     D.rv.wfd = D.rv.wd = -1;       /* no watch until rv_watch (rv_init sets it too) */
-    while ((c = getopt_long(argc, argv, "k:V:qAt:u:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "k:V:qAr:t:u:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'k': kopt = optarg; break;
         case 'V': vname = optarg; break;
         case 'q': quiet = 1; break;
         case 'A': accept = 1; break;
+        case 'r': ropt = optarg; break;
         case 't':
             errno = 0;
             timeout_s = strtoul(optarg, &end, 10);
@@ -390,6 +399,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
+    if (level_default("sc-dec", ropt, &want) < 0)
+        return EXIT_USAGE;
     if (isatty(0)) {
         msg_err("refusing to read ciphertext from a terminal; pipe the relay's output in, "
                 "e.g. sc-enc | ssh HOST sudo sc-relay DOMID | sc-dec");
@@ -526,7 +537,9 @@ int main(int argc, char **argv)
     cl_wipe(D.hfile, 32);
     if (r < 0) {
         if (r == -SC_EVERSION)
-            msg_err("the VMM's answer speaks another protocol version; session refused");
+            msg_err("the VMM's answer speaks protocol version %u, this sc-dec version %u: "
+                    "update the tools or the hypervisor so they match; session refused",
+                    (unsigned)D.answer[0], (unsigned)SC_PROTO_VERSION);
         else if (r == -SC_EUUID)
             msg_err("the VMM answered for another domain than the one this session is for "
                     "(sc-enc -g): dom0 routed it elsewhere; session refused");
@@ -545,6 +558,25 @@ int main(int argc, char **argv)
     if (!quiet)
         msg_err("connected to domain %lu uuid %s instance %s", (unsigned long)D.id.domid, us,
                 ih);
+    /*
+     * The seal level the VMM vouches for (authenticated with the answer),
+     * on one line like ssh's host key, and refused when below -r: before
+     * sc-enc gets the VMM's key, so nothing typed reaches a weaker seal.
+     */
+    level_describe(ltext, sizeof(ltext), &D.id.level);
+    if (!quiet)
+        msg_err("seal level: %s", ltext);
+    if (!sc_level_at_least(&D.id.level, &want)) {
+        level_lacks(lacks, sizeof(lacks), accept_words, sizeof(accept_words), &D.id.level,
+                    &want);
+        msg_err("the seal is weaker than required: %s. Nothing you type was sent. To accept "
+                "this, run sc-dec with --require %s (sc-console --require %s, or "
+                "SCCRYPT_REQUIRE=%s); sccrypt(7) LEVELS says what each part means",
+                lacks, accept_words, accept_words, accept_words);
+        refuse_peer(hid, SC_EX_LEVEL);
+        rc = SC_EX_LEVEL;
+        goto out;
+    }
     /*
      * Strict identity: sc-enc sends nothing until we hand it the VMM's key,
      * so an instance the user has not accepted never gets a keystroke.
@@ -570,6 +602,9 @@ int main(int argc, char **argv)
         msg_err("accepted instance %s (-A) and remembered it", ih);
     }
     D.afile[0] = 0;
+    /* The options the VMM accepted (authenticated with the answer): SC_OPT_BREAK for sc-enc's ~B. */
+    D.afile[1 + SC_PUB_LEN] = (uint8_t)(D.id.options >> 8);
+    D.afile[2 + SC_PUB_LEN] = (uint8_t)D.id.options;
     if (rv_put(&D.rv, hid, RV_ANSWER, D.afile, sizeof(D.afile), 0) < 0)
         goto out;
     if (D.id.dropped)
@@ -649,6 +684,13 @@ int main(int argc, char **argv)
             msg_err("the VMM ended the session: %s",
                     dlen >= 1 ? sc_close_reason(reason) : "no reason given");
             rc = dlen >= 1 ? close_status(reason) : EXIT_INTEGRITY;
+            goto out;
+        } else if (type == SC_REC_BREAK) {
+            /* Input only: the VMM never sends one. */
+            cl_wipe(D.batch + D.blen, dlen);
+            if (batch_flush() < 0)
+                goto out;
+            rc = fail_record(nrec, -SC_EINVAL);
             goto out;
         } else {
             /* SC_REC_CHAFF: nothing; SC_REC_REKEY: sc_rec_open moved to the next epoch. */

@@ -47,7 +47,7 @@
  */
 #define OUT_MAX         (PEND_MAX + 4 * SC_REC_MAX_FRAME)
 #define HELLO_FILE_LEN  (32 + SC_HELLO_LEN)
-#define ANSWER_FILE_LEN (1 + SC_PUB_LEN)
+#define ANSWER_FILE_LEN (1 + SC_PUB_LEN + 2)   /* status | S | accepted options be16 */
 #define ANSWER_WAKE_MS  100         /* look for the answer this often even when watching */
 #define OUT_GONE_GRACE_MS 2000      /* output closed before the answer: wait this long for sc-dec's word */
 #define NO_DEC_MS       5000        /* no answer yet: look for sc-dec's mark in the rendezvous */
@@ -66,7 +66,8 @@ static void usage(FILE *f)
         "  -N            no keystroke-timing obfuscation (no chaff)\n"
         "  -t SECONDS    wait this long for the VMM's answer (default 30)\n"
         "  -w MS         after end of input, end once the guest is quiet this long (default 1000)\n"
-        "escapes, after Enter: ~. end the session, ~^Z suspend, ~B BREAK (hvc0's SysRq: ^O),\n"
+        "escapes, after Enter: ~. end the session, ~^Z suspend, ~B BREAK (a UART's BREAK;\n"
+        "                      hvc0's SysRq key ^O on a PV console),\n"
         "                      ~? list them, ~~ send one ~\n");
 }
 
@@ -82,6 +83,9 @@ struct enc {
     int rv_live;                    /* our hello file may exist */
     uint8_t pend[PEND_MAX];
     size_t plen;
+    int brk_ok;                     /* the VMM accepted SC_OPT_BREAK: a UART console */
+    int brk;                        /* ~B typed: a BREAK record is owed before pend[brk_at] */
+    size_t brk_at;
     uint8_t rbuf[PEND_MAX];         /* one read of stdin */
     uint8_t obuf[OUT_MAX];          /* sealed records not yet written */
     size_t olen;
@@ -192,10 +196,11 @@ static void escape_help(void)
                  "\r\nsc-enc escapes (after Enter):\r\n"
                  "  %s.   end the session\r\n"
                  "  %s^Z  suspend the console (fg resumes it)\r\n"
-                 "  %sB   send a BREAK (hvc0's SysRq key, ^O: then the SysRq command)\r\n"
+                 "  %sB   send a BREAK (%s)\r\n"
                  "  %s?   this list\r\n"
                  "  %s%s   send %s itself\r\n",
-                 e, e, e, e, e, e, e);
+                 e, e, e, E.brk_ok ? "the UART's BREAK: then the SysRq command" :
+                 "hvc0's SysRq key, ^O: then the SysRq command", e, e, e, e);
     if (n > 0 && io_write_all(2, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1) < 0) {
         /* stderr gone: nothing better to say it on */
     }
@@ -253,10 +258,18 @@ static void take_input(const uint8_t *p, size_t n)
             }
             if (b == 'B') {
                 /*
-                 * BREAK, as the Xen PV console (hvc0) takes it: ^O, its
-                 * SysRq key; the SysRq command is the next key typed.
+                 * A UART console (the VMM accepted SC_OPT_BREAK): a BREAK
+                 * record after what was typed before it (one at a time:
+                 * another ~B before it left is the same BREAK).  Else BREAK
+                 * as the Xen PV console (hvc0) takes it: ^O, its SysRq key.
+                 * The SysRq command is the next key typed.
                  */
-                pend_add(0x0f);
+                if (E.brk_ok && !E.brk) {
+                    E.brk = 1;
+                    E.brk_at = E.plen;
+                } else if (!E.brk_ok) {
+                    pend_add(0x0f);
+                }
                 E.line_start = 0;
                 continue;
             }
@@ -361,6 +374,32 @@ static void pend_drop(size_t n)
     memmove(E.pend, E.pend + n, E.plen - n);
     E.plen -= n;
     cl_wipe(E.pend + E.plen, n);
+    if (E.brk)
+        E.brk_at = E.brk_at > n ? E.brk_at - n : 0;
+}
+
+/* Input owed to the VMM: typed bytes, or a BREAK. */
+static int pend_any(void)
+{
+    return E.plen > 0 || E.brk;
+}
+
+/* Pending bytes that may leave before the BREAK owed (all when none is). */
+static size_t pend_before_break(void)
+{
+    return E.brk && E.brk_at < E.plen ? E.brk_at : E.plen;
+}
+
+/* Seals the BREAK owed when nothing typed before it waits: 1 sealed, 0 none due, -1 error. */
+static int seal_break_due(void)
+{
+    if (!E.brk || E.brk_at > 0)
+        return 0;
+    if (seal_rec(SC_REC_BREAK, NULL, 0) < 0)
+        return -1;
+    E.brk = 0;
+    E.brk_at = 0;
+    return 1;
 }
 
 /*
@@ -372,8 +411,20 @@ static int seal_pending(void)
     size_t n, off = 0, max = E.chaff ? SC_KEYSTROKE_DATA : IN_MAX_DATA;
     int r = 0;
 
-    while (off < E.plen) {
+    for (;;) {
+        /* A BREAK goes between the bytes typed before and after it. */
+        if (E.brk && E.brk_at <= off) {
+            if (seal_rec(SC_REC_BREAK, NULL, 0) < 0) {
+                r = -1;
+                break;
+            }
+            E.brk = 0;
+        }
+        if (off >= E.plen)
+            break;
         n = E.plen - off < max ? E.plen - off : max;
+        if (E.brk && E.brk_at > off && E.brk_at - off < n)
+            n = E.brk_at - off;
         if (seal_rec(SC_REC_DATA, E.pend + off, n) < 0) {
             r = -1;
             break;
@@ -546,7 +597,7 @@ static int handshake(unsigned long timeout_s, int out_open)
         /* No session: sc-dec said why, and which status to exit with. */
         switch (E.afile[0]) {
         case SC_EX_OPER: case SC_EX_REFUSED: case SC_EX_POLICY: case SC_EX_BUSY:
-        case SC_EX_UNBOUND: case SC_EX_INSTANCE:
+        case SC_EX_UNBOUND: case SC_EX_INSTANCE: case SC_EX_LEVEL:
             return E.afile[0];
         default:
             msg_err("the VMM's answer failed authentication (see sc-dec)");
@@ -557,6 +608,8 @@ static int handshake(unsigned long timeout_s, int out_open)
                                E.afile + 1, &E.in, &E.out);
     cl_wipe(E.hfile, 32);           /* c: the session's keys are all we need now */
     sc_dir_wipe(&E.out);
+    E.brk_ok = (((unsigned)E.afile[1 + SC_PUB_LEN] << 8 | E.afile[2 + SC_PUB_LEN]) &
+                SC_OPT_BREAK) != 0;
     if (r < 0) {
         msg_err("cannot derive the session keys: %s", sc_strerror(-r));
         return EXIT_INTEGRITY;
@@ -659,7 +712,7 @@ static int run_chaff(uint32_t quiet)
      * slot: the cadence used to start only on a read, so it waited for the
      * next key.
      */
-    if (E.plen > 0 && keys_came(t0, t0, &active, &next, &until) < 0)
+    if (pend_any() && keys_came(t0, t0, &active, &next, &until) < 0)
         return EXIT_USAGE;
     for (;;) {
         t = now_ms();
@@ -670,19 +723,25 @@ static int run_chaff(uint32_t quiet)
             return send_close(SC_CLOSE_EOF, quiet) < 0 ? EXIT_USAGE : 0;
         }
         if (active && t >= next) {
-            if (E.plen > 0) {
-                n = E.plen < SC_KEYSTROKE_DATA ? E.plen : SC_KEYSTROKE_DATA;
+            /* A BREAK takes its slot like a key: fixed size, no other record with it. */
+            r = seal_break_due();
+            if (r < 0 || (r > 0 && out_flush() < 0))
+                return EXIT_USAGE;
+            if (r == 0 && E.plen > 0) {
+                n = pend_before_break();
+                if (n > SC_KEYSTROKE_DATA)
+                    n = SC_KEYSTROKE_DATA;
                 if (send_rec(SC_REC_DATA, E.pend, n) < 0)
                     return EXIT_USAGE;
                 pend_drop(n);
-            } else if (send_rec(SC_REC_CHAFF, NULL, 0) < 0) {
+            } else if (r == 0 && send_rec(SC_REC_CHAFF, NULL, 0) < 0) {
                 return EXIT_USAGE;
             }
             /* The next slot on the grid; never a burst to catch up. */
             next += TICK_MS;
             if (next <= t)
                 next = t0 + ((t - t0) / TICK_MS + 1) * TICK_MS;
-            if (t >= until && E.plen == 0)
+            if (t >= until && !pend_any())
                 active = 0;
             continue;
         }
@@ -817,7 +876,8 @@ int main(int argc, char **argv)
         msg_err("no random bytes from OpenSSL");
         goto out;
     }
-    options = E.chaff ? SC_OPT_CHAFF : 0;
+    /* BREAK is offered always; the answer says whether the VMM (a UART console) took it. */
+    options = (E.chaff ? SC_OPT_CHAFF : 0) | SC_OPT_BREAK;
     r = sc_hello_make_for(&sc_ossl_crypto, E.hfile + 32, E.key, E.vmm_pub, E.hfile, options,
                           guest ? guuid : NULL);
     if (r < 0) {

@@ -15,6 +15,7 @@
 
 #include "sc_proto.h"
 #include "io.h"
+#include "level.h"
 #include "client/fingerprint.h"
 #include "client/instances.h"
 #include "client/keyfile.h"
@@ -35,7 +36,8 @@ static void usage(FILE *f)
         "       sc-keygen --pin VMMPUB|- --expect FINGERPRINT [--name NAME] [--replace]\n"
         "                                             pin a VMM key (no bind request)\n"
         "       sc-keygen --seal VMMPUB|- --expect FINGERPRINT --domain UUID|GUEST\n"
-        "                 --challenge FILE|HEX [--name NAME] [--replace] [-k FILE] [-o OUT]\n"
+        "                 --challenge FILE|HEX [--require LEVEL] [--name NAME] [--replace]\n"
+        "                 [-k FILE] [-o OUT]\n"
         "                                             write a bind request sealed to the VMM\n"
         "       sc-keygen --bound REQUEST [--guest GUEST] [--name NAME] [-k FILE] [ANSWER|-]\n"
         "                                             check and record the VMM's bind answer\n"
@@ -43,7 +45,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_VMMFP = 256, OPT_SEAL, OPT_EXPECT, OPT_DOMAIN, OPT_NAME, OPT_REPLACE, OPT_VERSION,
-       OPT_PIN, OPT_BOUND, OPT_GUEST, OPT_CHALLENGE };
+       OPT_PIN, OPT_BOUND, OPT_GUEST, OPT_CHALLENGE, OPT_REQUIRE };
 
 static const struct option longopts[] = {
     { "force", no_argument, NULL, 'f' },
@@ -60,6 +62,7 @@ static const struct option longopts[] = {
     { "bound", required_argument, NULL, OPT_BOUND },
     { "guest", required_argument, NULL, OPT_GUEST },
     { "challenge", required_argument, NULL, OPT_CHALLENGE },
+    { "require", required_argument, NULL, OPT_REQUIRE },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
@@ -190,7 +193,7 @@ static int do_bound(const char *reqfile, const char *ansfile, const char *vname,
 {
     uint8_t req[SC_BIND_LEN + 1], ans[SC_BOUND_LEN], pub[SC_PUB_LEN];
     char line[256], vmm[KV_NAME_MAX], keyfp[FP_BUFLEN];
-    char us[37], ih[33];
+    char us[37], ih[33], lt[LEVEL_TEXT_MAX];
     struct sc_identity id;
     ssize_t n;
     size_t l;
@@ -238,6 +241,8 @@ static int do_bound(const char *reqfile, const char *ansfile, const char *vname,
     hex_encode(ih, id.instance, 16);
     msg_err("VMM %s bound domain %lu uuid %s%s%s instance %s to key %s; recorded", vmm,
             (unsigned long)id.domid, us, guest ? " as " : "", guest ? guest : "", ih, keyfp);
+    level_describe(lt, sizeof(lt), &id.level);
+    msg_err("seal level: %s", lt);
     return 0;
 }
 
@@ -245,8 +250,10 @@ int main(int argc, char **argv)
 {
     const char *kopt = NULL, *out = NULL, *vmmfp = NULL, *seal = NULL, *expect = NULL;
     const char *domain = NULL, *name = NULL, *pin = NULL, *bound = NULL, *guest = NULL;
-    const char *chalopt = NULL;
+    const char *chalopt = NULL, *ropt = NULL;
     uint8_t chal[SC_CHALLENGE_LEN];
+    struct sc_level least;
+    char lw[LEVEL_TEXT_MAX];
     int force = 0, list = 0, replace = 0, c, rc = EXIT_USAGE, is_default, r;
     char path[CL_PATH_MAX], fp[FP_BUFLEN], want[FP_BUFLEN];
     uint8_t key[SC_KEY_LEN], pub[SC_PUB_LEN], uuid[SC_UUID_LEN], eph[32];
@@ -269,6 +276,7 @@ int main(int argc, char **argv)
         case OPT_BOUND: bound = optarg; break;
         case OPT_GUEST: guest = optarg; break;
         case OPT_CHALLENGE: chalopt = optarg; break;
+        case OPT_REQUIRE: ropt = optarg; break;
         case 'h': usage(stdout); return 0;
         case OPT_VERSION: printf("sc-keygen %s\n", SC_VERSION); return 0;
         default: usage(stderr); return EXIT_USAGE;
@@ -288,8 +296,8 @@ int main(int argc, char **argv)
         msg_err("--expect and --replace go with --seal or --pin");
         return EXIT_USAGE;
     }
-    if (seal == NULL && (domain || out || chalopt)) {
-        msg_err("--domain, --challenge and -o go with --seal");
+    if ((seal == NULL || pin != NULL) && (domain || out || chalopt || ropt)) {
+        msg_err("--domain, --challenge, --require and -o go with --seal");
         return EXIT_USAGE;
     }
     if (seal == NULL && pin == NULL && bound == NULL && name) {
@@ -333,6 +341,8 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
         if (pin == NULL && challenge_read(chalopt, chal) < 0)
+            return EXIT_USAGE;
+        if (pin == NULL && level_default("sc-keygen", ropt, &least) < 0)
             return EXIT_USAGE;
         if (strncmp(expect, "SHA256:", 7) != 0)
             r = snprintf(want, sizeof(want), "SHA256:%s", expect);
@@ -411,7 +421,7 @@ int main(int argc, char **argv)
             msg_err("no random bytes from OpenSSL");
             goto out;
         }
-        r = sc_bind_seal(&sc_ossl_crypto, req, key, uuid, pub, eph, chal);
+        r = sc_bind_seal_level(&sc_ossl_crypto, req, key, uuid, pub, eph, chal, &least);
         if (r < 0) {
             msg_err("cannot seal the bind request: %s", sc_strerror(-r));
             rc = r == -SC_EAUTH ? EXIT_INTEGRITY : EXIT_USAGE;
@@ -420,8 +430,9 @@ int main(int argc, char **argv)
         if (write_request(out, req) < 0)
             goto out;
         fp_key(want, key);
-        msg_err("bind request for domain %s: key %s sealed to VMM %s (%s)", domain, want,
-                name, fp);
+        level_words(lw, sizeof(lw), &least);
+        msg_err("bind request for domain %s: key %s sealed to VMM %s (%s), least seal level "
+                "%s", domain, want, name, fp, lw);
         rc = 0;
         goto out;
     }

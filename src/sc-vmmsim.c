@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "io.h"
+#include "level.h"
 #include "sim/sim.h"
 #include "text.h"
 
@@ -25,7 +26,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: sc-vmmsim [-f] [-d DIR] [-s SOCKET] [--pid-file FILE] [--backlog BYTES]\n"
-        "                 [--domain ID[:NAME[:UUID]] [--guest CMD] [--guest-password PW]]...\n"
+        "                 [--domain ID[:NAME[:UUID]] [--guest CMD] [--guest-password PW]\n"
+        "                  [--uart]]...\n"
         "       sc-vmmsim -h | --version\n"
         "  -d, --state-dir DIR     identity key (default\n"
         "                          /var/lib/sccrypt-sim as root, else $XDG_STATE_HOME/sccrypt-sim)\n"
@@ -36,10 +38,14 @@ static void usage(FILE *f)
         "      --guest CMD         the guest: a shell command on the console's pty, for the\n"
         "                          domain named before it or for all (default: a login guest)\n"
         "      --guest-password PW the built-in login guest's password (default demo)\n"
+        "      --uart              the console is a 16550A UART at COM1 (an HVM guest's), for\n"
+        "                          the domain named before it or for all (default: PV ring)\n"
         "      --backlog BYTES     output kept while nobody is attached (default 65536)\n"
         "  -f, --foreground        stay in the foreground and log to stderr\n"
         "      --pid-file FILE     write the simulator's pid to FILE once ready\n"
-        "      --guest-user USER   run every guest as USER (needs root), not as root\n");
+        "      --guest-user USER   run every guest as USER (needs root), not as root\n"
+        "      --claim-level FLAGS claim a stronger seal level than the honest one (none):\n"
+        "                          dma, sealed or both; for tests of the clients only\n");
 }
 
 /* The socket both the simulator and sc-relay default to (sim_proto.h). */
@@ -117,11 +123,13 @@ int main(int argc, char **argv)
         { "domain", required_argument, NULL, 'D' },
         { "guest", required_argument, NULL, 'g' },
         { "guest-password", required_argument, NULL, 'P' },
+        { "uart", no_argument, NULL, 'u' },
         { "backlog", required_argument, NULL, 'b' },
         { "foreground", no_argument, NULL, 'f' },
         { "pid-file", required_argument, NULL, 'p' },
         { "guest-login", no_argument, NULL, 'L' },
         { "report-version", required_argument, NULL, 'R' },
+        { "claim-level", required_argument, NULL, 'C' },
         { "guest-user", required_argument, NULL, 'U' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -130,6 +138,7 @@ int main(int argc, char **argv)
     static struct sim_domcfg doms[MAX_DOMS];
     struct sim_cfg cfg;
     const char *all_guest = NULL, *all_pw = NULL;
+    int all_uart = 0;
     char self[4096], *end;
     int guest_set[MAX_DOMS] = { 0 }, pw_set[MAX_DOMS] = { 0 };
     int opt, readyfd = -1, pipefd[2], fd, rc;
@@ -178,6 +187,12 @@ int main(int argc, char **argv)
                 all_pw = optarg;
             }
             break;
+        case 'u':
+            if (cfg.ndoms)
+                doms[cfg.ndoms - 1].uart = 1;
+            else
+                all_uart = 1;
+            break;
         case 'b':
             errno = 0;
             bl = strtoull(optarg, &end, 10);
@@ -197,6 +212,18 @@ int main(int argc, char **argv)
         case 'R':
             cfg.report_version = (uint32_t)strtoul(optarg, NULL, 10);
             break;
+        case 'C': {
+            struct sc_level l;
+
+            if (level_parse(optarg, &l) < 0 || l.console != SC_CON_ANY) {
+                fprintf(stderr, "sc-vmmsim: --claim-level %s: expected none, strongest, or "
+                        "dma and sealed joined by a comma (the console kind is the "
+                        "guest's)\n", optarg);
+                return 2;
+            }
+            cfg.claim_flags = l.flags;
+            break;
+        }
         case 'U':
             cfg.guest_user = optarg;
             break;
@@ -251,6 +278,8 @@ int main(int argc, char **argv)
             doms[i].guest = all_guest;
         if (!pw_set[i])
             doms[i].password = all_pw;
+        if (all_uart)
+            doms[i].uart = 1;
         for (j = 0; j < i; j++) {
             if (doms[j].domid == doms[i].domid) {
                 fprintf(stderr, "sc-vmmsim: domain %u named twice\n", (unsigned)doms[i].domid);

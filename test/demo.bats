@@ -16,7 +16,12 @@ teardown() {
     [[ "$output" == *"=> the password and the guest's output crossed dom0 only as ciphertext."* ]]
     [[ "$output" == *"its shell runs as nobody on this machine"* ]]
     [[ "$output" == *"| uid=65534(nobody) gid=65534("* ]]
+    [[ "$output" == *"console ttyS0: a 16550A UART"* ]]
+    [[ "$output" == *"| the UART answer is 42"* ]]
+    [[ "$output" == *"=> through the UART too, dom0 carried only ciphertext."* ]]
     [[ "$output" != *"uid=0(root)"* ]]
+    # sc-dec's seal level line: the simulator's honest (weakest) level, accepted explicitly
+    [[ "$output" == *"sc-dec: seal level: console PV ring, memory NOT sealed (something outside the guest may map it), DMA NOT confined (no strict IOMMU)"* ]]
 }
 
 @test "make demo installs only what the demo needs: none of the test toolchain" {
@@ -47,13 +52,13 @@ teardown() {
     cd "$BATS_TEST_TMPDIR"
     tmux_start 120 50
     keys ". ./env.sh; sh '$BATS_TEST_DIRNAME/demo.sh'; echo demo-rc=\$?" Enter
-    WAIT_PANE_TRIES=900 wait_pane "7. Your turn"
+    WAIT_PANE_TRIES=900 wait_pane "8. Your turn"
     # the guest's prompt ("root@demo:$ ") comes without a key typed
     for _ in $(seq 100); do
-        pane | sed -n '/7. Your turn/,$p' | grep -q '@demo:\$ *$' && break
+        pane | sed -n '/8. Your turn/,$p' | grep -q '@demo:\$ *$' && break
         sleep 0.1
     done
-    pane | sed -n '/7. Your turn/,$p' | grep -q '@demo:\$ *$'
+    pane | sed -n '/8. Your turn/,$p' | grep -q '@demo:\$ *$'
     keys Enter '~.'
     wait_pane "demo-rc=0"
     tmux_stop

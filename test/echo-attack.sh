@@ -36,6 +36,8 @@ relay="sc-relay -b sim --socket $sock"
 export HOME=$PWD/home XDG_CONFIG_HOME=$PWD/cfg XDG_STATE_HOME=$PWD/state XDG_RUNTIME_DIR=$PWD/run
 mkdir -p "$HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 unset SCCRYPT_KEY SCCRYPT_VMM SCCRYPT_RELAY SCCRYPT_SIM_SOCKET SUDO_USER SUDO_UID SUDO_GID
+# The simulator's honest seal level is the weakest: accepted explicitly (sccrypt(7) LEVELS).
+export SCCRYPT_REQUIRE=none
 
 cleanup() { [ -f sim.pid ] && kill "$(cat sim.pid)" 2> /dev/null; }
 trap cleanup EXIT

@@ -18,14 +18,14 @@ bats_require_minimum_version 1.5.0
 }
 
 @test "the protocol test vectors hold for the OpenSSL client code and for the core" {
-    run bin/test/proto_vectors test/vectors/protocol-v3.txt
+    run bin/test/proto_vectors test/vectors/protocol-v4.txt
     echo "$output"
     [ "$status" -eq 0 ]
     [[ "$output" == *" passed, 0 failed"* ]]
 }
 
 @test "a changed vector is caught" {
-    sed 's/^hello = \(..\)/hello = ff/' test/vectors/protocol-v3.txt > "$BATS_TEST_TMPDIR/v.txt"
+    sed 's/^hello = \(..\)/hello = ff/' test/vectors/protocol-v4.txt > "$BATS_TEST_TMPDIR/v.txt"
     run -1 bin/test/proto_vectors "$BATS_TEST_TMPDIR/v.txt"
     [[ "$output" == *"FAIL openssl: hello differs"* ]]
     [[ "$output" == *"FAIL core: hello differs"* ]]

@@ -68,7 +68,7 @@ teardown() { sim_teardown; }
 @test "sc-relay refuses a VMM that speaks another protocol version" {
     start_sim --report-version 9
     run -2 --separate-stderr $RELAY --vmm-key
-    [ "$stderr" = "sc-relay: sim: the VMM speaks SCCrypt protocol version 9, this sc-relay speaks version 3; install matching versions" ]
+    [ "$stderr" = "sc-relay: sim: the VMM speaks SCCrypt protocol version 9, this sc-relay speaks version 4; install matching versions" ]
 }
 
 @test "sc-relay --bind binds once and exits 3 when the same request comes again" {

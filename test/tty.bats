@@ -217,7 +217,10 @@ EOS
     tail -n +2 out.log > o
     # every record the same size both ways, and as many answers as records
     [ "$(cut -d' ' -f2 i o | sort -u | wc -l)" = 1 ]
-    [ "$(wc -l < i)" -gt 100 ]
+    # chaff went on after the keys: the tail lasts 1 to 3 s at one record
+    # per 20 ms tick, so at least 50 records beyond the 12 keys even when
+    # a loaded machine skips some ticks and the tail drew its shortest
+    [ "$(wc -l < i)" -gt 40 ]
     [ "$(wc -l < i)" = "$(wc -l < o)" ]
     # the n-th answer follows the n-th record within 150 ms
     paste -d' ' i o | awk '{ d = $3 - $1; if (d < 0 || d > 150) bad++ } END { exit bad > 0 }'

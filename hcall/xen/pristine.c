@@ -9,11 +9,12 @@
  *
  * Pristine means: no hypervisor tracing; not profiled (xenoprof's lists,
  * vPMU in XENPMU_MODE_ALL); never run and paused by the toolstack; no
- * domain has it as its target; no introspection, paging, sharing, altp2m, ioreq server,
+ * domain has it as its target; no introspection, paging, sharing, altp2m,
  * log-dirty, debugger or vmtrace state; no device, I/O port, I/O memory or
  * IRQ; a grant table with nothing offered but the console and xenstore
- * frames and nothing mapped but xenstore's; and every page the domain owns
- * or shares accounted for:
+ * frames and nothing mapped but xenstore's; a device model (an HVM guest's
+ * ioreq server, QEMU in dom0) only as described under "device models"
+ * below; and every page the domain owns or shares accounted for:
  *   - its RAM (d->page_list): no reference beyond the ones its own page
  *     tables, its pinned tables and its vCPUs hold (what Xen itself takes
  *     for a fresh domain), the xenstore page excepted (xenstored maps it);
@@ -23,6 +24,8 @@
  *     APIC access page): no reference beyond the allocation's and what Xen
  *     itself holds, so nobody keeps a mapping (XENMEM_acquire_resource of
  *     its grant table, a foreign map of its shared info) across the bind;
+ *     the pages of its device models' ioreq servers are the one exception
+ *     (their device model maps them: they carry I/O requests, not memory);
  *   - its memory map: for PVH, every p2m entry up to the highest mapped gfn
  *     is a hole, populate-on-demand, or RAM the domain owns (no foreign,
  *     grant, MMIO, shared, paged or ioreq entry; a VMX APIC access page is
@@ -31,6 +34,24 @@
  * The console ring and event channel are read from what the guest will
  * use: its HVM parameters, or for PV its start_info page, found through its
  * initial page tables.
+ *
+ * Device models.  libxl starts QEMU in dom0 for every HVM guest; it serves
+ * the guest's PCI configuration space, the ports and MMIO ranges it claimed
+ * through an ioreq server.  The bind admits an ioreq server only when:
+ *   - its request pages are Xen's own (allocated for XENMEM_acquire_resource,
+ *     PGC_extra on d->extra_page_list), not guest frames handed out by the
+ *     legacy HVM_PARAM_IOREQ_PFN route (XEN_SCCRYPT_P_IOREQ_LEGACY): a
+ *     device model that maps guest frames maps guest memory;
+ *   - it claims neither the legacy VGA window (0xa0000-0xbffff) nor the VGA
+ *     ports (0x3b0-0x3df) (XEN_SCCRYPT_P_DM_VGA): text the guest writes to
+ *     a VGA console would reach dom0 in plaintext;
+ *   - nobody holds a reference to the guest's RAM (the rule for RAM above):
+ *     QEMU's mapcache keeps guest RAM mapped after emulated DMA, a ROM it
+ *     loaded or a video RAM (XEN_SCCRYPT_P_DM_MAPPED when a device model is
+ *     there, so the message names the emulated disk, NIC or VGA).
+ * After the bind its dm_ops are refused (the seal), string I/O reaches it by
+ * value (hvm/emulate.c: no guest address), and the ports around the UART
+ * are dead for it (dead_ports.c).
  */
 #include <xen/lib.h>
 #include <xen/sched.h>
@@ -48,6 +69,7 @@
 #include <xen/vm_event.h>
 #include <xen/sccrypt.h>
 #include <public/sccrypt_op.h>
+#include <public/hvm/dm_op.h>
 #include <public/hvm/params.h>
 #include <public/pmu.h>
 #include <asm/altp2m.h>
@@ -59,22 +81,6 @@
 #include <asm/vpmu.h>
 
 #include "pristine.h"
-
-/* Without an IOMMU that keeps dom0's devices off guest memory: sccrypt_allow_dma. */
-static bool __read_mostly opt_allow_dma;
-boolean_param("sccrypt_allow_dma", opt_allow_dma);
-
-static unsigned int seal_level(void)
-{
-    if ( iommu_enabled && iommu_hwdom_strict )
-        return XEN_SCCRYPT_L_DMA;
-    return 0;
-}
-
-unsigned int sccrypt_seal_level(void)
-{
-    return seal_level();
-}
 
 /* ---- the console, as the guest will find it ------------------------- */
 
@@ -148,6 +154,94 @@ int sccrypt_guest_console(struct domain *d, struct sccrypt_console *con)
          con->ring == con->store || con->ring != (unsigned long)con->ring )
         return -EINVAL;
     return 0;
+}
+
+/* ---- device models (HVM ioreq servers) ------------------------------- */
+
+/* Xen's own request pages of d's ioreq servers (at most two per server). */
+struct dm_pages {
+    unsigned int n;
+    const struct page_info *pg[2 * MAX_NR_IOREQ_SERVERS];
+};
+
+static bool vga_claimed(const struct ioreq_server *s)
+{
+    return rangeset_overlaps_range(s->range[XEN_DMOP_IO_RANGE_MEMORY],
+                                   0xa0000, 0xbffff) ||
+           rangeset_overlaps_range(s->range[XEN_DMOP_IO_RANGE_PORT],
+                                   0x3b0, 0x3df);
+}
+
+/*
+ * Are d's ioreq servers ones the bind admits (the head of this file says
+ * which)?  Records their Xen-allocated request pages in *dm.  Sets *has when
+ * d has any.  0, or -EPERM with *why.  Called with d sealed: no ioreq server
+ * is made, changed or mapped from here on (dm_op and acquire_resource are
+ * refused), so what this sees stays so.
+ */
+static int device_models(struct domain *d, struct dm_pages *dm, bool *has,
+                         unsigned int *why)
+{
+    int rc = 0;
+#ifdef CONFIG_IOREQ_SERVER
+    unsigned int i, b;
+
+    dm->n = 0;
+    *has = false;
+    if ( !is_hvm_domain(d) )
+        return 0;
+    spin_lock_recursive(&d->ioreq_server.lock);
+    for ( i = 0; i < MAX_NR_IOREQ_SERVERS && !rc; i++ )
+    {
+        const struct ioreq_server *s = d->ioreq_server.server[i];
+
+        if ( !s )
+            continue;
+        *has = true;
+        for ( b = 0; b < 2; b++ )
+        {
+            const struct ioreq_page *iorp = b ? &s->bufioreq : &s->ioreq;
+
+            if ( !iorp->page )
+                continue;
+            if ( !gfn_eq(iorp->gfn, INVALID_GFN) ||
+                 !(iorp->page->count_info & PGC_extra) ||
+                 page_get_owner(iorp->page) != d )
+            {
+                printk(XENLOG_INFO "SCCrypt: %pd: ioreq server %u (%pd) uses guest "
+                       "frame %#lx for its %s page (legacy HVM_PARAM_IOREQ_PFN)\n",
+                       d, i, s->emulator, gfn_x(iorp->gfn), b ? "buffered" : "request");
+                *why = XEN_SCCRYPT_P_IOREQ_LEGACY;
+                rc = -EPERM;
+                break;
+            }
+            dm->pg[dm->n++] = iorp->page;
+        }
+        if ( !rc && vga_claimed(s) )
+        {
+            printk(XENLOG_INFO "SCCrypt: %pd: ioreq server %u (%pd) emulates VGA "
+                   "(claims 0xa0000-0xbffff or ports 0x3b0-0x3df)\n",
+                   d, i, s->emulator);
+            *why = XEN_SCCRYPT_P_DM_VGA;
+            rc = -EPERM;
+        }
+    }
+    spin_unlock_recursive(&d->ioreq_server.lock);
+#else
+    dm->n = 0;
+    *has = false;
+#endif
+    return rc;
+}
+
+static bool dm_page(const struct dm_pages *dm, const struct page_info *pg)
+{
+    unsigned int i;
+
+    for ( i = 0; i < dm->n; i++ )
+        if ( dm->pg[i] == pg )
+            return true;
+    return false;
 }
 
 /* ---- page references -------------------------------------------------- */
@@ -328,30 +422,6 @@ static int p2m_foreign(struct domain *d)
 }
 
 /*
- * STOPGAP (hvm branch, issue 15 item 2): is pg a page of an ioreq server of
- * d (an HVM guest's device model maps those through acquire_resource)?
- * Such a page is let through the reference count below only so the UART
- * work can be tested; hvmseal's HVM rules replace this at the merge.
- */
-static bool hvm_ioreq_page(struct domain *d, const struct page_info *pg)
-{
-#ifdef CONFIG_IOREQ_SERVER
-    unsigned int i;
-
-    if ( !is_hvm_domain(d) || !has_vpic(d) )
-        return false;
-    for ( i = 0; i < MAX_NR_IOREQ_SERVERS; i++ )
-    {
-        const struct ioreq_server *s = ACCESS_ONCE(d->ioreq_server.server[i]);
-
-        if ( s && (s->ioreq.page == pg || s->bufioreq.page == pg) )
-            return true;
-    }
-#endif
-    return false;
-}
-
-/*
  * Does anyone outside d hold a reference to one of its pages?
  *   - RAM: each page must have the allocation reference plus what d's own
  *     state holds (PV; nothing for PVH, whose p2m takes none), except the
@@ -362,11 +432,14 @@ static bool hvm_ioreq_page(struct domain *d, const struct page_info *pg)
  *     own page tables' (PV); every mapping by another domain, read-only or
  *     writable, adds one; else *why XENPAGE.
  *   - extra pages: the allocation reference, one more of Xen's for a VMX
- *     APIC access page, plus d's own; else *why XENPAGE.
+ *     APIC access page, plus d's own; else *why XENPAGE.  The request pages
+ *     of its ioreq servers (*dm) are left out: their device model maps them.
  *   - PV page tables naming frames d does not own: *why P2M.
+ * With a device model (has_dm), a reference to RAM is DM_MAPPED, not MAPPED:
+ * the likely holder is QEMU's mapcache (emulated DMA, a ROM, video RAM).
  */
 static int foreign_refs(struct domain *d, const struct sccrypt_console *con,
-                        unsigned int *why)
+                        const struct dm_pages *dm, bool has_dm, unsigned int *why)
 {
     unsigned long *own = NULL, n = 0;
     const struct page_info *pg;
@@ -403,7 +476,10 @@ static int foreign_refs(struct domain *d, const struct sccrypt_console *con,
             rc = gfn == con->ring ? -EBUSY : -EPERM;
             if ( rc == -EPERM )
             {
-                *why = XEN_SCCRYPT_P_MAPPED;
+                printk(XENLOG_INFO "SCCrypt: %pd: RAM at gfn %#lx has %lu references "
+                       "(%lu expected)%s\n", d, gfn, pg->count_info & PGC_count_mask,
+                       want, has_dm ? ": a device model may map it" : "");
+                *why = has_dm ? XEN_SCCRYPT_P_DM_MAPPED : XEN_SCCRYPT_P_MAPPED;
                 break;
             }
         }
@@ -433,7 +509,9 @@ static int foreign_refs(struct domain *d, const struct sccrypt_console *con,
 
         if ( rc == -EPERM )
             break;
-        if ( (pg->count_info & PGC_count_mask) != want && !hvm_ioreq_page(d, pg) )
+        if ( dm_page(dm, pg) )
+            continue;
+        if ( (pg->count_info & PGC_count_mask) != want )
         {
             printk(XENLOG_INFO "SCCrypt: %pd: extra page %#lx has %lu references "
                    "(%lu expected)\n", d, mfn, pg->count_info & PGC_count_mask, want);
@@ -481,17 +559,6 @@ static bool introspected(struct domain *d)
 #endif
     if ( is_hvm_domain(d) && altp2m_active(d) )
         return true;
-#ifdef CONFIG_IOREQ_SERVER
-    /*
-     * STOPGAP (hvm branch, issue 15 item 2): an HVM guest (emulated
-     * devices) always has its device model's ioreq server; accepted here
-     * only so the UART work can be tested.  hvmseal's HVM rules (the
-     * server's pages Xen's own, no device-model mapping of guest RAM)
-     * replace this exception at the merge.
-     */
-    if ( domain_has_ioreq_server(d) && !has_vpic(d) )
-        return true;
-#endif
     return false;
 }
 
@@ -518,6 +585,8 @@ static bool has_run(const struct domain *d)
 int sccrypt_pristine(struct domain *d, const struct sccrypt_console *con,
                      unsigned int *why)
 {
+    struct dm_pages dm;
+    bool has_dm;
     int rc;
 
     ASSERT(d->sccrypt_sealed);
@@ -526,8 +595,11 @@ int sccrypt_pristine(struct domain *d, const struct sccrypt_console *con,
     if ( xsm_sccrypt_seal_off )
         return *why = XEN_SCCRYPT_P_XSM, -EPERM;
 #endif
-    if ( !seal_level() && !opt_allow_dma )
-        return *why = XEN_SCCRYPT_P_DMA, -EPERM;
+    /*
+     * No IOMMU refusal here: whether dom0's DMA is confined is part of the
+     * seal level the answer vouches for (sccrypt.c), and the user's bind
+     * request says whether a host without a strict IOMMU is acceptable.
+     */
     if ( tb_init_done )
         return *why = XEN_SCCRYPT_P_TRACE, -EPERM;
     if ( (vpmu_mode & XENPMU_MODE_ALL) || xenoprof_sccrypt_profiled(d) )
@@ -540,12 +612,15 @@ int sccrypt_pristine(struct domain *d, const struct sccrypt_console *con,
         return *why = XEN_SCCRYPT_P_INTROSPECT, -EPERM;
     if ( has_io(d) )
         return *why = XEN_SCCRYPT_P_DEVICE, -EPERM;
+    rc = device_models(d, &dm, &has_dm, why);
+    if ( rc )
+        return rc;
     rc = gnttab_sccrypt_pristine(d, con->ring, con->store);
     if ( rc == -EPERM )
         *why = XEN_SCCRYPT_P_GRANT;
     if ( rc )
         return rc;
-    rc = foreign_refs(d, con, why);
+    rc = foreign_refs(d, con, &dm, has_dm, why);
     if ( rc )
         return rc;
     if ( p2m_foreign(d) )

@@ -57,6 +57,7 @@
 #include <xen/grant_table.h>
 #include <xen/hypercall.h>
 #include <xen/param.h>
+#include <xen/iommu.h>
 #include <xen/sccrypt.h>
 #include <xsm/xsm.h>
 #include <public/sccrypt_op.h>
@@ -110,16 +111,6 @@ struct sccrypt_final {
     uint8_t buf[SCCRYPT_FINAL_MAX];
 };
 
-/*
- * sccrypt_hvm_dm_map (Xen command line): a bound HVM domain's device model
- * may still map its RAM (xsm_mmu_update), as QEMU's mapcache does for
- * emulated DMA: fw_cfg's DMA (direct kernel boot), disks, NICs.  The
- * weaker seal level "device model may map memory" (sccrypt(7)); meant to
- * be asked for in the bind request, a host-wide switch until then.
- */
-static bool __read_mostly opt_hvm_dm_map;
-boolean_param("sccrypt_hvm_dm_map", opt_hvm_dm_map);
-
 static DEFINE_SPINLOCK(sccrypt_lock);
 static LIST_HEAD(sccrypt_doms);
 static struct sc_vmm *vmm;              /* NULL: disabled (no RNG or self-test failed) */
@@ -129,6 +120,16 @@ static struct sccrypt_final finals[SCCRYPT_FINALS];
 static unsigned int next_final;
 static struct sc_dom scratch;           /* old session at takeover; under the lock */
 static uint64_t hw_last;                /* the health test's last output; under the lock */
+/*
+ * The host's part of the seal level (sccrypt(7) LEVELS): dom0's DMA is
+ * confined when the IOMMU is on and dom0's IOMMU mappings are strict (its
+ * own memory only: not relaxed, not passthrough).  iommu_hwdom_strict is
+ * __hwdom_initdata, freed after boot (without CONFIG_LATE_HWDOM), so it is
+ * read once, here at boot, after iommu_setup(); a PVH dom0, which Xen makes
+ * strict later (check_hwdom_reqs), is then reported as not confined: the
+ * level may say less than the host has, never more.
+ */
+static bool __ro_after_init sccrypt_dma_confined;
 
 /* ---- the DRBG ----------------------------------------------------------
  * A ChaCha20 generator with fast key erasure: each request makes keystream
@@ -297,6 +298,11 @@ static int __init sccrypt_init(void)
 
     sccrypt_selftest_ok = sc_crypto_selftest() == 0;
     printk("SCCrypt: core self-test %s\n", sccrypt_selftest_ok ? "passed" : "FAILED");
+    sccrypt_dma_confined = iommu_enabled && iommu_hwdom_strict && !iommu_hwdom_passthrough;
+    printk("SCCrypt: dom0's DMA is %s\n", sccrypt_dma_confined ?
+           "confined (IOMMU, dom0 strict): seal level \"dma\"" :
+           "NOT confined (no IOMMU, or dom0's IOMMU mode relaxed or passthrough): "
+           "answers say so, and requests that require \"dma\" are refused");
     if ( drbg_seed() == 0 )
         sccrypt_rng_ok = true;
     else
@@ -321,6 +327,25 @@ static int __init sccrypt_init(void)
     return 0;
 }
 __initcall(sccrypt_init);
+
+unsigned int sccrypt_seal_level(void)
+{
+    return sccrypt_dma_confined ? XEN_SCCRYPT_L_DMA : 0;
+}
+
+/*
+ * The seal level the bind vouches for in d's answers (sccrypt(7) LEVELS):
+ * dom0's DMA confined (boot), the console kind and whether a device model
+ * may still map the domain's memory (con, which the HVM glue and
+ * pristine.c's HVM rules fill in; a PV or PVH domain that passed the
+ * pristine check is sealed on the PV ring).
+ */
+static void sccrypt_host_level(const struct sccrypt_console *con, struct sc_level *l)
+{
+    l->flags = (sccrypt_dma_confined ? SC_LEVEL_DMA : 0) |
+               (con->dm_may_map ? 0 : SC_LEVEL_SEALED);
+    l->console = con->console_kind == SC_CON_UART ? SC_CON_UART : SC_CON_RING;
+}
 
 /* ---- per-domain state ------------------------------------------------- */
 
@@ -482,8 +507,15 @@ static void ring_unlock(struct sccrypt_dom *s)
 {
     if ( s->has_uart )
     {
+        /*
+         * A BREAK record the engine stopped at goes behind the input before
+         * it (LSR.BI once the guest read that far); input then goes on.  While
+         * the UART's queue of BREAKs is full it waits, as input does.
+         */
+        if ( sc_vmm_break_pending(&s->dom) && !sc_uart_con_break(&s->uart.con) )
+            sc_vmm_break_taken(&s->dom);
         /* Input the engine still holds: the port handler asks back for it. */
-        s->uart.in_waiting = s->dom.pending_len != 0;
+        s->uart.in_waiting = s->dom.pending_len != 0 || sc_vmm_break_pending(&s->dom);
         sccrypt_uart_unlock(&s->uart);
     }
 }
@@ -881,9 +913,12 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
     struct sccrypt_console con;
     uint8_t inst[SC_INSTANCE_LEN], chal[SC_CHALLENGE_LEN], tmp[SC_CHALLENGE_LEN];
     uint8_t key[SC_KEY_LEN], uuid[SC_UUID_LEN];
+    struct sc_level least, level;
     unsigned int why = 0;
     int rc, xport;
 
+    memset(&con, 0, sizeof(con));
+    con.console_kind = SC_CON_RING;     /* the HVM console glue makes it SC_CON_UART */
     d = get_domain_by_id(op->domid);
     if ( !d )
         return -ESRCH;
@@ -927,10 +962,14 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
      * An HVM guest (emulated devices): its console is COM1, which Xen
      * takes; nothing of Xen's may cover those ports already.
      */
-    if ( !rc && is_hvm_domain(d) && has_vpic(d) && sccrypt_uart_check(d) )
+    if ( !rc && is_hvm_domain(d) && has_vpic(d) )
     {
-        why = XEN_SCCRYPT_P_DEVICE;
-        rc = -EPERM;
+        if ( sccrypt_uart_check(d) )
+        {
+            why = XEN_SCCRYPT_P_DEVICE;
+            rc = -EPERM;
+        }
+        con.console_kind = SC_CON_UART;
     }
     if ( rc )
         goto out_unseal;
@@ -970,7 +1009,7 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
         memcpy(chal, d->sccrypt_challenge, SC_CHALLENGE_LEN);
     spin_unlock(&sccrypt_lock);
     if ( !rc )
-        rc = sc_vmm_bind_open(vmm, req, len, chal, key, uuid);
+        rc = sc_vmm_bind_open(vmm, req, len, chal, key, uuid, &least);
     if ( rc )
     {
         op->vmm_err = -rc;          /* nothing was used up */
@@ -1003,6 +1042,19 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
      * then uses up; the domain's copy goes with it.
      */
     sc_dom_init(&s->dom, d->domain_id, d->handle);
+    /*
+     * The weaker level "device model may map memory" (sccrypt(7) LEVELS):
+     * only for an HVM guest (its console the UART), and only when the
+     * user's request allows it, by a least level without sealed memory; an
+     * HVM guest that needs emulated DMA (direct kernel boot's fw_cfg, a disk
+     * or NIC) cannot run otherwise.  Its device model may then map its RAM
+     * (xsm_mmu_update) and its string I/O keeps the guest address.
+     */
+    con.dm_may_map = con.console_kind == SC_CON_UART &&
+                     !(least.flags & SC_LEVEL_SEALED);
+    /* The level this domain's answers will vouch for; the commit checks the request's least. */
+    sccrypt_host_level(&con, &level);
+    sc_dom_set_level(&s->dom, &level);
     rc = -SC_EREPLAY;
     if ( d->sccrypt_has_challenge &&
          sc_ct_equal(d->sccrypt_challenge, chal, SC_CHALLENGE_LEN) )
@@ -1011,7 +1063,7 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
         d->sccrypt_has_challenge = false;
         rc = sc_vmm_challenge(&s->dom, chal, tmp);
         if ( !rc )
-            rc = sc_vmm_bind_commit(&s->dom, chal, key, uuid, inst, key_binds, NULL);
+            rc = sc_vmm_bind_commit(&s->dom, chal, key, uuid, &least, inst, key_binds, NULL);
     }
     sc_wipe(inst, sizeof(inst));
     sc_wipe(key, sizeof(key));
@@ -1048,7 +1100,7 @@ static int op_bind(struct xen_sccrypt_op *op, const uint8_t *req, size_t len,
     if ( s->has_uart )
     {
         sccrypt_uart_claim(&s->uart);
-        ACCESS_ONCE(d->sccrypt_dm_map) = opt_hvm_dm_map;
+        ACCESS_ONCE(d->sccrypt_dm_map) = con.dm_may_map;
     }
     else if ( is_hvm_domain(d) )
         sccrypt_debug_port_seal(d);
@@ -1228,6 +1280,7 @@ static int op_open(struct xen_sccrypt_op *op, const uint8_t *hello, size_t len,
     memcpy(b->key, s->dom.key, SC_KEY_LEN);
     memcpy(b->instance, s->dom.instance, SC_INSTANCE_LEN);
     memcpy(b->uuid, s->dom.uuid, SC_UUID_LEN);
+    b->level = s->dom.level;            /* the seal level the answer vouches for */
     dropped = s->bl.dropped;
     spin_unlock(&sccrypt_lock);
 

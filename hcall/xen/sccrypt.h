@@ -22,7 +22,15 @@ bool sccrypt_any_sealed(void);
 void sccrypt_pause_changed(struct domain *d);
 /* domain.c: d is shutting down (suspend, poweroff, crash); remote: not by itself. */
 void sccrypt_shutdown(struct domain *d, bool remote);
+/*
+ * hvm.c, at an HVM domain's creation: Xen's handler for the ports that are
+ * dead while the domain is sealed (dead_ports.c: COM2-4, i8042, VGA).
+ */
+void sccrypt_dead_ports_init(struct domain *d);
+/* Does the port access [port, port + size) touch one of those ports? */
+bool sccrypt_port_dead(unsigned int port, unsigned int size);
 #else
+static inline void sccrypt_dead_ports_init(struct domain *d) {}
 static inline void sccrypt_domain_destroy(struct domain *d) {}
 static inline bool sccrypt_any_sealed(void) { return false; }
 static inline void sccrypt_pause_changed(struct domain *d) {}

@@ -35,12 +35,31 @@
  *                          and 1 and nobody mapping its frames, and mapping
  *                          the table (domain_resource_map) is refused after
  *   hvm_param              HVMOP_get_param only (frame numbers and ports)
+ *   mmu_update             only a foreign mapping of a bound HVM domain
+ *                          whose device model may map its RAM
+ *                          (d->sccrypt_dm_map: the user's bind request
+ *                          allowed the level without "sealed"), only by the
+ *                          hardware domain or the domain targeting it
+ *                          (QEMU's mapcache, for emulated DMA)
  *
  * XSM_SEAL_EXEMPT: getdomaininfo domctl domctl_scheduler_op
  * XSM_SEAL_EXEMPT: memory_stat_reservation schedop_shutdown evtchn_interdomain
- * XSM_SEAL_EXEMPT: grant_mapref grant_unmapref grant_copy hvm_param
+ * XSM_SEAL_EXEMPT: grant_mapref grant_unmapref grant_copy hvm_param mmu_update
  * (check-xen checks that exactly these hooks of the patched dummy.h call
  * xsm_seal_exempt_action().)
+ *
+ * Not on the allowlist, on purpose: dm_op, every one of its ops.  An HVM
+ * guest keeps its device model (QEMU in dom0) after the bind, but each dm_op
+ * either maps or retypes the guest's memory (set_mem_type, modified_memory,
+ * track_dirty_vram, relocate_memory, map_mem_type_to_ioreq_server), puts
+ * dom0's interrupts into the guest or its virtual chipset (set_isa_irq_level,
+ * set_pci_intx_level, set_pci_link_route, inject_msi, inject_event), or
+ * changes an ioreq server (create, destroy, get_info, which maps legacy
+ * guest-frame pages, map and unmap of ranges, set_state); nr_vcpus tells
+ * nothing a device model needs after its start.  QEMU ignores the refusals:
+ * it keeps serving the ports and ranges it claimed before the bind, with
+ * values only (string I/O goes by value, hvm/emulate.c).  Which device
+ * models the bind admits: pristine.c.
  *
  * The relay's event channel into a bound domain is allocated by the
  * hypervisor itself (sccrypt_alloc_relay_port(), no XSM decision: it is not

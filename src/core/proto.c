@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The SCCrypt v3 messages: bind request and answer, hello, answer and
+ * The SCCrypt v4 messages: bind request and answer, hello, answer and
  * records, and the key schedule under them (the labels kept v2's names:
- * v3 changed the hello's layout, not the key schedule).  man/sccrypt.7.scd is the normative text; every
+ * v3 changed the hello's layout and v4 put the seal level in the header
+ * bytes of the bind request, the bind answer and the answer, which the
+ * AEAD's associated data covers; neither changed the key schedule).  man/sccrypt.7.scd is the normative text; every
  * label here appears there byte for byte.
  */
 #include "sc_bytes.h"
@@ -51,6 +53,7 @@ const char *sc_strerror(int err)
         [SC_ESPACE] = "buffer too small",
         [SC_ENORANDOM] = "no hardware random source: the VMM refuses to bind",
         [SC_EGUEST] = "the key binds several domains and the session named none",
+        [SC_ELEVEL] = "the host's seal level is below the least level the bind request accepts",
     };
 
     if ( err < 0 )
@@ -112,7 +115,42 @@ static int check_header(const uint8_t *m, size_t len, size_t want, uint8_t kind)
     return 0;
 }
 
-/* ---- bind request: ver | 'B' | 0 0 | E | AEAD(K | uuid) | tag ---- */
+/* ---- seal levels ---- */
+
+int sc_level_valid(const struct sc_level *l, int least)
+{
+    if ( l->flags & ~SC_LEVEL_KNOWN )
+        return 0;
+    if ( l->console > SC_CON_MAX )
+        return 0;
+    return least || l->console != SC_CON_ANY;
+}
+
+int sc_level_at_least(const struct sc_level *have, const struct sc_level *want)
+{
+    if ( (have->flags & want->flags) != want->flags )
+        return 0;
+    return want->console == SC_CON_ANY || want->console == have->console;
+}
+
+uint16_t sc_opts_accepted(const struct sc_level *l)
+{
+    return l->console == SC_CON_UART ? SC_OPT_KNOWN : SC_OPT_KNOWN & ~SC_OPT_BREAK;
+}
+
+static void level_put(uint8_t p[SC_LEVEL_LEN], const struct sc_level *l)
+{
+    p[0] = l->flags;
+    p[1] = l->console;
+}
+
+static void level_get(struct sc_level *l, const uint8_t p[SC_LEVEL_LEN])
+{
+    l->flags = p[0];
+    l->console = p[1];
+}
+
+/* ---- bind request: ver | 'B' | least | E | AEAD(K | uuid) | tag ---- */
 
 /* The request's associated data: its header and E, then the domain's challenge. */
 #define BIND_AD_LEN     (36 + SC_CHALLENGE_LEN)
@@ -142,12 +180,33 @@ int sc_bind_seal(const struct sc_crypto *cr, uint8_t req[SC_BIND_LEN],
                  const uint8_t vmm_pub[SC_PUB_LEN], const uint8_t eph[32],
                  const uint8_t challenge[SC_CHALLENGE_LEN])
 {
+    static const struct sc_level any = { 0, SC_CON_ANY };
+
+    return sc_bind_seal_level(cr, req, key, uuid, vmm_pub, eph, challenge, &any);
+}
+
+void sc_bind_least(const uint8_t req[SC_BIND_LEN], struct sc_level *least)
+{
+    level_get(least, req + 2);
+}
+
+int sc_bind_seal_level(const struct sc_crypto *cr, uint8_t req[SC_BIND_LEN],
+                       const uint8_t key[SC_KEY_LEN], const uint8_t uuid[SC_UUID_LEN],
+                       const uint8_t vmm_pub[SC_PUB_LEN], const uint8_t eph[32],
+                       const uint8_t challenge[SC_CHALLENGE_LEN],
+                       const struct sc_level *least)
+{
     uint8_t dh[32], k[32], pt[SC_KEY_LEN + SC_UUID_LEN], ad[BIND_AD_LEN];
     int rc = -SC_EAUTH;
 
+    if ( !sc_level_valid(least, 1) )
+    {
+        sc_wipe(req, SC_BIND_LEN);
+        return -SC_EINVAL;
+    }
     req[0] = SC_PROTO_VERSION;
     req[1] = SC_KIND_BIND;
-    req[2] = req[3] = 0;
+    level_put(req + 2, least);
     cr->x25519_base(req + 4, eph);
     if ( cr->x25519(dh, eph, vmm_pub) != 0 )
         goto out;
@@ -173,13 +232,18 @@ int sc_bind_open(const struct sc_crypto *cr, const uint8_t *req, size_t len,
                  uint8_t key[SC_KEY_LEN], uint8_t uuid[SC_UUID_LEN], uint8_t req_id[16])
 {
     uint8_t dh[32], k[32], pt[SC_KEY_LEN + SC_UUID_LEN], h[32], ad[BIND_AD_LEN];
+    struct sc_level least;
     int rc;
 
-    /* Version 2 requests carried no challenge: refused as a version we no longer speak. */
+    /*
+     * Version 2 requests carried no challenge, version 3 ones no least
+     * level: refused as versions we no longer speak.
+     */
     rc = check_header(req, len, SC_BIND_LEN, SC_KIND_BIND);
     if ( rc )
         return rc;
-    if ( req[2] || req[3] )
+    level_get(&least, req + 2);
+    if ( !sc_level_valid(&least, 1) )
         return -SC_EINVAL;
     rc = -SC_EAUTH;
     if ( cr->x25519(dh, vmm_secret, req + 4) != 0 )
@@ -201,7 +265,7 @@ int sc_bind_open(const struct sc_crypto *cr, const uint8_t *req, size_t len,
     return rc;
 }
 
-/* ---- bind answer: ver | 'b' | 0 0 | req-id | AEAD(instance | uuid | domid) | tag ---- */
+/* ---- bind answer: ver | 'b' | level | req-id | AEAD(instance | uuid | domid) | tag ---- */
 
 /* k = HKDF(salt = req-id, ikm = K, info = L_BOUND | V); req-id = SHA-256(req)[0..16]. */
 static int bound_key(const struct sc_crypto *cr, uint8_t k[32], uint8_t req_id[16],
@@ -223,11 +287,11 @@ int sc_bound_make(const struct sc_crypto *cr, uint8_t ans[SC_BOUND_LEN],
     uint8_t k[32], pt[SC_BOUND_ID_LEN];
     int rc = -SC_EINVAL;
 
-    if ( reqlen != SC_BIND_LEN )
+    if ( reqlen != SC_BIND_LEN || !sc_level_valid(&id->level, 0) )
         goto out;
     ans[0] = SC_PROTO_VERSION;
     ans[1] = SC_KIND_BOUND;
-    ans[2] = ans[3] = 0;
+    level_put(ans + 2, &id->level);
     rc = -SC_EAUTH;
     if ( bound_key(cr, k, ans + 4, req, key, vmm_pub) )
         goto out;
@@ -254,7 +318,7 @@ int sc_bound_check(const struct sc_crypto *cr, const uint8_t *ans, size_t len,
     rc = check_header(ans, len, SC_BOUND_LEN, SC_KIND_BOUND);
     if ( rc )
         return rc;
-    if ( ans[2] || ans[3] || reqlen != SC_BIND_LEN )
+    if ( reqlen != SC_BIND_LEN )
         return -SC_EINVAL;
     rc = -SC_EAUTH;
     if ( bound_key(cr, k, rid, req, key, vmm_pub) )
@@ -264,10 +328,16 @@ int sc_bound_check(const struct sc_crypto *cr, const uint8_t *ans, size_t len,
     if ( cr->open(pt, k, zero_nonce, ans, 20, ans + 20, SC_BOUND_ID_LEN,
                   ans + 20 + SC_BOUND_ID_LEN) )
         goto out;
+    /* Authentic: a level this code does not know is refused, not shown. */
+    rc = -SC_EINVAL;
+    level_get(&id->level, ans + 2);
+    if ( !sc_level_valid(&id->level, 0) )
+        goto out;
     sc_copy(id->instance, pt, SC_INSTANCE_LEN);
     sc_copy(id->uuid, pt + 16, SC_UUID_LEN);
     id->domid = sc_load32_be(pt + 32);
     id->dropped = 0;
+    id->options = 0;
     rc = 0;
  out:
     sc_wipe(k, sizeof(k));
@@ -476,9 +546,22 @@ int sc_answer_make(const struct sc_crypto *cr, uint8_t answer[SC_ANSWER_LEN],
     uint8_t dh1[32], dh2[32], k[32], pt[SC_IDENTITY_LEN];
     int rc = -SC_EAUTH;
 
+    if ( !sc_level_valid(&id->level, 0) )
+    {
+        sc_wipe(answer, SC_ANSWER_LEN);
+        sc_dir_wipe(in);
+        sc_dir_wipe(out);
+        return -SC_EINVAL;
+    }
     answer[0] = SC_PROTO_VERSION;
     answer[1] = SC_KIND_ANSWER;
-    answer[2] = answer[3] = 0;
+    if ( id->options & ~sc_load16_be(hello + 2) ||
+         id->options & ~sc_opts_accepted(&id->level) )
+    {
+        rc = -SC_EINVAL;
+        goto out;
+    }
+    level_put(answer + 2, &id->level);
     sc_hello_id(cr, answer + A_ID, hello);
     cr->x25519_base(answer + A_S, eph);
     if ( cr->x25519(dh1, vmm_secret, hello + H_C) != 0 )
@@ -511,8 +594,6 @@ int sc_answer_check(const struct sc_crypto *cr, const uint8_t *answer, size_t le
     rc = check_header(answer, len, SC_ANSWER_LEN, SC_KIND_ANSWER);
     if ( rc )
         return rc;
-    if ( answer[2] || answer[3] )
-        return -SC_EINVAL;
     sc_hello_id(cr, hid, hello);
     if ( !sc_ct_equal(hid, answer + A_ID, SC_HELLO_ID_LEN) )
         return -SC_EAUTH;
@@ -531,6 +612,18 @@ int sc_answer_check(const struct sc_crypto *cr, const uint8_t *answer, size_t le
         goto out;
     }
     identity_get(id, pt);
+    level_get(&id->level, answer + 2);
+    if ( !sc_level_valid(&id->level, 0) )
+    {
+        /* Authentic, but a level this code does not know (a newer VMM): not shown as known. */
+        sc_dir_wipe(in);
+        sc_dir_wipe(out);
+        sc_wipe(id, sizeof(*id));
+        rc = -SC_EINVAL;
+        goto out;
+    }
+    /* What the VMM accepted of the hello's offer follows from the authentic console kind. */
+    id->options = sc_load16_be(hello + 2) & sc_opts_accepted(&id->level);
     if ( !sc_ct_equal(hello + H_UUID, zero_uuid, SC_UUID_LEN) &&
          !sc_ct_equal(hello + H_UUID, id->uuid, SC_UUID_LEN) )
     {
@@ -619,7 +712,7 @@ int sc_rec_seal(const struct sc_crypto *cr, struct sc_dir *d, uint8_t *frame, si
     uint8_t nonce[12], *pt = frame + SC_FRAME_HDR;
     size_t ptlen, i;
 
-    if ( type < SC_REC_DATA || type > SC_REC_REKEY || len > SC_REC_MAX_DATA )
+    if ( type < SC_REC_DATA || type > SC_REC_MAX_TYPE || len > SC_REC_MAX_DATA )
         return -SC_EINVAL;
     if ( d->counter == UINT64_MAX || d->epoch == UINT32_MAX )
         return -SC_EINVAL;
@@ -698,9 +791,9 @@ int sc_rec_open(const struct sc_crypto *cr, struct sc_dir *d, const uint8_t *fra
     if ( n >= ptlen )
         goto out;
     t = data[n];
-    if ( t < SC_REC_DATA || t > SC_REC_REKEY )
+    if ( t < SC_REC_DATA || t > SC_REC_MAX_TYPE )
         goto out;
-    if ( (t == SC_REC_CHAFF || t == SC_REC_REKEY) && n != 0 )
+    if ( (t == SC_REC_CHAFF || t == SC_REC_REKEY || t == SC_REC_BREAK) && n != 0 )
         goto out;
     if ( t == SC_REC_REKEY && d->epoch == UINT32_MAX )
         goto out;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The SCCrypt wire protocol, version 3: the code both ends share.
+ * The SCCrypt wire protocol, version 4: the code both ends share.
  *
  * man/sccrypt.7.scd is the normative text; this header is its constants and
  * the functions that build and check each message.  The functions take their
@@ -17,7 +17,7 @@
 
 #include "sc_types.h"
 
-#define SC_PROTO_VERSION    3
+#define SC_PROTO_VERSION    4
 
 #define SC_KEY_LEN          32      /* the user's console key K */
 #define SC_PUB_LEN          32      /* an X25519 public key */
@@ -31,9 +31,34 @@
 #define SC_FRAME_HDR        2
 
 /*
- * Bind request: ver | 'B' | 0 0 | E[32] | AEAD(K[32] | uuid[16]) | tag[16],
- * the AEAD's associated data ver | 'B' | 0 0 | E | challenge[16]: the
- * domain's current bind challenge, not sent (the VMM knows it).
+ * The seal level (sccrypt(7) LEVELS): two bytes on the wire, flags then
+ * console kind.  Flags are strengths: a level with a flag is stronger than
+ * the same level without it.  A level HAVE is at least WANT when HAVE has
+ * every flag WANT has and, when WANT names a console kind, the same kind
+ * (kinds are not ordered: neither is weaker).
+ */
+#define SC_LEVEL_DMA        0x01    /* dom0's DMA is confined by a strict IOMMU */
+#define SC_LEVEL_SEALED     0x02    /* memory sealed: nothing outside the domain may map it */
+#define SC_LEVEL_KNOWN      (SC_LEVEL_DMA | SC_LEVEL_SEALED)
+#define SC_LEVEL_STRONGEST  SC_LEVEL_KNOWN
+#define SC_CON_ANY          0       /* in a least level only: any console kind */
+#define SC_CON_RING         1       /* the PV console ring (xencons_interface) */
+#define SC_CON_UART         2       /* a 16550 UART at COM1 that the VMM itself emulates */
+#define SC_CON_MAX          2
+#define SC_LEVEL_LEN        2
+
+struct sc_level {
+    uint8_t flags;                  /* SC_LEVEL_* */
+    uint8_t console;                /* SC_CON_* */
+};
+
+/*
+ * Bind request: ver | 'B' | least[2] | E[32] | AEAD(K[32] | uuid[16]) | tag[16],
+ * the AEAD's associated data ver | 'B' | least | E | challenge[16]: the
+ * domain's current bind challenge, not sent (the VMM knows it).  least is
+ * the least seal level the user accepts for this domain (flags, console
+ * kind, SC_CON_ANY allowed): the VMM binds only when its level is at least
+ * that.
  */
 #define SC_BIND_LEN         (4 + SC_PUB_LEN + SC_KEY_LEN + SC_UUID_LEN + SC_TAG_LEN)   /* 100 */
 /*
@@ -42,12 +67,19 @@
  * domain the key binds (refused when it binds several).
  */
 #define SC_HELLO_LEN        (4 + SC_PUB_LEN + SC_UUID_LEN + SC_TAG_LEN)                 /* 68 */
-/* Answer: ver | 'A' | 0 0 | hello-id[16] | S[32] | AEAD(identity[44]) | tag[16] */
+/*
+ * Answer: ver | 'A' | level[2] | hello-id[16] | S[32] | AEAD(identity[44]) | tag[16],
+ * the AEAD's associated data everything before the ciphertext, so the level
+ * (flags, console kind: never SC_CON_ANY) is authenticated with the rest.
+ */
 #define SC_HELLO_ID_LEN     16
 #define SC_IDENTITY_LEN     (SC_INSTANCE_LEN + SC_UUID_LEN + 4 + 8)                     /* 44 */
 #define SC_ANSWER_LEN       (4 + SC_HELLO_ID_LEN + SC_PUB_LEN + SC_IDENTITY_LEN + SC_TAG_LEN) /* 112 */
 
-/* Bind answer: ver | 'b' | 0 0 | req-id[16] | AEAD(instance[16] | uuid[16] | domid be32) | tag[16] */
+/*
+ * Bind answer: ver | 'b' | level[2] | req-id[16] | AEAD(instance[16] | uuid[16] |
+ * domid be32) | tag[16], the level in the associated data (as in the answer).
+ */
 #define SC_BOUND_ID_LEN     (SC_INSTANCE_LEN + SC_UUID_LEN + 4)                         /* 36 */
 #define SC_BOUND_LEN        (4 + 16 + SC_BOUND_ID_LEN + SC_TAG_LEN)                     /* 72 */
 
@@ -58,7 +90,14 @@
 
 /* Hello options (be16). Unknown bits are refused. */
 #define SC_OPT_CHAFF        0x0001  /* the client sends chaff; answer each with chaff */
-#define SC_OPT_KNOWN        SC_OPT_CHAFF
+/*
+ * The client may send SC_REC_BREAK.  A client offers it always; the VMM
+ * accepts it only for a UART console (sc_opts_accepted: the answer's
+ * authentic console kind tells the client), and then
+ * ends the session on a BREAK record it did not accept, as on any bad record.
+ */
+#define SC_OPT_BREAK        0x0002
+#define SC_OPT_KNOWN        (SC_OPT_CHAFF | SC_OPT_BREAK)
 
 /*
  * Records.  Plaintext: data | type[1] | zero padding.  The type is never 0,
@@ -92,6 +131,8 @@
 #define SC_REC_CLOSE        2       /* data: reason[1], then for input closes quiet_ms be32 */
 #define SC_REC_CHAFF        3
 #define SC_REC_REKEY        4       /* the sender's next record uses the next epoch's key */
+#define SC_REC_BREAK        5       /* input, SC_OPT_BREAK only: a BREAK on the guest's UART; no data */
+#define SC_REC_MAX_TYPE     SC_REC_BREAK
 
 /* Close reasons.  Only SC_CLOSE_QUIET is a clean end of a session. */
 #define SC_CLOSE_QUIET      0       /* VMM: input ended and the guest was quiet as asked */
@@ -136,7 +177,8 @@
 #define SC_ESPACE           12      /* the output buffer is too small */
 #define SC_ENORANDOM        13      /* no cryptographic randomness (the VMM fails closed) */
 #define SC_EGUEST           14      /* the hello names no domain, and the key binds several */
-#define SC_EMAX             14
+#define SC_ELEVEL           15      /* the host's seal level is below the bind request's least level */
+#define SC_EMAX             15
 /* Host-level refusals (the hypercall's and the simulator's, not the engine's). */
 #define SC_EBUSY            32      /* another session holds the domain's console */
 #define SC_ENODOMAIN        33      /* no such domain */
@@ -172,7 +214,24 @@ struct sc_identity {
     uint8_t uuid[SC_UUID_LEN];
     uint32_t domid;
     uint64_t dropped;               /* backlog bytes lost while nobody was attached */
+    uint16_t options;               /* the hello's options the VMM accepted (sc_opts_accepted) */
+    struct sc_level level;          /* the seal level the VMM vouches for */
 };
+
+/*
+ * sc_level_valid: 1 when l is a well-formed level: no unknown flag, a
+ * console kind up to SC_CON_MAX, and SC_CON_ANY only when least (a least
+ * level in a bind request or a user's requirement), else 0.
+ * sc_level_at_least: 1 when have is at least want (see SC_LEVEL_DMA), else 0.
+ */
+int sc_level_valid(const struct sc_level *l, int least);
+int sc_level_at_least(const struct sc_level *have, const struct sc_level *want);
+/*
+ * sc_opts_accepted: the hello options a VMM whose level is l accepts:
+ * SC_OPT_BREAK only for a UART console.  The answer carries no options: the
+ * client takes what it offered and this allows, from the authentic level.
+ */
+uint16_t sc_opts_accepted(const struct sc_level *l);
 
 /* A human-readable name for an error or close reason, for messages. */
 const char *sc_strerror(int err);
@@ -201,6 +260,18 @@ int sc_bind_seal(const struct sc_crypto *cr, uint8_t req[SC_BIND_LEN],
                  const uint8_t key[SC_KEY_LEN], const uint8_t uuid[SC_UUID_LEN],
                  const uint8_t vmm_pub[SC_PUB_LEN], const uint8_t eph[32],
                  const uint8_t challenge[SC_CHALLENGE_LEN]);
+/*
+ * sc_bind_seal_level: sc_bind_seal with the least level the request accepts
+ * (sc_bind_seal accepts any level: least {0, SC_CON_ANY}).  -SC_EINVAL when
+ * least is not a valid least level.
+ * sc_bind_least: the least level of a request that sc_bind_open accepted.
+ */
+int sc_bind_seal_level(const struct sc_crypto *cr, uint8_t req[SC_BIND_LEN],
+                       const uint8_t key[SC_KEY_LEN], const uint8_t uuid[SC_UUID_LEN],
+                       const uint8_t vmm_pub[SC_PUB_LEN], const uint8_t eph[32],
+                       const uint8_t challenge[SC_CHALLENGE_LEN],
+                       const struct sc_level *least);
+void sc_bind_least(const uint8_t req[SC_BIND_LEN], struct sc_level *least);
 int sc_bind_open(const struct sc_crypto *cr, const uint8_t *req, size_t len,
                  const uint8_t vmm_secret[32], const uint8_t vmm_pub[SC_PUB_LEN],
                  const uint8_t challenge[SC_CHALLENGE_LEN],
@@ -209,7 +280,7 @@ int sc_bind_open(const struct sc_crypto *cr, const uint8_t *req, size_t len,
 /*
  * Bind answer (sccrypt(7) BIND ANSWER): the VMM's word, to the holder of the
  * key, that the request req (SC_BIND_LEN bytes, as sent) bound the domain
- * and instance in id (its dropped field unused).
+ * and instance in id at id's level (its dropped field unused).
  * sc_bound_make (VMM): writes SC_BOUND_LEN bytes to ans.
  * sc_bound_check (client): checks that ans answers req under key and
  * vmm_pub; writes the identity.  -SC_EAUTH for a forged answer or one to
@@ -252,8 +323,11 @@ void sc_hello_id(const struct sc_crypto *cr, uint8_t id[SC_HELLO_ID_LEN],
  * sc_answer_make (VMM): hello must have passed sc_hello_check; eph is the
  * VMM's fresh ephemeral secret s.  Writes the answer and both directions'
  * epoch-0 state (in: user->guest, out: guest->user).
+ * The answer carries id->level (sc_answer_make: -SC_EINVAL unless valid).
  * sc_answer_check (client): eph is the hello's c.  Checks the answer,
- * writes the identity, both directions and the VMM's ephemeral public S.
+ * writes the identity (its level included), both directions and the VMM's
+ * ephemeral public S.  The level is checked after the tag: a changed level
+ * is -SC_EAUTH; an authentic level this code does not know, -SC_EINVAL.
  * When the hello names a domain, an authentic answer for another UUID is
  * refused with -SC_EUUID.
  */

@@ -22,18 +22,28 @@
  *     LSR.THRE stays clear: a guest that honours THRE waits, nothing is
  *     lost.  The host drains out[] in batches, not once per byte.
  *
- * A port handler in outline (one lock per domain around everything):
+ * A host in outline (one lock per domain around each step; this is what
+ * the simulator's src/sim/server.c uart_pump does):
  *
- *     lock(d);
- *     v = sc_uart_con_io(&d->con, port - 0x3f8, dir == WRITE, val);
- *     ev = sc_uart_con_events(&d->con);
- *     if ( (ev & SC_UART_CON_IN_ROOM) && sc_vmm_break_pending(&d->dom) == 0 )
- *         feed more input: sc_vmm_flush_input / sc_vmm_input (&d->con.ring),
- *         deliver a BREAK record with sc_uart_con_break, then sc_uart_con_kick;
- *     if ( sc_uart_con_out_pending(&d->con) >= batch, or on a timer )
- *         sc_backlog_drain_ring(&d->bl, &d->con.ring); sc_uart_con_kick(&d->con);
- *     set ISA IRQ 4 to sc_uart_con_irq(&d->con);
- *     unlock(d);
+ *   the guest's port access (Xen: the handler for 0x3f8-0x3ff):
+ *     v = sc_uart_con_io(&d->con, port - 0x3f8, dir == IOREQ_WRITE, val);
+ *     then "move" below;
+ *   the relay's input (the hypercall's input op):
+ *     sc_vmm_input(&d->dom, &d->con.ring, ...), as for a PV guest's ring,
+ *     then "move";
+ *   move:
+ *     if ( sc_uart_con_events(&d->con) & SC_UART_CON_IN_ROOM )
+ *         sc_vmm_flush_input(&d->dom, &d->con.ring), and wake the relay if
+ *         its input waited for room;
+ *     if ( sc_vmm_break_pending(&d->dom) && sc_uart_con_break(&d->con) == 0 )
+ *         sc_vmm_break_taken(&d->dom);        (input after it may follow)
+ *     sc_uart_con_kick(&d->con);
+ *     if ( sc_uart_con_out_pending(&d->con) >= a batch, or
+ *          sc_uart_con_tx_waiting(&d->con), or on a timer when the guest
+ *          went quiet )
+ *         sc_backlog_drain_ring(&d->bl, &d->con.ring) (or the session's
+ *         output path, as for a PV ring), then sc_uart_con_kick(&d->con);
+ *     set ISA IRQ 4 to sc_uart_con_irq(&d->con) (assert or deassert on change).
  *
  * Freestanding: no allocation, no calls out, no writable globals.  The
  * host owns the struct; it holds guest plaintext (in[], out[], the FIFO),
@@ -107,6 +117,12 @@ int sc_uart_con_irq(const struct sc_uart_con *c);
 
 /* Guest output in out[] the host has not taken yet (bytes). */
 size_t sc_uart_con_out_pending(const struct sc_uart_con *c);
+
+/*
+ * 1 when the guest waits for the host: out[] and the transmit buffer are
+ * full and a byte waits in THR (LSR.THRE clear).  Drain out[] now.
+ */
+int sc_uart_con_tx_waiting(const struct sc_uart_con *c);
 
 /* Input in in[] (and BREAKs) not yet given to the receiver: 1 when any waits. */
 int sc_uart_con_in_pending(const struct sc_uart_con *c);

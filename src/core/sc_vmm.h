@@ -65,6 +65,16 @@ struct sc_dom {
     uint32_t bound;
     uint8_t key[SC_KEY_LEN];
     uint8_t instance[SC_INSTANCE_LEN];
+    /*
+     * The host's seal level for this domain (sccrypt(7) LEVELS): the host
+     * sets it (sc_dom_set_level) before each sc_vmm_bind and sc_vmm_open.
+     * The bind refuses a request whose least level it does not meet; the
+     * answer vouches for it.  sc_dom_init: no flag, PV ring (the weakest).
+     * A UART console (SC_CON_UART, sc_uart_con.h) is what lets a session
+     * send BREAKs (sc_opts_accepted).
+     */
+    struct sc_level level;
+    uint8_t pad_level[2];
     uint32_t has_challenge;         /* an unbound domain's bind challenge is current */
     uint8_t challenge[SC_CHALLENGE_LEN];
 
@@ -72,7 +82,7 @@ struct sc_dom {
     uint32_t state;
     uint16_t options;
     uint8_t close_reason;           /* with SC_SESS_CLOSING */
-    uint8_t pad0;
+    uint8_t brk_pending;            /* a BREAK record waits for the host (sc_vmm_break_pending) */
     uint32_t quiet_ms;              /* from the client's close */
     uint64_t last_output_ms;        /* when the guest last produced output */
     uint32_t chaff_owed;
@@ -94,8 +104,14 @@ void sc_vmm_wipe(struct sc_vmm *v);
 
 /* A domain the host created, not yet bound. */
 void sc_dom_init(struct sc_dom *d, uint32_t domid, const uint8_t uuid[SC_UUID_LEN]);
-/* Wipes keys, session and pending input; the domain is unbound after it. */
+/* Wipes keys, session and pending input (the host's level stays); the domain is unbound after it. */
 void sc_dom_wipe(struct sc_dom *d);
+/*
+ * The host's word on d's seal level (the hypervisor and the simulator each
+ * compute theirs); -SC_EINVAL, d unchanged, unless l is a valid level
+ * (sc_level_valid, a console kind named).
+ */
+int sc_dom_set_level(struct sc_dom *d, const struct sc_level *l);
 
 /*
  * The bind challenge (sccrypt(7) BIND CHALLENGE).  sc_vmm_challenge writes
@@ -109,7 +125,9 @@ int sc_vmm_challenge(struct sc_dom *d, const uint8_t fresh[SC_CHALLENGE_LEN],
 
 /*
  * sc_vmm_bind: unseal req under d's current challenge and bind its key to
- * d when it names d's UUID, d is not bound, and key_binds(ctx, key) (the
+ * d when it names d's UUID, d is not bound, d's level (d->level, the
+ * host's) is at least the request's least level (else -SC_ELEVEL, and
+ * nothing is bound), and key_binds(ctx, key) (the
  * number of live domains the host has bound to key; NULL: none) is below
  * SC_VMM_KEY_DOMAINS.  instance is 16 fresh random bytes.  The host checks
  * beforehand that d's UUID is unique among live domains.  -SC_EREPLAY when
@@ -127,11 +145,13 @@ int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t l
 int sc_vmm_challenge_peek(const struct sc_dom *d, uint8_t out[SC_CHALLENGE_LEN]);
 /*
  * The slow half, touching no domain: unseal req under challenge (the X25519);
- * writes the key and UUID it carries.  v is only read.  0 or -SC_E*.
+ * writes the key, UUID and least level it carries.  v is only read.  0 or
+ * -SC_E*.
  */
 int sc_vmm_bind_open(const struct sc_vmm *v, const uint8_t *req, size_t len,
                      const uint8_t challenge[SC_CHALLENGE_LEN],
-                     uint8_t key[SC_KEY_LEN], uint8_t uuid[SC_UUID_LEN]);
+                     uint8_t key[SC_KEY_LEN], uint8_t uuid[SC_UUID_LEN],
+                     struct sc_level *least);
 /*
  * The fast half, under the host's lock: -SC_EREPLAY unless challenge is
  * still d's current one (another attempt used it meanwhile); else uses it
@@ -139,13 +159,13 @@ int sc_vmm_bind_open(const struct sc_vmm *v, const uint8_t *req, size_t len,
  */
 int sc_vmm_bind_commit(struct sc_dom *d, const uint8_t challenge[SC_CHALLENGE_LEN],
                        const uint8_t key[SC_KEY_LEN], const uint8_t uuid[SC_UUID_LEN],
-                       const uint8_t instance[SC_INSTANCE_LEN],
+                       const struct sc_level *least, const uint8_t instance[SC_INSTANCE_LEN],
                        int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx);
 
 /*
  * sc_vmm_bound: after a successful sc_vmm_bind of req (len bytes) to d, the
  * bind answer for the user (SC_BOUND_LEN bytes): d's instance, UUID and id,
- * authenticated under d's key and bound to req.  0 or -SC_E*.
+ * and level, authenticated under d's key and bound to req.  0 or -SC_E*.
  */
 int sc_vmm_bound(struct sc_vmm *v, const struct sc_dom *d, const uint8_t *req, size_t len,
                  uint8_t ans[SC_BOUND_LEN]);
@@ -156,7 +176,7 @@ int sc_vmm_bound(struct sc_vmm *v, const struct sc_dom *d, const uint8_t *req, s
  * wants the old client told).  eph is 32 fresh random bytes; dropped is the
  * backlog bytes lost while no live session was attached (the backlog's
  * dropped count: the host must not reset it at an open), vouched for in the
- * answer.  Writes SC_ANSWER_LEN bytes to answer.  A refused hello leaves d
+ * answer with d's level (d->level).  Writes SC_ANSWER_LEN bytes to answer.  A refused hello leaves d
  * as it was.  The session is not live yet: it gets no backlog until the
  * client's first authentic input record (which needs the keys only the
  * holder of this hello's secret can derive from the answer), so a replayed
@@ -200,7 +220,8 @@ void sc_vmm_open_wipe(struct sc_vmm_opening *o);
 /*
  * sc_vmm_input: open whole frames from buf (len bytes) and copy their data
  * into the guest's in ring; stops at the first frame that does not fit
- * (the ring full and input pending), the first incomplete frame, or the
+ * (the ring full and input pending), after a BREAK record (see
+ * sc_vmm_break_pending), at the first incomplete frame, or at the
  * session's end.  *consumed says how many bytes of buf were taken; the
  * caller keeps the rest and offers it again later.  *written says how many
  * bytes went into the ring (notify the guest when > 0).
@@ -211,6 +232,19 @@ void sc_vmm_open_wipe(struct sc_vmm_opening *o);
 int sc_vmm_input(struct sc_dom *d, volatile struct sc_xencons *ring,
                  const uint8_t *buf, size_t len, size_t *consumed, size_t *written,
                  uint64_t now_ms);
+
+/*
+ * BREAK records (SC_OPT_BREAK sessions, UART consoles only).  sc_vmm_input
+ * stops after a BREAK record, once the data before it is in the ring (or
+ * pending), and takes no more input until the host has delivered it:
+ * sc_vmm_break_pending(d) is 1 while it waits and no input is pending for
+ * the ring; the host then queues it behind the ring's bytes
+ * (sc_uart_con_break) and calls sc_vmm_break_taken(d), and input goes on.
+ * A BREAK record in a session that did not negotiate it ends the session
+ * as any bad record does (-SC_EINVAL, SC_CLOSE_PROTOCOL).
+ */
+int sc_vmm_break_pending(const struct sc_dom *d);
+void sc_vmm_break_taken(struct sc_dom *d);
 
 /* Moves pending input into the ring as space allows (call on a guest event). */
 size_t sc_vmm_flush_input(struct sc_dom *d, volatile struct sc_xencons *ring);

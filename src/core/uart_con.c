@@ -152,6 +152,11 @@ size_t sc_uart_con_out_pending(const struct sc_uart_con *c)
     return used > SC_RING_OUT_SIZE ? SC_RING_OUT_SIZE : used;
 }
 
+int sc_uart_con_tx_waiting(const struct sc_uart_con *c)
+{
+    return c->uart.thr_held != 0;
+}
+
 int sc_uart_con_in_pending(const struct sc_uart_con *c)
 {
     return in_used(c) > 0 || c->brk_n > 0;

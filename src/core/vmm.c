@@ -43,15 +43,27 @@ void sc_dom_init(struct sc_dom *d, uint32_t domid, const uint8_t uuid[SC_UUID_LE
     sc_wipe(d, sizeof(*d));
     d->domid = domid;
     sc_copy(d->uuid, uuid, SC_UUID_LEN);
+    d->level.flags = 0;
+    d->level.console = SC_CON_RING;
+}
+
+int sc_dom_set_level(struct sc_dom *d, const struct sc_level *l)
+{
+    if ( !sc_level_valid(l, 0) )
+        return -SC_EINVAL;
+    d->level = *l;
+    return 0;
 }
 
 void sc_dom_wipe(struct sc_dom *d)
 {
     uint32_t domid = d->domid;
     uint8_t uuid[SC_UUID_LEN];
+    struct sc_level level = d->level;
 
     sc_copy(uuid, d->uuid, SC_UUID_LEN);
     sc_dom_init(d, domid, uuid);
+    d->level = level;
 }
 
 /* End the session: keys, counters and undelivered input are wiped. */
@@ -61,6 +73,7 @@ static void session_end(struct sc_dom *d)
     sc_dir_wipe(&d->out);
     sc_wipe(d->pending, sizeof(d->pending));
     d->pending_off = d->pending_len = 0;
+    d->brk_pending = 0;
     d->state = SC_SESS_NONE;
     d->options = 0;
     d->close_reason = 0;
@@ -97,16 +110,21 @@ int sc_vmm_challenge_peek(const struct sc_dom *d, uint8_t out[SC_CHALLENGE_LEN])
 
 int sc_vmm_bind_open(const struct sc_vmm *v, const uint8_t *req, size_t len,
                      const uint8_t challenge[SC_CHALLENGE_LEN],
-                     uint8_t key[SC_KEY_LEN], uint8_t uuid[SC_UUID_LEN])
+                     uint8_t key[SC_KEY_LEN], uint8_t uuid[SC_UUID_LEN],
+                     struct sc_level *least)
 {
     uint8_t id[16];
+    int rc;
 
-    return sc_bind_open(v->cr, req, len, v->secret, v->pub, challenge, key, uuid, id);
+    rc = sc_bind_open(v->cr, req, len, v->secret, v->pub, challenge, key, uuid, id);
+    if ( rc == 0 )
+        sc_bind_least(req, least);
+    return rc;
 }
 
 int sc_vmm_bind_commit(struct sc_dom *d, const uint8_t challenge[SC_CHALLENGE_LEN],
                        const uint8_t key[SC_KEY_LEN], const uint8_t uuid[SC_UUID_LEN],
-                       const uint8_t instance[SC_INSTANCE_LEN],
+                       const struct sc_level *least, const uint8_t instance[SC_INSTANCE_LEN],
                        int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx)
 {
     /*
@@ -125,6 +143,13 @@ int sc_vmm_bind_commit(struct sc_dom *d, const uint8_t challenge[SC_CHALLENGE_LE
         return -SC_EUUID;
     if ( d->bound )
         return -SC_EBOUND;
+    /*
+     * The user's least level: dom0 cannot bind the key to a domain the
+     * host seals less well than the user accepts (an HVM guest whose device
+     * model may map its memory, a host without a strict IOMMU).
+     */
+    if ( !sc_level_valid(&d->level, 0) || !sc_level_at_least(&d->level, least) )
+        return -SC_ELEVEL;
     if ( key_binds && key_binds(ctx, key) >= SC_VMM_KEY_DOMAINS )
         return -SC_EKEYINUSE;
     session_end(d);
@@ -139,14 +164,15 @@ int sc_vmm_bind(struct sc_vmm *v, struct sc_dom *d, const uint8_t *req, size_t l
                 int (*key_binds)(void *ctx, const uint8_t key[SC_KEY_LEN]), void *ctx)
 {
     uint8_t key[SC_KEY_LEN], uuid[SC_UUID_LEN], chal[SC_CHALLENGE_LEN];
+    struct sc_level least;
     int rc;
 
     rc = sc_vmm_challenge_peek(d, chal);
     if ( rc )
         return rc;
-    rc = sc_vmm_bind_open(v, req, len, chal, key, uuid);
+    rc = sc_vmm_bind_open(v, req, len, chal, key, uuid, &least);
     if ( rc == 0 )
-        rc = sc_vmm_bind_commit(d, chal, key, uuid, instance, key_binds, ctx);
+        rc = sc_vmm_bind_commit(d, chal, key, uuid, &least, instance, key_binds, ctx);
     sc_wipe(key, sizeof(key));
     return rc;
 }
@@ -162,6 +188,8 @@ int sc_vmm_bound(struct sc_vmm *v, const struct sc_dom *d, const uint8_t *req, s
     sc_copy(id.uuid, d->uuid, SC_UUID_LEN);
     id.domid = d->domid;
     id.dropped = 0;
+    id.options = 0;
+    id.level = d->level;
     return sc_bound_make(v->cr, ans, req, len, d->key, v->pub, &id);
 }
 
@@ -201,6 +229,10 @@ int sc_vmm_open_prepare(const struct sc_vmm *v, const struct sc_dom *b, const ui
     sc_copy(id.uuid, b->uuid, SC_UUID_LEN);
     id.domid = b->domid;
     id.dropped = dropped;
+    /* BREAKs only where there is a UART to deliver them to (the answer's console kind says so). */
+    id.options = options & sc_opts_accepted(&b->level);
+    options = id.options;
+    id.level = b->level;
     rc = sc_answer_make(v->cr, answer, hello, b->key, v->secret, v->pub, eph, &id,
                         &o->in, &o->out);
     if ( rc )
@@ -273,11 +305,22 @@ size_t sc_vmm_flush_input(struct sc_dom *d, volatile struct sc_xencons *ring)
     return n;
 }
 
+int sc_vmm_break_pending(const struct sc_dom *d)
+{
+    return d->brk_pending && d->pending_len == 0;
+}
+
+void sc_vmm_break_taken(struct sc_dom *d)
+{
+    d->brk_pending = 0;
+}
+
 /* A record we could not accept ends the session; the client is told why. */
 static int refuse(struct sc_dom *d, int rc)
 {
     sc_wipe(d->pending, sizeof(d->pending));
     d->pending_off = d->pending_len = 0;
+    d->brk_pending = 0;
     d->state = SC_SESS_CLOSING;
     d->close_reason = SC_CLOSE_PROTOCOL;
     return rc;
@@ -300,7 +343,7 @@ int sc_vmm_input(struct sc_dom *d, volatile struct sc_xencons *ring,
     if ( d->state != SC_SESS_OPEN )
         return -SC_ECLOSED;
 
-    while ( d->pending_len == 0 && len - off >= SC_FRAME_HDR )
+    while ( d->pending_len == 0 && !d->brk_pending && len - off >= SC_FRAME_HDR )
     {
         body = sc_frame_body_len(buf + off);
         if ( body < 0 )
@@ -331,6 +374,12 @@ int sc_vmm_input(struct sc_dom *d, volatile struct sc_xencons *ring,
             rc = refuse(d, -SC_EINVAL);
             break;
         }
+        if ( type == SC_REC_BREAK && !(d->options & SC_OPT_BREAK) )
+        {
+            /* Not negotiated (no UART, or the client did not offer it): refused. */
+            rc = refuse(d, -SC_EINVAL);
+            break;
+        }
         off += flen;
         /* Authentic: the client holds this session's keys, so it is live. */
         d->live = 1;
@@ -341,7 +390,7 @@ int sc_vmm_input(struct sc_dom *d, volatile struct sc_xencons *ring,
          * once, whether the guest echoes the key or not; so does all chaff.
          */
         if ( type == SC_REC_CHAFF ||
-             (type == SC_REC_DATA && flen == SC_KEYSTROKE_FRAME &&
+             ((type == SC_REC_DATA || type == SC_REC_BREAK) && flen == SC_KEYSTROKE_FRAME &&
               (d->options & SC_OPT_CHAFF)) )
         {
             if ( d->chaff_owed < SC_VMM_CHAFF_MAX )
@@ -359,6 +408,8 @@ int sc_vmm_input(struct sc_dom *d, volatile struct sc_xencons *ring,
             d->pending_len = (uint32_t)n;
             *written += sc_vmm_flush_input(d, ring);
         }
+        else if ( type == SC_REC_BREAK )
+            d->brk_pending = 1;     /* the loop stops until the host delivered it */
         else if ( type == SC_REC_CLOSE )
         {
             d->quiet_ms = sc_load32_be(d->pending + 1);
@@ -417,7 +468,7 @@ static int64_t open_timeout_in(const struct sc_dom *d, uint64_t now_ms)
 {
     uint64_t bound = d->live ? SC_VMM_IDLE_MS : SC_VMM_LIVE_MS, since;
 
-    if ( d->state != SC_SESS_OPEN || d->pending_len )
+    if ( d->state != SC_SESS_OPEN || d->pending_len || d->brk_pending )
         return -1;
     if ( now_ms < d->last_input_ms )
         return (int64_t)bound;
@@ -470,7 +521,7 @@ int64_t sc_vmm_wake_in(const struct sc_dom *d, uint64_t now_ms)
         }
         return w;
     }
-    if ( d->state != SC_SESS_DRAINING || d->pending_len )
+    if ( d->state != SC_SESS_DRAINING || d->pending_len || d->brk_pending )
         return -1;
     since = now_ms - d->last_output_ms;
     if ( now_ms < d->last_output_ms || since >= d->quiet_ms )

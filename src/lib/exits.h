@@ -17,6 +17,8 @@
 #define SC_EX_INSTANCE  8   /* another domain instance than the one accepted (sc-dec -A) */
 #define SC_EX_NOMATCH   9   /* a script's wait failed: the output never matched (sc-dec -u), the
                                command's end never came, or the time ran out (sc-console) */
+#define SC_EX_LEVEL     10  /* the seal level the VMM vouches for is below the one required
+                               (sc-dec --require, sccrypt(7) LEVELS) */
 
 /*
  * When the VMM refuses to open a session, sc-relay writes this frame (the

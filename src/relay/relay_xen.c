@@ -270,7 +270,7 @@ static const char *not_pristine(uint32_t why)
                "that could map its memory): destroy that domain and create the guest again";
     case XEN_SCCRYPT_P_INTROSPECT:
         return "the domain is being introspected, paged, shared, debugged or traced "
-               "(monitor ring, altp2m, ioreq server, log-dirty or vmtrace): create it again "
+               "(monitor ring, altp2m, log-dirty or vmtrace): create it again "
                "without them";
     case XEN_SCCRYPT_P_DEVICE:
         return "the domain has a passed-through device or I/O permissions, which could DMA "
@@ -282,8 +282,8 @@ static const char *not_pristine(uint32_t why)
         return "another domain holds a mapping of the domain's memory (a foreign mapping "
                "made before the bind): end it (or create the guest again), then bind";
     case XEN_SCCRYPT_P_DMA:
-        return "this host cannot stop DMA into guests: boot Xen with an IOMMU and "
-               "dom0-iommu=strict (or, knowingly, with sccrypt_allow_dma)";
+        return "(an older hypervisor) this host cannot stop DMA into guests: boot Xen with "
+               "an IOMMU and dom0-iommu=strict (or, knowingly, with sccrypt_allow_dma)";
     case XEN_SCCRYPT_P_TRACE:
         return "hypervisor tracing (xentrace) is on: stop it, then bind";
     case XEN_SCCRYPT_P_XSM:
@@ -300,6 +300,20 @@ static const char *not_pristine(uint32_t why)
     case XEN_SCCRYPT_P_PROFILE:
         return "the domain is being profiled (xenoprof's active or passive list), or the "
                "vPMU samples every guest (XENPMU_MODE_ALL): stop the profiler, then bind";
+    case XEN_SCCRYPT_P_IOREQ_LEGACY:
+        return "the guest's device model gets its I/O requests through guest frames "
+               "(legacy HVM_PARAM_IOREQ_PFN pages), so it maps guest memory: use a device "
+               "model that maps Xen's ioreq pages (qemu-xen 2.12 or later, "
+               "XENMEM_acquire_resource)";
+    case XEN_SCCRYPT_P_DM_MAPPED:
+        return "the guest's device model (QEMU in dom0) or another domain holds a mapping of "
+               "its RAM, as an emulated disk, NIC or VGA needs for DMA and video memory: "
+               "configure it without them (vga=\"none\", disks at xvde or later or PV only, "
+               "NICs with type=vif, no emulated devices), create it again, then bind";
+    case XEN_SCCRYPT_P_DM_VGA:
+        return "the guest's device model emulates a VGA card, whose text console would "
+               "reach dom0 in plaintext: configure vga=\"none\" (and nographic), create "
+               "it again, then bind";
     case XEN_SCCRYPT_P_CONSOLE:
         return "the hypervisor found no console in the guest's own start_info or HVM "
                "parameters (or it is a 32-bit PV guest)";

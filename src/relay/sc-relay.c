@@ -21,6 +21,7 @@
 
 #include "exits.h"
 #include "io.h"
+#include "level.h"
 #include "relay_backend.h"
 #include "relay_gate.h"
 #include "relay_sim.h"
@@ -83,11 +84,16 @@ static void usage(FILE *f)
         "      session holds it), 7 the domain is not bound\n");
 }
 
+#define SC_STR_(x)   #x
+#define SC_STR(x)    SC_STR_(x)
+
 static const char *vmm_strerror(int e)
 {
     switch (e) {
     case SC_EINVAL: return "malformed request";
-    case SC_EVERSION: return "protocol version not supported by the VMM";
+    case SC_EVERSION: return "the client speaks another protocol version than the VMM "
+                             "(version " SC_STR(SC_PROTO_VERSION) "): update sc-enc, sc-dec "
+                             "and sc-keygen on the client, or the hypervisor, so they match";
     case SC_EAUTH: return "authentication failed (wrong key, or not the key bound to this domain)";
     case SC_EREPLAY: return "the domain has no current bind challenge (each bind attempt uses "
                             "it up): fetch a new one (sc-relay --challenge GUEST) and seal a "
@@ -108,6 +114,8 @@ static const char *vmm_strerror(int e)
     case SC_ECLOSED: return "the session has ended";
     case SC_ESPACE: return "buffer too small";
     case SC_ENORANDOM: return "the VMM has no cryptographic randomness";
+    case SC_ELEVEL: return "this host seals the domain less well than the request's least "
+                           "seal level (sccrypt(7) LEVELS); nothing was bound";
     case SIM_ERR_BUSY: return "another session holds the domain's console (--takeover takes it over)";
     case SIM_ERR_NODOMAIN: return "no such domain";
     case SIM_ERR_ATTACHED: return "this connection has a session already";
@@ -387,9 +395,23 @@ static int do_bind(const struct relay_backend *be, struct relay_conn *c, uint32_
         return EX_OPER;
     }
     if (be->bind(c, domid, req, SC_BIND_LEN, ans, &alen, &verr, &err) < 0) {
-        if (verr) {
+        if (verr == SC_ELEVEL) {
+            struct sc_level least;
+            char lw[LEVEL_TEXT_MAX];
+
+            least.flags = req[2];
+            least.console = req[3];
+            level_words(lw, sizeof(lw), &least);
+            fprintf(stderr, "sc-relay: domain %u: the VMM refused the bind: %s. The request "
+                    "requires at least: %s. If the user accepts a weaker seal, they seal a "
+                    "new request with sc-keygen --seal ... --require LEVEL (sc-console --bind "
+                    "--require LEVEL) for a fresh challenge\n", (unsigned)domid,
+                    bind_strerror(verr), lw);
+        } else if (verr) {
             fprintf(stderr, "sc-relay: domain %u: the VMM refused the bind: %s\n",
                     (unsigned)domid, bind_strerror(verr));
+        }
+        if (verr) {
             syslog(LOG_NOTICE, "bind refused: user=%s domain=%u reason=%s", who(),
                    (unsigned)domid, bind_strerror(verr));
             return EX_REFUSED;

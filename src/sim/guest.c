@@ -70,6 +70,10 @@ pid_t sim_guest_spawn(const struct sim_cfg *cfg, const struct sim_domcfg *dc, in
         snprintf(domid, sizeof(domid), "%u", (unsigned)dc->domid);
         setenv("SCCRYPT_SIM_DOMID", domid, 1);
         setenv("SCCRYPT_SIM_DOMNAME", dc->name, 1);
+        if (dc->uart)
+            setenv("SCCRYPT_SIM_CONSOLE", "ttyS0", 1);
+        else
+            unsetenv("SCCRYPT_SIM_CONSOLE");
         if (!getenv("TERM"))
             setenv("TERM", "vt100", 1);
         /* Our own executable, opened while we may still reach its directory. */
@@ -226,7 +230,10 @@ int sim_login_main(const char *name, const char *password)
     }
     say("\nSCCrypt simulated guest \"");
     say(name ? name : "demo");
-    say("\" (sc-vmmsim)\n\n");
+    if (getenv("SCCRYPT_SIM_CONSOLE") && strcmp(getenv("SCCRYPT_SIM_CONSOLE"), "ttyS0") == 0)
+        say("\" (sc-vmmsim, console ttyS0: a 16550A UART)\n\n");
+    else
+        say("\" (sc-vmmsim)\n\n");
     for (;;) {
         say("login: ");
         if (get_line(user, sizeof(user), 1) < 0)

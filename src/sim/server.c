@@ -64,7 +64,8 @@ struct sdom {
     int status;
     uint64_t started_ms, died_ms, restart_at;
     unsigned int generation;
-    volatile struct sc_xencons *ring;
+    volatile struct sc_xencons *ring;   /* the guest's PV ring, or the UART console's (private) */
+    struct sim_uart *uart;          /* --uart: COM1 and its driver (uart.c), else NULL */
     struct sc_dom dom;
     struct sc_backlog bl;
     uint8_t *blbuf;
@@ -174,8 +175,18 @@ static int dom_start_guest(struct sdom *d)
 /* A new instance of the domain: same id and UUID, no binding, empty ring and backlog. */
 static void dom_new_instance(struct sdom *d)
 {
+    const char *why = NULL;
+
     sc_dom_init(&d->dom, d->cfg->domid, d->cfg->uuid);
-    memset((void *)d->ring, 0, sizeof(*d->ring));
+    if (d->uart) {
+        /* A new 16550A at power-on, which the guest's driver probes and starts. */
+        sim_uart_wipe(d->uart);
+        if (sim_uart_init(d->uart, &why) < 0)
+            sim_log("domain %u (%s): the guest's UART driver found no 16550A (%s)",
+                    (unsigned)d->cfg->domid, d->cfg->name, why);
+    } else {
+        memset((void *)d->ring, 0, sizeof(*d->ring));
+    }
     sc_backlog_wipe(&d->bl);
     d->bl.dropped = 0;
     d->dying = 0;
@@ -199,6 +210,74 @@ static void dom_destroy(struct sdom *d)
             d->cfg->name, d->status);
 }
 
+/* Guest output waiting anywhere the engine cannot see: the ring, or the UART driver's queue. */
+static int guest_out_waiting(const struct sdom *d)
+{
+    return ring_out_used(d) > 0 || (d->uart && d->uart->txlen > 0);
+}
+
+/*
+ * A UART guest: its driver (uart.c) between the pty and COM1's registers,
+ * the glue between the registers and the engine's ring, and the VMM's drain
+ * of the ring into the backlog.  A BREAK record the engine stopped at is
+ * queued behind the input before it (sc_uart_con_break), then input goes on.
+ */
+static int uart_pump(struct sdom *d, int readable)
+{
+    struct sim_uart *u = d->uart;
+    int any = 0, progress, i;
+    size_t room;
+    ssize_t r;
+
+    for (i = 0; i < 64; i++) {
+        progress = 0;
+        if (!d->pty_full && u->rxlen > 0) {
+            r = sim_uart_to_pty(d->ptm, u);
+            if (r > 0)
+                progress = 1;
+            else if (r == 0)
+                d->pty_full = 1;
+        }
+        if (d->dom.pending_len && sc_vmm_flush_input(&d->dom, d->ring) > 0)
+            progress = 1;
+        if (sc_vmm_break_pending(&d->dom) && sc_uart_con_break(&u->con) == 0) {
+            sc_vmm_break_taken(&d->dom);
+            progress = 1;
+        }
+        /* What the engine put into the ring, or took from it, moves on to the registers. */
+        sc_uart_con_kick(&u->con);
+        if (readable && !d->pty_eof && (room = sim_uart_tx_room(u)) > 0) {
+            r = sim_uart_from_pty(d->ptm, u);
+            readable = r == (ssize_t)room;  /* a short read took all there was */
+            if (r > 0) {
+                progress = 1;
+                if (session_open(d))
+                    sc_vmm_guest_output(&d->dom, dom_now(d));
+            } else if (r < 0) {
+                d->pty_eof = 1;
+            }
+        }
+        /* The guest takes its interrupts. */
+        if (sim_uart_isr(u))
+            progress = 1;
+        if (ring_out_used(d) > 0 &&
+            (!session_open(d) || d->bl.cap - d->bl.len >= (size_t)ring_out_used(d))) {
+            if (sc_backlog_drain_ring(&d->bl, d->ring) > 0) {
+                progress = 1;
+                sc_uart_con_kick(&u->con);      /* a byte held in THR moves on */
+                if (session_open(d))
+                    sc_vmm_guest_output(&d->dom, dom_now(d));
+            }
+        }
+        if (guest_out_waiting(d) && session_open(d))
+            sc_vmm_guest_output(&d->dom, dom_now(d));
+        if (!progress)
+            break;
+        any = 1;
+    }
+    return any;
+}
+
 /*
  * Guest side of the ring (the guest's driver) and the VMM's drain into the
  * backlog.  The pty is read only when poll() said it is readable (readable
@@ -214,6 +293,8 @@ static int dom_pump(struct sdom *d, int readable)
 
     if (d->ptm < 0)
         return 0;
+    if (d->uart)
+        return uart_pump(d, readable);
     for (i = 0; i < 64; i++) {
         progress = 0;
         if (!d->pty_full && sim_ring_in_used(d->ring) > 0) {
@@ -263,7 +344,7 @@ static void dom_check_dying(struct sdom *d, uint64_t now)
     if (d->dying == 1) {
         if (!d->pty_eof && now - d->died_ms < DYING_GRACE_MS)
             return;
-        if (session_open(d) && (ring_out_used(d) > 0 || d->bl.len > 0))
+        if (session_open(d) && (guest_out_waiting(d) || d->bl.len > 0))
             return;
         d->dying = 2;
         if (session_open(d))
@@ -434,6 +515,23 @@ static void conn_close(struct sconn *c)
     c->evfd = -1;
 }
 
+/*
+ * The simulator's seal level for d (sccrypt(7) LEVELS), set before each
+ * bind and open.  Honest by default: the simulator is a user-space process
+ * that anyone with its uid or root may trace, so it claims neither a sealed
+ * memory nor confined DMA; --claim-level claims more, for tests of the
+ * clients only.  The console kind is the guest's: the PV ring, or
+ * SC_CON_UART for a --uart guest (which is what lets its sessions send BREAKs).
+ */
+static void host_level(struct sdom *d)
+{
+    struct sc_level l;
+
+    l.flags = cfg->claim_flags;
+    l.console = d->uart ? SC_CON_UART : SC_CON_RING;
+    (void)sc_dom_set_level(&d->dom, &l);
+}
+
 static int op_bind(struct sconn *c, uint32_t domid, const uint8_t *req, size_t len)
 {
     struct sdom *d = find_dom(domid);
@@ -445,6 +543,7 @@ static int op_bind(struct sconn *c, uint32_t domid, const uint8_t *req, size_t l
         return refuse(c, SIM_OP_BIND, SIM_ERR_NODOMAIN, 0);
     if (sim_random(inst, sizeof(inst)) < 0)
         return refuse(c, SIM_OP_BIND, SC_ENORANDOM, 0);
+    host_level(d);
     rc = sc_vmm_bind(&vmm, &d->dom, req, len, inst, key_binds, NULL);
     if (rc) {
         sim_log("domain %u (%s): bind refused: %s", (unsigned)domid, d->cfg->name,
@@ -535,6 +634,7 @@ static int op_open(struct sconn *c, uint32_t domid, int takeover, const uint8_t 
     }
     if (sim_random(eph, sizeof(eph)) < 0)
         return refuse(c, SIM_OP_OPEN, SC_ENORANDOM, 0);
+    host_level(d);
     rc = sc_vmm_open(&vmm, &d->dom, hello, len, answer, eph, d->bl.dropped, dom_now(d),
                      key_binds, NULL);
     sc_wipe(eph, sizeof(eph));
@@ -674,7 +774,7 @@ static int conn_can_feed(const struct sconn *c)
     const struct sdom *d = c->d;
 
     return c->inqlen && d && session_open(d) && !c->input_dead && d->dom.pending_len == 0 &&
-           sc_ring_in_space(d->ring) > 0;
+           !d->dom.brk_pending && sc_ring_in_space(d->ring) > 0;
 }
 
 /*
@@ -1240,6 +1340,16 @@ static void shutdown_all(int lfd)
         }
         sc_dom_wipe(&d->dom);
         sc_backlog_wipe(&d->bl);
+        if (d->uart) {
+            struct sim_uart *u = d->uart;
+
+            sim_log("domain %u (%s): COM1: %llu bytes in, %llu out, %llu register accesses, "
+                    "%llu interrupts, %llu waits on THRE, %llu BREAKs", (unsigned)d->cfg->domid,
+                    d->cfg->name, (unsigned long long)u->rx, (unsigned long long)u->tx,
+                    (unsigned long long)u->ios, (unsigned long long)u->irqs,
+                    (unsigned long long)u->thre_waits, (unsigned long long)u->breaks);
+            sim_uart_wipe(d->uart);
+        }
     }
     sc_vmm_wipe(&vmm);
 }
@@ -1298,15 +1408,23 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
 
         d->cfg = &cfg->doms[k];
         d->ptm = -1;
-        d->ring = aligned_alloc(4096, 4096);
+        if (d->cfg->uart) {
+            d->uart = calloc(1, sizeof(*d->uart));
+            if (!d->uart)
+                return 2;
+            d->ring = &d->uart->con.ring;
+        } else {
+            d->ring = aligned_alloc(4096, 4096);
+        }
         d->blbuf = malloc(cfg->backlog);
         if (!d->ring || !d->blbuf)
             return 2;
         sc_backlog_init(&d->bl, d->blbuf, cfg->backlog);
         dom_new_instance(d);
         uuid_format(uuid, d->cfg->uuid);
-        sim_log("domain %u name %s uuid %s guest %s", (unsigned)d->cfg->domid, d->cfg->name,
-                uuid, d->cfg->guest ? d->cfg->guest : "(built-in login)");
+        sim_log("domain %u name %s uuid %s guest %s%s", (unsigned)d->cfg->domid,
+                d->cfg->name, uuid, d->cfg->guest ? d->cfg->guest : "(built-in login)",
+                d->uart ? " console uart (16550A at COM1)" : "");
         dom_start_guest(d);
     }
     sim_log("listening on %s", cfg->socket);
@@ -1416,9 +1534,9 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
             didx[k] = -1;
             if (d->ptm < 0 || d->pty_eof)
                 continue;
-            if (sim_ring_out_space(d->ring) > 0)
+            if (d->uart ? sim_uart_tx_room(d->uart) > 0 : sim_ring_out_space(d->ring) > 0)
                 ev |= POLLIN;
-            if (d->pty_full && sim_ring_in_used(d->ring) > 0)
+            if (d->pty_full && (d->uart ? d->uart->rxlen > 0 : sim_ring_in_used(d->ring) > 0))
                 ev |= POLLOUT;
             if (!ev)
                 continue;

@@ -42,6 +42,7 @@ static void setup(void)
     }
     sc_core_crypto.x25519_base(vpub, vsec);
     memset(&id, 0, sizeof(id));
+    id.level.console = SC_CON_RING;     /* a valid level: the weakest, as the simulator's */
     if ( sc_hello_make(cr, hello, key, vpub, c, 0) ||
          sc_answer_make(&sc_core_crypto, ans, hello, key, vsec, vpub, s, &id, &vin, &vout) )
         abort();

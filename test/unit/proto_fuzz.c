@@ -308,7 +308,7 @@ static void build_world(struct world *w, int idx)
     raw_hello(w->hello_x, w->key, w->vmm.pub, w->c, w->opt);
     if ( memcmp(w->hello_x, w->hello, SC_HELLO_LEN) )
         die("the hello made from the spec differs from sc_hello_make's");
-    raw_hello(w->hello_x, w->key, w->vmm.pub, w->c, 1u << (1 + idx * 4));
+    raw_hello(w->hello_x, w->key, w->vmm.pub, w->c, 1u << (2 + idx * 4));   /* 0x0004 up: unknown */
     rfill(w->c2, 32);
     if ( sc_hello_make(ccr, w->hello2, w->key, w->vmm.pub, w->c2, w->opt ^ SC_OPT_CHAFF) )
         die("hello2");
@@ -517,7 +517,7 @@ static int k_close;                 /* bad_record made a CLOSE with bad contents
 
 static size_t bad_record(uint8_t *frame, const struct sc_dir *d, int input)
 {
-    static const uint8_t bad_types[] = { 5, 6, 0x7f, 0x80, 0xff };
+    static const uint8_t bad_types[] = { SC_REC_MAX_TYPE + 1, SC_REC_MAX_TYPE + 2, 0x7f, 0x80, 0xff };
     static const uint8_t bad_reasons[] = { SC_CLOSE_QUIET, SC_CLOSE_RELAY, SC_CLOSE_GUEST_GONE,
                                            SC_CLOSE_TAKEOVER, SC_CLOSE_PROTOCOL, 7, 0xff };
     static const size_t bad_close_len[] = { 0, 1, 2, 4, 6, 29 };
@@ -541,10 +541,10 @@ static size_t bad_record(uint8_t *frame, const struct sc_dir *d, int input)
         ptlen = fixed ? SC_REC_MIN_PT : n + 1;
         break;
     case 1:
-        note("chaff/rekey-with-data");
+        note("chaff/rekey/break-with-data");
         n = 1 + rn(SC_KEYSTROKE_DATA);
         rfill(pt, n);
-        pt[n] = chance(50) ? SC_REC_CHAFF : SC_REC_REKEY;
+        pt[n] = chance(40) ? SC_REC_CHAFF : chance(50) ? SC_REC_REKEY : SC_REC_BREAK;
         ptlen = fixed ? SC_REC_MIN_PT : n + 1;
         break;
     case 2:
@@ -1560,8 +1560,8 @@ static void bind_setup(void)
     static const uint8_t hdrs[4][4] = {
         { SC_PROTO_VERSION + 1, SC_KIND_BIND, 0, 0 }, /* another version */
         { SC_PROTO_VERSION, SC_KIND_HELLO, 0, 0 },  /* another kind */
-        { SC_PROTO_VERSION, SC_KIND_BIND, 0, 1 },   /* reserved bytes */
-        { SC_PROTO_VERSION, SC_KIND_BIND, 0x80, 0 },
+        { SC_PROTO_VERSION, SC_KIND_BIND, 0, SC_CON_MAX + 1 },  /* an unknown console kind */
+        { SC_PROTO_VERSION, SC_KIND_BIND, 0x80, 0 },  /* an unknown least-level flag */
     };
     uint8_t e[32];
     int i;

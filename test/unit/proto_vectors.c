@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The protocol's test vectors (test/vectors/protocol-v3.txt): fixed key,
+ * The protocol's test vectors (test/vectors/protocol-v4.txt): fixed key,
  * fixed VMM secret, fixed random bytes; the exact bytes of a bind request, a
  * hello, an answer, records each way and the derived keys.  Every value is
  * computed twice, with the OpenSSL-based crypto of the client tools and with
@@ -55,7 +55,12 @@ static int compute(const struct sc_crypto *cr)
     uint8_t k2[32], u2[16], id[16], fr[SC_REC_MAX_FRAME], data[SC_REC_MAX_PT];
     uint8_t close_in[5] = { SC_CLOSE_EOF, 0, 0, 0x03, 0xe8 }, quiet = SC_CLOSE_QUIET;
     uint16_t opt;
-    struct sc_identity ident = { .domid = 5, .dropped = 0 }, ident2;
+    /* The VMM vouches for a sealed PV ring on a host without a strict IOMMU. */
+    struct sc_identity ident = { .domid = 5, .dropped = 0,
+                                 .level = { SC_LEVEL_SEALED, SC_CON_RING } }, ident2;
+    /* The request accepts any console kind, but only sealed memory. */
+    const struct sc_level least = { SC_LEVEL_SEALED, SC_CON_ANY };
+    struct sc_level l2;
     struct sc_dir vin, vout, cin, cout;
     unsigned type;
     size_t n;
@@ -80,20 +85,26 @@ static int compute(const struct sc_crypto *cr)
     put("bind_eph_secret", e, 32);
     put("domain_uuid", uuid, 16);
     put("bind_challenge", ch, 16);
-    if ( sc_bind_seal(cr, req, K, uuid, V, e, ch) )
+    if ( sc_bind_seal_level(cr, req, K, uuid, V, e, ch, &least) )
         return -1;
     put("bind_request", req, sizeof(req));
     if ( sc_bind_open(cr, req, sizeof(req), v, V, ch, k2, u2, id) ||
          memcmp(k2, K, 32) || memcmp(u2, uuid, 16) )
         return -1;
+    sc_bind_least(req, &l2);
+    if ( l2.flags != least.flags || l2.console != least.console )
+        return -1;
     put("bind_request_id", id, 16);
     /*
-     * Requests sealed for no challenge (version 2's, and version 3's before
-     * the challenge) are refused: version 2 as a version no longer spoken,
-     * the challenge-less version 3 one (the same bytes as req but its tag)
-     * as failing authentication; and req under another challenge.
+     * Requests of older versions are refused as versions no longer spoken:
+     * version 2's (no challenge), version 3's before the challenge, and
+     * version 3's with it (the old protocol-v3.txt: no least level); so is req
+     * under another challenge, and req with its least level lowered by
+     * dom0 (its associated data changed).
      */
     {
+        static const char v3c[] = "03420000675dd574ed7789310b3d2e7681f3790b466c773b1521fecf36577958371ea52fad0905d6cd869deb4b879bb35d0d9c6f703ef6bf74f633b74cd85ee90fb0503116a17333d369250a8edd095e0164ee5e2804487b250498a2a117bb16ef932e06";
+        uint8_t r4[SC_BIND_LEN];
         static const char v2[] = "02420000675dd574ed7789310b3d2e7681f3790b466c773b1521fecf36577958371ea52fad0905d6cd869deb4b879bb35d0d9c6f703ef6bf74f633b74cd85ee90fb0503116a17333d369250a8edd095e0164ee5ea93f5b885d3e8d76c78d3e9bdeed1fe7";
         static const char v3[] = "03420000675dd574ed7789310b3d2e7681f3790b466c773b1521fecf36577958371ea52fad0905d6cd869deb4b879bb35d0d9c6f703ef6bf74f633b74cd85ee90fb0503116a17333d369250a8edd095e0164ee5ecc033ba0cb86c12e590ebccfcf6d73e2";
         uint8_t r2[SC_BIND_LEN], r3[SC_BIND_LEN], ch2[16];
@@ -107,9 +118,17 @@ static int compute(const struct sc_crypto *cr)
             if ( sscanf(v3 + 2 * n, "%2x", &b) != 1 )
                 return -1;
             r3[n] = (uint8_t)b;
+            if ( sscanf(v3c + 2 * n, "%2x", &b) != 1 )
+                return -1;
+            r4[n] = (uint8_t)b;
         }
         if ( sc_bind_open(cr, r2, sizeof(r2), v, V, ch, k2, u2, id) != -SC_EVERSION ||
-             sc_bind_open(cr, r3, sizeof(r3), v, V, ch, k2, u2, id) != -SC_EAUTH )
+             sc_bind_open(cr, r3, sizeof(r3), v, V, ch, k2, u2, id) != -SC_EVERSION ||
+             sc_bind_open(cr, r4, sizeof(r4), v, V, ch, k2, u2, id) != -SC_EVERSION )
+            return -1;
+        memcpy(r4, req, SC_BIND_LEN);
+        r4[2] = 0;                  /* dom0 lowers the least level: sealed -> none */
+        if ( sc_bind_open(cr, r4, sizeof(r4), v, V, ch, k2, u2, id) != -SC_EAUTH )
             return -1;
         memcpy(ch2, ch, 16);
         ch2[15] ^= 1;
@@ -121,7 +140,8 @@ static int compute(const struct sc_crypto *cr)
         return -1;
     put("bind_answer", bound, sizeof(bound));
     if ( sc_bound_check(cr, bound, sizeof(bound), req, sizeof(req), K, V, &ident2) ||
-         ident2.domid != 5 || memcmp(ident2.instance, inst, 16) || memcmp(ident2.uuid, uuid, 16) )
+         ident2.domid != 5 || memcmp(ident2.instance, inst, 16) || memcmp(ident2.uuid, uuid, 16) ||
+         ident2.level.flags != SC_LEVEL_SEALED || ident2.level.console != SC_CON_RING )
         return -1;
 
     put("hello_eph_secret", c, 32);
@@ -139,8 +159,43 @@ static int compute(const struct sc_crypto *cr)
     put("output_key_epoch0", vout.key, 32);
     if ( sc_answer_check(cr, answer, sizeof(answer), hello, K, V, c, &ident2, &cin, &cout, S) ||
          memcmp(cin.key, vin.key, 32) || memcmp(cout.key, vout.key, 32) ||
-         ident2.domid != 5 || memcmp(ident2.instance, inst, 16) )
+         ident2.domid != 5 || memcmp(ident2.instance, inst, 16) ||
+         ident2.level.flags != SC_LEVEL_SEALED || ident2.level.console != SC_CON_RING )
         return -1;
+    /*
+     * A level dom0 raised in the answer (DMA confined claimed) fails
+     * authentication; so does an answer of version 3 (the old protocol-v3.txt's,
+     * to its own hello): refused as a version no longer spoken.
+     */
+    {
+        static const char a3[] = "034100001b463eaf0da0ec754a8bbcfc2181b276605a725d2a4adfeeb1a29e17edd621c1b7593ee8cdbc44ac6c4ab6e2f805d23caf7d1ab9a9eefefe3582f3e8f868339cb4034e7e78bb50d1660ae756f668cf805a7e3f0e6f7851897a23669482069314a5bd18edb7b858f717689a60";
+        static const char h3[] = "03480001493e82fc74464a59268817623d2053c5eb8e2cc4a988b4fee179ec6b010d531dd0d1d2d3d4d5d6d7d8d9dadbdcdddedf46b9f4dcc32a91070db73e0d57e62241";
+        uint8_t forged[SC_ANSWER_LEN], old[SC_ANSWER_LEN], oldh[SC_HELLO_LEN];
+        struct sc_dir fi, fo;
+        unsigned b;
+
+        memcpy(forged, answer, SC_ANSWER_LEN);
+        forged[2] |= SC_LEVEL_DMA;
+        if ( sc_answer_check(cr, forged, sizeof(forged), hello, K, V, c, &ident2, &fi, &fo,
+                             S) != -SC_EAUTH )
+            return -1;
+        for ( n = 0; n < SC_ANSWER_LEN; n++ )
+        {
+            if ( sscanf(a3 + 2 * n, "%2x", &b) != 1 )
+                return -1;
+            old[n] = (uint8_t)b;
+        }
+        for ( n = 0; n < SC_HELLO_LEN; n++ )
+        {
+            if ( sscanf(h3 + 2 * n, "%2x", &b) != 1 )
+                return -1;
+            oldh[n] = (uint8_t)b;
+        }
+        if ( sc_answer_check(cr, old, sizeof(old), oldh, K, V, c, &ident2, &fi, &fo, S) !=
+             -SC_EVERSION ||
+             sc_hello_check(cr, oldh, sizeof(oldh), K, v, V, &opt) != -SC_EVERSION )
+            return -1;
+    }
 
     /* Input: a keystroke-sized DATA, a CHAFF, a bulk DATA, a REKEY, a DATA, the close. */
     len = sc_rec_seal(cr, &cin, fr, sizeof(fr), SC_REC_DATA, (const uint8_t *)"root\n", 5, 0);
@@ -230,7 +285,7 @@ int main(int argc, char **argv)
     {
         if ( compute(&sc_core_crypto) )
             return 1;
-        printf("# SCCrypt protocol v3 test vectors (sccrypt(7)). name = hex\n");
+        printf("# SCCrypt protocol v4 test vectors (sccrypt(7)). name = hex\n");
         for ( i = 0; i < ngot; i++ )
         {
             printf("%s = ", got[i].name);

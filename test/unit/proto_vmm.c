@@ -10,6 +10,7 @@
 
 #include "sc_proto.h"
 #include "sc_ring.h"
+#include "sc_uart_con.h"
 #include "sc_vmm.h"
 #include "sccrypt_crypto.h"
 
@@ -328,7 +329,7 @@ static void test_bind_rules(void)
         }
         /* An authentic answer naming domain 6 to a hello that named domain 5: refused. */
         {
-            struct sc_identity bad = { .domid = 6 };
+            struct sc_identity bad = { .domid = 6, .level = { 0, SC_CON_RING } };
             struct sc_dir vi, vo;
 
             memcpy(bad.uuid, w2.other.uuid, 16);
@@ -1245,8 +1246,303 @@ static void test_open_split(void)
     sc_wipe(&b, sizeof(b));
 }
 
+/* A session on w.dom whose answer's options (what the VMM accepted) go to *acc. */
+static int handshake_opts(struct world *w, uint16_t opt, uint16_t *acc)
+{
+    uint8_t answer[SC_ANSWER_LEN], s[32], sp[32];
+    struct sc_identity id;
+    int rc;
+
+    rnd(w->c, 32);
+    if ( sc_hello_make(cr, w->hello, w->key, w->vmm.pub, w->c, opt) )
+        return -100;
+    rnd(s, 32);
+    rc = sc_vmm_open(&w->vmm, &w->dom, w->hello, SC_HELLO_LEN, answer, s, 0, w->now, NULL, NULL);
+    if ( rc )
+        return rc;
+    rc = sc_answer_check(cr, answer, SC_ANSWER_LEN, w->hello, w->key, w->vmm.pub, w->c, &id,
+                         &w->cin, &w->cout, sp);
+    *acc = id.options;
+    return rc;
+}
+
+/* The one close record in out: its reason, or -1. */
+static int close_reason_in(struct world *w, const uint8_t *out, size_t olen)
+{
+    uint8_t data[SC_REC_MAX_PT];
+    size_t off = 0, n, fl;
+    unsigned type;
+    int reason = -1;
+
+    while ( off + 2 <= olen )
+    {
+        fl = 2 + (((size_t)out[off] << 8) | out[off + 1]);
+        if ( sc_rec_open(cr, &w->cout, out + off, fl, &type, data, &n) )
+            return -2;
+        if ( type == SC_REC_CLOSE && n == 1 )
+            reason = data[0];
+        off += fl;
+    }
+    return reason;
+}
+
+/*
+ * Issue 15: a BREAK record (SC_OPT_BREAK) for a UART console.  It is
+ * accepted only when the VMM's console is a UART and the hello offered it
+ * (the answer says which), delivered in order through sc_uart_con, and
+ * otherwise ends the session like any bad record.
+ */
+static void test_break(void)
+{
+    static struct world w;
+    static struct sc_uart_con con;
+    uint8_t req[SC_BIND_LEN], buf[4 * SC_REC_MAX_FRAME], out[8192], answer[SC_ANSWER_LEN];
+    uint8_t got[8], lsr, s[32];
+    size_t cons, wr, olen, off, total, ng = 0;
+    struct sc_identity id;
+    struct sc_dir a, b;
+    uint16_t acc = 0xffff;
+    int rc, len, i, bi_at = -1, kind;
+
+    /* A UART console: the offer is accepted and echoed. */
+    world_init(&w);
+    w.dom.level.console = SC_CON_UART;
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    CHECK(handshake_opts(&w, SC_OPT_BREAK | SC_OPT_CHAFF, &acc) == 0 &&
+          acc == (SC_OPT_BREAK | SC_OPT_CHAFF), "a UART console accepts SC_OPT_BREAK and says so");
+    CHECK(w.dom.level.console == SC_CON_UART, "the bind keeps the console kind");
+    sc_uart_con_init(&con);
+    /* The guest starts its UART as Linux does: FIFO on (trigger 8), interrupts. */
+    sc_uart_con_io(&con, 3, 1, 0x03);
+    sc_uart_con_io(&con, 2, 1, 0x81);
+    sc_uart_con_io(&con, 1, 1, SC_UART_IER_RDI | SC_UART_IER_RLSI);
+    off = 0;
+    off += (size_t)client_seal(&w, buf + off, SC_REC_DATA, "ab", 2);
+    off += (size_t)client_seal(&w, buf + off, SC_REC_BREAK, NULL, 0);
+    off += (size_t)client_seal(&w, buf + off, SC_REC_DATA, "cd", 2);
+    len = (int)off;
+    rc = sc_vmm_input(&w.dom, &con.ring, buf, (size_t)len, &cons, &wr, w.now);
+    CHECK(rc == 0 && wr == 2 && cons == (size_t)(REC(2) + REC(0)),
+          "input stops after a BREAK, the data before it in the ring");
+    CHECK(sc_vmm_break_pending(&w.dom), "the BREAK waits for the host");
+    total = cons;
+    rc = sc_vmm_input(&w.dom, &con.ring, buf + total, (size_t)len - total, &cons, &wr, w.now);
+    CHECK(rc == 0 && cons == 0 && wr == 0, "nothing after the BREAK is taken before it is delivered");
+    CHECK(sc_vmm_wake_in(&w.dom, w.now) == -1 &&
+          !sc_vmm_has_output(&w.dom, &w.bl, w.now + 2 * SC_VMM_IDLE_MS),
+          "a BREAK waiting for the guest stops the idle timeout, as pending input does");
+    CHECK(sc_uart_con_break(&con) == 0, "the glue queues it behind the ring's bytes");
+    sc_vmm_break_taken(&w.dom);
+    CHECK(!sc_vmm_break_pending(&w.dom), "taken");
+    rc = sc_vmm_input(&w.dom, &con.ring, buf + total, (size_t)len - total, &cons, &wr, w.now);
+    CHECK(rc == 0 && wr == 2 && total + cons == (size_t)len, "the data after it follows");
+    sc_uart_con_kick(&con);
+    for ( i = 0; i < 16 && ng < sizeof(got); i++ )
+    {
+        lsr = sc_uart_con_io(&con, 5, 0, 0);
+        if ( !(lsr & SC_UART_LSR_DR) )
+            break;
+        if ( lsr & SC_UART_LSR_BI )
+            bi_at = (int)ng;
+        got[ng++] = sc_uart_con_io(&con, 0, 0, 0);
+    }
+    CHECK(ng == 5 && memcmp(got, "ab\0cd", 5) == 0 && bi_at == 2,
+          "the guest reads a, b, the BREAK (LSR.BI, a zero byte), c, d");
+
+    /* In an obfuscating session a fixed-size BREAK earns its answer, as a key does. */
+    w.dom.chaff_owed = 0;
+    len = client_seal_fixed(&w, buf, SC_REC_BREAK, NULL, 0);
+    rc = sc_vmm_input(&w.dom, &con.ring, buf, (size_t)len, &cons, &wr, w.now);
+    CHECK(rc == 0 && w.dom.chaff_owed == 1 && sc_vmm_break_pending(&w.dom),
+          "a keystroke-size BREAK is answered like a keystroke");
+    sc_vmm_break_taken(&w.dom);
+
+    for ( kind = 0; kind < 3; kind++ )
+    {
+        /* 0: a PV ring console; 1: a UART, but the client did not offer it; 2: forged. */
+        world_init(&w);
+        w.dom.level.console = kind != 0 ? SC_CON_UART : SC_CON_RING;
+        bind(&w, &w.dom, w.key, w.uuid, req);
+        CHECK(handshake_opts(&w, kind == 1 ? 0 : SC_OPT_BREAK, &acc) == 0 &&
+              acc == (kind == 2 ? SC_OPT_BREAK : 0),
+              kind == 0 ? "a ring console does not accept SC_OPT_BREAK" :
+                          kind == 1 ? "nothing is accepted that was not offered" :
+                                      "the UART session accepts it");
+        go_live(&w);
+        off = 0;
+        off += (size_t)client_seal(&w, buf + off, SC_REC_DATA, "ab", 2);
+        i = client_seal(&w, buf + off, SC_REC_BREAK, NULL, 0);
+        if ( kind == 2 )
+            buf[off + 3] ^= 0x40;   /* dom0 flips a bit of the BREAK record */
+        off += (size_t)i;
+        off += (size_t)client_seal(&w, buf + off, SC_REC_DATA, "cd", 2);
+        memset(&w.ring, 0, sizeof(w.ring));
+        rc = sc_vmm_input(&w.dom, &w.ring, buf, off, &cons, &wr, w.now);
+        CHECK(rc == (kind == 2 ? -SC_EAUTH : -SC_EINVAL) && cons == (size_t)REC(2) && wr == 2 &&
+              !sc_vmm_break_pending(&w.dom),
+              kind == 2 ? "a forged BREAK is refused and nothing after it is taken" :
+                          "an unnegotiated BREAK is refused and nothing after it is taken");
+        CHECK(w.ring.in_prod == 2 && memcmp((const char *)w.ring.in, "ab", 2) == 0,
+              "only the data before it reached the guest");
+        rc = sc_vmm_output(&w.dom, &w.bl, out, sizeof(out), &olen, w.now);
+        CHECK(rc == 1 && close_reason_in(&w, out, olen) == SC_CLOSE_PROTOCOL,
+              "the session ends with SC_CLOSE_PROTOCOL");
+    }
+
+    /* The accepted options: the VMM cannot claim what was not offered; the client derives them. */
+    world_init(&w);
+    w.dom.level.console = SC_CON_UART;
+    bind(&w, &w.dom, w.key, w.uuid, req);
+    rnd(w.c, 32);
+    sc_hello_make(cr, w.hello, w.key, w.vmm.pub, w.c, 0);
+    memset(&id, 0, sizeof(id));
+    id.options = SC_OPT_BREAK;
+    id.level = w.dom.level;
+    rnd(s, 32);
+    CHECK(sc_answer_make(cr, answer, w.hello, w.key, w.vmm.secret, w.vmm.pub, s, &id, &a, &b) ==
+          -SC_EINVAL, "an answer cannot accept an option the hello did not offer");
+    sc_hello_make(cr, w.hello, w.key, w.vmm.pub, w.c, SC_OPT_BREAK);
+    CHECK(sc_vmm_open(&w.vmm, &w.dom, w.hello, SC_HELLO_LEN, answer, s, 0, w.now, NULL, NULL) == 0,
+          "open");
+    CHECK(answer[3] == SC_CON_UART, "the answer's header names the UART console");
+    answer[3] = SC_CON_RING;
+    CHECK(sc_answer_check(cr, answer, SC_ANSWER_LEN, w.hello, w.key, w.vmm.pub, w.c, &id, &a, &b,
+                          s) == -SC_EAUTH, "dom0 cannot hide the accepted BREAK (the console kind is authenticated)");
+    answer[3] = SC_CON_UART;
+    CHECK(sc_answer_check(cr, answer, SC_ANSWER_LEN, w.hello, w.key, w.vmm.pub, w.c, &id, &a, &b,
+                          s) == 0 && id.options == SC_OPT_BREAK, "the client derives the accepted BREAK");
+    sc_dir_wipe(&a);
+    sc_dir_wipe(&b);
+}
+
+/*
+ * Issue 15.4, the seal level.  A bind request names the least level the
+ * user accepts; the engine binds only when the host's level (d->level) is
+ * at least that, and the answer vouches for the host's level under the
+ * session's authentication.
+ */
+static void test_seal_levels(void)
+{
+    static const struct sc_level strongest = { SC_LEVEL_DMA | SC_LEVEL_SEALED, SC_CON_ANY };
+    static const struct sc_level sealed_uart = { SC_LEVEL_SEALED, SC_CON_UART };
+    static const struct sc_level host_weak = { SC_LEVEL_SEALED, SC_CON_RING };
+    static const struct sc_level host_hvm = { 0, SC_CON_UART };
+    static const struct sc_level bad_flags = { 0x80, SC_CON_RING };
+    static const struct sc_level bad_any = { 0, SC_CON_ANY };
+    struct world w;
+    struct sc_level l;
+    struct sc_identity id;
+    struct sc_dir ci, co;
+    uint8_t req[SC_BIND_LEN], e[32], ch[16], inst[16], answer[SC_ANSWER_LEN], s[32], sp[32];
+    uint8_t bans[SC_BOUND_LEN];
+
+    /* The ordering: flags are strengths, console kinds are not ordered. */
+    CHECK(sc_level_at_least(&strongest, &host_weak) == 0 &&
+          sc_level_at_least(&host_weak, &strongest) == 0, "kinds and flags compare as documented");
+    l.flags = SC_LEVEL_DMA | SC_LEVEL_SEALED;
+    l.console = SC_CON_UART;
+    CHECK(sc_level_at_least(&l, &strongest) && sc_level_at_least(&l, &sealed_uart) &&
+          !sc_level_at_least(&host_weak, &sealed_uart) && sc_level_at_least(&host_weak, &bad_any),
+          "a level is at least every level with fewer flags and any or the same kind");
+    CHECK(sc_level_valid(&bad_flags, 1) == 0 && sc_level_valid(&bad_any, 0) == 0 &&
+          sc_level_valid(&bad_any, 1) == 1, "unknown flags are invalid; any kind only as least");
+
+    world_init(&w);
+    CHECK(w.dom.level.flags == 0 && w.dom.level.console == SC_CON_RING,
+          "a new domain's level is the weakest until the host says otherwise");
+    CHECK(sc_dom_set_level(&w.dom, &bad_flags) == -SC_EINVAL &&
+          sc_dom_set_level(&w.dom, &bad_any) == -SC_EINVAL && w.dom.level.flags == 0,
+          "the host cannot set an invalid level");
+    CHECK(sc_dom_set_level(&w.dom, &host_weak) == 0, "host level set");
+
+    /* The request requires the strongest; the host has no strict IOMMU: refused. */
+    rnd(e, 32);
+    rnd(inst, 16);
+    CHECK(challenge(&w.dom, ch) == 0 &&
+          sc_bind_seal_level(cr, req, w.key, w.uuid, w.vmm.pub, e, ch, &strongest) == 0,
+          "a request for the strongest level");
+    CHECK(sc_vmm_bind(&w.vmm, &w.dom, req, SC_BIND_LEN, inst, NULL, NULL) == -SC_ELEVEL,
+          "a bind whose host level is below the request's least level is refused");
+    CHECK(!w.dom.bound && !w.dom.has_challenge,
+          "nothing is bound, and the challenge is used up (a new request is needed)");
+    CHECK(sc_vmm_bind(&w.vmm, &w.dom, req, SC_BIND_LEN, inst, NULL, NULL) == -SC_EREPLAY,
+          "the refused request cannot be retried after dom0 changes the host's level");
+    /* A console kind the user asked for that the host does not offer: refused too. */
+    CHECK(challenge(&w.dom, ch) == 0 &&
+          sc_bind_seal_level(cr, req, w.key, w.uuid, w.vmm.pub, e, ch, &sealed_uart) == 0 &&
+          sc_vmm_bind(&w.vmm, &w.dom, req, SC_BIND_LEN, inst, NULL, NULL) == -SC_ELEVEL &&
+          !w.dom.bound, "a bind requiring the UART on a PV ring host is refused");
+    /* dom0 lowering the least level in the request: fails authentication. */
+    CHECK(challenge(&w.dom, ch) == 0 &&
+          sc_bind_seal_level(cr, req, w.key, w.uuid, w.vmm.pub, e, ch, &strongest) == 0,
+          "request");
+    req[2] = 0;
+    CHECK(sc_vmm_bind(&w.vmm, &w.dom, req, SC_BIND_LEN, inst, NULL, NULL) == -SC_EAUTH &&
+          !w.dom.bound, "a request whose least level dom0 lowered fails authentication");
+    /* An unknown flag in a request: malformed, before any crypto. */
+    req[2] = 0x80;
+    CHECK(sc_vmm_bind(&w.vmm, &w.dom, req, SC_BIND_LEN, inst, NULL, NULL) == -SC_EINVAL,
+          "a request with an unknown level flag is malformed");
+
+    /* A request the host meets: bound, and the bind answer carries the level. */
+    l.flags = SC_LEVEL_SEALED;
+    l.console = SC_CON_ANY;
+    CHECK(challenge(&w.dom, ch) == 0 &&
+          sc_bind_seal_level(cr, req, w.key, w.uuid, w.vmm.pub, e, ch, &l) == 0 &&
+          sc_vmm_bind(&w.vmm, &w.dom, req, SC_BIND_LEN, inst, NULL, NULL) == 0 && w.dom.bound,
+          "a bind whose host level meets the least level succeeds");
+    CHECK(sc_vmm_bound(&w.vmm, &w.dom, req, SC_BIND_LEN, bans) == 0 &&
+          sc_bound_check(cr, bans, SC_BOUND_LEN, req, SC_BIND_LEN, w.key, w.vmm.pub, &id) == 0 &&
+          id.level.flags == SC_LEVEL_SEALED && id.level.console == SC_CON_RING,
+          "the bind answer vouches for the host's level");
+    bans[2] ^= SC_LEVEL_DMA;
+    CHECK(sc_bound_check(cr, bans, SC_BOUND_LEN, req, SC_BIND_LEN, w.key, w.vmm.pub, &id) ==
+          -SC_EAUTH, "a level dom0 raised in the bind answer fails authentication");
+
+    /* The answer: the host's level at the open, authenticated. */
+    CHECK(sc_dom_set_level(&w.dom, &host_hvm) == 0, "host level set");
+    rnd(w.c, 32);
+    rnd(s, 32);
+    CHECK(sc_hello_make(cr, w.hello, w.key, w.vmm.pub, w.c, 0) == 0 &&
+          sc_vmm_open(&w.vmm, &w.dom, w.hello, SC_HELLO_LEN, answer, s, 0, w.now, NULL, NULL) == 0,
+          "open");
+    CHECK(answer[2] == 0 && answer[3] == SC_CON_UART, "the level is in the answer's header");
+    CHECK(sc_answer_check(cr, answer, SC_ANSWER_LEN, w.hello, w.key, w.vmm.pub, w.c, &id, &ci,
+                          &co, sp) == 0 && id.level.flags == 0 && id.level.console == SC_CON_UART,
+          "the client reads the host's level from an authentic answer");
+    {
+        static const uint8_t flips[][2] = {
+            { 2, SC_LEVEL_DMA }, { 2, SC_LEVEL_SEALED }, { 2, SC_LEVEL_DMA | SC_LEVEL_SEALED },
+            { 3, 3 }, { 2, 0x80 }, { 3, 0xff },
+        };
+        size_t i;
+        int all = 1;
+
+        for ( i = 0; i < sizeof(flips) / sizeof(flips[0]); i++ )
+        {
+            answer[flips[i][0]] ^= flips[i][1];
+            if ( sc_answer_check(cr, answer, SC_ANSWER_LEN, w.hello, w.key, w.vmm.pub, w.c, &id,
+                                 &ci, &co, sp) != -SC_EAUTH )
+                all = 0;
+            answer[flips[i][0]] ^= flips[i][1];
+        }
+        CHECK(all, "every level dom0 writes into the answer (stronger, other kind, unknown) "
+              "fails authentication");
+    }
+    /* The version byte: an answer or hello of another version is a version error. */
+    answer[0] = 3;
+    CHECK(sc_answer_check(cr, answer, SC_ANSWER_LEN, w.hello, w.key, w.vmm.pub, w.c, &id, &ci,
+                          &co, sp) == -SC_EVERSION, "an answer of version 3 is a version error");
+    w.hello[0] = 3;
+    CHECK(sc_vmm_open(&w.vmm, &w.dom, w.hello, SC_HELLO_LEN, answer, s, 0, w.now, NULL, NULL) ==
+          -SC_EVERSION, "a hello of version 3 is a version error");
+    sc_dir_wipe(&ci);
+    sc_dir_wipe(&co);
+}
+
 int main(void)
 {
+    test_seal_levels();
     test_bind_rules();
     test_open_split();
     test_session();
@@ -1260,6 +1556,7 @@ int main(void)
     test_quiet_means_nothing_waiting();
     test_abandon_keeps_binding();
     test_echo_rides_in_the_next_answer();
+    test_break();
     printf("sizeof(struct sc_dom) = %zu bytes, sizeof(struct sc_vmm) = %zu bytes\n",
            sizeof(struct sc_dom), sizeof(struct sc_vmm));
     printf("%d passed, %d failed\n", passed, failed);

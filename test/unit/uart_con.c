@@ -159,6 +159,7 @@ static void output_run(int batchy)
             {
                 waited = 1;
                 CHECK(sc_uart_con_out_pending(&con) == SC_RING_OUT_SIZE);
+                CHECK(sc_uart_con_tx_waiting(&con));
             }
         }
         /* The host drains in batches: once the guest waits on THRE, or now and then. */
@@ -175,6 +176,7 @@ static void output_run(int batchy)
     CHECK(!batchy || waited);
     CHECK(in(LSR) & SC_UART_LSR_THRE);
     CHECK(sc_uart_con_out_pending(&con) == 0);
+    CHECK(!sc_uart_con_tx_waiting(&con));
 }
 
 /* A guest that writes while THRE is clear (a bad driver) loses bytes, never the host's memory. */

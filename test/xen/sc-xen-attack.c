@@ -47,6 +47,26 @@
  *       makes an empty PV helper domain whose target is the guest
  *       (XEN_DOMCTL_set_target; Xen accepts only an HVM/PVH target), holds
  *       it until killed, then destroys it
+ *   sc-xen-attack DOMID suite hvm FRAME MARKER
+ *       the suite for an HVM guest (FRAME: its PV console page's gfn): the
+ *       PVH attacks, then the device model's doors (below)
+ *   sc-xen-attack DOMID ioreq-spy PORT MARKER
+ *       a device model of dom0's own: an ioreq server with Xen's pages
+ *       (acquire_resource, as QEMU's), claiming ports PORT..PORT+7, made
+ *       before the bind and kept across it.  Prints "holding", then serves
+ *       the guest's accesses to those ports until SIGTERM, and judges them
+ *       (attack rep-io): it works when a string I/O hands it a guest
+ *       address (data_is_ptr) and it reads MARKER through that address (the
+ *       guest's `sc-guest-io outs` sends 8 bytes from a page that also holds
+ *       MARKER, never sent); by value it gets the 8 bytes only.  MARKER "-":
+ *       it works when it maps any guest page through an address it was
+ *       handed (PORT 0x510: the firmware's fw_cfg reads, `rep insb`; the
+ *       spy answers 0x5a, so that guest boots nothing)
+ *   sc-xen-attack DOMID ps2-key [QMP-SOCKET]
+ *       types "a" into the guest's PS/2 keyboard through QEMU's QMP socket
+ *       (send-key; default /var/run/xen/qmp-libxenstat-DOMID): QEMU's i8042
+ *       queues the scancode and raises IRQ 1 (dm_op); the guest side judges
+ *       (its i8042 interrupt count, port 0x60)
  *
  * The attacks:
  *   foreign-map    map the console frame (privcmd: mmu_update or
@@ -62,6 +82,21 @@
  *                  keystroke-timing attack of issue 16 reads
  *   pcpu-idle      XEN_SYSCTL_getcpuinfo: works when a pCPU's idle time comes
  *                  finer than 100 ms (when a guest ran, without naming it)
+ * and for HVM guests, what a device model in dom0 can do:
+ *   mapcache       map guest RAM the way QEMU's mapcache does (1 MiB buckets
+ *                  of 256 gfns, xenforeignmemory_map, read-write), from gfn
+ *                  0 up, and look for MARKER in it (at most 256 MiB, 60 s)
+ *   dm-isa-irq     XEN_DMOP_set_isa_irq_level: raise and lower IRQ 1 (the
+ *                  keyboard's), as QEMU's i8042 does
+ *   dm-pci-intx    XEN_DMOP_set_pci_intx_level: INTA of 00:02.0
+ *                  (each dm- attack works when Xen accepts it; check-xen also
+ *                  judges IRQ 1 by the guest's own interrupt count)
+ * and, by "sc-xen-attack DOMID dm-events" (last: it has crashed a running
+ * guest on QEMU's emulated SVM):
+ *   dm-msi         XEN_DMOP_inject_msi: vector 0x31 to APIC 0
+ *   dm-event       XEN_DMOP_inject_event: external interrupt 0x31 on vCPU 0
+ *   xl-dmesg       read Xen's console ring (what `xl dmesg` shows, where port
+ *                  0xe9 ends up) and look for MARKER in it
  */
 #include <errno.h>
 #include <signal.h>
@@ -73,14 +108,22 @@
 
 #include <time.h>
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <xencall.h>
 #include <xenctrl.h>
+#include <xendevicemodel.h>
+#include <xenevtchn.h>
 #include <xenforeignmemory.h>
 #include <xengnttab.h>
 #include <xen/event_channel.h>
 #include <xen/grant_table.h>
 #include <xen/io/console.h>
 #include <xen/memory.h>
+#include <xen/hvm/dm_op.h>
+#include <xen/hvm/ioreq.h>
 
 #define SEED_REF 7
 #define HELD_REF 5
@@ -89,6 +132,7 @@
 static xc_interface *xch;
 static xenforeignmemory_handle *fm;
 static xengnttab_handle *gt;
+static xendevicemodel_handle *dm;
 static const char *marker;
 static int worked, failed;
 
@@ -97,7 +141,9 @@ static int usage(void)
     fprintf(stderr, "usage: sc-xen-attack DOMID suite pv|pvh FRAME MARKER |\n"
                     "       DOMID hold-map FRAME | DOMID seed-grant FRAME |\n"
                     "       DOMID unseed-grant | DOMID hold-gnttab FRAME MARKER | DOMID suspend |\n"
-                    "       DOMID hold-target | 0 tap FILE | DOMID watch SECONDS FILE\n");
+                    "       DOMID hold-target | 0 tap FILE | DOMID watch SECONDS FILE |\n"
+                    "       DOMID suite hvm FRAME MARKER | DOMID ioreq-spy PORT MARKER |\n"
+                    "       DOMID ps2-key [QMP-SOCKET] | DOMID dm-events\n");
     return 2;
 }
 
@@ -409,11 +455,354 @@ static void attack_pcpu_idle(void)
         nothing("pcpu-idle", what, 0);
 }
 
+/* ---- HVM: the device model's doors ----------------------------------- */
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig);
+
+#define BUCKET 256              /* QEMU's mapcache: 1 MiB buckets on x86-64 */
+
+static void attack_mapcache(uint32_t domid)
+{
+    xen_pfn_t pfns[BUCKET], max = 0;
+    int errs[BUCKET];
+    unsigned long mapped = 0, refused = 0, b;
+    long long t0 = 0;
+    struct timespec t;
+    char what[160];
+
+    if (xc_domain_maximum_gpfn(xch, domid, &max) < 0) {
+        nothing("mapcache", "maximum_gpfn refused", errno);
+        return;
+    }
+    if (max > 65535)
+        max = 65535;            /* 256 MiB */
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t0 = t.tv_sec;
+    for (b = 0; b <= max; b += BUCKET) {
+        unsigned int i;
+        uint8_t *p;
+
+        for (i = 0; i < BUCKET; i++) {
+            pfns[i] = b + i;
+            errs[i] = 0;
+        }
+        p = xenforeignmemory_map(fm, domid, PROT_READ | PROT_WRITE, BUCKET, pfns, errs);
+        if (!p) {
+            refused += BUCKET;
+            continue;
+        }
+        for (i = 0; i < BUCKET; i++) {
+            if (errs[i]) {
+                refused++;
+                continue;
+            }
+            mapped++;
+            if (memmem(p + (size_t)i * PAGE, PAGE, marker, strlen(marker))) {
+                snprintf(what, sizeof(what), "the guest's marker at gfn %#lx, after "
+                         "mapping %lu pages", (unsigned long)(b + i), mapped);
+                xenforeignmemory_unmap(fm, p, BUCKET);
+                got("mapcache", what);
+                return;
+            }
+        }
+        xenforeignmemory_unmap(fm, p, BUCKET);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (t.tv_sec - t0 > 60)
+            break;
+    }
+    snprintf(what, sizeof(what), "%lu pages mapped, %lu refused, no marker", mapped,
+             refused);
+    nothing("mapcache", what, 0);
+}
+
+static void judge_dm(const char *name, int rc, int err, const char *what)
+{
+    if (rc)
+        nothing(name, "dm_op refused", err);
+    else
+        got(name, what);
+}
+
+static void attack_dm(uint32_t domid)
+{
+    int rc, e;
+
+    rc = xendevicemodel_set_isa_irq_level(dm, domid, 1, 1);
+    e = errno;
+    if (!rc)
+        (void)xendevicemodel_set_isa_irq_level(dm, domid, 1, 0);
+    judge_dm("dm-isa-irq", rc, e, "Xen raised the guest's IRQ 1 for dom0");
+    rc = xendevicemodel_set_pci_intx_level(dm, domid, 0, 0, 2, 0, 1);
+    e = errno;
+    if (!rc)
+        (void)xendevicemodel_set_pci_intx_level(dm, domid, 0, 0, 2, 0, 0);
+    judge_dm("dm-pci-intx", rc, e, "Xen raised INTA of 00:02.0 for dom0");
+}
+
+/*
+ * Kept apart from the suite: on QEMU's emulated SVM an event dom0 injects
+ * into a running guest has crashed it (VMEXIT_INVALID), so check-xen runs
+ * these last.
+ */
+static int dm_events(uint32_t domid)
+{
+    int rc;
+
+    rc = xendevicemodel_inject_msi(dm, domid, 0xfee00000ULL, 0x31);
+    judge_dm("dm-msi", rc, errno, "Xen delivered dom0's MSI (vector 0x31)");
+    rc = xendevicemodel_inject_event(dm, domid, 0, 0x31, XEN_DMOP_EVENT_ext_int,
+                                     ~0U, 0, 0);
+    judge_dm("dm-event", rc, errno, "Xen queued dom0's interrupt 0x31 on vCPU 0");
+    printf("attacks: %d worked, %d got nothing\n", worked, failed);
+    return failed == 0 ? 0 : worked == 0 ? 1 : 3;
+}
+
+static void attack_xl_dmesg(void)
+{
+    static char buf[1 << 20];
+    unsigned int n = sizeof(buf) - 1;
+
+    if (xc_readconsolering(xch, buf, &n, 0, 0, NULL)) {
+        nothing("xl-dmesg", "readconsolering refused", errno);
+        return;
+    }
+    buf[n] = 0;
+    if (memmem(buf, n, marker, strlen(marker)))
+        got("xl-dmesg", "the guest's marker in Xen's console ring (port 0xe9)");
+    else
+        nothing("xl-dmesg", "no marker in Xen's console ring", 0);
+}
+
+/*
+ * dom0's own device model.  Made before the bind (the bind admits an ioreq
+ * server whose pages are Xen's), it serves the guest's port accesses.
+ */
+static int spy_outcome;         /* 0 nothing seen, 1 by value, 2 an address */
+
+static void spy_judge_addr(uint32_t domid, const ioreq_t *r)
+{
+    xen_pfn_t gfn = (xen_pfn_t)(r->data >> 12);
+    int err = 0;
+    char what[200];
+    void *p = xenforeignmemory_map(fm, domid, PROT_READ, 1, &gfn, &err);
+
+    if (!p || err) {
+        snprintf(what, sizeof(what), "handed guest address %#llx (%s), but the map "
+                 "of it was refused: %s", (unsigned long long)r->data,
+                 r->dir == IOREQ_READ ? "rep ins" : "rep outs",
+                 strerror(p ? -err : errno));
+        printf("spy: %s\n", what);
+        if (p)
+            xenforeignmemory_unmap(fm, p, 1);
+        return;
+    }
+    if (!strcmp(marker, "-")) {
+        snprintf(what, sizeof(what), "handed guest address %#llx by a %s of %u bytes, "
+                 "mapped the guest's page through it",
+                 (unsigned long long)r->data, r->dir == IOREQ_READ ? "rep ins" : "rep outs",
+                 (unsigned)(r->count * r->size));
+        got("rep-io", what);
+    } else if (memmem(p, PAGE, marker, strlen(marker))) {
+        snprintf(what, sizeof(what), "handed guest address %#llx by a %s of %u bytes, "
+                 "read the guest's unsent marker through it",
+                 (unsigned long long)r->data, r->dir == IOREQ_READ ? "rep ins" : "rep outs",
+                 (unsigned)(r->count * r->size));
+        got("rep-io", what);
+    } else
+        printf("spy: guest address %#llx (%s, %u bytes): mapped, no marker\n",
+               (unsigned long long)r->data, r->dir == IOREQ_READ ? "rep ins" : "rep outs",
+               (unsigned)(r->count * r->size));
+    xenforeignmemory_unmap(fm, p, 1);
+}
+
+static int ioreq_spy(uint32_t domid, unsigned int port)
+{
+    xenforeignmemory_resource_handle *res = NULL;
+    xenevtchn_handle *xce = NULL;
+    shared_iopage_t *iop = NULL;
+    evtchn_port_t local[8];
+    unsigned int nv = 0, v, values = 0;
+    ioservid_t id;
+    xc_dominfo_t info;
+    void *addr = NULL;
+    char seen[64];
+    size_t nseen = 0;
+    int rc = 2;
+
+    memset(seen, 0, sizeof(seen));
+    if (xc_domain_getinfo(xch, domid, 1, &info) != 1 || info.domid != domid) {
+        printf("refused: no such domain\n");
+        return 2;
+    }
+    nv = info.max_vcpu_id + 1 > 8 ? 8 : info.max_vcpu_id + 1;
+    if (xendevicemodel_create_ioreq_server(dm, domid, HVM_IOREQSRV_BUFIOREQ_OFF, &id)) {
+        printf("refused: create_ioreq_server: %s\n", strerror(errno));
+        return 1;
+    }
+    res = xenforeignmemory_map_resource(fm, domid, XENMEM_resource_ioreq_server, id,
+                                        XENMEM_resource_ioreq_server_frame_ioreq(0), 1,
+                                        &addr, PROT_READ | PROT_WRITE, 0);
+    if (!res) {
+        printf("refused: map of the ioreq page: %s\n", strerror(errno));
+        goto out;
+    }
+    iop = addr;
+    if (xendevicemodel_map_io_range_to_ioreq_server(dm, domid, id, 0, port, port + 7) ||
+        xendevicemodel_set_ioreq_server_state(dm, domid, id, 1)) {
+        printf("refused: claiming ports %#x-%#x: %s\n", port, port + 7, strerror(errno));
+        goto out;
+    }
+    xce = xenevtchn_open(NULL, 0);
+    if (!xce)
+        goto out;
+    for (v = 0; v < nv; v++) {
+        xenevtchn_port_or_error_t l =
+            xenevtchn_bind_interdomain(xce, domid, iop->vcpu_ioreq[v].vp_eport);
+
+        if (l < 0) {
+            printf("refused: binding vCPU %u's ioreq port: %s\n", v, strerror(errno));
+            goto out;
+        }
+        local[v] = (evtchn_port_t)l;
+    }
+    {
+        struct sigaction sa;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+    }
+    printf("holding (ioreq server %u, ports %#x-%#x)\n", id, port, port + 7);
+    fflush(stdout);
+    while (!stop) {
+        struct pollfd pfd = { xenevtchn_fd(xce), POLLIN, 0 };
+        xenevtchn_port_or_error_t pp;
+
+        if (poll(&pfd, 1, 200) <= 0)
+            continue;
+        pp = xenevtchn_pending(xce);
+        if (pp < 0)
+            continue;
+        xenevtchn_unmask(xce, (evtchn_port_t)pp);
+        for (v = 0; v < nv; v++) {
+            ioreq_t *r = &iop->vcpu_ioreq[v];
+
+            if (local[v] != (evtchn_port_t)pp || r->state != STATE_IOREQ_READY)
+                continue;
+            __sync_synchronize();
+            r->state = STATE_IOREQ_INPROCESS;
+            if (r->type == IOREQ_TYPE_PIO) {
+                printf("spy: %s port %#llx size %u count %u data_is_ptr %u data %#llx\n",
+                       r->dir == IOREQ_READ ? "in" : "out", (unsigned long long)r->addr,
+                       r->size, r->count, r->data_is_ptr, (unsigned long long)r->data);
+                if (r->data_is_ptr) {
+                    spy_outcome = 2;
+                    spy_judge_addr(domid, r);
+                } else {
+                    if (spy_outcome < 1)
+                        spy_outcome = 1;
+                    values++;
+                    if (r->dir == IOREQ_WRITE && nseen + 1 < sizeof(seen))
+                        seen[nseen++] = (char)r->data;
+                    if (r->dir == IOREQ_READ)
+                        r->data = 0x5a;
+                }
+            }
+            __sync_synchronize();
+            r->state = STATE_IORESP_READY;
+            xenevtchn_notify(xce, local[v]);
+        }
+    }
+    if (spy_outcome == 2)
+        rc = 0;
+    else {
+        char what[160];
+
+        snprintf(what, sizeof(what), "%u accesses by value, no guest address; bytes "
+                 "written: \"%s\"", values, seen);
+        nothing("rep-io", what, 0);
+        rc = 1;
+    }
+ out:
+    if (xce)
+        xenevtchn_close(xce);
+    (void)xendevicemodel_set_ioreq_server_state(dm, domid, id, 0);
+    if (res)
+        xenforeignmemory_unmap_resource(fm, res);
+    (void)xendevicemodel_destroy_ioreq_server(dm, domid, id);
+    return rc;
+}
+
+/* Reads from fd until a full JSON line arrives (or 5 s): 0, or -1. */
+static int qmp_line(int fd, char *buf, size_t n)
+{
+    size_t o = 0;
+
+    while (o + 1 < n) {
+        struct pollfd pfd = { fd, POLLIN, 0 };
+        ssize_t r;
+
+        if (poll(&pfd, 1, 5000) <= 0)
+            return -1;
+        r = read(fd, buf + o, 1);
+        if (r <= 0)
+            return -1;
+        if (buf[o++] == '\n')
+            break;
+    }
+    buf[o] = 0;
+    return 0;
+}
+
+static int qmp_cmd(int fd, const char *cmd, char *buf, size_t n)
+{
+    size_t len = strlen(cmd);
+
+    if (write(fd, cmd, len) != (ssize_t)len)
+        return -1;
+    do {
+        if (qmp_line(fd, buf, n) < 0)
+            return -1;
+    } while (strstr(buf, "\"event\""));
+    return strstr(buf, "\"return\"") ? 0 : -1;
+}
+
+static int ps2_key(uint32_t domid, const char *path)
+{
+    struct sockaddr_un sa;
+    char def[108], buf[4096];
+    int fd, rc;
+
+    if (!path) {
+        snprintf(def, sizeof(def), "/var/run/xen/qmp-libxenstat-%u", domid);
+        path = def;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        printf("refused: %s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return 1;
+    }
+    rc = qmp_line(fd, buf, sizeof(buf)) < 0 ||
+         qmp_cmd(fd, "{\"execute\":\"qmp_capabilities\"}\n", buf, sizeof(buf)) < 0 ||
+         qmp_cmd(fd, "{\"execute\":\"send-key\",\"arguments\":{\"keys\":"
+                     "[{\"type\":\"qcode\",\"data\":\"a\"}]}}\n", buf, sizeof(buf)) < 0;
+    printf(rc ? "refused: QEMU said %s" : "sent\n", buf);
+    close(fd);
+    return rc;
+}
+
 static int suite(uint32_t domid, const char *kind, xen_pfn_t frame)
 {
-    int pv = !strcmp(kind, "pv");
+    int pv = !strcmp(kind, "pv"), hvm = !strcmp(kind, "hvm");
 
-    if (!pv && strcmp(kind, "pvh"))
+    if (!pv && !hvm && strcmp(kind, "pvh"))
         return usage();
     attack_foreign_map(domid, frame);
     attack_grant("grant-console", domid, 0);
@@ -425,6 +814,11 @@ static int suite(uint32_t domid, const char *kind, xen_pfn_t frame)
         attack_hvm_context(domid);
     attack_run_time(domid);
     attack_pcpu_idle();
+    if (hvm) {
+        attack_mapcache(domid);
+        attack_dm(domid);
+        attack_xl_dmesg();
+    }
     printf("attacks: %d worked, %d got nothing\n", worked, failed);
     return failed == 0 ? 0 : worked == 0 ? 1 : 3;
 }
@@ -501,8 +895,6 @@ static int watch(uint32_t domid, long seconds, const char *path)
     return fclose(f) ? 1 : 0;
 }
 
-static volatile sig_atomic_t stop;
-
 static void on_signal(int sig)
 {
     stop = sig;
@@ -543,7 +935,8 @@ int main(int argc, char **argv)
     xch = xc_interface_open(NULL, NULL, 0);
     fm = xenforeignmemory_open(NULL, 0);
     gt = xengnttab_open(NULL, 0);
-    if (!xch || !fm || !gt) {
+    dm = xendevicemodel_open(NULL, 0);
+    if (!xch || !fm || !gt || !dm) {
         fprintf(stderr, "sc-xen-attack: cannot open the Xen interfaces: %s\n",
                 strerror(errno));
         return 2;
@@ -615,8 +1008,20 @@ int main(int argc, char **argv)
         wait_for_signal(0);
         xc_domain_destroy(xch, helper);
         rc = 0;
+    } else if (!strcmp(argv[2], "ioreq-spy") && argc == 5) {
+        unsigned long port = strtoul(argv[3], &end, 0);
+
+        if (*end || port > 0xfff8)
+            return usage();
+        marker = argv[4];
+        rc = ioreq_spy((uint32_t)domid, (unsigned int)port);
+    } else if (!strcmp(argv[2], "dm-events") && argc == 3) {
+        rc = dm_events((uint32_t)domid);
+    } else if (!strcmp(argv[2], "ps2-key") && (argc == 3 || argc == 4)) {
+        rc = ps2_key((uint32_t)domid, argc == 4 ? argv[3] : NULL);
     } else
         return usage();
+    xendevicemodel_close(dm);
     xengnttab_close(gt);
     xenforeignmemory_close(fm);
     xc_interface_close(xch);

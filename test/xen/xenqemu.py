@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Boot a Xen image under QEMU and talk to its dom0.
 
-Qemu: runs qemu-system-x86_64 (TCG, -cpu qemu64,+rdrand) with Xen's serial
+Qemu: runs qemu-system-x86_64 (TCG, -cpu qemu64,+rdrand,+svm,+npt) with Xen's serial
 on stdio, copies every serial byte to a log file, and lets the caller wait
 for a pattern with a timeout. QEMU is always killed: by close(), at exit,
 and on SIGTERM/SIGINT/SIGHUP.
