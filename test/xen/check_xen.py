@@ -19,10 +19,14 @@ to dom0's sshd). Modes:
          emulated by Xen for the bound domain, the user sees the firmware's
          and the kernel's early output through the pipeline.
   hvm    only the HVM part of full (a quick run while working on it).
-  ovmf   the firmware route of a sealed HVM guest (hvm-sealed.cfg: OVMF
+  ovmf   the firmware route of a sealed HVM guest (hvm-sealed.cfg: OvmfXen
          booting Linux's EFI stub from a PV disk, no emulated DMA), unbound
-         through `xl console -t serial`: login, boot time, and QEMU's
-         mapcache trace and mappings before the unpause and at the shell.
+         through `xl console -t serial`, beside the direct-boot control:
+         login, boot time, and QEMU's mapcache trace and mappings before
+         the unpause and at the shell.
+  hvmsealed  the same OVMF guest unbound, then bound at the default least
+         level (memory sealed) and logged in to through the pipeline; sc-dec
+         must print "console UART, memory sealed" (ovmf.py).
   bench  figures, never asserted (make bench-xen): keystroke round trip,
          output MiB/s, and for the bound HVM guest port accesses and
          hypercalls per byte, each beside the plaintext path (xl console
@@ -109,7 +113,8 @@ def main():
     ap.add_argument("--img", required=True,
                     help="folder with xen, vmlinuz, dom0.cpio.gz, ssh/, guest-password")
     ap.add_argument("--out", required=True, help="folder for logs")
-    ap.add_argument("--mode", choices=("smoke", "full", "timing", "hvm", "bench", "hvmseal", "ovmf"),
+    ap.add_argument("--mode", choices=("smoke", "full", "timing", "hvm", "bench", "hvmseal", "ovmf",
+                                       "hvmsealed"),
                     default="full")
     ap.add_argument("--bin", help="host folder with sc-enc, sc-dec, sc-keygen")
     ap.add_argument("--guests", default="pv,pvh,hvm",
@@ -122,7 +127,7 @@ def main():
     pvkinds = [k for k in kinds if k in ("pv", "pvh")]
 
     t0 = time.monotonic()
-    xen_args = XEN_ARGS + (OVMF_XEN_ARGS if a.mode == "ovmf" else "")
+    xen_args = XEN_ARGS + (OVMF_XEN_ARGS if a.mode in ("ovmf", "hvmsealed") else "")
     q = Qemu(os.path.join(a.img, "xen"), os.path.join(a.img, "vmlinuz"),
              os.path.join(a.img, "dom0.cpio.gz"), xen_args, DOM0_ARGS,
              os.path.join(a.out, "serial.log"))
@@ -147,6 +152,8 @@ def main():
                 smoke_login(dom0, ids[k], k, password, a.out)
         elif a.mode == "ovmf":
             ovmf.run(dom0, password, a.out)
+        elif a.mode == "hvmsealed":
+            ovmf.run_sealed(q, dom0, password, a, serial_fpr)
         elif a.mode == "timing":
             full.timing_only(q, dom0, pvkinds, password, a, serial_fpr)
         elif a.mode == "bench":

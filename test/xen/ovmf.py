@@ -1,18 +1,28 @@
 # SPDX-License-Identifier: MIT
-"""check-xen mode ovmf: the firmware route of a sealed HVM guest, measured.
+"""check-xen modes ovmf and hvmsealed: the firmware route of a sealed HVM guest.
 
-hvm-sealed.cfg (mk-images.sh) boots OVMF, meant to load Linux's EFI stub
-and its initramfs from a PV disk (qdisk backend at xvde, never emulated):
-no direct kernel boot, so no fw_cfg DMA, so QEMU should never need to map
-guest RAM.  This mode first boots the control, hvm-serial.cfg (SeaBIOS,
-direct kernel boot through fw_cfg DMA) with the same QEMU trace events, to
-show the trace sees mapcache use, then the OVMF guest; both unbound, read
-through the stock path (QEMU's COM1 on a pty, `xl console -t serial`).  It
-prints the evidence: QEMU's mapcache trace events (xen_map_cache*,
-xen_remap_bucket), the foreign (privcmd) and grant (gntdev) mappings in
-QEMU's address space, before the unpause and at the end, and OVMF's debug
-port (0x402).  Figures are printed, never asserted; the mode fails when the
-OVMF guest does not reach its shell prompt or QEMU used its mapcache for it.
+hvm-sealed.cfg (mk-images.sh, with SC_OVMF) boots OvmfXen (edk2's Xen
+platform, scripts/build-ovmfxen.sh), which loads Linux's EFI stub and its
+initramfs from a PV disk (qdisk backend at xvde, never emulated) through
+its XenBusDxe and XenPvBlkDxe: no direct kernel boot, so no fw_cfg DMA, so
+QEMU should never need to map guest RAM.
+
+ovmf: first the control, hvm-serial.cfg (SeaBIOS, direct kernel boot
+through fw_cfg DMA) with QEMU's bucket trace, to show the trace sees
+mapcache use (SCCRYPT_OVMF_CONTROL=0 leaves it out), then the OVMF guest;
+both unbound, read through the stock path (QEMU's COM1 on a pty, `xl
+console -t serial`).  It prints the evidence: QEMU's mapcache trace events
+(xen_map_cache*, xen_remap_bucket), the foreign (privcmd) and grant
+(gntdev) mappings in QEMU's address space, before the unpause and at the
+end.  It fails when the OVMF guest does not boot Linux to its shell prompt
+or QEMU used its mapcache for it.
+
+hvmsealed: the OVMF guest unbound as above (SCCRYPT_HVMSEALED_PARTS=bound
+leaves it out), then created paused, bound with the user's default least
+level (SCCRYPT_REQUIRE=sealed: memory sealed, so no device model may map
+its RAM), unpaused, and logged in to through the user's pipeline; sc-dec
+must print "console UART, memory sealed".  Boot times, mapcache figures,
+and on a refused bind the pristine check's reason from Xen's serial line.
 """
 
 import os
@@ -20,8 +30,9 @@ import re
 import time
 
 from xenqemu import Stream, Fail, log
+import full
 
-GUEST_TIMEOUT = 300
+GUEST_TIMEOUT = 600
 CONTROL_TIMEOUT = 300
 TRACE = r"xen_map_cache|xen_remap_bucket"
 TRACE_ARGS = ('"-trace","enable=xen_map_cache*","-trace","enable=xen_remap_bucket"')
@@ -29,7 +40,11 @@ TRACE_ARGS = ('"-trace","enable=xen_map_cache*","-trace","enable=xen_remap_bucke
 # guest RAM): xen_map_cache fires on every lookup, and logging those for a
 # direct kernel boot slowed QEMU so that the guest printed nothing in 300 s.
 CONTROL_TRACE_ARGS = '"-trace","enable=xen_remap_bucket"'
-OVMF_DEBUG = "/var/log/xen/ovmf-debug.log"
+# What OvmfXen and Linux show on COM1 on the way to the login prompt.
+SEALED_PATS = ((rb"UEFI|Shell|startup\.nsh|\x1b\[2J", "OVMF's output"),
+               (rb"startup\.nsh|Shell>", "OVMF's shell"),
+               (rb"EFI stub|Linux version|sccrypt-guest|Welcome", "the kernel's output"),
+               (rb"login: ", "login prompt"))
 
 
 class Check(Exception):
@@ -96,8 +111,9 @@ def login(s, password, kind):
     s.expect(rb"guest# ", 60, m, what="%s shell prompt" % kind)
     m = s.mark()
     s.send(b"echo sum=$((6*7)) efi=$(ls /sys/firmware/efi >/dev/null 2>&1 "
-           b"&& echo yes || echo no)\r")
-    return s.expect(rb"sum=42 efi=(yes|no)", 60, m, what="%s command output" % kind).group(1)
+           b"&& echo yes || echo no) xen=$(ls /sys/bus/xen/devices 2>/dev/null | tr '\\n' ,)\r")
+    return s.expect(rb"sum=42 efi=(yes|no) xen=(\S*)", 60, m,
+                    what="%s command output" % kind).group(1)
 
 
 def control(dom0, password, out):
@@ -128,17 +144,27 @@ def control(dom0, password, out):
     return before, after, times
 
 
-def sealed(dom0, password, out):
+def evidence(dom0, domid, out, tag):
+    """The PV disk's xenstore states and what Xen logged about the domain."""
+    r = dom0.run("echo '--- the PV disk in xenstore'; "
+                 "xenstore-ls -f /local/domain/%d/device/vbd | grep -E 'state|ring'; "
+                 "xenstore-ls -f /local/domain/0/backend/qdisk/%d | grep -E '/state'; "
+                 "echo '--- Xen about d%d (its port 0xe9 lines excepted)'; "
+                 "xl dmesg | grep -E 'd%d' | grep -v '^(d%d)' | tail -n 12"
+                 % (domid, domid, domid, domid, domid),
+                 check=False, timeout=60)
+    txt = r.stdout.decode(errors="replace")
+    with open(os.path.join(out, "evidence-%s.txt" % tag), "w") as f:
+        f.write(txt)
+    log("ovmf: %s evidence:\n%s" % (tag, txt))
+    return txt
+
+
+def unbound(dom0, password, out):
+    """The OVMF guest unbound, COM1 QEMU's on a pty (xl console -t serial)."""
     kind = "hvm-sealed"
-    # OVMF's debug output (DebugLib to port 0x402) into a file in dom0.
-    extra = ("'device_model_args_hvm=[%s,\"-chardev\",\"file,id=ovmfdbg,path=%s\","
-             "\"-device\",\"isa-debugcon,iobase=0x402,chardev=ovmfdbg\"]'"
-             % (TRACE_ARGS, OVMF_DEBUG))
-    pats = ((rb"UEFI|Shell|startup\.nsh|BdsDxe|\x1b\[2J", "OVMF's output"),
-            (rb"Shell>|startup\.nsh", "OVMF's shell"),
-            (rb"EFI stub|Linux version|sccrypt-guest", "the kernel's output"),
-            (rb"login: ", "login prompt"))
-    domid, before, times, s = boot(dom0, kind, extra, out, pats, GUEST_TIMEOUT)
+    extra = "'serial=\"pty\"' 'device_model_args_hvm=[%s,\"-trace\",\"enable=xen_block_connect\"]'" % TRACE_ARGS
+    domid, before, times, s = boot(dom0, kind, extra, out, SEALED_PATS, GUEST_TIMEOUT)
     efi = None
     try:
         if "login prompt" in times:
@@ -151,39 +177,165 @@ def sealed(dom0, password, out):
     with open(os.path.join(out, "dm-after-%s.txt" % kind), "w") as f:
         f.write(txt)
     log("ovmf: OVMF guest's QEMU:\n%s" % txt)
-    r = dom0.run("echo '--- OVMF debug port (0x402), last lines'; tail -n 40 %s; "
-                 "echo '--- the PV disk in xenstore'; "
-                 "xenstore-ls -f /local/domain/%d/device/vbd | grep -E 'state|ring'; "
-                 "xenstore-ls -f /local/domain/0/backend/qdisk/%d | grep -E '/state'; "
-                 "echo '--- Xen about d%d'; xl dmesg | grep -E 'd%d' | grep -v '^(d%d)' | tail -n 8"
-                 % (OVMF_DEBUG, domid, domid, domid, domid, domid),
-                 check=False, timeout=60)
-    txt = r.stdout.decode(errors="replace")
-    with open(os.path.join(out, "ovmf-evidence.txt"), "w") as f:
-        f.write(txt)
-    log("ovmf: OVMF guest's evidence:\n%s" % txt)
+    evidence(dom0, domid, out, "unbound")
     dom0.run("xl destroy %d" % domid, check=False, timeout=60)
     return before, after, times, efi
 
 
-def run(dom0, password, out):
-    out = os.path.abspath(out)
-    cb, ca, ct = control(dom0, password, out)
-    sb, sa, st, efi = sealed(dom0, password, out)
-    log("ovmf: figures: control (SeaBIOS, direct kernel boot): mapcache trace lines "
-        "%d before unpause, %d at the end (buckets %d), privcmd mappings %d -> %d, "
-        "login prompt %s; OVMF guest: mapcache trace lines %d before unpause, %d at "
-        "the end, privcmd mappings %d -> %d, gntdev %d -> %d, %s"
-        % (cb["trace"], ca["trace"], ca["remap"], cb["privcmd"], ca["privcmd"],
-           "%.0fs" % ct["login prompt"] if "login prompt" in ct else "not seen",
-           sb["trace"], sa["trace"], sb["privcmd"], sa["privcmd"], sb["gntdev"],
-           sa["gntdev"], ", ".join("%s %.0fs" % kv for kv in st.items()) or
-           "no output"))
+def judge_unbound(sb, sa, st, efi):
     if sa["trace"] != sb["trace"]:
         raise Check("ovmf: QEMU used its mapcache %d times for the OVMF guest"
                     % (sa["trace"] - sb["trace"]))
     if efi is None:
         raise Check("ovmf: the OVMF guest did not boot Linux to its shell prompt "
-                    "(Debian's OVMF has no Xen PV block driver: hcall/README.md, "
-                    "\"a sealed HVM guest's firmware route\"; see ovmf-evidence.txt)")
-    log("ovmf: the OVMF guest logged in (booted by EFI: %s) with no mapcache use" % efi)
+                    "(see evidence-unbound.txt and console-hvm-sealed.log)")
+    log("ovmf: the unbound OVMF guest logged in (booted by EFI: %s), login prompt %.0fs "
+        "after unpause, no mapcache use" % (efi, st["login prompt"]))
+
+
+def run(dom0, password, out):
+    out = os.path.abspath(out)
+    if os.environ.get("SCCRYPT_OVMF_CONTROL", "1") != "0":
+        cb, ca, ct = control(dom0, password, out)
+        log("ovmf: control (SeaBIOS, direct kernel boot): mapcache trace lines %d before "
+            "unpause, %d at the end (buckets %d), privcmd mappings %d -> %d, login prompt %s"
+            % (cb["trace"], ca["trace"], ca["remap"], cb["privcmd"], ca["privcmd"],
+               "%.0fs" % ct["login prompt"] if "login prompt" in ct else "not seen"))
+    sb, sa, st, efi = unbound(dom0, password, out)
+    log("ovmf: figures: OVMF guest: mapcache trace lines %d before unpause, %d at "
+        "the end (buckets %d), privcmd mappings %d -> %d, gntdev %d -> %d, %s"
+        % (sb["trace"], sa["trace"], sa["remap"], sb["privcmd"], sa["privcmd"],
+           sb["gntdev"], sa["gntdev"],
+           ", ".join("%s %.0fs" % kv for kv in st.items()) or "no output"))
+    judge_unbound(sb, sa, st, efi)
+
+
+# The level a bound OVMF guest's answers must vouch for: Xen's UART, memory
+# sealed (no device model may map it), and QEMU's machine has no IOMMU.
+SEALED_LEVEL = (r"^sc-dec: seal level: console UART, memory sealed, "
+                r"DMA NOT confined \(no strict IOMMU\)$")
+# What the user must see through sc-dec: OVMF's console (COM1 and the PV
+# console ring, both Xen's after the bind) and the kernel's early console.
+BOUND_SEEN = ((rb"UEFI Interactive Shell|startup\.nsh", "OVMF's shell"),
+              (rb"Linux version \d", "the kernel's early console"))
+
+
+def bound(q, dom0, password, a, serial_fpr):
+    """The OVMF guest created paused, bound at the default least level
+    (sealed), unpaused, logged in to through the user's pipeline."""
+    out = os.path.abspath(a.out)
+    kind = "hvm-sealed"
+    env, pubfile = full.setup_env(dom0, a, serial_fpr)   # SCCRYPT_REQUIRE=sealed
+    mark = len(q.serial())
+    t0 = time.monotonic()
+    try:
+        domid = full.bind_new(dom0, env, pubfile, serial_fpr, kind, out)
+    except full.Check as e:
+        ser = bytes(q.serial()[mark:])
+        why = re.findall(rb"bind refused: not pristine \(reason (\d+)\)", ser)
+        lines = [ln for ln in ser.decode(errors="replace").splitlines() if "SCCrypt" in ln]
+        log("ovmf: the bind was refused; pristine reasons on Xen's serial line: %s; "
+            "Xen's SCCrypt lines:\n%s" % ([int(x) for x in why] or "none",
+                                           "\n".join(lines[-20:])))
+        raise Check("ovmf: %s" % e)
+    log("ovmf: %s: domid %d created paused and bound in %.0fs"
+        % (kind, domid, time.monotonic() - t0))
+    before, txt = dm_state(dom0, kind, domid, "bound, paused")
+    p = full.Pipe(dom0, env, domid, kind, kind, out)
+    t1 = None
+    times = {}
+    try:
+        dom0.run("xl unpause %d" % domid)
+        t1 = time.monotonic()
+        for pat, what in SEALED_PATS:
+            try:
+                p.s.expect(pat, max(1, full.HVM_BOOT - (time.monotonic() - t1)), what=what)
+                times[what] = time.monotonic() - t1
+                log("ovmf: bound %s: %s through sc-dec %.0fs after unpause"
+                    % (kind, what, times[what]))
+            except Fail as e:
+                log("ovmf: bound %s: no %s through sc-dec within %ds (%s)"
+                    % (kind, what, full.HVM_BOOT, str(e)[-200:]))
+                if p.dead():
+                    raise
+        if "login prompt" not in times:
+            raise Check("ovmf: the bound OVMF guest showed no login prompt within %ds"
+                        % full.HVM_BOOT)
+        p.login(password, 60)
+        secret_cmd = "echo result=$((%s))-%s  # %s" % (
+            "+".join(str(i) for i in range(1, 101)), kind, os.urandom(8).hex())
+        p.commands(secret_cmd)
+        m = p.s.mark()
+        p.s.send(b"echo efi=$(ls /sys/firmware/efi >/dev/null 2>&1 && echo yes || echo no) "
+                 b"xen=$(ls /sys/bus/xen/devices 2>/dev/null | tr '\\n' ,)\n")
+        g = p.s.expect(rb"efi=(yes|no) xen=(\S*)", 60, m, what="the guest's EFI and Xen bus")
+        log("ovmf: bound guest: booted by EFI: %s; Xen bus devices: %s"
+            % (g.group(1).decode(), g.group(2).decode() or "none"))
+        p.s.send(b"exit\n")
+        p.s.close_input()
+        p.s.wait(90)
+    except (Fail, Check):
+        p.relay_state(dom0)
+        after, txt = dm_state(dom0, kind, domid, "at the failure")
+        with open(os.path.join(out, "dm-after-bound.txt"), "w") as f:
+            f.write(txt)
+        evidence(dom0, domid, out, "bound")
+        dom0.run("xl destroy %d" % domid, check=False, timeout=60)
+        raise
+    finally:
+        p.s.kill()
+    log("ovmf: bound guest: unpause to the end of the session %.0fs" % (time.monotonic() - t1))
+    dec = p.rc("dec")
+    if dec != "0":
+        raise Check("ovmf: sc-dec exited %s (stderr: %s)" % (dec, p.err("dec")))
+    lvl = re.search(SEALED_LEVEL, p.err("dec"), re.M)
+    if not lvl:
+        raise Check("ovmf: sc-dec printed no seal level line, or another level: %s"
+                    % p.err("dec"))
+    log("ovmf: bound guest: %s" % lvl.group(0))
+    plain = bytes(p.s.buf)
+    for pat, what in BOUND_SEEN:
+        if not re.search(pat, plain):
+            raise Check("ovmf: the user did not see %s (%r) through sc-dec" % (what, pat))
+    after, txt = dm_state(dom0, kind, domid, "at the end")
+    with open(os.path.join(out, "dm-after-bound.txt"), "w") as f:
+        f.write(txt)
+    log("ovmf: bound guest's QEMU:\n%s" % txt)
+    evidence(dom0, domid, out, "bound")
+    cap = dom0.run("cat /tmp/cap-in-%s /tmp/cap-out-%s /tmp/relay-%s.err "
+                   "/var/log/xen/* 2>/dev/null; xenstore-ls -f; dmesg; xl dmesg"
+                   % (kind, kind, kind), check=False, timeout=60).stdout
+    with open(os.path.join(out, "dom0-captured-bound.bin"), "wb") as f:
+        f.write(cap)
+    for probe in (password, secret_cmd, secret_cmd.split("#")[-1].strip()):
+        if probe.encode() in cap:
+            raise Check("ovmf: dom0 captured something the user typed: %r" % probe[:20])
+    for leak in (b"result=5050", b"Welcome to the sccrypt test guest",
+                 b"UEFI Interactive Shell"):
+        if leak in cap:
+            raise Check("ovmf: dom0 captured guest output in plaintext: %r" % leak)
+    log("ovmf: nothing typed or printed appears in %d bytes dom0 captured" % len(cap))
+    dom0.run("xl destroy %d" % domid, check=False, timeout=60)
+    log("ovmf: figures: bound OVMF guest: %s; mapcache trace lines %d bound and paused, "
+        "%d at the end (buckets %d), privcmd mappings %d -> %d, gntdev %d -> %d"
+        % (", ".join("%s %.0fs" % kv for kv in times.items()), before["trace"],
+           after["trace"], after["remap"], before["privcmd"], after["privcmd"],
+           before["gntdev"], after["gntdev"]))
+    if after["trace"] != before["trace"]:
+        raise Check("ovmf: QEMU used its mapcache %d times for the bound guest"
+                    % (after["trace"] - before["trace"]))
+
+
+def run_sealed(q, dom0, password, a, serial_fpr):
+    parts = os.environ.get("SCCRYPT_HVMSEALED_PARTS", "unbound,bound").split(",")
+    out = os.path.abspath(a.out)
+    if "unbound" in parts:
+        sb, sa, st, efi = unbound(dom0, password, out)
+        log("ovmf: figures: unbound OVMF guest: mapcache trace lines %d before unpause, "
+            "%d at the end (buckets %d), privcmd mappings %d -> %d, gntdev %d -> %d, %s"
+            % (sb["trace"], sa["trace"], sa["remap"], sb["privcmd"], sa["privcmd"],
+               sb["gntdev"], sa["gntdev"],
+               ", ".join("%s %.0fs" % kv for kv in st.items()) or "no output"))
+        judge_unbound(sb, sa, st, efi)
+    if "bound" in parts:
+        bound(q, dom0, password, a, serial_fpr)
