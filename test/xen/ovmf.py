@@ -17,16 +17,18 @@ console -t serial`).  It prints the evidence: QEMU's mapcache trace events
 end.  It fails when the OVMF guest does not boot Linux to its shell prompt
 or QEMU used its mapcache for it.
 
-hvmsealed: the OVMF guest unbound as above (SCCRYPT_HVMSEALED_PARTS=bound
-leaves it out), then created paused, bound with the user's default least
+hvmsealed: the OVMF guest unbound as above, then created paused, bound with the user's default least
 level (SCCRYPT_REQUIRE=sealed: memory sealed, so no device model may map
 its RAM), unpaused, and logged in to through the user's pipeline; sc-dec
 must print "console UART, memory sealed".  Boot times, mapcache figures,
 and on a refused bind the pristine check's reason from Xen's serial line.
+SCCRYPT_HVMSEALED_PARTS (default "unbound,bound") names the parts to run,
+"control" (the direct-boot guest of the ovmf mode) among them.
 """
 
 import os
 import re
+import threading
 import time
 
 from xenqemu import Stream, Fail, log
@@ -36,6 +38,11 @@ GUEST_TIMEOUT = 600
 CONTROL_TIMEOUT = 300
 TRACE = r"xen_map_cache|xen_remap_bucket"
 TRACE_ARGS = ('"-trace","enable=xen_map_cache*","-trace","enable=xen_remap_bucket"')
+# The PV disk's life in QEMU's qdisk backend: its connections and its
+# frontend's states.  QEMU 7.2 has no trace event for the grant copies that
+# move the data; QEMU's read bytes (/proc/PID/io rchar) show the transfer.
+DISK_TRACE_ARGS = ('"-trace","enable=xen_block_connect","-trace","enable=xen_block_disconnect",'
+                   '"-trace","enable=xen_device_frontend_state"')
 # The control traces only the bucket remaps (each one a foreign mapping of
 # guest RAM): xen_map_cache fires on every lookup, and logging those for a
 # direct kernel boot slowed QEMU so that the guest printed nothing in 300 s.
@@ -51,6 +58,33 @@ class Check(Exception):
     """A property the mode checks does not hold (exit 1)."""
 
 
+class Timeline:
+    """Samples a Stream's buffer once a second into PATH: the seconds since
+    the start and what arrived since the last sample, one line each, so a
+    slow phase of the firmware shows where it is.  stop() ends it."""
+
+    def __init__(self, stream, path, start=0):
+        self.stream, self.path, self.pos = stream, path, start
+        self.t0 = time.monotonic()
+        self.done = threading.Event()
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        with open(self.path, "w") as f:
+            while not self.done.wait(1.0):
+                with self.stream.lock:
+                    new = bytes(self.stream.buf[self.pos:])
+                if new:
+                    self.pos += len(new)
+                    f.write("%7.1f %r\n" % (time.monotonic() - self.t0, new))
+                    f.flush()
+
+    def stop(self):
+        self.done.set()
+        self.t.join(5)
+
+
 def dm_state(dom0, kind, domid, tag):
     """QEMU's mapcache trace lines so far and its privcmd/gntdev mappings."""
     qlog = "/var/log/xen/qemu-dm-guest-%s.log" % kind
@@ -58,28 +92,37 @@ def dm_state(dom0, kind, domid, tag):
            "echo pid=$p; "
            "echo trace=$(grep -c -E '%s' %s); "
            "echo remap=$(grep -c xen_remap_bucket %s); "
+           "echo connect=$(grep -c xen_block_connect %s); "
+           "echo disconnect=$(grep -c xen_block_disconnect %s); "
+           "echo fstate=$(grep -c xen_device_frontend_state %s); "
+           "echo rchar=$(awk '/^rchar/{print $2}' /proc/$p/io); "
            "echo privcmd=$(grep -c privcmd /proc/$p/maps); "
            "echo gntdev=$(grep -c gntdev /proc/$p/maps); "
            "echo '--- privcmd and gntdev mappings'; "
            "grep -E 'privcmd|gntdev' /proc/$p/maps; "
            "echo '--- first mapcache trace lines'; "
            "grep -E '%s' %s | head -n 8"
-           % (domid, TRACE, qlog, qlog, TRACE, qlog))
+           % (domid, TRACE, qlog, qlog, qlog, qlog, qlog, TRACE, qlog))
     out = dom0.run(cmd, check=False, timeout=180).stdout.decode(errors="replace")
     vals = {}
-    for k in ("pid", "trace", "remap", "privcmd", "gntdev"):
+    for k in ("pid", "trace", "remap", "privcmd", "gntdev", "connect", "disconnect",
+              "fstate", "rchar"):
         m = re.search(r"^%s=(\d*)$" % k, out, re.M)
         vals[k] = int(m.group(1)) if m and m.group(1) else -1
     log("ovmf: %s %s: QEMU pid %d, mapcache trace lines %d (buckets mapped %d), "
-        "privcmd mappings %d, gntdev mappings %d"
+        "privcmd mappings %d, gntdev mappings %d; PV disk: %d connects, %d disconnects, "
+        "%d frontend state changes; QEMU read %d bytes (rchar)"
         % (kind, tag, vals["pid"], vals["trace"], vals["remap"], vals["privcmd"],
-           vals["gntdev"]))
+           vals["gntdev"], vals["connect"], vals["disconnect"], vals["fstate"],
+           vals["rchar"]))
     return vals, out
 
 
-def boot(dom0, kind, extra, out, pats, timeout):
+def boot(dom0, kind, extra, out, pats, timeout, q=None):
     """Create KIND paused (EXTRA: xl config lines), read its COM1, unpause,
-    wait for each of PATS in turn.  Returns (domid, before, times, stream)."""
+    wait for each of PATS in turn.  Returns (domid, before, times, stream).
+    With Q (Xen's serial line, where an unbound guest's port 0xe9 output
+    goes) timelines of both are written (timeline-*.txt)."""
     dom0.run("xl create -p /etc/xen/%s.cfg %s" % (kind, extra), timeout=120)
     domid = int(dom0.run("xl domid guest-%s" % kind).stdout.strip())
     before, txt = dm_state(dom0, kind, domid, "created paused")
@@ -88,17 +131,25 @@ def boot(dom0, kind, extra, out, pats, timeout):
     s = Stream(dom0.ssh_argv("root", ["-tt"]) + ["xl console -t serial %d" % domid],
                os.path.join(out, "console-%s.log" % kind))
     time.sleep(3)
+    tls = []
+    if q is not None:
+        tls = [Timeline(s, os.path.join(out, "timeline-%s-com1.txt" % kind)),
+               Timeline(q, os.path.join(out, "timeline-%s-xen.txt" % kind), len(q.serial()))]
     dom0.run("xl unpause %d" % domid)
     t0 = time.monotonic()
     times = {}
-    for pat, what in pats:
-        try:
-            s.expect(pat, max(1, timeout - (time.monotonic() - t0)), what=what)
-            times[what] = time.monotonic() - t0
-            log("ovmf: %s: %s on COM1 %.0fs after unpause" % (kind, what, times[what]))
-        except Fail as e:
-            log("ovmf: %s: no %s on COM1 within %ds (%s)"
-                % (kind, what, timeout, str(e)[-160:]))
+    try:
+        for pat, what in pats:
+            try:
+                s.expect(pat, max(1, timeout - (time.monotonic() - t0)), what=what)
+                times[what] = time.monotonic() - t0
+                log("ovmf: %s: %s on COM1 %.0fs after unpause" % (kind, what, times[what]))
+            except Fail as e:
+                log("ovmf: %s: no %s on COM1 within %ds (%s)"
+                    % (kind, what, timeout, str(e)[-160:]))
+    finally:
+        for tl in tls:
+            tl.stop()
     return domid, before, times, s
 
 
@@ -112,7 +163,7 @@ def login(s, password, kind):
     m = s.mark()
     s.send(b"echo sum=$((6*7)) efi=$(ls /sys/firmware/efi >/dev/null 2>&1 "
            b"&& echo yes || echo no) xen=$(ls /sys/bus/xen/devices 2>/dev/null | tr '\\n' ,)\r")
-    return s.expect(rb"sum=42 efi=(yes|no) xen=(\S*)", 60, m,
+    return s.expect(rb"sum=42 efi=(yes|no) xen=(\S*)\r?\n", 60, m,
                     what="%s command output" % kind).group(1)
 
 
@@ -160,11 +211,11 @@ def evidence(dom0, domid, out, tag):
     return txt
 
 
-def unbound(dom0, password, out):
+def unbound(dom0, password, out, q=None):
     """The OVMF guest unbound, COM1 QEMU's on a pty (xl console -t serial)."""
     kind = "hvm-sealed"
-    extra = "'serial=\"pty\"' 'device_model_args_hvm=[%s,\"-trace\",\"enable=xen_block_connect\"]'" % TRACE_ARGS
-    domid, before, times, s = boot(dom0, kind, extra, out, SEALED_PATS, GUEST_TIMEOUT)
+    extra = "'serial=\"pty\"' 'device_model_args_hvm=[%s,%s]'" % (TRACE_ARGS, DISK_TRACE_ARGS)
+    domid, before, times, s = boot(dom0, kind, extra, out, SEALED_PATS, GUEST_TIMEOUT, q)
     efi = None
     try:
         if "login prompt" in times:
@@ -244,6 +295,7 @@ def bound(q, dom0, password, a, serial_fpr):
     p = full.Pipe(dom0, env, domid, kind, kind, out)
     t1 = None
     times = {}
+    tl = Timeline(p.s, os.path.join(out, "timeline-bound-plain.txt"))
     try:
         dom0.run("xl unpause %d" % domid)
         t1 = time.monotonic()
@@ -268,7 +320,8 @@ def bound(q, dom0, password, a, serial_fpr):
         m = p.s.mark()
         p.s.send(b"echo efi=$(ls /sys/firmware/efi >/dev/null 2>&1 && echo yes || echo no) "
                  b"xen=$(ls /sys/bus/xen/devices 2>/dev/null | tr '\\n' ,)\n")
-        g = p.s.expect(rb"efi=(yes|no) xen=(\S*)", 60, m, what="the guest's EFI and Xen bus")
+        g = p.s.expect(rb"efi=(yes|no) xen=(\S*)\r?\n", 60, m,
+                       what="the guest's EFI and Xen bus")
         log("ovmf: bound guest: booted by EFI: %s; Xen bus devices: %s"
             % (g.group(1).decode(), g.group(2).decode() or "none"))
         p.s.send(b"exit\n")
@@ -283,6 +336,7 @@ def bound(q, dom0, password, a, serial_fpr):
         dom0.run("xl destroy %d" % domid, check=False, timeout=60)
         raise
     finally:
+        tl.stop()
         p.s.kill()
     log("ovmf: bound guest: unpause to the end of the session %.0fs" % (time.monotonic() - t1))
     dec = p.rc("dec")
@@ -316,11 +370,18 @@ def bound(q, dom0, password, a, serial_fpr):
             raise Check("ovmf: dom0 captured guest output in plaintext: %r" % leak)
     log("ovmf: nothing typed or printed appears in %d bytes dom0 captured" % len(cap))
     dom0.run("xl destroy %d" % domid, check=False, timeout=60)
+    try:    # Xen prints the UART's counters when the domain goes
+        u = q.expect(rb"SCCrypt: d%d: UART: [^\r\n]*" % domid, 30, mark)
+        log("ovmf: bound guest: %s" % u.group(0).decode(errors="replace"))
+    except Fail:
+        log("ovmf: bound guest: Xen printed no UART counters")
     log("ovmf: figures: bound OVMF guest: %s; mapcache trace lines %d bound and paused, "
-        "%d at the end (buckets %d), privcmd mappings %d -> %d, gntdev %d -> %d"
+        "%d at the end (buckets %d), privcmd mappings %d -> %d, gntdev %d -> %d; PV disk "
+        "after the bind: %d connects, %d disconnects, QEMU read %d bytes"
         % (", ".join("%s %.0fs" % kv for kv in times.items()), before["trace"],
            after["trace"], after["remap"], before["privcmd"], after["privcmd"],
-           before["gntdev"], after["gntdev"]))
+           before["gntdev"], after["gntdev"], after["connect"] - before["connect"],
+           after["disconnect"] - before["disconnect"], after["rchar"] - before["rchar"]))
     if after["trace"] != before["trace"]:
         raise Check("ovmf: QEMU used its mapcache %d times for the bound guest"
                     % (after["trace"] - before["trace"]))
@@ -329,12 +390,19 @@ def bound(q, dom0, password, a, serial_fpr):
 def run_sealed(q, dom0, password, a, serial_fpr):
     parts = os.environ.get("SCCRYPT_HVMSEALED_PARTS", "unbound,bound").split(",")
     out = os.path.abspath(a.out)
+    if "control" in parts:
+        cb, ca, ct = control(dom0, password, out)
+        log("ovmf: figures: control (SeaBIOS, direct kernel boot, unbound): mapcache trace "
+            "lines %d before unpause, %d at the end (buckets %d), login prompt %s"
+            % (cb["trace"], ca["trace"], ca["remap"],
+               "%.0fs" % ct["login prompt"] if "login prompt" in ct else "not seen"))
     if "unbound" in parts:
-        sb, sa, st, efi = unbound(dom0, password, out)
+        sb, sa, st, efi = unbound(dom0, password, out, q)
         log("ovmf: figures: unbound OVMF guest: mapcache trace lines %d before unpause, "
-            "%d at the end (buckets %d), privcmd mappings %d -> %d, gntdev %d -> %d, %s"
+            "%d at the end (buckets %d), privcmd mappings %d -> %d, gntdev %d -> %d, "
+            "PV disk %d connects, QEMU read %d bytes after unpause; %s"
             % (sb["trace"], sa["trace"], sa["remap"], sb["privcmd"], sa["privcmd"],
-               sb["gntdev"], sa["gntdev"],
+               sb["gntdev"], sa["gntdev"], sa["connect"], sa["rchar"] - sb["rchar"],
                ", ".join("%s %.0fs" % kv for kv in st.items()) or "no output"))
         judge_unbound(sb, sa, st, efi)
     if "bound" in parts:
