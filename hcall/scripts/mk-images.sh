@@ -185,7 +185,8 @@ done
 # serial="pty" on xl create's command line (test/xen/ovmf.py). QEMU's trace
 # events log every mapcache use (xen_map_cache*, xen_remap_bucket: one line
 # per 1 MiB bucket of guest RAM mapped), and the PV disk's connection and
-# its frontend's states (QEMU 7.2 has no trace event for grant copies).
+# its frontend's states (QEMU 7.2 has no trace event for grant copies),
+# each line with the time of day (-msg timestamp=on).
 if [ -n "${SC_OVMF:-}" ]; then
     [ -f "$SC_OVMF" ] || die "SC_OVMF=$SC_OVMF missing (hcall/scripts/build-ovmfxen.sh builds it)"
     command -v mkfs.fat >/dev/null || die "mkfs.fat not found (install dosfstools)"
@@ -220,7 +221,7 @@ sdl = 0
 vkb_device = 0
 usb = 0
 xen_platform_pci = 1
-device_model_args_hvm = [ "-trace", "enable=xen_map_cache*", "-trace", "enable=xen_remap_bucket", "-trace", "enable=xen_block_connect", "-trace", "enable=xen_block_disconnect", "-trace", "enable=xen_device_frontend_state" ]
+device_model_args_hvm = [ "-trace", "enable=xen_map_cache*", "-trace", "enable=xen_remap_bucket", "-trace", "enable=xen_block_connect", "-trace", "enable=xen_block_disconnect", "-trace", "enable=xen_device_frontend_state", "-msg", "timestamp=on" ]
 CFG
 fi
 for t in pv pvh; do

@@ -23,7 +23,9 @@ its RAM), unpaused, and logged in to through the user's pipeline; sc-dec
 must print "console UART, memory sealed".  Boot times, mapcache figures,
 and on a refused bind the pristine check's reason from Xen's serial line.
 SCCRYPT_HVMSEALED_PARTS (default "unbound,bound") names the parts to run,
-"control" (the direct-boot guest of the ovmf mode) among them.
+among them "control" (the direct-boot guest of the ovmf mode) and
+"bound-norelay" (bound, unpaused with no relay: progress from QEMU's disk
+trace only).
 """
 
 import os
@@ -42,7 +44,7 @@ TRACE_ARGS = ('"-trace","enable=xen_map_cache*","-trace","enable=xen_remap_bucke
 # frontend's states.  QEMU 7.2 has no trace event for the grant copies that
 # move the data; QEMU's read bytes (/proc/PID/io rchar) show the transfer.
 DISK_TRACE_ARGS = ('"-trace","enable=xen_block_connect","-trace","enable=xen_block_disconnect",'
-                   '"-trace","enable=xen_device_frontend_state"')
+                   '"-trace","enable=xen_device_frontend_state","-msg","timestamp=on"')
 # The control traces only the bucket remaps (each one a foreign mapping of
 # guest RAM): xen_map_cache fires on every lookup, and logging those for a
 # direct kernel boot slowed QEMU so that the guest printed nothing in 300 s.
@@ -135,7 +137,7 @@ def boot(dom0, kind, extra, out, pats, timeout, q=None):
     if q is not None:
         tls = [Timeline(s, os.path.join(out, "timeline-%s-com1.txt" % kind)),
                Timeline(q, os.path.join(out, "timeline-%s-xen.txt" % kind), len(q.serial()))]
-    dom0.run("xl unpause %d" % domid)
+    tu = unpause(dom0, domid)
     t0 = time.monotonic()
     times = {}
     try:
@@ -150,6 +152,7 @@ def boot(dom0, kind, extra, out, pats, timeout, q=None):
     finally:
         for tl in tls:
             tl.stop()
+    times.update(disk_times(dom0, kind, tu))
     return domid, before, times, s
 
 
@@ -193,6 +196,74 @@ def control(dom0, password, out):
         raise Check("ovmf: the trace saw no mapcache use by the direct-boot control "
                     "guest: it cannot show the OVMF guest's absence of it")
     return before, after, times
+
+
+def unpause(dom0, domid):
+    """Unpauses DOMID; returns dom0's clock at that moment, to the second
+    (busybox's date; QEMU's trace lines carry the same clock)."""
+    r = dom0.run("date +%%s; xl unpause %d" % domid)
+    return float(r.stdout.split()[0])
+
+
+def disk_times(dom0, kind, t_unpause):
+    """Seconds from the unpause to the PV disk's first connection (OVMF's
+    XenPvBlkDxe, during its boot manager's connect-all) and its last
+    disconnection after that (OVMF letting go at ExitBootServices, just
+    before the kernel): progress marks that need no console."""
+    qlog = "/var/log/xen/qemu-dm-guest-%s.log" % kind
+    r = dom0.run("grep -E 'xen_block_(dis)?connect' %s" % qlog, check=False)
+    t = {}
+    for m in re.finditer(rb"@(\d+)\.(\d+):xen_block_(connect|disconnect)",
+                         r.stdout):
+        at = int(m.group(1)) + int(m.group(2)) / 1e6 - t_unpause
+        if m.group(3) == b"connect":
+            t.setdefault("disk connected", at)
+        elif "disk connected" in t:
+            t["disk released"] = at     # QEMU disconnects first, then connects
+    return t
+
+
+def bound_norelay(q, dom0, password, a, serial_fpr):
+    """The OVMF guest bound as in bound(), but unpaused with no relay
+    attached (no session, so no chaff and no relay traffic): its progress is
+    read from QEMU's PV disk trace.  Shows whether a bound guest's slower
+    boot is the seal's or the session's."""
+    out = os.path.abspath(a.out)
+    kind = "hvm-sealed"
+    env, pubfile = full.setup_env(dom0, a, serial_fpr)
+    mark = len(q.serial())
+    domid = full.bind_new(dom0, env, pubfile, serial_fpr, kind + "-norelay", out, cfg=kind)
+    t0 = unpause(dom0, domid)
+    t1 = time.monotonic()
+    end = t1 + full.HVM_BOOT
+    seen = {}       # polled every 5 s, whatever the trace lines' format
+    qlog = "/var/log/xen/qemu-dm-guest-%s.log" % kind
+    # QEMU logs a disconnect before each connect; OVMF's release is the second.
+    while time.monotonic() < end and "disk released" not in seen:
+        time.sleep(5)
+        r = dom0.run("echo c=$(grep -c xen_block_connect %s) d=$(grep -c xen_block_disconnect %s)"
+                     % (qlog, qlog), check=False)
+        m = re.search(rb"c=(\d+) d=(\d+)", r.stdout)
+        if m and int(m.group(1)) and "disk connected" not in seen:
+            seen["disk connected"] = time.monotonic() - t1
+        if m and int(m.group(2)) >= 2:
+            seen["disk released"] = time.monotonic() - t1
+    log("ovmf: bound, no relay: polled (5 s): %s"
+        % ", ".join("%s by %.0fs" % kv for kv in seen.items()))
+    t = disk_times(dom0, kind, t0)
+    r = dom0.run("grep -E 'xen_block_(dis)?connect' /var/log/xen/qemu-dm-guest-%s.log"
+                 % kind, check=False)
+    log("ovmf: bound, no relay: QEMU's disk trace lines:\n%s"
+        % r.stdout.decode(errors="replace"))
+    log("ovmf: figures: bound OVMF guest, no relay attached: %s"
+        % (", ".join("%s %.0fs after unpause" % kv for kv in t.items()) or
+           "no PV disk connection within %ds" % full.HVM_BOOT))
+    dom0.run("xl destroy %d" % domid, check=False, timeout=60)
+    try:
+        u = q.expect(rb"SCCrypt: d%d: UART: [^\r\n]*" % domid, 30, mark)
+        log("ovmf: bound guest, no relay: %s" % u.group(0).decode(errors="replace"))
+    except Fail:
+        pass
 
 
 def evidence(dom0, domid, out, tag):
@@ -297,7 +368,7 @@ def bound(q, dom0, password, a, serial_fpr):
     times = {}
     tl = Timeline(p.s, os.path.join(out, "timeline-bound-plain.txt"))
     try:
-        dom0.run("xl unpause %d" % domid)
+        tu = unpause(dom0, domid)
         t1 = time.monotonic()
         for pat, what in SEALED_PATS:
             try:
@@ -324,6 +395,7 @@ def bound(q, dom0, password, a, serial_fpr):
                        what="the guest's EFI and Xen bus")
         log("ovmf: bound guest: booted by EFI: %s; Xen bus devices: %s"
             % (g.group(1).decode(), g.group(2).decode() or "none"))
+        times.update(disk_times(dom0, kind, tu))
         p.s.send(b"exit\n")
         p.s.close_input()
         p.s.wait(90)
@@ -405,5 +477,7 @@ def run_sealed(q, dom0, password, a, serial_fpr):
                sb["gntdev"], sa["gntdev"], sa["connect"], sa["rchar"] - sb["rchar"],
                ", ".join("%s %.0fs" % kv for kv in st.items()) or "no output"))
         judge_unbound(sb, sa, st, efi)
+    if "bound-norelay" in parts:
+        bound_norelay(q, dom0, password, a, serial_fpr)
     if "bound" in parts:
         bound(q, dom0, password, a, serial_fpr)
