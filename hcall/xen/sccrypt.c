@@ -758,7 +758,21 @@ void sccrypt_domain_destroy(struct domain *d)
         list_del(&s->list);
         if ( session_open(s) )
         {
-            session_end_final(&s->dom, s->session, SC_CLOSE_GUEST_GONE, run_ms(s));
+            uint64_t now = run_ms(s);
+
+            /*
+             * What kept the session open, for a session that should have
+             * ended (counts and states only, after the guest is gone).
+             */
+            printk(XENLOG_INFO "SCCrypt: d%d: session open at the end: state %u, "
+                   "input pending %u%s, backlog %zu, output owed %d, quiet %u ms, "
+                   "last output %"PRIu64" ms before, ring out %u, timer %s\n",
+                   d->domain_id, s->dom.state, s->dom.pending_len,
+                   s->dom.brk_pending ? " and a BREAK" : "", s->bl.len,
+                   sc_vmm_output_owed(&s->dom), s->dom.quiet_ms,
+                   now >= s->dom.last_output_ms ? now - s->dom.last_output_ms : 0,
+                   ring_out_used(s), timer_is_active(&s->timer) ? "armed" : "not armed");
+            session_end_final(&s->dom, s->session, SC_CLOSE_GUEST_GONE, now);
             /* The relay fetches its final record; the ports still exist. */
             notify_relay(s);
         }
