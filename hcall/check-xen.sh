@@ -17,8 +17,9 @@
 # Environment:
 #   SCCRYPT_XEN_WORK  cache and work folder (default ~/.cache/sccrypt-xen)
 #   SCCRYPT_XEN_SKIP_DEPS=1  do not run apt (packages already there)
-#   OVMFXEN_TARGET=DEBUG  ovmf and hvmsealed modes: OvmfXen built with its
-#                     debug output (to port 0xe9); RELEASE by default
+#   OVMFXEN_TARGET=DEBUG  ovmf and hvmsealed modes: OvmfXen's DEBUG build
+#                     (its log to port 0x402 if a device answers there);
+#                     RELEASE by default
 #   SCCRYPT_XEN_FLASK=0  skip the FLASK compile check. By default full mode
 #                     also builds the patched hypervisor a second time with
 #                     CONFIG_XSM_FLASK=y and the built-in FLASK policy
