@@ -1,9 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# check-xen.sh [smoke|full|hvmseal|bench]: the real-hypervisor test tier, from nothing.
-# (hvmseal: the HVM seal's attacks alone, test/xen/hvmseal.py; bench: the
-# patched build and image of full, then figures, no checks.)
+# check-xen.sh [smoke|full|hvmseal|bench|ovmf|hvmsealed]: the real-hypervisor
+# test tier, from nothing. (hvmseal: the HVM seal's attacks alone,
+# test/xen/hvmseal.py; bench: the patched build and image of full, then
+# figures, no checks; ovmf and hvmsealed: the same build and OvmfXen
+# (scripts/build-ovmfxen.sh), then an HVM guest booted by OVMF from a PV
+# disk with QEMU's mapcache traced: ovmf unbound beside the direct-boot
+# control, hvmsealed unbound and then bound at the level "memory sealed",
+# test/xen/ovmf.py.)
 # Installs the Debian packages it needs (with deb-src entries), fetches
 # Debian's Xen 4.17 source and binary packages into a cache folder,
 # applies hcall/patches, builds the hypervisor, builds the dom0 and guest
@@ -12,6 +17,9 @@
 # Environment:
 #   SCCRYPT_XEN_WORK  cache and work folder (default ~/.cache/sccrypt-xen)
 #   SCCRYPT_XEN_SKIP_DEPS=1  do not run apt (packages already there)
+#   OVMFXEN_TARGET=DEBUG  ovmf and hvmsealed modes: OvmfXen's DEBUG build
+#                     (its log to port 0x402 if a device answers there);
+#                     RELEASE by default
 #   SCCRYPT_XEN_FLASK=0  skip the FLASK compile check. By default full mode
 #                     also builds the patched hypervisor a second time with
 #                     CONFIG_XSM_FLASK=y and the built-in FLASK policy
@@ -24,8 +32,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 MODE=${1:-full}
 case $MODE in
-smoke|full|bench) ;;
-*) echo "check-xen: mode $MODE: smoke, full or bench" >&2; exit 2 ;;
+smoke|full|hvmseal|bench|ovmf|hvmsealed) ;;
+*) echo "check-xen: mode $MODE: smoke, full, hvmseal, bench, ovmf or hvmsealed" >&2; exit 2 ;;
 esac
 # bench boots the same patched hypervisor and image as full.
 PATCHED=yes
@@ -91,6 +99,13 @@ if [ "$PATCHED" = yes ]; then
     export SC_XENCONSOLED="$BUILD/xen-build/xenconsoled"
     export SC_GUEST_IO="$HERE/work/sc-guest-io"
 fi
+case $MODE in
+ovmf|hvmsealed)
+    step "OvmfXen (edk2's Xen platform: XenBusDxe, XenPvBlkDxe)"
+    SC_OVMF=$("$HERE/scripts/build-ovmfxen.sh" "$W")
+    export SC_OVMF
+    ;;
+esac
 step "build the dom0 and guest images"
 "$HERE/scripts/mk-images.sh" "$W/stage" "$IMG" $EXTRA
 

@@ -63,6 +63,7 @@ p=$tmp/0001.patch
     done
 } > "$p"
 mv "$p" "$OUT/0001-sccrypt-core-and-hypercall.patch"
-cp "$HERE/patches/0002-sccrypt-hooks.patch" "$OUT/"
-printf '%s\n' 0001-sccrypt-core-and-hypercall.patch 0002-sccrypt-hooks.patch > "$OUT/series"
+cp "$HERE/patches/0002-sccrypt-hooks.patch" "$HERE/patches/0003-svm-cr8-write-exit.patch" "$OUT/"
+printf '%s\n' 0001-sccrypt-core-and-hypercall.patch 0002-sccrypt-hooks.patch \
+    0003-svm-cr8-write-exit.patch > "$OUT/series"
 echo "gen-patch: $OUT: $(cat "$OUT"/0001-*.patch "$OUT"/0002-*.patch | grep -c '^+[^+]') lines added" >&2

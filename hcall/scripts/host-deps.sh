@@ -12,7 +12,7 @@ SUDO=
 
 PKGS="qemu-system-x86 busybox-static cpio libxen-dev gcc libc6-dev make flex
 bison python3 dpkg-dev xz-utils openssh-client openssh-server ca-certificates
-patch pkg-config libssl-dev checkpolicy"
+patch pkg-config libssl-dev checkpolicy mtools dosfstools"
 
 need=
 for p in $PKGS; do

@@ -167,6 +167,63 @@ xen_platform_pci = 1
 $ser
 CFG
 done
+# hvm-sealed.cfg, only when SC_OVMF names a firmware image (check-xen's
+# ovmf and hvmsealed modes; the other modes' dom0 image stays as it was): an
+# HVM guest whose firmware route needs no emulated DMA, so the device model
+# never has to map guest RAM and the guest can be bound at the level
+# "memory sealed" (hcall/README.md, "A sealed HVM guest's firmware route").
+# SC_OVMF is OvmfXen's OVMF.fd (scripts/build-ovmfxen.sh: edk2's Xen
+# platform, with XenBusDxe and XenPvBlkDxe), given to libxl with
+# bios_path_override. It boots Linux's EFI stub from a PV disk served by
+# QEMU's qdisk backend through grants the guest gives, at xvde (index 4:
+# never emulated). Read-write: Debian's QEMU 7.2 refuses a read-only qdisk
+# ("realization of device xen-disk failed: Block node is read-only"); the
+# image is dom0's own copy in its initramfs. The disk is a FAT ESP with the
+# kernel, the guest's initramfs and a startup.nsh for OVMF's shell, which
+# passes the command line (the EFI stub loads initrd= from the same volume).
+# No emulated serial: a bound guest's COM1 is Xen's; the unbound run adds
+# serial="pty" on xl create's command line (test/xen/ovmf.py). QEMU's trace
+# events log every mapcache use (xen_map_cache*, xen_remap_bucket: one line
+# per 1 MiB bucket of guest RAM mapped), and the PV disk's connection and
+# its frontend's states (QEMU 7.2 has no trace event for grant copies),
+# each line with the time of day (-msg timestamp=on).
+if [ -n "${SC_OVMF:-}" ]; then
+    [ -f "$SC_OVMF" ] || die "SC_OVMF=$SC_OVMF missing (hcall/scripts/build-ovmfxen.sh builds it)"
+    command -v mkfs.fat >/dev/null || die "mkfs.fat not found (install dosfstools)"
+    command -v mcopy >/dev/null || die "mcopy not found (install mtools)"
+    cp "$SC_OVMF" "$D/usr/lib/xen-4.17/boot/ovmf-xen.fd"
+    ESP=$OUT/esp.img
+    rm -f "$ESP"
+    kb=$(( ($(stat -c %s "$OUT/vmlinuz") + $(stat -c %s "$OUT/guest.cpio.gz")) / 1024 + 4096 ))
+    mkfs.fat -C -n SCESP "$ESP" "$kb" >/dev/null
+    # pci=noearly as in hvm.cfg (Linux's early PCI scans: minutes under TCG).
+    printf '%s\r\n' '@echo -off' \
+        'fs0:\vmlinuz.efi initrd=\initrd.img console=ttyS0 earlyprintk=ttyS0 quiet pci=noearly' \
+        > "$OUT/startup.nsh"
+    MTOOLS_SKIP_CHECK=1 mcopy -i "$ESP" "$OUT/vmlinuz" ::/vmlinuz.efi
+    MTOOLS_SKIP_CHECK=1 mcopy -i "$ESP" "$OUT/guest.cpio.gz" ::/initrd.img
+    MTOOLS_SKIP_CHECK=1 mcopy -i "$ESP" "$OUT/startup.nsh" ::/startup.nsh
+    rm -f "$OUT/startup.nsh"
+    cp "$ESP" "$D/boot/esp.img"
+    cat > "$D/etc/xen/hvm-sealed.cfg" <<CFG
+name = "guest-hvm-sealed"
+type = "hvm"
+bios = "ovmf"
+bios_path_override = "/usr/lib/xen-4.17/boot/ovmf-xen.fd"
+disk = [ "format=raw,vdev=xvde,access=rw,backendtype=qdisk,target=/boot/esp.img" ]
+memory = 256
+vcpus = 1
+on_crash = "destroy"
+vif = []
+vga = "none"
+vnc = 0
+sdl = 0
+vkb_device = 0
+usb = 0
+xen_platform_pci = 1
+device_model_args_hvm = [ "-trace", "enable=xen_map_cache*", "-trace", "enable=xen_remap_bucket", "-trace", "enable=xen_block_connect", "-trace", "enable=xen_block_disconnect", "-trace", "enable=xen_device_frontend_state", "-msg", "timestamp=on" ]
+CFG
+fi
 for t in pv pvh; do
     cat > "$D/etc/xen/$t.cfg" <<CFG
 name = "guest-$t"

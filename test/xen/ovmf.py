@@ -1,0 +1,490 @@
+# SPDX-License-Identifier: MIT
+"""check-xen modes ovmf and hvmsealed: the firmware route of a sealed HVM guest.
+
+hvm-sealed.cfg (mk-images.sh, with SC_OVMF) boots OvmfXen (edk2's Xen
+platform, scripts/build-ovmfxen.sh), which loads Linux's EFI stub and its
+initramfs from a PV disk (qdisk backend at xvde, never emulated) through
+its XenBusDxe and XenPvBlkDxe: no direct kernel boot, so no fw_cfg DMA, so
+QEMU should never need to map guest RAM.
+
+ovmf: first the control, hvm-serial.cfg (SeaBIOS, direct kernel boot
+through fw_cfg DMA) with QEMU's bucket trace, to show the trace sees
+mapcache use (SCCRYPT_OVMF_CONTROL=0 leaves it out), then the OVMF guest;
+both unbound, read through the stock path (QEMU's COM1 on a pty, `xl
+console -t serial`).  It prints the evidence: QEMU's mapcache trace events
+(xen_map_cache*, xen_remap_bucket), the foreign (privcmd) and grant
+(gntdev) mappings in QEMU's address space, before the unpause and at the
+end.  It fails when the OVMF guest does not boot Linux to its shell prompt
+or QEMU used its mapcache for it.
+
+hvmsealed: the OVMF guest unbound as above, then created paused, bound with the user's default least
+level (SCCRYPT_REQUIRE=sealed: memory sealed, so no device model may map
+its RAM), unpaused, and logged in to through the user's pipeline; sc-dec
+must print "console UART, memory sealed".  Boot times, mapcache figures,
+and on a refused bind the pristine check's reason from Xen's serial line.
+SCCRYPT_HVMSEALED_PARTS (default "unbound,bound") names the parts to run,
+among them "control" (the direct-boot guest of the ovmf mode) and
+"bound-norelay" (bound, unpaused with no relay: progress from QEMU's disk
+trace only).
+"""
+
+import os
+import re
+import threading
+import time
+
+from xenqemu import Stream, Fail, log
+import full
+
+GUEST_TIMEOUT = 600
+CONTROL_TIMEOUT = 300
+TRACE = r"xen_map_cache|xen_remap_bucket"
+TRACE_ARGS = ('"-trace","enable=xen_map_cache*","-trace","enable=xen_remap_bucket"')
+# The PV disk's life in QEMU's qdisk backend: its connections and its
+# frontend's states.  QEMU 7.2 has no trace event for the grant copies that
+# move the data; QEMU's read bytes (/proc/PID/io rchar) show the transfer.
+DISK_TRACE_ARGS = ('"-trace","enable=xen_block_connect","-trace","enable=xen_block_disconnect",'
+                   '"-trace","enable=xen_device_frontend_state","-msg","timestamp=on"')
+# The control traces only the bucket remaps (each one a foreign mapping of
+# guest RAM): xen_map_cache fires on every lookup, and logging those for a
+# direct kernel boot slowed QEMU so that the guest printed nothing in 300 s.
+CONTROL_TRACE_ARGS = '"-trace","enable=xen_remap_bucket"'
+# What OvmfXen and Linux show on COM1 on the way to the login prompt.
+SEALED_PATS = ((rb"UEFI|Shell|startup\.nsh|\x1b\[2J", "OVMF's output"),
+               (rb"startup\.nsh|Shell>", "OVMF's shell"),
+               (rb"EFI stub|Linux version|sccrypt-guest|Welcome", "the kernel's output"),
+               (rb"login: ", "login prompt"))
+
+
+class Check(Exception):
+    """A property the mode checks does not hold (exit 1)."""
+
+
+class Timeline:
+    """Samples a Stream's buffer once a second into PATH: the seconds since
+    the start and what arrived since the last sample, one line each, so a
+    slow phase of the firmware shows where it is.  stop() ends it."""
+
+    def __init__(self, stream, path, start=0):
+        self.stream, self.path, self.pos = stream, path, start
+        self.t0 = time.monotonic()
+        self.done = threading.Event()
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        with open(self.path, "w") as f:
+            while not self.done.wait(1.0):
+                with self.stream.lock:
+                    new = bytes(self.stream.buf[self.pos:])
+                if new:
+                    self.pos += len(new)
+                    f.write("%7.1f %r\n" % (time.monotonic() - self.t0, new))
+                    f.flush()
+
+    def stop(self):
+        self.done.set()
+        self.t.join(5)
+
+
+def dm_state(dom0, kind, domid, tag):
+    """QEMU's mapcache trace lines so far and its privcmd/gntdev mappings."""
+    qlog = "/var/log/xen/qemu-dm-guest-%s.log" % kind
+    cmd = ("p=$(ps | grep -v grep | grep 'xen-domid %d ' | awk '{print $1}' | head -n1); "
+           "echo pid=$p; "
+           "echo trace=$(grep -c -E '%s' %s); "
+           "echo remap=$(grep -c xen_remap_bucket %s); "
+           "echo connect=$(grep -c xen_block_connect %s); "
+           "echo disconnect=$(grep -c xen_block_disconnect %s); "
+           "echo fstate=$(grep -c xen_device_frontend_state %s); "
+           "echo rchar=$(awk '/^rchar/{print $2}' /proc/$p/io); "
+           "echo privcmd=$(grep -c privcmd /proc/$p/maps); "
+           "echo gntdev=$(grep -c gntdev /proc/$p/maps); "
+           "echo '--- privcmd and gntdev mappings'; "
+           "grep -E 'privcmd|gntdev' /proc/$p/maps; "
+           "echo '--- first mapcache trace lines'; "
+           "grep -E '%s' %s | head -n 8"
+           % (domid, TRACE, qlog, qlog, qlog, qlog, qlog, TRACE, qlog))
+    out = dom0.run(cmd, check=False, timeout=180).stdout.decode(errors="replace")
+    vals = {}
+    for k in ("pid", "trace", "remap", "privcmd", "gntdev", "connect", "disconnect",
+              "fstate", "rchar"):
+        m = re.search(r"^%s=(\d*)$" % k, out, re.M)
+        vals[k] = int(m.group(1)) if m and m.group(1) else -1
+    log("ovmf: %s %s: QEMU pid %d, mapcache trace lines %d (buckets mapped %d), "
+        "privcmd mappings %d, gntdev mappings %d; PV disk: %d connects, %d disconnects, "
+        "%d frontend state changes; QEMU read %d bytes (rchar)"
+        % (kind, tag, vals["pid"], vals["trace"], vals["remap"], vals["privcmd"],
+           vals["gntdev"], vals["connect"], vals["disconnect"], vals["fstate"],
+           vals["rchar"]))
+    return vals, out
+
+
+def boot(dom0, kind, extra, out, pats, timeout, q=None):
+    """Create KIND paused (EXTRA: xl config lines), read its COM1, unpause,
+    wait for each of PATS in turn.  Returns (domid, before, times, stream).
+    With Q (Xen's serial line, where an unbound guest's port 0xe9 output
+    goes) timelines of both are written (timeline-*.txt)."""
+    dom0.run("xl create -p /etc/xen/%s.cfg %s" % (kind, extra), timeout=120)
+    domid = int(dom0.run("xl domid guest-%s" % kind).stdout.strip())
+    before, txt = dm_state(dom0, kind, domid, "created paused")
+    with open(os.path.join(out, "dm-before-%s.txt" % kind), "w") as f:
+        f.write(txt)
+    s = Stream(dom0.ssh_argv("root", ["-tt"]) + ["xl console -t serial %d" % domid],
+               os.path.join(out, "console-%s.log" % kind))
+    time.sleep(3)
+    tls = []
+    if q is not None:
+        tls = [Timeline(s, os.path.join(out, "timeline-%s-com1.txt" % kind)),
+               Timeline(q, os.path.join(out, "timeline-%s-xen.txt" % kind), len(q.serial()))]
+    tu = unpause(dom0, domid)
+    t0 = time.monotonic()
+    times = {}
+    try:
+        for pat, what in pats:
+            try:
+                s.expect(pat, max(1, timeout - (time.monotonic() - t0)), what=what)
+                times[what] = time.monotonic() - t0
+                log("ovmf: %s: %s on COM1 %.0fs after unpause" % (kind, what, times[what]))
+            except Fail as e:
+                log("ovmf: %s: no %s on COM1 within %ds (%s)"
+                    % (kind, what, timeout, str(e)[-160:]))
+    finally:
+        for tl in tls:
+            tl.stop()
+    times.update(disk_times(dom0, kind, tu))
+    return domid, before, times, s
+
+
+def login(s, password, kind):
+    m = s.mark()
+    s.send(b"root\r")
+    s.expect(rb"Password: ", 60, m, what="%s password prompt" % kind)
+    m = s.mark()
+    s.send(password.encode() + b"\r")
+    s.expect(rb"guest# ", 60, m, what="%s shell prompt" % kind)
+    m = s.mark()
+    s.send(b"echo sum=$((6*7)) efi=$(ls /sys/firmware/efi >/dev/null 2>&1 "
+           b"&& echo yes || echo no) xen=$(ls /sys/bus/xen/devices 2>/dev/null | tr '\\n' ,)\r")
+    return s.expect(rb"sum=42 efi=(yes|no) xen=(\S*)\r?\n", 60, m,
+                    what="%s command output" % kind).group(1)
+
+
+def control(dom0, password, out):
+    """The SeaBIOS guest booted by direct kernel boot, traced the same way:
+    the trace must see QEMU map guest RAM here, or its silence for the OVMF
+    guest proves nothing."""
+    kind = "hvm-serial"
+    domid, before, times, s = boot(
+        dom0, kind, "'device_model_args_hvm=[%s]'" % CONTROL_TRACE_ARGS, out,
+        ((rb"login: ", "login prompt"),), CONTROL_TIMEOUT)
+    try:
+        if "login prompt" in times:
+            login(s, password, kind)
+            log("ovmf: control: logged in; login prompt %.0fs after unpause"
+                % times["login prompt"])
+    except Fail as e:
+        log("ovmf: control: login failed: %s" % str(e)[-200:])
+    finally:
+        s.kill()
+    after, txt = dm_state(dom0, kind, domid, "at the end")
+    with open(os.path.join(out, "dm-after-%s.txt" % kind), "w") as f:
+        f.write(txt)
+    log("ovmf: control's QEMU:\n%s" % txt)
+    dom0.run("xl destroy %d" % domid, check=False, timeout=60)
+    if after["trace"] <= before["trace"]:
+        raise Check("ovmf: the trace saw no mapcache use by the direct-boot control "
+                    "guest: it cannot show the OVMF guest's absence of it")
+    return before, after, times
+
+
+def unpause(dom0, domid):
+    """Unpauses DOMID; returns dom0's clock at that moment, to the second
+    (busybox's date; QEMU's trace lines carry the same clock)."""
+    r = dom0.run("date +%%s; xl unpause %d" % domid)
+    return float(r.stdout.split()[0])
+
+
+def disk_times(dom0, kind, t_unpause):
+    """Seconds from the unpause to the PV disk's first connection (OVMF's
+    XenPvBlkDxe, during its boot manager's connect-all) and its last
+    disconnection after that (OVMF letting go at ExitBootServices, just
+    before the kernel): progress marks that need no console."""
+    qlog = "/var/log/xen/qemu-dm-guest-%s.log" % kind
+    r = dom0.run("grep -E 'xen_block_(dis)?connect' %s" % qlog, check=False)
+    t = {}
+    for m in re.finditer(rb"@(\d+)\.(\d+):xen_block_(connect|disconnect)",
+                         r.stdout):
+        at = int(m.group(1)) + int(m.group(2)) / 1e6 - t_unpause
+        if m.group(3) == b"connect":
+            t.setdefault("disk connected", at)
+        elif "disk connected" in t:
+            t["disk released"] = at     # QEMU disconnects first, then connects
+    return t
+
+
+def bound_norelay(q, dom0, password, a, serial_fpr):
+    """The OVMF guest bound as in bound(), but unpaused with no relay
+    attached (no session, so no chaff and no relay traffic): its progress is
+    read from QEMU's PV disk trace.  Shows whether a bound guest's slower
+    boot is the seal's or the session's."""
+    out = os.path.abspath(a.out)
+    kind = "hvm-sealed"
+    env, pubfile = full.setup_env(dom0, a, serial_fpr)
+    mark = len(q.serial())
+    domid = full.bind_new(dom0, env, pubfile, serial_fpr, kind + "-norelay", out, cfg=kind)
+    t0 = unpause(dom0, domid)
+    t1 = time.monotonic()
+    end = t1 + full.HVM_BOOT
+    seen = {}       # polled every 5 s, whatever the trace lines' format
+    qlog = "/var/log/xen/qemu-dm-guest-%s.log" % kind
+    # QEMU logs a disconnect before each connect; OVMF's release is the second.
+    while time.monotonic() < end and "disk released" not in seen:
+        time.sleep(5)
+        r = dom0.run("echo c=$(grep -c xen_block_connect %s) d=$(grep -c xen_block_disconnect %s)"
+                     % (qlog, qlog), check=False)
+        m = re.search(rb"c=(\d+) d=(\d+)", r.stdout)
+        if m and int(m.group(1)) and "disk connected" not in seen:
+            seen["disk connected"] = time.monotonic() - t1
+        if m and int(m.group(2)) >= 2:
+            seen["disk released"] = time.monotonic() - t1
+    log("ovmf: bound, no relay: polled (5 s): %s"
+        % ", ".join("%s by %.0fs" % kv for kv in seen.items()))
+    t = disk_times(dom0, kind, t0)
+    r = dom0.run("grep -E 'xen_block_(dis)?connect' /var/log/xen/qemu-dm-guest-%s.log"
+                 % kind, check=False)
+    log("ovmf: bound, no relay: QEMU's disk trace lines:\n%s"
+        % r.stdout.decode(errors="replace"))
+    log("ovmf: figures: bound OVMF guest, no relay attached: %s"
+        % (", ".join("%s %.0fs after unpause" % kv for kv in t.items()) or
+           "no PV disk connection within %ds" % full.HVM_BOOT))
+    dom0.run("xl destroy %d" % domid, check=False, timeout=60)
+    try:
+        u = q.expect(rb"SCCrypt: d%d: UART: [^\r\n]*" % domid, 30, mark)
+        log("ovmf: bound guest, no relay: %s" % u.group(0).decode(errors="replace"))
+    except Fail:
+        pass
+
+
+def evidence(dom0, domid, out, tag):
+    """The PV disk's xenstore states and what Xen logged about the domain."""
+    r = dom0.run("echo '--- the PV disk in xenstore'; "
+                 "xenstore-ls -f /local/domain/%d/device/vbd | grep -E 'state|ring'; "
+                 "xenstore-ls -f /local/domain/0/backend/qdisk/%d | grep -E '/state'; "
+                 "echo '--- Xen about d%d (its port 0xe9 lines excepted)'; "
+                 "xl dmesg | grep -E 'd%d' | grep -v '^(d%d)' | tail -n 12"
+                 % (domid, domid, domid, domid, domid),
+                 check=False, timeout=60)
+    txt = r.stdout.decode(errors="replace")
+    with open(os.path.join(out, "evidence-%s.txt" % tag), "w") as f:
+        f.write(txt)
+    log("ovmf: %s evidence:\n%s" % (tag, txt))
+    return txt
+
+
+def unbound(dom0, password, out, q=None):
+    """The OVMF guest unbound, COM1 QEMU's on a pty (xl console -t serial)."""
+    kind = "hvm-sealed"
+    extra = "'serial=\"pty\"' 'device_model_args_hvm=[%s,%s]'" % (TRACE_ARGS, DISK_TRACE_ARGS)
+    domid, before, times, s = boot(dom0, kind, extra, out, SEALED_PATS, GUEST_TIMEOUT, q)
+    efi = None
+    try:
+        if "login prompt" in times:
+            efi = login(s, password, kind).decode()
+    except Fail as e:
+        log("ovmf: %s: login failed: %s" % (kind, str(e)[-200:]))
+    finally:
+        s.kill()
+    after, txt = dm_state(dom0, kind, domid, "at the end")
+    with open(os.path.join(out, "dm-after-%s.txt" % kind), "w") as f:
+        f.write(txt)
+    log("ovmf: OVMF guest's QEMU:\n%s" % txt)
+    evidence(dom0, domid, out, "unbound")
+    dom0.run("xl destroy %d" % domid, check=False, timeout=60)
+    return before, after, times, efi
+
+
+def judge_unbound(sb, sa, st, efi):
+    if sa["trace"] != sb["trace"]:
+        raise Check("ovmf: QEMU used its mapcache %d times for the OVMF guest"
+                    % (sa["trace"] - sb["trace"]))
+    if efi is None:
+        raise Check("ovmf: the OVMF guest did not boot Linux to its shell prompt "
+                    "(see evidence-unbound.txt and console-hvm-sealed.log)")
+    log("ovmf: the unbound OVMF guest logged in (booted by EFI: %s), login prompt %.0fs "
+        "after unpause, no mapcache use" % (efi, st["login prompt"]))
+
+
+def run(dom0, password, out):
+    out = os.path.abspath(out)
+    if os.environ.get("SCCRYPT_OVMF_CONTROL", "1") != "0":
+        cb, ca, ct = control(dom0, password, out)
+        log("ovmf: control (SeaBIOS, direct kernel boot): mapcache trace lines %d before "
+            "unpause, %d at the end (buckets %d), privcmd mappings %d -> %d, login prompt %s"
+            % (cb["trace"], ca["trace"], ca["remap"], cb["privcmd"], ca["privcmd"],
+               "%.0fs" % ct["login prompt"] if "login prompt" in ct else "not seen"))
+    sb, sa, st, efi = unbound(dom0, password, out)
+    log("ovmf: figures: OVMF guest: mapcache trace lines %d before unpause, %d at "
+        "the end (buckets %d), privcmd mappings %d -> %d, gntdev %d -> %d, %s"
+        % (sb["trace"], sa["trace"], sa["remap"], sb["privcmd"], sa["privcmd"],
+           sb["gntdev"], sa["gntdev"],
+           ", ".join("%s %.0fs" % kv for kv in st.items()) or "no output"))
+    judge_unbound(sb, sa, st, efi)
+
+
+# The level a bound OVMF guest's answers must vouch for: Xen's UART, memory
+# sealed (no device model may map it), and QEMU's machine has no IOMMU.
+SEALED_LEVEL = (r"^sc-dec: seal level: console UART, memory sealed, "
+                r"DMA NOT confined \(no strict IOMMU\)$")
+# What the user must see through sc-dec: OVMF's console (COM1 and the PV
+# console ring, both Xen's after the bind) and the kernel's early console.
+BOUND_SEEN = ((rb"UEFI Interactive Shell|startup\.nsh", "OVMF's shell"),
+              (rb"Linux version \d", "the kernel's early console"))
+
+
+def bound(q, dom0, password, a, serial_fpr):
+    """The OVMF guest created paused, bound at the default least level
+    (sealed), unpaused, logged in to through the user's pipeline."""
+    out = os.path.abspath(a.out)
+    kind = "hvm-sealed"
+    env, pubfile = full.setup_env(dom0, a, serial_fpr)   # SCCRYPT_REQUIRE=sealed
+    mark = len(q.serial())
+    t0 = time.monotonic()
+    try:
+        domid = full.bind_new(dom0, env, pubfile, serial_fpr, kind, out)
+    except full.Check as e:
+        ser = bytes(q.serial()[mark:])
+        why = re.findall(rb"bind refused: not pristine \(reason (\d+)\)", ser)
+        lines = [ln for ln in ser.decode(errors="replace").splitlines() if "SCCrypt" in ln]
+        log("ovmf: the bind was refused; pristine reasons on Xen's serial line: %s; "
+            "Xen's SCCrypt lines:\n%s" % ([int(x) for x in why] or "none",
+                                           "\n".join(lines[-20:])))
+        raise Check("ovmf: %s" % e)
+    log("ovmf: %s: domid %d created paused and bound in %.0fs"
+        % (kind, domid, time.monotonic() - t0))
+    before, txt = dm_state(dom0, kind, domid, "bound, paused")
+    p = full.Pipe(dom0, env, domid, kind, kind, out)
+    t1 = None
+    times = {}
+    tl = Timeline(p.s, os.path.join(out, "timeline-bound-plain.txt"))
+    try:
+        tu = unpause(dom0, domid)
+        t1 = time.monotonic()
+        for pat, what in SEALED_PATS:
+            try:
+                p.s.expect(pat, max(1, full.HVM_BOOT - (time.monotonic() - t1)), what=what)
+                times[what] = time.monotonic() - t1
+                log("ovmf: bound %s: %s through sc-dec %.0fs after unpause"
+                    % (kind, what, times[what]))
+            except Fail as e:
+                log("ovmf: bound %s: no %s through sc-dec within %ds (%s)"
+                    % (kind, what, full.HVM_BOOT, str(e)[-200:]))
+                if p.dead():
+                    raise
+        if "login prompt" not in times:
+            raise Check("ovmf: the bound OVMF guest showed no login prompt within %ds"
+                        % full.HVM_BOOT)
+        p.login(password, 60)
+        secret_cmd = "echo result=$((%s))-%s  # %s" % (
+            "+".join(str(i) for i in range(1, 101)), kind, os.urandom(8).hex())
+        p.commands(secret_cmd)
+        m = p.s.mark()
+        p.s.send(b"echo efi=$(ls /sys/firmware/efi >/dev/null 2>&1 && echo yes || echo no) "
+                 b"xen=$(ls /sys/bus/xen/devices 2>/dev/null | tr '\\n' ,)\n")
+        g = p.s.expect(rb"efi=(yes|no) xen=(\S*)\r?\n", 60, m,
+                       what="the guest's EFI and Xen bus")
+        log("ovmf: bound guest: booted by EFI: %s; Xen bus devices: %s"
+            % (g.group(1).decode(), g.group(2).decode() or "none"))
+        times.update(disk_times(dom0, kind, tu))
+        p.s.send(b"exit\n")
+        p.s.close_input()
+        p.s.wait(90)
+    except (Fail, Check):
+        p.relay_state(dom0)
+        after, txt = dm_state(dom0, kind, domid, "at the failure")
+        with open(os.path.join(out, "dm-after-bound.txt"), "w") as f:
+            f.write(txt)
+        evidence(dom0, domid, out, "bound")
+        dom0.run("xl destroy %d" % domid, check=False, timeout=60)
+        raise
+    finally:
+        tl.stop()
+        p.s.kill()
+    log("ovmf: bound guest: unpause to the end of the session %.0fs" % (time.monotonic() - t1))
+    dec = p.rc("dec")
+    if dec != "0":
+        raise Check("ovmf: sc-dec exited %s (stderr: %s)" % (dec, p.err("dec")))
+    lvl = re.search(SEALED_LEVEL, p.err("dec"), re.M)
+    if not lvl:
+        raise Check("ovmf: sc-dec printed no seal level line, or another level: %s"
+                    % p.err("dec"))
+    log("ovmf: bound guest: %s" % lvl.group(0))
+    plain = bytes(p.s.buf)
+    for pat, what in BOUND_SEEN:
+        if not re.search(pat, plain):
+            raise Check("ovmf: the user did not see %s (%r) through sc-dec" % (what, pat))
+    after, txt = dm_state(dom0, kind, domid, "at the end")
+    with open(os.path.join(out, "dm-after-bound.txt"), "w") as f:
+        f.write(txt)
+    log("ovmf: bound guest's QEMU:\n%s" % txt)
+    evidence(dom0, domid, out, "bound")
+    cap = dom0.run("cat /tmp/cap-in-%s /tmp/cap-out-%s /tmp/relay-%s.err "
+                   "/var/log/xen/* 2>/dev/null; xenstore-ls -f; dmesg; xl dmesg"
+                   % (kind, kind, kind), check=False, timeout=60).stdout
+    with open(os.path.join(out, "dom0-captured-bound.bin"), "wb") as f:
+        f.write(cap)
+    for probe in (password, secret_cmd, secret_cmd.split("#")[-1].strip()):
+        if probe.encode() in cap:
+            raise Check("ovmf: dom0 captured something the user typed: %r" % probe[:20])
+    for leak in (b"result=5050", b"Welcome to the sccrypt test guest",
+                 b"UEFI Interactive Shell"):
+        if leak in cap:
+            raise Check("ovmf: dom0 captured guest output in plaintext: %r" % leak)
+    log("ovmf: nothing typed or printed appears in %d bytes dom0 captured" % len(cap))
+    dom0.run("xl destroy %d" % domid, check=False, timeout=60)
+    try:    # Xen prints the UART's counters when the domain goes
+        u = q.expect(rb"SCCrypt: d%d: UART: [^\r\n]*" % domid, 30, mark)
+        log("ovmf: bound guest: %s" % u.group(0).decode(errors="replace"))
+    except Fail:
+        log("ovmf: bound guest: Xen printed no UART counters")
+    log("ovmf: figures: bound OVMF guest: %s; mapcache trace lines %d bound and paused, "
+        "%d at the end (buckets %d), privcmd mappings %d -> %d, gntdev %d -> %d; PV disk "
+        "after the bind: %d connects, %d disconnects, QEMU read %d bytes"
+        % (", ".join("%s %.0fs" % kv for kv in times.items()), before["trace"],
+           after["trace"], after["remap"], before["privcmd"], after["privcmd"],
+           before["gntdev"], after["gntdev"], after["connect"] - before["connect"],
+           after["disconnect"] - before["disconnect"], after["rchar"] - before["rchar"]))
+    if after["trace"] != before["trace"]:
+        raise Check("ovmf: QEMU used its mapcache %d times for the bound guest"
+                    % (after["trace"] - before["trace"]))
+
+
+def run_sealed(q, dom0, password, a, serial_fpr):
+    parts = os.environ.get("SCCRYPT_HVMSEALED_PARTS", "unbound,bound").split(",")
+    out = os.path.abspath(a.out)
+    if "control" in parts:
+        cb, ca, ct = control(dom0, password, out)
+        log("ovmf: figures: control (SeaBIOS, direct kernel boot, unbound): mapcache trace "
+            "lines %d before unpause, %d at the end (buckets %d), login prompt %s"
+            % (cb["trace"], ca["trace"], ca["remap"],
+               "%.0fs" % ct["login prompt"] if "login prompt" in ct else "not seen"))
+    failed = []
+    if "unbound" in parts:
+        sb, sa, st, efi = unbound(dom0, password, out, q)
+        log("ovmf: figures: unbound OVMF guest: mapcache trace lines %d before unpause, "
+            "%d at the end (buckets %d), privcmd mappings %d -> %d, gntdev %d -> %d, "
+            "PV disk %d connects, QEMU read %d bytes after unpause; %s"
+            % (sb["trace"], sa["trace"], sa["remap"], sb["privcmd"], sa["privcmd"],
+               sb["gntdev"], sa["gntdev"], sa["connect"], sa["rchar"] - sb["rchar"],
+               ", ".join("%s %.0fs" % kv for kv in st.items()) or "no output"))
+        try:
+            judge_unbound(sb, sa, st, efi)
+        except Check as e:      # the bound parts still run: they tell more
+            log("ovmf: FAILED (going on with the other parts): %s" % e)
+            failed.append(e)
+    if "bound-norelay" in parts:
+        bound_norelay(q, dom0, password, a, serial_fpr)
+    if "bound" in parts:
+        bound(q, dom0, password, a, serial_fpr)
+    if failed:
+        raise failed[0]
