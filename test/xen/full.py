@@ -918,13 +918,8 @@ HVM_MEMORY_ATTACKS = ("foreign-map", "mapcache")
 
 def hvm_inside(dom0, env, domid, password, out):
     """The bound HVM guest, running: a second session through the pipeline
-    in which the guest writes its marker to port 0xe9 and reads the i8042
-    while dom0 types into QEMU's PS/2 keyboard and runs its attack suite
-    (hvmseal.guest_side, the same checks the hvmseal mode's unbound control
-    shows working).  The user sees the marker through sc-dec; the guest sees
-    no key and no interrupt from dom0 and reads the i8042's ports as absent;
-    dom0 gets nothing but what the level admits (HVM_MEMORY_ATTACKS)."""
-    import hvmseal
+    in which inside_checks() runs (at the level "memory NOT sealed", which
+    admits HVM_MEMORY_ATTACKS)."""
     p = Pipe(dom0, env, domid, "hvm", "hvm-inside", out)
     try:
         # The last session logged out: a new prompt (a first Enter may meet
@@ -935,37 +930,48 @@ def hvm_inside(dom0, env, domid, password, out):
             p.s.send(b"\n")
             p.s.expect(rb"login: ", 60, m.end(), what="hvm: the login prompt again")
         p.login(password, 60)
-        frame = xs(dom0, "/local/domain/%d/console/ring-ref" % domid)
-        res, suite = hvmseal.guest_side(p.s, dom0, domid, frame, "hvm-bound")
-        res.update(suite)
+        inside_checks(p.s, dom0, domid, "hvm", HVM_MEMORY_ATTACKS)
         p.logout()
     except Fail:
         p.relay_state(dom0)
         raise
     finally:
         p.s.kill()
-    if MARKER.encode() not in bytes(p.s.buf):
-        raise Check("hvm: the guest's marker written to port 0xe9 did not reach the user "
-                    "through sc-dec")
-    log("hvm: the guest's marker written to port 0xe9 reached the user through sc-dec")
+
+
+def inside_checks(s, dom0, domid, tag, admitted):
+    """On the shell of a bound HVM guest behind the user's pipeline s: the
+    guest writes its marker to port 0xe9 and reads the i8042 while dom0
+    types into QEMU's PS/2 keyboard and runs its attack suite
+    (hvmseal.guest_side, the checks the hvmseal mode's unbound control shows
+    working).  The user sees the marker through sc-dec; the guest sees no
+    key and no interrupt from dom0 and reads the i8042's ports as absent;
+    dom0 gets nothing but the attacks the guest's level admits."""
+    import hvmseal
+    frame = xs(dom0, "/local/domain/%d/console/ring-ref" % domid)
+    res, suite = hvmseal.guest_side(s, dom0, domid, frame, tag)
+    res.update(suite)
+    if MARKER.encode() not in bytes(s.buf):
+        raise Check("%s: the guest's marker written to port 0xe9 did not reach the user "
+                    "through sc-dec" % tag)
+    log("%s: the guest's marker written to port 0xe9 reached the user through sc-dec" % tag)
     for n, (st, ln) in sorted(res.items()):
-        log("hvm, bound guest: %s" % (ln if ln.startswith("attack") else
-                                      "attack %s: %s (%s)" % (n, st, ln)))
-    for n in ("ps2", "dm-isa-irq-seen", "xl-dmesg", "dm-isa-irq", "vcpu-context",
+        log("%s, bound guest: %s" % (tag, ln if ln.startswith("attack") else
+                                     "attack %s: %s (%s)" % (n, st, ln)))
+    for n in ("ps2", "dm-isa-irq-seen", "xl-dmesg", "dm-isa-irq", "mapcache", "vcpu-context",
               "hvm-context", "run-time", "grant-console"):
         if n not in res:
-            raise Check("hvm: attack %s was not tried against the bound guest" % n)
+            raise Check("%s: attack %s was not tried against the bound guest" % (tag, n))
     for n, (st, ln) in sorted(res.items()):
-        if st == "GOT" and n not in HVM_MEMORY_ATTACKS:
-            raise Check("hvm: dom0 attack worked against the bound HVM guest: %s" % ln)
+        if st == "GOT" and n not in admitted:
+            raise Check("%s: dom0 attack worked against the bound HVM guest: %s" % (tag, ln))
     if "0x64=ff 0x60=ff" not in res["ps2"][1]:
-        raise Check("hvm: the bound guest found an i8042 (its ports should be dead): %s"
-                    % res["ps2"][1])
-    got = [n for n in HVM_MEMORY_ATTACKS if res.get(n, ("",))[0] == "GOT"]
-    log("hvm: against the bound guest only %s worked (memory NOT sealed, as its level "
-        "says); %d other attacks got nothing" % (", ".join(got) or "none",
-                                                sum(1 for st, _ in res.values()
-                                                    if st != "GOT")))
+        raise Check("%s: the bound guest found an i8042 (its ports should be dead): %s"
+                    % (tag, res["ps2"][1]))
+    got = [n for n in admitted if res.get(n, ("",))[0] == "GOT"]
+    log("%s: against the bound guest %s worked (what its level admits: %s); %d "
+        "attacks got nothing" % (tag, ", ".join(got) or "nothing", ", ".join(admitted) or
+                                 "nothing", sum(1 for st, _ in res.values() if st != "GOT")))
 
 
 # ---- check_xen.py --mode bench: figures, never asserted -------------------

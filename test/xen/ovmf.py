@@ -396,10 +396,10 @@ def bound(q, dom0, password, a, serial_fpr):
         log("ovmf: bound guest: booted by EFI: %s; Xen bus devices: %s"
             % (g.group(1).decode(), g.group(2).decode() or "none"))
         times.update(disk_times(dom0, kind, tu))
-        p.s.send(b"exit\n")
-        p.s.close_input()
-        p.s.wait(90)
-    except (Fail, Check):
+        # Sealed: no attack of dom0's may work, its mapcache's included.
+        full.inside_checks(p.s, dom0, domid, kind, ())
+        p.logout()
+    except (Fail, Check, full.Check):
         p.relay_state(dom0)
         after, txt = dm_state(dom0, kind, domid, "at the failure")
         with open(os.path.join(out, "dm-after-bound.txt"), "w") as f:
