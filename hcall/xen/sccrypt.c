@@ -628,6 +628,15 @@ static void notify_relay(struct sccrypt_dom *s)
         notify_via_xen_event_channel(s->d, s->relay_port);
 }
 
+/*
+ * The timer for the engine's next deadline (lock held).  A deadline that
+ * has passed already (wake_in 0) is news for the relay now.  The caller's
+ * own look (relay_has_news) read the run time a moment before this one, and
+ * run time ticks on in between: the quiet time can run out after it said
+ * "nothing yet" and before this says "nothing to wait for".  Without the
+ * notify, that session waited for an event nobody would send (seen on
+ * check-xen under load: DRAINING, quiet long over, timer not armed).
+ */
 static void arm_timer(struct sccrypt_dom *s)
 {
     int64_t w;
@@ -637,6 +646,8 @@ static void arm_timer(struct sccrypt_dom *s)
     w = sc_vmm_wake_in(&s->dom, run_ms(s));
     if ( w > 0 )
         set_timer(&s->timer, NOW() + MILLISECS(w));
+    else if ( w == 0 && relay_has_news(s) )
+        notify_relay(s);
 }
 
 static void cf_check sccrypt_timer_fn(void *data)
