@@ -1503,6 +1503,15 @@ int sim_serve(const struct sim_cfg *c, int readyfd)
             /* Still taking input when the round ran out: come back at once. */
             if (fed && conn_can_feed(cn))
                 timeout = 0;
+            /*
+             * A deadline that passed since conn_push looked (the clock ticked
+             * in between) is due now: push again, or it would wait for an
+             * event that may never come.  Still 0 after that, the push is
+             * blocked, and the socket's POLLOUT brings us back.
+             */
+            if (cn->d && session_open(cn->d) &&
+                sc_vmm_wake_in(&cn->d->dom, dom_now(cn->d)) == 0)
+                conn_push(cn);
             if (cn->d && session_open(cn->d) &&
                 (w = sc_vmm_wake_in(&cn->d->dom, dom_now(cn->d))) > 0)
                 if (timeout < 0 || w < timeout)
