@@ -835,11 +835,14 @@ HVM_LEVEL = (r"^sc-dec: seal level: console UART, memory NOT sealed \(something 
 HVM_BOOT = 600
 
 
-def bind_new(dom0, env, pubfile, serial_fpr, kind, out, cfg=None):
-    """Creates a guest paused from /etc/xen/CFG.cfg, binds it to a new key
-    through sc-relay --bind and returns its domid (still paused)."""
-    dom0.run("xl create -p /etc/xen/%s.cfg" % (cfg or kind), timeout=90)
+def bind_new(dom0, env, pubfile, serial_fpr, kind, out, cfg=None, extra="", prep=None):
+    """Creates a guest paused from /etc/xen/CFG.cfg (EXTRA: xl config lines),
+    runs PREP(domid) if given (what dom0 sets up before the bind), binds it
+    to a new key through sc-relay --bind and returns its domid (still paused)."""
+    dom0.run("xl create -p /etc/xen/%s.cfg %s" % (cfg or kind, extra), timeout=90)
     domid = int(dom0.run("xl domid guest-%s" % (cfg or kind)).stdout.strip())
+    if prep:
+        prep(domid)
     uuid = xs(dom0, "/local/domain/%d/vm" % domid).split("/")[-1]
     key = os.path.join(out, "key-%s" % kind)
     host(["sc-keygen", "-k", key], env=env)

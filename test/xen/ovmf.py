@@ -35,6 +35,7 @@ import time
 
 from xenqemu import Stream, Fail, log
 import full
+import hvmseal
 
 GUEST_TIMEOUT = 600
 CONTROL_TIMEOUT = 300
@@ -120,13 +121,16 @@ def dm_state(dom0, kind, domid, tag):
     return vals, out
 
 
-def boot(dom0, kind, extra, out, pats, timeout, q=None):
-    """Create KIND paused (EXTRA: xl config lines), read its COM1, unpause,
-    wait for each of PATS in turn.  Returns (domid, before, times, stream).
+def boot(dom0, kind, extra, out, pats, timeout, q=None, prep=None):
+    """Create KIND paused (EXTRA: xl config lines), run PREP(domid) if given,
+    read its COM1, unpause, wait for each of PATS in turn.  Returns (domid,
+    before, times, stream).
     With Q (Xen's serial line, where an unbound guest's port 0xe9 output
     goes) timelines of both are written (timeline-*.txt)."""
     dom0.run("xl create -p /etc/xen/%s.cfg %s" % (kind, extra), timeout=120)
     domid = int(dom0.run("xl domid guest-%s" % kind).stdout.strip())
+    if prep:
+        prep(domid)
     before, txt = dm_state(dom0, kind, domid, "created paused")
     with open(os.path.join(out, "dm-before-%s.txt" % kind), "w") as f:
         f.write(txt)
@@ -266,6 +270,70 @@ def bound_norelay(q, dom0, password, a, serial_fpr):
         pass
 
 
+# dom0's own doors into the guest, opened before the bind as an attacker in
+# dom0 would: QEMU's COM2-4 on ptys (xl's serial list; COM1 stays QEMU's pty
+# for the unbound guest, "null" for the bound one, whose COM1 is Xen's) and
+# an ioreq server of its own (hvmseal's spy) claiming hvmseal.SPY_PORT.
+DOOR_SERIALS = "'serial=[\"%s\",\"pty\",\"pty\",\"pty\"]'"
+COM_DOORS = ((1, 0x2f8, "COM2"), (2, 0x3e8, "COM3"), (3, 0x2e8, "COM4"))
+
+
+def open_doors(dom0, domid, secret):
+    """The spy, then dom0 reading QEMU's COM2-4 ptys (their paths are in
+    xenstore) into files.  Returns the taps: [(index, base, name)]."""
+    full.hold(dom0, "%s %d ioreq-spy 0x%x %s" % (full.ATTACK, domid, hvmseal.SPY_PORT, secret),
+              "spy")
+    taps = []
+    for i, base, name in COM_DOORS:
+        r = dom0.run("xenstore-read /local/domain/%d/serial/%d/tty" % (domid, i), check=False)
+        tty = r.stdout.decode(errors="replace").strip()
+        if r.returncode != 0 or not tty.startswith("/dev/"):
+            log("ovmf: QEMU's %s has no pty in xenstore (%r)" % (name, tty))
+            continue
+        dom0.run("stty -F {t} raw -echo && (setsid cat {t} > /tmp/com{i}.cap 2>/dev/null "
+                 "< /dev/null & echo $! > /tmp/com{i}.pid)".format(t=tty, i=i))
+        taps.append((i, base, name))
+    log("ovmf: dom0 holds an ioreq server on ports 0x%x-0x%x and reads QEMU's %s"
+        % (hvmseal.SPY_PORT, hvmseal.SPY_PORT + 7, ", ".join(t[2] for t in taps) or "no COM"))
+    return taps
+
+
+def try_doors(s, dom0, taps, secret, tag):
+    """From the guest's shell behind s: a `rep outsb` to the spy's port
+    (from a page that holds the unsent secret), and a fresh marker written to
+    each of COM2-4's transmit registers, whose line status the guest reads.
+    dom0 judges: the spy by what it read through an address it was handed,
+    the COMs by the marker in what it read from QEMU's ptys.
+    Returns {name: (GOT|nothing, line)}."""
+    if not taps:
+        raise Check("%s: dom0 could not read any of QEMU's COM2-4: the attack was "
+                    "not tried" % tag)
+    hvmseal.rep_io(s, secret, tag)
+    res = {"rep-io": hvmseal.spy_result(dom0, "spy")}
+    marker = "sccrypt-com-" + os.urandom(6).hex()
+    lsr = []
+    for i, base, name in COM_DOORS:
+        g = hvmseal.cmd(s, "%s puts 0x%x %s-%s; echo lsr=$(%s inb 0x%x)="
+                        % (hvmseal.GUEST_IO, base, marker, name, hvmseal.GUEST_IO, base + 5),
+                        rb"lsr=([0-9a-f]{2})=", "%s: marker to %s" % (tag, name))
+        lsr.append("%s=%s" % (name, g.group(1).decode()))
+    time.sleep(2)
+    seen = []
+    for i, base, name in taps:
+        cap = dom0.run("kill $(cat /tmp/com%d.pid); cat /tmp/com%d.cap" % (i, i),
+                       check=False).stdout
+        if ("%s-%s" % (marker, name)).encode() in cap:
+            seen.append(name)
+    res["com2-4"] = ("GOT" if seen else "nothing",
+                     "attack com2-4: dom0 read QEMU's %s; the guest's marker reached dom0 "
+                     "through %s; the guest reads line status %s"
+                     % (", ".join(t[2] for t in taps), ", ".join(seen) or "none",
+                        " ".join(lsr)))
+    for n, (st, ln) in sorted(res.items()):
+        log("%s: %s" % (tag, ln))
+    return res
+
+
 def evidence(dom0, domid, out, tag):
     """The PV disk's xenstore states and what Xen logged about the domain."""
     r = dom0.run("echo '--- the PV disk in xenstore'; "
@@ -285,32 +353,45 @@ def evidence(dom0, domid, out, tag):
 def unbound(dom0, password, out, q=None):
     """The OVMF guest unbound, COM1 QEMU's on a pty (xl console -t serial)."""
     kind = "hvm-sealed"
-    extra = "'serial=\"pty\"' 'device_model_args_hvm=[%s,%s]'" % (TRACE_ARGS, DISK_TRACE_ARGS)
-    domid, before, times, s = boot(dom0, kind, extra, out, SEALED_PATS, GUEST_TIMEOUT, q)
+    extra = "%s 'device_model_args_hvm=[%s,%s]'" % (DOOR_SERIALS % "pty", TRACE_ARGS,
+                                                     DISK_TRACE_ARGS)
+    secret = "sccrypt-unsent-" + os.urandom(6).hex()
+    taps = []
+    domid, before, times, s = boot(dom0, kind, extra, out, SEALED_PATS, GUEST_TIMEOUT, q,
+                                   prep=lambda d: taps.extend(open_doors(dom0, d, secret)))
     efi = None
+    doors = {}
     try:
         if "login prompt" in times:
             efi = login(s, password, kind).decode()
+            doors = try_doors(s, dom0, taps, secret, "ovmf: unbound %s" % kind)
     except Fail as e:
-        log("ovmf: %s: login failed: %s" % (kind, str(e)[-200:]))
+        log("ovmf: %s: login or the doors failed: %s" % (kind, str(e)[-200:]))
     finally:
         s.kill()
+        dom0.run("kill $(cat /tmp/spy.pid) $(cat /tmp/com*.pid) 2>/dev/null", check=False)
     after, txt = dm_state(dom0, kind, domid, "at the end")
     with open(os.path.join(out, "dm-after-%s.txt" % kind), "w") as f:
         f.write(txt)
     log("ovmf: OVMF guest's QEMU:\n%s" % txt)
     evidence(dom0, domid, out, "unbound")
     dom0.run("xl destroy %d" % domid, check=False, timeout=60)
-    return before, after, times, efi
+    return before, after, times, efi, doors
 
 
-def judge_unbound(sb, sa, st, efi):
+def judge_unbound(sb, sa, st, efi, doors):
     if sa["trace"] != sb["trace"]:
         raise Check("ovmf: QEMU used its mapcache %d times for the OVMF guest"
                     % (sa["trace"] - sb["trace"]))
     if efi is None:
         raise Check("ovmf: the OVMF guest did not boot Linux to its shell prompt "
                     "(see evidence-unbound.txt and console-hvm-sealed.log)")
+    # The control: each of dom0's doors works against the unbound guest.
+    for n in ("rep-io", "com2-4"):
+        if doors.get(n, ("",))[0] != "GOT":
+            raise Check("ovmf: attack %s got nothing against the unbound OVMF guest, so "
+                        "its failing against the bound one shows nothing: %s"
+                        % (n, doors.get(n, ("", "not tried"))[1]))
     log("ovmf: the unbound OVMF guest logged in (booted by EFI: %s), login prompt %.0fs "
         "after unpause, no mapcache use" % (efi, st["login prompt"]))
 
@@ -323,13 +404,13 @@ def run(dom0, password, out):
             "unpause, %d at the end (buckets %d), privcmd mappings %d -> %d, login prompt %s"
             % (cb["trace"], ca["trace"], ca["remap"], cb["privcmd"], ca["privcmd"],
                "%.0fs" % ct["login prompt"] if "login prompt" in ct else "not seen"))
-    sb, sa, st, efi = unbound(dom0, password, out)
+    sb, sa, st, efi, doors = unbound(dom0, password, out)
     log("ovmf: figures: OVMF guest: mapcache trace lines %d before unpause, %d at "
         "the end (buckets %d), privcmd mappings %d -> %d, gntdev %d -> %d, %s"
         % (sb["trace"], sa["trace"], sa["remap"], sb["privcmd"], sa["privcmd"],
            sb["gntdev"], sa["gntdev"],
            ", ".join("%s %.0fs" % kv for kv in st.items()) or "no output"))
-    judge_unbound(sb, sa, st, efi)
+    judge_unbound(sb, sa, st, efi, doors)
 
 
 # The level a bound OVMF guest's answers must vouch for: Xen's UART, memory
@@ -350,8 +431,12 @@ def bound(q, dom0, password, a, serial_fpr):
     env, pubfile = full.setup_env(dom0, a, serial_fpr)   # SCCRYPT_REQUIRE=sealed
     mark = len(q.serial())
     t0 = time.monotonic()
+    secret = "sccrypt-unsent-" + os.urandom(6).hex()
+    taps = []
     try:
-        domid = full.bind_new(dom0, env, pubfile, serial_fpr, kind, out)
+        domid = full.bind_new(dom0, env, pubfile, serial_fpr, kind, out,
+                              extra=DOOR_SERIALS % "null",
+                              prep=lambda d: taps.extend(open_doors(dom0, d, secret)))
     except full.Check as e:
         ser = bytes(q.serial()[mark:])
         why = re.findall(rb"bind refused: not pristine \(reason (\d+)\)", ser)
@@ -396,7 +481,12 @@ def bound(q, dom0, password, a, serial_fpr):
         log("ovmf: bound guest: booted by EFI: %s; Xen bus devices: %s"
             % (g.group(1).decode(), g.group(2).decode() or "none"))
         times.update(disk_times(dom0, kind, tu))
-        # Sealed: no attack of dom0's may work, its mapcache's included.
+        # Sealed: no attack of dom0's may work, its mapcache's included, nor
+        # the doors it opened before the bind.
+        doors = try_doors(p.s, dom0, taps, secret, "ovmf: bound %s" % kind)
+        for n, (st, ln) in sorted(doors.items()):
+            if st == "GOT":
+                raise Check("ovmf: dom0's door worked against the sealed guest: %s" % ln)
         full.inside_checks(p.s, dom0, domid, kind, ())
         p.logout()
     except (Fail, Check, full.Check):
@@ -410,6 +500,7 @@ def bound(q, dom0, password, a, serial_fpr):
     finally:
         tl.stop()
         p.s.kill()
+        dom0.run("kill $(cat /tmp/spy.pid) $(cat /tmp/com*.pid) 2>/dev/null", check=False)
     log("ovmf: bound guest: unpause to the end of the session %.0fs" % (time.monotonic() - t1))
     dec = p.rc("dec")
     if dec != "0":
@@ -470,7 +561,7 @@ def run_sealed(q, dom0, password, a, serial_fpr):
                "%.0fs" % ct["login prompt"] if "login prompt" in ct else "not seen"))
     failed = []
     if "unbound" in parts:
-        sb, sa, st, efi = unbound(dom0, password, out, q)
+        sb, sa, st, efi, doors = unbound(dom0, password, out, q)
         log("ovmf: figures: unbound OVMF guest: mapcache trace lines %d before unpause, "
             "%d at the end (buckets %d), privcmd mappings %d -> %d, gntdev %d -> %d, "
             "PV disk %d connects, QEMU read %d bytes after unpause; %s"
@@ -478,7 +569,7 @@ def run_sealed(q, dom0, password, a, serial_fpr):
                sb["gntdev"], sa["gntdev"], sa["connect"], sa["rchar"] - sb["rchar"],
                ", ".join("%s %.0fs" % kv for kv in st.items()) or "no output"))
         try:
-            judge_unbound(sb, sa, st, efi)
+            judge_unbound(sb, sa, st, efi, doors)
         except Check as e:      # the bound parts still run: they tell more
             log("ovmf: FAILED (going on with the other parts): %s" % e)
             failed.append(e)
