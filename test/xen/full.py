@@ -835,14 +835,9 @@ HVM_LEVEL = (r"^sc-dec: seal level: console UART, memory NOT sealed \(something 
 HVM_BOOT = 600
 
 
-def bind_new(dom0, env, pubfile, serial_fpr, kind, out, cfg=None, extra="", prep=None):
-    """Creates a guest paused from /etc/xen/CFG.cfg (EXTRA: xl config lines),
-    runs PREP(domid) if given (what dom0 sets up before the bind), binds it
-    to a new key through sc-relay --bind and returns its domid (still paused)."""
-    dom0.run("xl create -p /etc/xen/%s.cfg %s" % (cfg or kind, extra), timeout=90)
-    domid = int(dom0.run("xl domid guest-%s" % (cfg or kind)).stdout.strip())
-    if prep:
-        prep(domid)
+def bind_request(dom0, env, pubfile, serial_fpr, domid, kind, out):
+    """The user's sealed bind request for domid (a new key, the domain's
+    UUID, a fresh challenge from the VMM): its bytes."""
     uuid = xs(dom0, "/local/domain/%d/vm" % domid).split("/")[-1]
     key = os.path.join(out, "key-%s" % kind)
     host(["sc-keygen", "-k", key], env=env)
@@ -851,7 +846,18 @@ def bind_new(dom0, env, pubfile, serial_fpr, kind, out, cfg=None, extra="", prep
     host(["sc-keygen", "-k", key, "--seal", pubfile, "--expect", serial_fpr,
           "--domain", uuid, "--challenge", chal, "-o", req], env=env)
     with open(req, "rb") as f:
-        reqdata = f.read()
+        return f.read()
+
+
+def bind_new(dom0, env, pubfile, serial_fpr, kind, out, cfg=None, extra="", prep=None):
+    """Creates a guest paused from /etc/xen/CFG.cfg (EXTRA: xl config lines),
+    runs PREP(domid) if given (what dom0 sets up before the bind), binds it
+    to a new key through sc-relay --bind and returns its domid (still paused)."""
+    dom0.run("xl create -p /etc/xen/%s.cfg %s" % (cfg or kind, extra), timeout=90)
+    domid = int(dom0.run("xl domid guest-%s" % (cfg or kind)).stdout.strip())
+    if prep:
+        prep(domid)
+    reqdata = bind_request(dom0, env, pubfile, serial_fpr, domid, kind, out)
     r = dom0.run(RELAY + " --bind %d" % domid, user="op", input=reqdata,
                  check=False, timeout=30)
     if r.returncode != 0:

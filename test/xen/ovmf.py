@@ -423,12 +423,39 @@ BOUND_SEEN = ((rb"UEFI Interactive Shell|startup\.nsh", "OVMF's shell"),
               (rb"Linux version \d", "the kernel's early console"))
 
 
+def refusals(dom0, env, pubfile, serial_fpr, out):
+    """The bind refuses the OVMF guest, naming what to change, when dom0 gave
+    it an emulated VGA card (vga="stdvga") or asked for an ioreq server's
+    pages the legacy way (in guest frames).  Each on a guest of its own,
+    destroyed after."""
+    kind = "hvm-sealed"
+    for tag, extra, holder, want in (
+            ("vga", "'vga=\"stdvga\"'", None, "VGA"),
+            ("ioreq-legacy", "", "ioreq-legacy", "legacy HVM_PARAM_IOREQ_PFN")):
+        dom0.run("xl create -p /etc/xen/%s.cfg %s" % (kind, extra), timeout=90)
+        domid = int(dom0.run("xl domid guest-%s" % kind).stdout.strip())
+        try:
+            if holder:
+                full.hold(dom0, "%s %d %s" % (full.ATTACK, domid, holder), "legacy")
+                log("ovmf: dom0 holds %s" % dom0.run("head -1 /tmp/legacy.out").stdout
+                    .decode(errors="replace").strip())
+            req = full.bind_request(dom0, env, pubfile, serial_fpr, domid,
+                                    kind + "-" + tag, out)
+            full.bind_refused(dom0, domid, "ovmf: " + tag, req, want,
+                              "dom0's %s" % (holder or extra))
+        finally:
+            if holder:
+                dom0.run("kill $(cat /tmp/legacy.pid)", check=False)
+            dom0.run("xl destroy %d" % domid, check=False, timeout=60)
+
+
 def bound(q, dom0, password, a, serial_fpr):
     """The OVMF guest created paused, bound at the default least level
     (sealed), unpaused, logged in to through the user's pipeline."""
     out = os.path.abspath(a.out)
     kind = "hvm-sealed"
     env, pubfile = full.setup_env(dom0, a, serial_fpr)   # SCCRYPT_REQUIRE=sealed
+    refusals(dom0, env, pubfile, serial_fpr, out)
     mark = len(q.serial())
     t0 = time.monotonic()
     secret = "sccrypt-unsent-" + os.urandom(6).hex()

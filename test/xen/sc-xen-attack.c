@@ -62,6 +62,12 @@
  *       it works when it maps any guest page through an address it was
  *       handed (PORT 0x510: the firmware's fw_cfg reads, `rep insb`; the
  *       spy answers 0x5a, so that guest boots nothing)
+ *   sc-xen-attack DOMID ioreq-legacy
+ *       an ioreq server asked for its pages the legacy way (the gfns of
+ *       get_ioreq_server_info, HVM_PARAM_IOREQ_PFN's route: Xen puts them
+ *       in guest frames, which a device model then maps); prints "holding
+ *       (...)" and holds it until killed, then destroys it.  The bind must
+ *       refuse the domain while it exists.
  *   sc-xen-attack DOMID ps2-key [QMP-SOCKET]
  *       types "a" into the guest's PS/2 keyboard through QEMU's QMP socket
  *       (send-key; default /var/run/xen/qmp-libxenstat-DOMID): QEMU's i8042
@@ -143,7 +149,7 @@ static int usage(void)
                     "       DOMID unseed-grant | DOMID hold-gnttab FRAME MARKER | DOMID suspend |\n"
                     "       DOMID hold-target | 0 tap FILE | DOMID watch SECONDS FILE |\n"
                     "       DOMID suite hvm FRAME MARKER | DOMID ioreq-spy PORT MARKER |\n"
-                    "       DOMID ps2-key [QMP-SOCKET] | DOMID dm-events\n");
+                    "       DOMID ps2-key [QMP-SOCKET] | DOMID dm-events | DOMID ioreq-legacy\n");
     return 2;
 }
 
@@ -1015,6 +1021,27 @@ int main(int argc, char **argv)
             return usage();
         marker = argv[4];
         rc = ioreq_spy((uint32_t)domid, (unsigned int)port);
+    } else if (!strcmp(argv[2], "ioreq-legacy") && argc == 3) {
+        ioservid_t id;
+        xen_pfn_t gfn = 0, bufgfn = 0;
+        evtchn_port_t bufport = 0;
+
+        if (xendevicemodel_create_ioreq_server(dm, (uint32_t)domid, HVM_IOREQSRV_BUFIOREQ_OFF,
+                                               &id)) {
+            printf("refused: create_ioreq_server: %s\n", strerror(errno));
+            return 1;
+        }
+        if (xendevicemodel_get_ioreq_server_info(dm, (uint32_t)domid, id, &gfn, &bufgfn,
+                                                 &bufport)) {
+            printf("refused: get_ioreq_server_info (legacy gfns): %s\n", strerror(errno));
+            (void)xendevicemodel_destroy_ioreq_server(dm, (uint32_t)domid, id);
+            return 1;
+        }
+        printf("ioreq server %u: request page at guest frame %#llx\n", (unsigned)id,
+               (unsigned long long)gfn);
+        wait_for_signal(0);
+        (void)xendevicemodel_destroy_ioreq_server(dm, (uint32_t)domid, id);
+        rc = 0;
     } else if (!strcmp(argv[2], "dm-events") && argc == 3) {
         rc = dm_events((uint32_t)domid);
     } else if (!strcmp(argv[2], "ps2-key") && (argc == 3 || argc == 4)) {
