@@ -134,6 +134,9 @@ mkdir -p "$D/usr/lib/xen-4.17/boot" "$D/usr/share/seabios" "$D/usr/share/qemu"
 cp "$STAGE/usr/lib/xen-4.17/boot/hvmloader" "$D/usr/lib/xen-4.17/boot/"
 [ -f /usr/share/seabios/bios-256k.bin ] || die "/usr/share/seabios/bios-256k.bin missing (install seabios)"
 cp /usr/share/seabios/bios-256k.bin "$D/usr/share/seabios/"
+# The stdvga ROM: the test that the bind refuses a guest with a VGA card
+# (test/xen/ovmf.py) needs its QEMU to start.
+[ -f /usr/share/seabios/vgabios-stdvga.bin ] && cp /usr/share/seabios/vgabios-stdvga.bin "$D/usr/share/seabios/"
 for f in linuxboot_dma.bin linuxboot.bin kvmvapic.bin; do
     [ -f "/usr/share/qemu/$f" ] && cp "/usr/share/qemu/$f" "$D/usr/share/qemu/"
 done

@@ -20,7 +20,13 @@ or QEMU used its mapcache for it.
 hvmsealed: the OVMF guest unbound as above, then created paused, bound with the user's default least
 level (SCCRYPT_REQUIRE=sealed: memory sealed, so no device model may map
 its RAM), unpaused, and logged in to through the user's pipeline; sc-dec
-must print "console UART, memory sealed".  Boot times, mapcache figures,
+must print "console UART, memory sealed".  Both times dom0 opens doors of
+its own before the unpause (and the bind): QEMU's COM2-4 on ptys it reads,
+and an ioreq server (the spy) on port 0x500.  From the unbound guest's
+shell a marker written to COM2-4 reaches dom0 and a `rep outsb` hands the
+spy an address it reads an unsent secret through; from the sealed guest's,
+neither does.  Before its bind, the bind refuses the guest created with an
+emulated VGA card, and with an ioreq server whose pages are guest frames.  Boot times, mapcache figures,
 and on a refused bind the pristine check's reason from Xen's serial line.
 SCCRYPT_HVMSEALED_PARTS (default "unbound,bound") names the parts to run,
 among them "control" (the direct-boot guest of the ovmf mode) and
@@ -430,7 +436,7 @@ def refusals(dom0, env, pubfile, serial_fpr, out):
     destroyed after."""
     kind = "hvm-sealed"
     for tag, extra, holder, want in (
-            ("vga", "'vga=\"stdvga\"'", None, "VGA"),
+            ("vga", "'vga=\"stdvga\"'", None, "emulates a VGA card"),
             ("ioreq-legacy", "", "ioreq-legacy", "legacy HVM_PARAM_IOREQ_PFN")):
         dom0.run("xl create -p /etc/xen/%s.cfg %s" % (kind, extra), timeout=90)
         domid = int(dom0.run("xl domid guest-%s" % kind).stdout.strip())
