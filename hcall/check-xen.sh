@@ -100,7 +100,7 @@ if [ "$PATCHED" = yes ]; then
     export SC_GUEST_IO="$HERE/work/sc-guest-io"
 fi
 case $MODE in
-ovmf|hvmsealed)
+ovmf|hvmsealed|bench)
     step "OvmfXen (edk2's Xen platform: XenBusDxe, XenPvBlkDxe)"
     SC_OVMF=$("$HERE/scripts/build-ovmfxen.sh" "$W")
     export SC_OVMF

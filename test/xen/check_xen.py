@@ -127,7 +127,7 @@ def main():
     pvkinds = [k for k in kinds if k in ("pv", "pvh")]
 
     t0 = time.monotonic()
-    xen_args = XEN_ARGS + (OVMF_XEN_ARGS if a.mode in ("ovmf", "hvmsealed") else "")
+    xen_args = XEN_ARGS + (OVMF_XEN_ARGS if a.mode in ("ovmf", "hvmsealed", "bench") else "")
     q = Qemu(os.path.join(a.img, "xen"), os.path.join(a.img, "vmlinuz"),
              os.path.join(a.img, "dom0.cpio.gz"), xen_args, DOM0_ARGS,
              os.path.join(a.out, "serial.log"))
