@@ -948,6 +948,68 @@ def hvm_inside(dom0, env, domid, password, out):
         p.s.kill()
 
 
+def break_session(dom0, env, domid, kind, password, out):
+    """BREAK on real Xen: a session from a terminal (sc-enc reads a pty, as
+    a user's), logged in; the user types Enter ~B, then h.  Xen's UART must
+    give the guest a BREAK (LSR.BI): its 8250 driver counts it (brk: in
+    /proc/tty/driver/serial) and, ttyS0 being its console, takes the next
+    key as a Magic SysRq command (h: the help line, "sysrq: HELP")."""
+    import pty
+    master, slave = pty.openpty()
+    tag = "%s-break" % kind
+    p = Pipe(dom0, env, domid, kind, tag, out, tty=os.ttyname(slave))
+
+    def brk(what):
+        m = p.s.mark()
+        os.write(master, b"echo brk=$(grep -o 'brk:[0-9]*' /proc/tty/driver/serial "
+                         b"| head -1 | cut -d: -f2)=\r")
+        return int(p.s.expect(rb"brk=(\d*)=", 60, m, what=what).group(1) or b"0")
+
+    try:
+        # The last session logged out: a first Enter may meet the password
+        # prompt of an empty login; a second one restarts it.
+        os.write(master, b"\r")
+        m = p.s.expect(rb"login: |Password: ", 90, what="%s: a prompt (BREAK)" % kind)
+        if m.group(0) == b"Password: ":
+            os.write(master, b"\r")
+            p.s.expect(rb"login: ", 60, m.end(), what="%s: the login prompt again" % kind)
+        m = p.s.mark()
+        os.write(master, b"root\r")
+        p.s.expect(rb"Password: ", 60, m, what="%s password prompt (BREAK)" % kind)
+        m = p.s.mark()
+        os.write(master, password.encode() + b"\r")
+        p.s.expect(rb"guest# ", 60, m, what="%s shell prompt (BREAK)" % kind)
+        b0 = brk("%s: the UART's BREAK count" % kind)
+        m = p.s.mark()
+        os.write(master, b"\r~B")
+        time.sleep(1)
+        os.write(master, b"h")
+        g = p.s.expect(rb"sysrq: [^\r\n]*", 60, m, what="%s: SysRq's answer to BREAK h" % kind)
+        time.sleep(1)
+        os.write(master, b"\r")
+        b1 = brk("%s: the UART's BREAK count after ~B" % kind)
+        log("%s: the user's ~B reached the guest as a BREAK: its 8250 driver counted "
+            "brk %d -> %d, and SysRq answered h with %r"
+            % (kind, b0, b1, g.group(0).decode(errors="replace")[:60]))
+        if b1 != b0 + 1:
+            raise Check("%s: the guest's UART counted %d BREAKs for one ~B" % (kind, b1 - b0))
+        m = p.s.mark()
+        os.write(master, b"exit\r")
+        p.s.expect(rb"login: ", 60, m, what="%s login prompt after exit (BREAK)" % kind)
+        time.sleep(1)
+        os.write(master, b"\r~.")
+        rc, err = p.wait_dec(60)
+    except Fail:
+        p.relay_state(dom0)
+        raise
+    finally:
+        p.s.kill()
+        os.close(master)
+        os.close(slave)
+    if rc != "0":
+        raise Check("%s: sc-dec exited %s after the BREAK session: %s" % (kind, rc, err))
+
+
 def inside_checks(s, dom0, domid, tag, admitted):
     """On the shell of a bound HVM guest behind the user's pipeline s: the
     guest writes its marker to port 0xe9 and reads the i8042 while dom0

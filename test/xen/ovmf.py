@@ -565,6 +565,7 @@ def bound(q, dom0, password, a, serial_fpr):
         if leak in cap:
             raise Check("ovmf: dom0 captured guest output in plaintext: %r" % leak)
     log("ovmf: nothing typed or printed appears in %d bytes dom0 captured" % len(cap))
+    full.break_session(dom0, env, domid, kind, password, out)
     dom0.run("xl destroy %d" % domid, check=False, timeout=60)
     try:    # Xen prints the UART's counters when the domain goes
         u = q.expect(rb"SCCrypt: d%d: UART: [^\r\n]*" % domid, 30, mark)
