@@ -120,15 +120,31 @@ class Pipe:
             time.sleep(0.2)
         return self.rc("dec"), self.err("dec")
 
-    def login(self, password, timeout=240):
+    def login(self, password, timeout=240, write=None, enter=b"\n"):
+        """Logs in as root.  write: how keys are typed (default: into
+        sc-enc's stdin; a terminal's master for a tty session, whose Enter
+        is CR)."""
         s, kind = self.s, self.kind
+        write = write or s.send
         s.expect(rb"login: ", timeout, what="%s login prompt through sc-dec" % kind)
         m = s.mark()
-        s.send(b"root\n")
+        write(b"root" + enter)
         s.expect(rb"Password: ", 60, m, what="%s password prompt" % kind)
         m = s.mark()
-        s.send(password.encode() + b"\n")
+        write(password.encode() + enter)
         s.expect(rb"guest# ", 60, m, what="%s shell prompt after the password" % kind)
+
+    def reprompt(self, write=None, enter=b"\n"):
+        """A session after another logged out: Enter until the login prompt
+        (a first Enter may meet the password prompt of an empty login; a
+        second one restarts it)."""
+        s, kind = self.s, self.kind
+        write = write or s.send
+        write(enter)
+        m = s.expect(rb"login: |Password: ", 90, what="%s: a prompt in a new session" % kind)
+        if m.group(0) == b"Password: ":
+            write(enter)
+            s.expect(rb"login: ", 60, m.end(), what="%s: the login prompt again" % kind)
 
     def commands(self, secret_cmd):
         s, kind = self.s, self.kind
@@ -931,13 +947,7 @@ def hvm_inside(dom0, env, domid, password, out):
     admits HVM_MEMORY_ATTACKS)."""
     p = Pipe(dom0, env, domid, "hvm", "hvm-inside", out)
     try:
-        # The last session logged out: a new prompt (a first Enter may meet
-        # the password prompt of an empty login; a second one restarts it).
-        p.s.send(b"\n")
-        m = p.s.expect(rb"login: |Password: ", 90, what="hvm: a prompt in the second session")
-        if m.group(0) == b"Password: ":
-            p.s.send(b"\n")
-            p.s.expect(rb"login: ", 60, m.end(), what="hvm: the login prompt again")
+        p.reprompt()
         p.login(password, 60)
         inside_checks(p.s, dom0, domid, "hvm", HVM_MEMORY_ATTACKS)
         p.logout()
@@ -965,20 +975,12 @@ def break_session(dom0, env, domid, kind, password, out):
                          b"| head -1 | cut -d: -f2)=\r")
         return int(p.s.expect(rb"brk=(\d*)=", 60, m, what=what).group(1) or b"0")
 
+    def write(b):
+        os.write(master, b)
+
     try:
-        # The last session logged out: a first Enter may meet the password
-        # prompt of an empty login; a second one restarts it.
-        os.write(master, b"\r")
-        m = p.s.expect(rb"login: |Password: ", 90, what="%s: a prompt (BREAK)" % kind)
-        if m.group(0) == b"Password: ":
-            os.write(master, b"\r")
-            p.s.expect(rb"login: ", 60, m.end(), what="%s: the login prompt again" % kind)
-        m = p.s.mark()
-        os.write(master, b"root\r")
-        p.s.expect(rb"Password: ", 60, m, what="%s password prompt (BREAK)" % kind)
-        m = p.s.mark()
-        os.write(master, password.encode() + b"\r")
-        p.s.expect(rb"guest# ", 60, m, what="%s shell prompt (BREAK)" % kind)
+        p.reprompt(write, b"\r")
+        p.login(password, 60, write, b"\r")
         b0 = brk("%s: the UART's BREAK count" % kind)
         m = p.s.mark()
         os.write(master, b"\r~B")

@@ -65,9 +65,10 @@
  *   sc-xen-attack DOMID ioreq-legacy
  *       an ioreq server asked for its pages the legacy way (the gfns of
  *       get_ioreq_server_info, HVM_PARAM_IOREQ_PFN's route: Xen puts them
- *       in guest frames, which a device model then maps); prints "holding
- *       (...)" and holds it until killed, then destroys it.  The bind must
- *       refuse the domain while it exists.
+ *       in guest frames, which a device model then maps); prints the
+ *       request page's guest frame, then "holding", and holds the server
+ *       until killed, then destroys it.  The bind must refuse the domain
+ *       while it exists.
  *   sc-xen-attack DOMID ps2-key [QMP-SOCKET]
  *       types "a" into the guest's PS/2 keyboard through QEMU's QMP socket
  *       (send-key; default /var/run/xen/qmp-libxenstat-DOMID): QEMU's i8042
