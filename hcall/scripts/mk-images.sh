@@ -148,6 +148,15 @@ done
 # some 16000 times, each a round trip to QEMU in dom0: minutes under TCG.
 # hvm-serial.cfg: the same guest with QEMU's COM1 on a pty, the stock
 # plaintext path (`xl console -t serial`), for the smoke test and figures.
+# What a sealed HVM guest's configuration leaves out (sccrypt(7)): no NIC,
+# VGA, display, PV keyboard or USB; the platform device for PV drivers.
+HVM_NO_DEVICES='vif = []
+vga = "none"
+vnc = 0
+sdl = 0
+vkb_device = 0
+usb = 0
+xen_platform_pci = 1'
 for t in hvm hvm-serial; do
     ser=; [ $t = hvm-serial ] && ser='serial = "pty"'
     cat > "$D/etc/xen/$t.cfg" <<CFG
@@ -159,14 +168,8 @@ cmdline = "console=ttyS0 earlyprintk=ttyS0 quiet pci=noearly"
 memory = 128
 vcpus = 1
 on_crash = "destroy"
-vif = []
 disk = []
-vga = "none"
-vnc = 0
-sdl = 0
-vkb_device = 0
-usb = 0
-xen_platform_pci = 1
+$HVM_NO_DEVICES
 $ser
 CFG
 done
@@ -217,13 +220,7 @@ disk = [ "format=raw,vdev=xvde,access=rw,backendtype=qdisk,target=/boot/esp.img"
 memory = 256
 vcpus = 1
 on_crash = "destroy"
-vif = []
-vga = "none"
-vnc = 0
-sdl = 0
-vkb_device = 0
-usb = 0
-xen_platform_pci = 1
+$HVM_NO_DEVICES
 device_model_args_hvm = [ "-trace", "enable=xen_map_cache*", "-trace", "enable=xen_remap_bucket", "-trace", "enable=xen_block_connect", "-trace", "enable=xen_block_disconnect", "-trace", "enable=xen_device_frontend_state", "-msg", "timestamp=on" ]
 CFG
 fi

@@ -89,12 +89,7 @@ def smoke_login(dom0, domid, kind, password, outdir):
                os.path.join(outdir, "console-%s.log" % kind))
     try:
         s.expect(rb"login: ", GUEST_TIMEOUT, what="%s login prompt" % kind)
-        m = s.mark()
-        s.send(b"root\r")
-        s.expect(rb"Password: ", 30, m, what="%s password prompt" % kind)
-        m = s.mark()
-        s.send(password.encode() + b"\r")
-        s.expect(rb"guest# ", 30, m, what="%s shell prompt" % kind)
+        full.root_login(s, password, kind, b"\r", wait=30)
         m = s.mark()
         s.send(b"echo sum=$((6*7)) kind=$(uname -s)\r")
         s.expect(rb"sum=42 kind=Linux", 30, m, what="%s command output" % kind)

@@ -59,6 +59,19 @@ def peek(dom0, domid, what, val):
     return r.returncode, r.stdout.decode().strip()
 
 
+def root_login(s, password, what, enter=b"\n", write=None, wait=60):
+    """At a login prompt on stream s: root, the password, the shell's
+    prompt.  write: how keys are typed (default s.send); enter: the Enter
+    key (CR from a terminal or xl console)."""
+    write = write or s.send
+    m = s.mark()
+    write(b"root" + enter)
+    s.expect(rb"Password: ", wait, m, what="%s password prompt" % what)
+    m = s.mark()
+    write(password.encode() + enter)
+    s.expect(rb"guest# ", wait, m, what="%s shell prompt" % what)
+
+
 class Pipe:
     """The user's pipeline `sc-enc | ssh op@dom0 sudo sc-relay DOMID | sc-dec`
     as a Stream; TAG names its logs and dom0's capture files."""
@@ -124,15 +137,18 @@ class Pipe:
         """Logs in as root.  write: how keys are typed (default: into
         sc-enc's stdin; a terminal's master for a tty session, whose Enter
         is CR)."""
-        s, kind = self.s, self.kind
-        write = write or s.send
-        s.expect(rb"login: ", timeout, what="%s login prompt through sc-dec" % kind)
-        m = s.mark()
-        write(b"root" + enter)
-        s.expect(rb"Password: ", 60, m, what="%s password prompt" % kind)
-        m = s.mark()
-        write(password.encode() + enter)
-        s.expect(rb"guest# ", 60, m, what="%s shell prompt after the password" % kind)
+        self.s.expect(rb"login: ", timeout, what="%s login prompt through sc-dec" % self.kind)
+        root_login(self.s, password, self.kind, enter, write)
+
+    def end_tty(self, write, pause):
+        """Ends a tty session as a user does: exit, then (pause seconds
+        after the login prompt) the escape ~.; sc-dec's (status, stderr)."""
+        m = self.s.mark()
+        write(b"exit\r")
+        self.s.expect(rb"login: ", 60, m, what="%s login prompt after exit" % self.tag)
+        time.sleep(pause)
+        write(b"~.")
+        return self.wait_dec(60)
 
     def reprompt(self, write=None, enter=b"\n"):
         """A session after another logged out: Enter until the login prompt
@@ -262,12 +278,7 @@ def suspended_mid_output(dom0, env, domid, kind, password, outdir):
     try:
         # The guest whose last session logged out waits at its login prompt,
         # shown before this session.
-        m = p.s.mark()
-        p.s.send(b"root\n")
-        p.s.expect(rb"Password: ", 60, m, what="%s password prompt" % kind)
-        m = p.s.mark()
-        p.s.send(password.encode() + b"\n")
-        p.s.expect(rb"guest# ", 60, m, what="%s shell prompt after the password" % kind)
+        root_login(p.s, password, kind)
         m = p.s.mark()
         p.s.send(b"for i in $(seq 1 40); do echo line-$i-of-40; sleep 0.3; done\n")
         p.s.expect(rb"line-4-of-40", 60, m, what="%s: the fourth line" % kind)
@@ -334,12 +345,7 @@ def keystroke_timing(dom0, env, domid, kind, password, outdir, rnd, run=1):
             time.sleep(rnd.uniform(0.12, 0.30))
         p.s.expect(rb"guest# ", 60, m, what="%s shell prompt (timing)" % kind)
         time.sleep(4)
-        m = p.s.mark()
-        os.write(master, b"exit\r")
-        p.s.expect(rb"login: ", 60, m, what="%s login prompt after exit (timing)" % kind)
-        time.sleep(4)
-        os.write(master, b"~.")
-        p.wait_dec(60)
+        p.end_tty(lambda b: os.write(master, b), 4)
     except Fail:
         p.relay_state(dom0)
         raise
@@ -995,12 +1001,7 @@ def break_session(dom0, env, domid, kind, password, out):
             % (kind, b0, b1, g.group(0).decode(errors="replace")[:60]))
         if b1 != b0 + 1:
             raise Check("%s: the guest's UART counted %d BREAKs for one ~B" % (kind, b1 - b0))
-        m = p.s.mark()
-        os.write(master, b"exit\r")
-        p.s.expect(rb"login: ", 60, m, what="%s login prompt after exit (BREAK)" % kind)
-        time.sleep(1)
-        os.write(master, b"\r~.")
-        rc, err = p.wait_dec(60)
+        rc, err = p.end_tty(write, 1)
     except Fail:
         p.relay_state(dom0)
         raise
@@ -1093,12 +1094,7 @@ def plain_console(dom0, domid, kind, password, out, serial):
         time.sleep(3)
         dom0.run("xl unpause %d" % domid)
         s.expect(rb"login: ", HVM_BOOT, what="%s login prompt (xl console)" % kind)
-        m = s.mark()
-        s.send(b"root\r")
-        s.expect(rb"Password: ", 60, m, what="%s password prompt" % kind)
-        m = s.mark()
-        s.send(password.encode() + b"\r")
-        s.expect(rb"guest# ", 60, m, what="%s shell prompt" % kind)
+        root_login(s, password, kind, b"\r")
         return measure(s, "%s (xl console %s)" % (kind, how))
     finally:
         s.kill()

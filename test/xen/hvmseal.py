@@ -287,12 +287,7 @@ def unbound_guest(dom0, password, out):
     try:
         s.expect(rb"login: ", BOOT, what="%s login prompt" % tag)
         log("%s: login prompt %.0fs after unpause" % (tag, time.monotonic() - t0))
-        m = s.mark()
-        s.send(b"root\n")
-        s.expect(rb"Password: ", 60, m, what="%s password prompt" % tag)
-        m = s.mark()
-        s.send(password.encode() + b"\n")
-        s.expect(rb"guest# ", 60, m, what="%s shell prompt" % tag)
+        full.root_login(s, password, tag)
         rep_io(s, secret, tag)
         frame = xs(dom0, "/local/domain/%d/console/ring-ref" % domid)
         res, suite = guest_side(s, dom0, domid, frame, tag)

@@ -167,12 +167,7 @@ def boot(dom0, kind, extra, out, pats, timeout, q=None, prep=None):
 
 
 def login(s, password, kind):
-    m = s.mark()
-    s.send(b"root\r")
-    s.expect(rb"Password: ", 60, m, what="%s password prompt" % kind)
-    m = s.mark()
-    s.send(password.encode() + b"\r")
-    s.expect(rb"guest# ", 60, m, what="%s shell prompt" % kind)
+    full.root_login(s, password, kind, b"\r")
     m = s.mark()
     s.send(b"echo sum=$((6*7)) efi=$(ls /sys/firmware/efi >/dev/null 2>&1 "
            b"&& echo yes || echo no) xen=$(ls /sys/bus/xen/devices 2>/dev/null | tr '\\n' ,)\r")
